@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time with -ldflags "-X .../cli.Version=...".
+var Version = "dev"
+
+// Exit codes shared by every command.
+const (
+	ExitOK       = 0 // success
+	ExitFailure  = 1 // the command ran and found problems (invalid config, failed check, ...)
+	ExitUsage    = 2 // bad flags or arguments, unreadable input
+	ExitCanceled = 130
+)
+
+// exitError carries an exit code up to Main. A nil Err means "exit quietly
+// with Code" (the command already printed what it had to say).
+type exitError struct {
+	Code int
+	Err  error
+}
+
+func (e *exitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.Err }
+
+// usageError marks err as a usage/IO problem (exit 2).
+func usageError(err error) error { return &exitError{Code: ExitUsage, Err: err} }
+
+// globalOptions are the persistent flags every command sees.
+type globalOptions struct {
+	Root   string // store root (--root, DPLUG_ROOT)
+	Debug  bool   // --debug: verbose logs on stderr
+	Output string // --output text|json (some commands add sarif)
+
+	stdout, stderr io.Writer
+	stdin          io.Reader
+	log            *slog.Logger
+}
+
+// outputJSON reports whether the user asked for machine-readable output.
+func (g *globalOptions) outputJSON() bool { return g.Output == "json" }
+
+// defaultRoot is /var/lib/dplug for root, $XDG_DATA_HOME/dplug otherwise.
+func defaultRoot() string {
+	if v := os.Getenv("DPLUG_ROOT"); v != "" {
+		return v
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/dplug"
+	}
+	if v := os.Getenv("XDG_DATA_HOME"); v != "" {
+		return filepath.Join(v, "dplug")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "dplug")
+	}
+	return filepath.Join(home, ".local", "share", "dplug")
+}
+
+// NewRoot builds the dplug command tree writing to the given streams.
+func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "dplug",
+		Short: "Build, validate, install, run and publish Docker Engine managed plugins — no Docker daemon needed",
+		Long: `dplug is a toolchain for authors of Docker Engine managed (v2) plugins:
+volume, network, IPAM, authorization, log and metrics drivers.
+
+  dplug validate config.json     check a plugin config against dockerd's rules
+  dplug build -t NAME .          build the rootfs from a Dockerfile with BuildKit
+  dplug install NAME             install into the local plugin store
+  dplug run NAME                 run it under runc's libcontainer, logs live
+  dplug push NAME REF            publish it; 'docker plugin install REF' works`,
+		Version:       Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			switch g.Output {
+			case "text", "json", "sarif":
+			default:
+				return usageError(fmt.Errorf("unknown --output %q: use text or json", g.Output))
+			}
+			level := slog.LevelWarn
+			if g.Debug {
+				level = slog.LevelDebug
+			}
+			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.Root, "root", defaultRoot(), "plugin store root (env DPLUG_ROOT)")
+	pf.BoolVar(&g.Debug, "debug", false, "print debug logs on stderr")
+	pf.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
+
+	for _, newCmd := range commands {
+		root.AddCommand(newCmd(g))
+	}
+	return root
+}
+
+// commands lists every subcommand constructor, in help order. Each lives in
+// its own file.
+var commands = []func(*globalOptions) *cobra.Command{
+	newValidateCmd,
+	newSchemaCmd,
+}
+
+// Main runs dplug with os.Args and returns the process exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+// Run executes one dplug invocation; it is Main without the process globals,
+// used by tests.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := NewRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintf(stderr, "dplug: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	fmt.Fprintf(stderr, "dplug: %v\n", err)
+	if errors.Is(err, context.Canceled) {
+		return ExitCanceled
+	}
+	// cobra reports unknown commands and bad args as plain errors.
+	if isUsage(err) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
