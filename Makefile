@@ -1,0 +1,36 @@
+# dplug — the two commands a fresh machine needs:
+#   make demo   install what is needed (as root) and run the end-to-end demo
+#   make test   run the whole test suite (what CI runs)
+GO        ?= go
+FUZZTIME  ?= 30s
+TESTFLAGS ?= -count=1 -timeout 45m
+
+.PHONY: all build setup demo test unit fuzz bench docs lint
+
+all: build
+
+build:
+	$(GO) build -trimpath -o bin/dplug ./cmd/dplug
+
+setup:
+	./scripts/setup.sh
+
+demo: setup
+	./scripts/demo.sh
+
+# The whole suite, as CI runs it. Tests that need root or a daemon skip on a
+# laptop but fail under CI=true.
+test: build
+	$(GO) vet ./...
+	$(GO) test $(TESTFLAGS) -p 2 ./...
+	$(MAKE) fuzz
+
+# Bounded fuzzing of the parsers that take untrusted input.
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzBytes$$' -fuzztime=$(FUZZTIME) ./validate/
+
+unit:
+	$(GO) test -short -count=1 ./...
+
+bench: build
+	./bench/validate.sh
