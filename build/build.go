@@ -1,0 +1,191 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	// BuildKit's connection helpers register the docker-container://,
+	// kube-pod:// and ssh:// address schemes with client.New.
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"
+	_ "github.com/moby/buildkit/client/connhelper/ssh"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dplug/dplug/build/buildkitd"
+)
+
+// Result describes a finished build.
+type Result struct {
+	Output string        `json:"output"` // what the Dest returned: a path, ref@digest, plugin name
+	Dest   string        `json:"dest"`   // the Dest, e.g. "directory /tmp/p"
+	Addr   string        `json:"addr"`   // the BuildKit address used
+	Steps  []Step        `json:"steps"`  // BuildKit's vertices and whether each was cached
+	Took   time.Duration `json:"took"`
+}
+
+// Run builds the Dockerfile in contextDir into a plugin and delivers it to
+// dest. The config file is checked first; the rootfs is staged and only
+// handed to dest after a successful solve, so a failure or a canceled ctx
+// leaves nothing behind.
+func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Result, error) {
+	start := time.Now()
+	o := makeOptions(contextDir, opts)
+	if len(o.platforms) > 1 {
+		return nil, fmt.Errorf("building for %d platforms: one --platform per build for now", len(o.platforms))
+	}
+	if fi, err := os.Stat(contextDir); err != nil {
+		return nil, fmt.Errorf("reading build context: %w", err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("reading build context: %s is not a directory", contextDir)
+	}
+
+	// 1. The config, before anything expensive.
+	cfg, err := os.ReadFile(o.configFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading plugin config: %w", err)
+	}
+	if err := o.validator(o.configFile, cfg); err != nil {
+		return nil, err
+	}
+	disp, err := newDisplay(o.progress, o.progressOut)
+	if err != nil {
+		return nil, err
+	}
+
+	// 2. Staging: PARENT/.dplug-build-XXXX/{config.json,rootfs/}.
+	parent := os.TempDir()
+	if s, ok := dest.(Stager); ok {
+		parent = s.StagingParent()
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", parent, err)
+		}
+	}
+	staging, err := os.MkdirTemp(parent, ".dplug-build-")
+	if err != nil {
+		return nil, fmt.Errorf("creating staging dir: %w", err)
+	}
+	defer os.RemoveAll(staging)
+	rootfs := filepath.Join(staging, "rootfs")
+	so, err := solveOpt(contextDir, &o, rootfs)
+	if err != nil {
+		return nil, err
+	}
+
+	// 3. BuildKit.
+	c, addr, err := connect(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+
+	tr := newTracker()
+	ch := make(chan *client.SolveStatus)
+	eg, ectx := errgroup.WithContext(ctx)
+	var solveErr error
+	eg.Go(func() error {
+		_, solveErr = c.Solve(ectx, nil, *so, ch)
+		return solveErr
+	})
+	eg.Go(func() error {
+		if err := display(disp, ch, tr); err != nil {
+			o.log.Debug("progress display", "err", err)
+		}
+		return nil
+	})
+	_ = eg.Wait()
+	if solveErr != nil {
+		return nil, explain(ctx, solveErr, tr, o.dockerfile)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("build canceled: %w", err)
+	}
+
+	// 4. The plugin dir, then its destination.
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(staging, "config.json"), cfg, 0o644); err != nil {
+		return nil, fmt.Errorf("writing config.json: %w", err)
+	}
+	out, err := dest.Deliver(ctx, staging)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start)}, nil
+}
+
+// connect dials the configured BuildKit, or starts/reuses dplug's own.
+func connect(ctx context.Context, o *options) (*client.Client, string, error) {
+	addr := o.addr
+	if addr == "" {
+		m := buildkitd.New(o.root, buildkitd.WithLogger(o.log))
+		a, started, err := m.Ensure(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("starting dplug's buildkitd: %w", err)
+		}
+		addr = a
+		if o.progress != "quiet" {
+			if started {
+				fmt.Fprintf(o.progressOut, "dplug: started buildkitd at %s (state %s); it stays for later builds, `dplug buildkitd stop` stops it\n", addr, m.StateDir())
+			} else {
+				fmt.Fprintf(o.progressOut, "dplug: using dplug's buildkitd at %s\n", addr)
+			}
+		}
+	}
+	var copts []client.ClientOpt
+	if o.tlsCA != "" || o.tlsCert != "" {
+		server := ""
+		if u, err := url.Parse(addr); err == nil {
+			server = u.Hostname()
+		}
+		if o.tlsCA != "" {
+			copts = append(copts, client.WithServerConfig(server, o.tlsCA))
+		} else {
+			copts = append(copts, client.WithServerConfigSystem(server))
+		}
+		if o.tlsCert != "" {
+			copts = append(copts, client.WithCredentials(o.tlsCert, o.tlsKey))
+		}
+	}
+	c, err := client.New(ctx, addr, copts...)
+	if err != nil {
+		return nil, "", fmt.Errorf("connecting to BuildKit at %s: %w", addr, err)
+	}
+	return c, addr, nil
+}
+
+// CheckJSON is the default Validator: config.json must be one JSON object.
+// The CLI replaces it with package validate's full rule set.
+func CheckJSON(file string, data []byte) error {
+	var v map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := position(data, se.Offset)
+			return fmt.Errorf("%s:%d:%d: %v", file, line, col, err)
+		}
+		return fmt.Errorf("%s: %v", file, err)
+	}
+	return nil
+}
+
+func position(data []byte, off int64) (line, col int) {
+	line, col = 1, 1
+	for i := int64(0); i < off && i < int64(len(data)); i++ {
+		if data[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
