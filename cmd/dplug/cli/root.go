@@ -127,6 +127,8 @@ volume, network, IPAM, authorization, log and metrics drivers.
 var commands = []func(*globalOptions) *cobra.Command{
 	newValidateCmd,
 	newSchemaCmd,
+	newPushCmd,
+	newPullCmd,
 }
 
 // Main runs dplug with os.Args and returns the process exit code.

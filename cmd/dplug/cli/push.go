@@ -1,0 +1,266 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/dplug/dplug/pack"
+)
+
+// pushOptions are the flags of `dplug push`.
+type pushOptions struct {
+	insecure      bool
+	preserveTimes bool
+	level         int
+	ociLayout     string
+}
+
+func newPushCmd(g *globalOptions) *cobra.Command {
+	var o pushOptions
+	cmd := &cobra.Command{
+		Use:   "push DIR [REF]",
+		Short: "Publish a plugin to a registry (or an OCI layout); docker plugin install REF works",
+		Long: `Push packs a plugin directory (config.json + rootfs/) into the artifact
+'docker plugin push' produces — schema-2 manifest, plugin config blob, one
+gzip rootfs layer — and uploads it to REF. Layers are reproducible: pushing
+an unchanged plugin again uploads no blob.
+
+Credentials come from ~/.docker/config.json and credential helpers, like
+docker. Loopback registries (localhost, 127.0.0.1) use plain HTTP; use
+--insecure for other plain-HTTP registries. --oci-layout DIR writes the
+artifact to an OCI image layout instead of (or as well as) a registry.
+
+The result (REF@DIGEST, or {"ref","digest"} with --output json) is printed
+on stdout; progress goes to stderr.`,
+		Example: `  dplug push ./myplugin registry.example.com/me/myplugin:1.0
+  dplug push ./myplugin 127.0.0.1:5000/myplugin:dev -o json
+  dplug push ./myplugin --oci-layout ./out`,
+		Args: withUsage(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref := ""
+			if len(args) == 2 {
+				ref = args[1]
+			}
+			if ref == "" && o.ociLayout == "" {
+				return usageError(errors.New("push needs a REF or --oci-layout DIR"))
+			}
+			return runPush(cmd, g, &o, args[0], ref)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	f.BoolVar(&o.preserveTimes, "preserve-times", false, "keep file mtimes and owners in the layer (not reproducible)")
+	f.IntVar(&o.level, "compression-level", 6, "gzip level of the rootfs layer, 0 (none) to 9 (smallest)")
+	f.StringVar(&o.ociLayout, "oci-layout", "", "also write the artifact to the OCI image layout `DIR`")
+	return cmd
+}
+
+func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref string) error {
+	ctx := cmd.Context()
+	if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
+		return usageError(fmt.Errorf("%s is not a plugin directory (config.json + rootfs/); pushing by store NAME needs the plugin store", src))
+	}
+	prog := newProgress(g.stderr)
+	defer prog.done()
+	opts := []pack.Option{
+		pack.WithInsecure(o.insecure),
+		pack.WithPreserveTimes(o.preserveTimes),
+		pack.WithCompressionLevel(o.level),
+		pack.WithLogger(g.log),
+		pack.WithProgress(prog.update),
+	}
+	img, err := pack.Image(ctx, src, opts...)
+	if err != nil {
+		return err
+	}
+	defer img.(io.Closer).Close()
+	digest, err := img.Digest()
+	if err != nil {
+		return err
+	}
+	if o.ociLayout != "" {
+		if err := pack.WriteLayout(o.ociLayout, img); err != nil {
+			return err
+		}
+		prog.line("wrote %s to OCI layout %s", digest, o.ociLayout)
+	}
+	result := struct {
+		Ref       string `json:"ref,omitempty"`
+		Digest    string `json:"digest"`
+		OCILayout string `json:"ociLayout,omitempty"`
+	}{Ref: ref, Digest: digest.String(), OCILayout: o.ociLayout}
+	if ref != "" {
+		d, err := pack.Push(ctx, img, ref, opts...)
+		if err != nil {
+			return err
+		}
+		result.Digest = d
+	}
+	prog.done()
+	if g.outputJSON() {
+		return json.NewEncoder(g.stdout).Encode(result)
+	}
+	if ref != "" {
+		fmt.Fprintf(g.stdout, "%s@%s\n", ref, result.Digest)
+	} else {
+		fmt.Fprintln(g.stdout, result.Digest)
+	}
+	return nil
+}
+
+// pullOptions are the flags of `dplug pull`.
+type pullOptions struct {
+	insecure  bool
+	platform  string
+	ociLayout string
+}
+
+func newPullCmd(g *globalOptions) *cobra.Command {
+	var o pullOptions
+	cmd := &cobra.Command{
+		Use:   "pull REF DIR",
+		Short: "Download a plugin from a registry (or an OCI layout) into a plugin directory",
+		Long: `Pull downloads the plugin at REF — pushed by dplug or by 'docker plugin
+push' — and writes it to DIR as config.json + rootfs/, ready for
+'docker plugin create' or 'dplug install'. Every blob is verified against
+its digest; DIR appears only when everything checked out, so a failed pull
+leaves nothing behind. DIR must not exist or be empty.
+
+With --oci-layout LAYOUT the plugin is read from an OCI image layout
+instead, and REF is omitted. An index (multi-platform plugin) resolves to
+the host platform unless --platform says otherwise.`,
+		Example: `  dplug pull registry.example.com/me/myplugin:1.0 ./myplugin
+  dplug pull --oci-layout ./out ./myplugin`,
+		Args: withUsage(cobra.RangeArgs(1, 2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.ociLayout == "" && len(args) != 2 {
+				return usageError(errors.New("pull needs REF and DIR (or --oci-layout LAYOUT DIR)"))
+			}
+			if o.ociLayout != "" && len(args) != 1 {
+				return usageError(errors.New("with --oci-layout, pull takes only DIR"))
+			}
+			return runPull(cmd, g, &o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	f.StringVar(&o.platform, "platform", "", "platform to pick from a multi-platform plugin (default: the host's)")
+	f.StringVar(&o.ociLayout, "oci-layout", "", "read the plugin from the OCI image layout `LAYOUT`")
+	return cmd
+}
+
+func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string) error {
+	ctx := cmd.Context()
+	prog := newProgress(g.stderr)
+	defer prog.done()
+	opts := []pack.Option{
+		pack.WithInsecure(o.insecure),
+		pack.WithPlatform(o.platform),
+		pack.WithLogger(g.log),
+		pack.WithProgress(prog.update),
+	}
+	var (
+		p   *pack.Plugin
+		err error
+		dir = args[len(args)-1]
+	)
+	if o.ociLayout != "" {
+		p, err = pack.ReadLayout(o.ociLayout, opts...)
+	} else {
+		p, err = pack.Fetch(ctx, args[0], opts...)
+	}
+	if err != nil {
+		return err
+	}
+	if err := pack.Unpack(ctx, p, dir, opts...); err != nil {
+		return err
+	}
+	prog.done()
+	abs, _ := filepath.Abs(dir)
+	if g.outputJSON() {
+		return json.NewEncoder(g.stdout).Encode(struct {
+			Ref    string `json:"ref"`
+			Digest string `json:"digest"`
+			Dir    string `json:"dir"`
+		}{p.Ref(), p.Digest(), abs})
+	}
+	fmt.Fprintf(g.stdout, "%s\n", abs)
+	return nil
+}
+
+// progress shows pack's progress on stderr: a live line with bytes and rate
+// on a terminal, one line per finished phase otherwise (CI logs).
+type progress struct {
+	w       io.Writer
+	tty     bool
+	phase   string
+	start   time.Time
+	last    pack.Progress
+	lastOut time.Time
+	dirty   bool
+}
+
+func newProgress(w io.Writer) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progress{w: w, tty: tty}
+}
+
+func (p *progress) update(u pack.Progress) {
+	if u.Phase != p.phase {
+		p.finish()
+		p.phase, p.start = u.Phase, time.Now()
+	}
+	p.last = u
+	if p.tty && time.Since(p.lastOut) > 100*time.Millisecond {
+		p.lastOut = time.Now()
+		fmt.Fprintf(p.w, "\r\033[K%s", p.format())
+		p.dirty = true
+	}
+}
+
+func (p *progress) format() string {
+	el := time.Since(p.start).Seconds()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(p.last.Complete) / el
+	}
+	total := ""
+	if p.last.Total > 0 {
+		total = " / " + mib(p.last.Total)
+	}
+	return fmt.Sprintf("%-8s %s%s  %s/s  %.1fs", p.phase, mib(p.last.Complete), total, mib(int64(rate)), el)
+}
+
+// finish ends the current phase's line.
+func (p *progress) finish() {
+	if p.phase == "" {
+		return
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s\n", p.format())
+	} else {
+		fmt.Fprintln(p.w, p.format())
+	}
+	p.phase, p.dirty = "", false
+}
+
+func (p *progress) done() { p.finish() }
+
+// line prints a message, keeping the live line intact.
+func (p *progress) line(format string, args ...any) {
+	p.finish()
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -1,0 +1,115 @@
+package pack
+
+import (
+	"compress/gzip"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+)
+
+// Progress is one progress report: Phase says what is happening ("packing",
+// "pushing", "pulling"), Complete and Total count bytes (Total is 0 when
+// unknown).
+type Progress struct {
+	Phase    string
+	Complete int64
+	Total    int64
+}
+
+// Option configures Image, Push, Fetch, ReadLayout and Pull.
+type Option func(*options)
+
+type options struct {
+	insecure      bool
+	platform      string
+	progress      func(Progress)
+	keychain      authn.Keychain
+	preserveTimes bool
+	level         int
+	log           *slog.Logger
+	transport     http.RoundTripper
+	validate      bool
+}
+
+func makeOptions(opts ...Option) *options {
+	o := &options{
+		keychain:  authn.DefaultKeychain,
+		level:     gzip.DefaultCompression,
+		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		transport: http.DefaultTransport,
+		progress:  func(Progress) {},
+		validate:  true,
+	}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
+}
+
+// WithInsecure allows plain HTTP (and unverified TLS) to the registry.
+// Loopback registries (localhost, 127.0.0.0/8, ::1) always use plain HTTP,
+// like Docker; the default is false.
+func WithInsecure(insecure bool) Option {
+	return func(o *options) { o.insecure = insecure }
+}
+
+// WithPlatform selects the plugin to use when a reference or layout holds an
+// index of several plugins: "os/arch[/variant]". The default is the host's.
+func WithPlatform(platform string) Option {
+	return func(o *options) { o.platform = platform }
+}
+
+// WithProgress receives progress reports. fn is called from the goroutine
+// doing the work and must return quickly. The default discards them.
+func WithProgress(fn func(Progress)) Option {
+	return func(o *options) {
+		if fn != nil {
+			o.progress = fn
+		}
+	}
+}
+
+// WithKeychain sets where registry credentials come from. The default is
+// authn.DefaultKeychain (~/.docker/config.json and credential helpers).
+func WithKeychain(kc authn.Keychain) Option {
+	return func(o *options) {
+		if kc != nil {
+			o.keychain = kc
+		}
+	}
+}
+
+// WithPreserveTimes keeps file modification times and owners in the layer
+// instead of normalising them (mtime 0, uid/gid 0), at the cost of
+// reproducibility. The default is false.
+func WithPreserveTimes(preserve bool) Option {
+	return func(o *options) { o.preserveTimes = preserve }
+}
+
+// WithCompressionLevel sets the gzip level of the layer, from 1 (fastest) to
+// 9 (smallest); 0 stores without compression (still gzip-framed). The
+// default is gzip's default, 6 — the same as dockerd.
+func WithCompressionLevel(level int) Option {
+	return func(o *options) { o.level = level }
+}
+
+// WithLogger sets where pack logs what it does. The default discards logs.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}
+
+// WithTransport sets the HTTP transport under pack's auth and retry layers.
+// The default is http.DefaultTransport.
+func WithTransport(t http.RoundTripper) Option {
+	return func(o *options) {
+		if t != nil {
+			o.transport = t
+		}
+	}
+}

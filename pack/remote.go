@@ -1,0 +1,161 @@
+package pack
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// userAgent identifies dplug to registries.
+const userAgent = "dplug"
+
+// retryBackoff is used for both single requests and whole blob uploads:
+// 4 tries, 0.5 s then 1.5 s then 4.5 s apart.
+var retryBackoff = remote.Backoff{Duration: 500 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: 4}
+
+// retryStatus are the HTTP status codes worth a retry.
+var retryStatus = []int{
+	http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+	http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+}
+
+// retryable reports whether err is a transient network or server failure.
+func retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te.StatusCode >= 500 || te.StatusCode == http.StatusTooManyRequests || te.Temporary()
+	}
+	var ne net.Error
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, net.ErrClosed) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
+
+// parseRef parses a registry reference; loopback registries get plain HTTP
+// (go-containerregistry does that itself), others only with o.insecure.
+func parseRef(ref string, o *options) (name.Reference, error) {
+	var nopts []name.Option
+	if o.insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrBadReference, ref, err)
+	}
+	return r, nil
+}
+
+// pluginScope is the token scope dockerd requests for plugins: resource
+// class "plugin", so registries that separate plugins from images grant it.
+func pluginScope(repo name.Repository, actions string) string {
+	return "repository(plugin):" + repo.RepositoryStr() + ":" + actions
+}
+
+// remoteOptions authenticates against repo with the plugin scope and wraps
+// the transport with retries. The returned transport is a
+// transport.Wrapper, so go-containerregistry uses it as it is.
+func remoteOptions(ctx context.Context, repo name.Repository, push bool, extraScopes []string, o *options) ([]remote.Option, http.RoundTripper, error) {
+	base := o.transport
+	if o.insecure {
+		if t, ok := base.(*http.Transport); ok {
+			t = t.Clone()
+			if t.TLSClientConfig == nil {
+				t.TLSClientConfig = &tls.Config{}
+			}
+			t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for --insecure
+			base = t
+		}
+	}
+	rt := transport.NewRetry(base,
+		transport.WithRetryBackoff(retryBackoff),
+		transport.WithRetryPredicate(retryable),
+		transport.WithRetryStatusCodes(retryStatus...))
+	rt = transport.NewUserAgent(rt, userAgent)
+
+	auth, err := authn.Resolve(ctx, o.keychain, repo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resolving credentials for %s: %w", repo.RegistryStr(), err)
+	}
+	actions := "pull"
+	if push {
+		actions = "pull,push"
+	}
+	scopes := append([]string{pluginScope(repo, actions)}, extraScopes...)
+	tr, err := transport.NewWithContext(ctx, repo.Registry, auth, rt, scopes)
+	if err != nil {
+		return nil, nil, classify(repo.String(), err)
+	}
+	return []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithTransport(tr),
+		remote.WithRetryBackoff(retryBackoff),
+		remote.WithRetryPredicate(retryable),
+		remote.WithRetryStatusCodes(retryStatus...),
+		remote.WithUserAgent(userAgent),
+	}, tr, nil
+}
+
+// Push uploads img to the registry reference ref and returns the digest of
+// the manifest. Blobs the registry already has are not uploaded again;
+// layers that came from another repository of the same registry are
+// mounted rather than copied.
+func Push(ctx context.Context, img v1.Image, ref string, opts ...Option) (string, error) {
+	o := makeOptions(opts...)
+	r, err := parseRef(ref, o)
+	if err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	var extra []string
+	if ls, err := img.Layers(); err == nil {
+		for _, l := range ls {
+			if ml, ok := l.(*remote.MountableLayer); ok && ml.Reference.Context().RegistryStr() == r.Context().RegistryStr() &&
+				ml.Reference.Context().RepositoryStr() != r.Context().RepositoryStr() {
+				extra = append(extra, pluginScope(ml.Reference.Context(), "pull"))
+			}
+		}
+	}
+	ropts, _, err := remoteOptions(ctx, r.Context(), true, extra, o)
+	if err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	updates := make(chan v1.Update, 16)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var last time.Time
+		for u := range updates {
+			if now := time.Now(); now.Sub(last) > 100*time.Millisecond || u.Complete == u.Total {
+				last = now
+				o.progress(Progress{Phase: "pushing", Complete: u.Complete, Total: u.Total})
+			}
+		}
+	}()
+	ropts = append(ropts, remote.WithProgress(updates))
+	o.log.Debug("pushing", "ref", r.String())
+	err = remote.Write(r, img, ropts...)
+	<-done // remote closes updates when it is done
+	if err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, classify(r.String(), err))
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	return d.String(), nil
+}

@@ -1,0 +1,14 @@
+package pack
+
+import "golang.org/x/sys/unix"
+
+// fileCaps returns the security.capability xattr of path (file
+// capabilities, which a binary like ping needs to keep), if any.
+func fileCaps(path string) (string, bool) {
+	buf := make([]byte, 128)
+	n, err := unix.Lgetxattr(path, "security.capability", buf)
+	if err != nil || n <= 0 {
+		return "", false
+	}
+	return string(buf[:n]), true
+}

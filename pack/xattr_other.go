@@ -1,0 +1,6 @@
+//go:build !linux
+
+package pack
+
+// fileCaps reports no file capabilities: they are a Linux feature.
+func fileCaps(string) (string, bool) { return "", false }
