@@ -1,5 +1,11 @@
 package validate
 
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
 // Severity of a finding.
 type Severity string
 
@@ -12,11 +18,132 @@ const (
 // Diagnostic is one finding, located in its file.
 type Diagnostic struct {
 	File     string   `json:"file"`
-	Line     int      `json:"line"`   // 1-based; 0 when the file itself is at fault
-	Column   int      `json:"column"` // 1-based, in bytes
+	Line     int      `json:"line"`    // 1-based; 0 when the file itself is at fault
+	Column   int      `json:"column"`  // 1-based, in bytes
 	Pointer  string   `json:"pointer"` // RFC 6901 JSON pointer, "" for the document
 	Severity Severity `json:"severity"`
 	Rule     string   `json:"rule"` // stable ID, e.g. DP101
 	Message  string   `json:"message"`
 	Hint     string   `json:"hint,omitempty"`
+}
+
+// String renders d the way compilers do, so editors and CI logs can jump to
+// it: "path/config.json:LINE:COL: error: MESSAGE (DP101) hint: HINT".
+// The line and column are left out when the whole file is at fault.
+func (d Diagnostic) String() string {
+	var b strings.Builder
+	b.WriteString(d.File)
+	if d.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", d.Line, d.Column)
+	}
+	fmt.Fprintf(&b, ": %s: %s (%s)", d.Severity, d.Message, d.Rule)
+	if d.Hint != "" {
+		b.WriteString(" hint: ")
+		b.WriteString(d.Hint)
+	}
+	return b.String()
+}
+
+// Kind says which document a file is.
+type Kind int
+
+// Kinds of documents. KindAuto decides by file name: plugin-settings.json
+// is settings, anything else a config.
+const (
+	KindAuto Kind = iota
+	KindConfig
+	KindSettings
+)
+
+// String names k as the CLI spells it.
+func (k Kind) String() string {
+	switch k {
+	case KindConfig:
+		return "config"
+	case KindSettings:
+		return "settings"
+	default:
+		return "auto"
+	}
+}
+
+// SettingsFile is the file name KindAuto recognises as plugin settings.
+const SettingsFile = "plugin-settings.json"
+
+// ConfigFile is the file name a directory walk picks up as a config.
+const ConfigFile = "config.json"
+
+func (k Kind) resolve(name string) Kind {
+	if k != KindAuto {
+		return k
+	}
+	if filepath.Base(name) == SettingsFile {
+		return KindSettings
+	}
+	return KindConfig
+}
+
+// DefaultMaxSize is the largest file validated (1 MiB); real configs are a
+// few KiB, so anything bigger is a mistake (and a cheap denial of service).
+const DefaultMaxSize int64 = 1 << 20
+
+// Option configures Bytes and Files.
+type Option func(*options)
+
+type options struct {
+	kind    Kind
+	maxSize int64
+}
+
+func makeOptions(opts []Option) options {
+	o := options{kind: KindAuto, maxSize: DefaultMaxSize}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.maxSize <= 0 {
+		o.maxSize = DefaultMaxSize
+	}
+	return o
+}
+
+// WithKind forces the document kind instead of deciding by file name
+// (default KindAuto).
+func WithKind(k Kind) Option { return func(o *options) { o.kind = k } }
+
+// WithMaxSize sets the size cap in bytes above which a file is reported as
+// too large (DP003) instead of parsed (default DefaultMaxSize; <= 0 means the
+// default).
+func WithMaxSize(n int64) Option { return func(o *options) { o.maxSize = n } }
+
+// Report is the result of validating many files.
+type Report struct {
+	Files       int          // files validated
+	Diagnostics []Diagnostic // sorted by file, line, column, rule
+}
+
+// Errors counts error diagnostics.
+func (r *Report) Errors() int { return count(r.Diagnostics, Error) }
+
+// Warnings counts warning diagnostics.
+func (r *Report) Warnings() int { return count(r.Diagnostics, Warning) }
+
+// Failed reports whether the run should fail: any error, or, when strict,
+// any warning.
+func (r *Report) Failed(strict bool) bool {
+	if strict {
+		return len(r.Diagnostics) > 0
+	}
+	return r.Errors() > 0
+}
+
+func count(diags []Diagnostic, s Severity) int {
+	n := 0
+	for _, d := range diags {
+		if d.Severity == s {
+			n++
+		}
+	}
+	return n
 }

@@ -1,0 +1,139 @@
+package validate
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Bytes validates one document held in memory. name is the path reported
+// in diagnostics and, with KindAuto, decides the kind (plugin-settings.json
+// is settings, anything else a config). The result is sorted by position;
+// it is empty when the document is clean. Bytes never panics, whatever data
+// holds.
+func Bytes(name string, data []byte, opts ...Option) []Diagnostic {
+	o := makeOptions(opts)
+	return check(name, data, &o)
+}
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+func check(name string, data []byte, o *options) []Diagnostic {
+	v := &run{name: name, kind: o.kind.resolve(name), li: lineIndex{data: data}}
+	if int64(len(data)) > o.maxSize {
+		v.diags = append(v.diags, Diagnostic{File: name, Severity: Error, Rule: "DP003",
+			Message: fmt.Sprintf("file is %d bytes, larger than the %d-byte cap: not a plugin config", len(data), o.maxSize),
+			Hint:    "check that this is the right file (plugin configs are a few KiB)"})
+		return v.diags
+	}
+	start := 0
+	if bytes.HasPrefix(data, bom) {
+		v.addAt("DP002", 0, "", "file starts with a UTF-8 byte order mark: encoding/json, and so dockerd, rejects it (\"invalid character 'ï' looking for beginning of value\")").
+			hint("save the file as UTF-8 without BOM")
+		start = len(bom)
+	}
+	root, serr := parseJSON(data, start)
+	if serr != nil {
+		v.addAt(serr.rule, serr.off, "", "%s", serr.msg)
+		sortDiags(v.diags)
+		return v.diags
+	}
+	sh := configShape
+	if v.kind == KindSettings {
+		sh = settingsShape
+	}
+	v.normalise(root, sh, "", true)
+	schemaDiags := v.schemaCheck(root)
+	if root.kind == kObject {
+		if v.kind == KindSettings {
+			v.checkSettings(root)
+		} else {
+			v.checkConfig(root)
+		}
+	}
+	// The semantic rules say the same thing better: keep a schema finding
+	// only where no rule already reported at that pointer.
+	for _, d := range schemaDiags {
+		covered := false
+		for _, s := range v.diags {
+			if s.Pointer == d.Pointer && s.Rule != "DP104" && s.Rule != "DP004" && s.Rule != "DP103" {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			v.diags = append(v.diags, d)
+		}
+	}
+	sortDiags(v.diags)
+	return v.diags
+}
+
+func sortDiags(diags []Diagnostic) {
+	slices.SortStableFunc(diags, func(a, b Diagnostic) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column), cmp.Compare(a.Rule, b.Rule))
+	})
+}
+
+// run is the state of validating one document.
+type run struct {
+	name  string
+	kind  Kind
+	li    lineIndex
+	diags []Diagnostic
+	index map[string]*node // pointer -> node, built on first use
+}
+
+type posKind int
+
+const (
+	posKey   posKind = iota // at the member's key (the value for array elements)
+	posValue                // at the value
+)
+
+// dref lets a caller add a hint to the diagnostic it just added.
+type dref struct {
+	v *run
+	i int
+}
+
+func (d dref) hint(format string, args ...any) {
+	d.v.diags[d.i].Hint = fmt.Sprintf(format, args...)
+}
+
+// add reports rule at node n.
+func (v *run) add(rule string, n *node, at posKind, format string, args ...any) dref {
+	off := n.off
+	if at == posKey && n.keyOff >= 0 {
+		off = n.keyOff
+	}
+	return v.addAt(rule, off, n.ptr, format, args...)
+}
+
+// addAt reports rule at a byte offset.
+func (v *run) addAt(rule string, off int, ptr, format string, args ...any) dref {
+	line, col := v.li.pos(off)
+	v.diags = append(v.diags, Diagnostic{
+		File: v.name, Line: line, Column: col, Pointer: ptr,
+		Severity: severityOf(rule), Rule: rule, Message: fmt.Sprintf(format, args...),
+	})
+	return dref{v, len(v.diags) - 1}
+}
+
+// missing reports rule for a field absent from object parent, located at
+// the parent's key (or its opening brace).
+func (v *run) missing(rule string, parent *node, name, format string, args ...any) dref {
+	off := parent.off
+	if parent.keyOff >= 0 {
+		off = parent.keyOff
+	}
+	return v.addAt(rule, off, parent.ptr+"/"+name, format, args...)
+}
+
+// where renders an offset as line:col for messages.
+func (v *run) where(off int) string {
+	l, c := v.li.pos(off)
+	return fmt.Sprintf("%d:%d", l, c)
+}

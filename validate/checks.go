@@ -1,0 +1,382 @@
+package validate
+
+import (
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/dplug/dplug/plugin"
+)
+
+// checkConfig applies the semantic rules to a normalised config.json.
+func (v *run) checkConfig(root *node) {
+	for _, name := range []string{"Description", "Documentation"} {
+		if n := root.get(name); n != nil && n.kind == kNull {
+			v.add("DP102", n, posKey, "%s is null: the Docker docs require it (dockerd does not enforce it)", strings.ToLower(name)).
+				hint("give the plugin a %s", strings.ToLower(name))
+		}
+	}
+	v.checkInterface(root)
+	v.checkProcess(root)
+	v.checkMounts(root.get("Mounts"), root.get("PropagatedMount"))
+	if linux := root.get("Linux"); linux != nil && linux.kind == kObject {
+		v.checkDevices(linux.get("Devices"))
+		v.checkCapabilities(linux.get("Capabilities"))
+	}
+	v.checkEnv(root.get("Env"))
+	if args := root.get("Args"); args != nil && args.kind == kObject {
+		v.checkSettable(args.get("Settable"), "value", "args")
+	}
+	if u := root.get("User"); u != nil && u.kind == kObject {
+		for _, id := range []string{"UID", "GID"} {
+			if n := u.get(id); n != nil && n.kind == kNumber && strings.Trim(n.str, "0") != "" {
+				v.add("DP601", u, posKey, "user is ignored: dockerd parses it but runs every plugin as uid 0").
+					hint("drop privileges inside the plugin if it must not run as root")
+				break
+			}
+		}
+	}
+	if nw := root.get("Network"); nw != nil && nw.kind == kObject {
+		if t, ok := nw.get("Type").strVal(); ok && t != "" && t != "host" && t != "none" {
+			v.add("DP602", nw.get("Type"), posValue, "network.type %q is not a Docker network mode: every value but \"host\" gives the plugin a fresh, empty network namespace", t).
+				hint(`use "host" for host networking, or "none" for an isolated namespace`)
+		}
+	}
+	if n := root.get("rootfs"); !n.isNull() {
+		v.add("DP108", n, posKey, "rootfs is filled in by the engine when the plugin is packaged: this value is replaced").
+			hint("remove it")
+	}
+	if s, ok := root.get("DockerVersion").strVal(); ok && s != "" {
+		v.add("DP108", root.get("DockerVersion"), posKey, "dockerVersion is set by the engine: this value is replaced").
+			hint("remove it")
+	}
+}
+
+// knownTypes are the interface types moby dispatches on, plus the managed
+// graph driver type moby still recognises.
+var knownTypes = append(slices.Clip(plugin.KnownTypes), "docker.graphdriver/1.0")
+
+func (v *run) checkInterface(root *node) {
+	iface := root.get("Interface")
+	if iface.isNull() {
+		v.missing("DP101", root, "Interface", "interface is missing: dockerd cannot enable a plugin without types and a socket").
+			hint(`add "interface": {"types": ["docker.volumedriver/1.0"], "socket": "plugin.sock"}`)
+		return
+	}
+	if iface.kind != kObject {
+		return // the schema reports the type
+	}
+	types := iface.get("Types")
+	switch {
+	case types.isNull():
+		v.missing("DP101", iface, "Types", "interface.types is missing: the plugin would serve nothing").
+			hint(`add "types": ["docker.volumedriver/1.0"] (or the type it implements)`)
+	case types.kind == kArray && len(types.elems) == 0:
+		v.add("DP204", types, posValue, "interface.types is empty: the plugin would serve nothing").
+			hint("list the interface types the plugin implements, e.g. docker.volumedriver/1.0")
+	case types.kind == kArray:
+		seen := map[string]bool{}
+		for _, t := range types.stringElems() {
+			it, err := plugin.ParseInterfaceType(t.str)
+			switch {
+			case err != nil:
+				v.add("DP201", t, posValue, "%v: dockerd stores it as garbage", err).
+					hint("write it like docker.volumedriver/1.0")
+				continue
+			case it.Prefix != "docker":
+				v.add("DP202", t, posValue, "interface type %q has prefix %q: dockerd only dispatches on prefix \"docker\"", t.str, it.Prefix).
+					hint("did you mean %q?", closestType(t.str))
+			case !slices.Contains(knownTypes, t.str):
+				v.add("DP203", t, posValue, "interface type %q is not one dockerd knows", t.str).
+					hint("known types: %s", strings.Join(knownTypes, ", "))
+			}
+			if seen[t.str] {
+				v.add("DP203", t, posValue, "interface type %q is listed twice", t.str).hint("remove the duplicate")
+			}
+			seen[t.str] = true
+		}
+	}
+	sock := iface.get("Socket")
+	if sock.isNull() {
+		v.missing("DP101", iface, "Socket", "interface.socket is missing: dockerd has nothing to dial and enable fails").
+			hint(`add "socket": "plugin.sock" and have the plugin listen on /run/docker/plugins/plugin.sock`)
+	} else if s, ok := sock.strVal(); ok {
+		switch {
+		case s == "":
+			v.add("DP101", sock, posValue, "interface.socket is empty: dockerd has nothing to dial and enable fails").
+				hint(`name the socket, e.g. "plugin.sock", and listen on /run/docker/plugins/plugin.sock`)
+		case path.IsAbs(s) || slices.Contains(strings.Split(s, "/"), ".."):
+			v.add("DP206", sock, posValue, "interface.socket %q is a path: dockerd dials /run/docker/plugins/<id>/%s, which the plugin cannot listen on", s, strings.TrimLeft(s, "/")).
+				hint("use a file name such as %q and listen on /run/docker/plugins/%s", path.Base(s), path.Base(s))
+		case strings.Contains(s, "/"):
+			v.add("DP207", sock, posValue, "interface.socket %q is in a subdirectory: dockerd dials /run/docker/plugins/<id>/%s, so the plugin must create that directory", s, s).
+				hint("use a plain file name such as %q", path.Base(s))
+		}
+	}
+	if ps, ok := iface.get("ProtocolScheme").strVal(); ok && ps != "" && ps != plugin.ProtocolSchemeHTTP1 {
+		v.add("DP205", iface.get("ProtocolScheme"), posValue, "interface.protocolscheme %q is unknown: dockerd's volume, network and log adapters refuse the plugin", ps).
+			hint("remove it, or use %q", plugin.ProtocolSchemeHTTP1)
+	}
+}
+
+// closestType returns the known type nearest to s.
+func closestType(s string) string {
+	best, bestD := knownTypes[0], 1<<30
+	for _, k := range knownTypes {
+		if d := levenshtein(strings.ToLower(s), k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func (v *run) checkProcess(root *node) {
+	ep := root.get("Entrypoint")
+	args := root.get("Args")
+	var argv []*node
+	if ep != nil && ep.kind == kArray {
+		argv = ep.stringElems()
+	}
+	if len(argv) == 0 {
+		hasArgs := false
+		if args != nil && args.kind == kObject {
+			hasArgs = len(args.get("Value").stringElems()) > 0
+		}
+		if !hasArgs && (ep.isNull() || ep.kind == kArray) {
+			if ep.isNull() {
+				v.missing("DP301", root, "Entrypoint", "entrypoint is missing: the plugin has nothing to run and fails at enable").
+					hint(`add "entrypoint": ["/path/to/plugin-binary"]`)
+			} else {
+				v.add("DP301", ep, posValue, "entrypoint is empty: the plugin has nothing to run and fails at enable").
+					hint(`add the plugin's binary, e.g. ["/path/to/plugin-binary"]`)
+			}
+		}
+	} else if a0 := argv[0]; a0.str == "" {
+		v.add("DP301", a0, posValue, "entrypoint[0] is empty: there is no program to run").
+			hint("put the absolute path of the plugin binary first")
+	} else if strings.Contains(a0.str, "/") && !path.IsAbs(a0.str) {
+		v.add("DP302", a0, posValue, "entrypoint[0] %q is a relative path: it is resolved against workdir, not looked up in PATH", a0.str).
+			hint("use an absolute path")
+	}
+	if wd, ok := root.get("WorkDir").strVal(); ok && wd != "" && !path.IsAbs(wd) {
+		v.add("DP303", root.get("WorkDir"), posValue, "workdir %q is not an absolute path: runc refuses to start the plugin", wd).
+			hint("use %q", "/"+wd)
+	}
+	if pm, ok := root.get("PropagatedMount").strVal(); ok && pm != "" && !path.IsAbs(pm) {
+		v.add("DP304", root.get("PropagatedMount"), posValue, "propagatedMount %q is not an absolute path", pm).
+			hint("use %q", "/"+pm)
+	}
+}
+
+// checkMounts applies the mount rules; pm is the config's propagatedMount
+// (nil in settings).
+func (v *run) checkMounts(mounts, pm *node) {
+	pmPath, _ := pm.strVal()
+	if pmPath != "" && path.IsAbs(pmPath) {
+		pmPath = path.Clean(pmPath)
+	} else {
+		pmPath = ""
+	}
+	for _, m := range mounts.objElems() {
+		dest := m.get("Destination")
+		if d, ok := dest.strVal(); dest.isNull() || (ok && d == "") {
+			v.missingOr("DP305", m, dest, "Destination", "mount has no destination: runc cannot mount it").
+				hint("set an absolute destination inside the plugin, e.g. /mnt/state")
+		} else if ok && !path.IsAbs(d) {
+			v.add("DP305", dest, posValue, "mount destination %q is not an absolute path", d).
+				hint("use %q", "/"+d)
+		} else if ok && pmPath != "" {
+			dc := path.Clean(d)
+			if dc == pmPath || dc == "/" || strings.HasPrefix(pmPath, dc+"/") {
+				v.add("DP308", dest, posValue, "mount at %q covers propagatedMount %q: mounts are made after it, so volumes the plugin mounts there are hidden from dockerd", d, pmPath).
+					hint("mount elsewhere, or move propagatedMount")
+			}
+		}
+		src := m.get("Source")
+		if src.isNull() {
+			d := v.missingOr("DP306", m, src, "Source", "mount has no source: dockerd fails at enable with \"mount source is not specified\"")
+			if settableHas(m.get("Settable"), "source") {
+				d.hint("set a default source, or have users run `dplug set NAME %s.source=...` before enabling", mountName(m))
+			} else {
+				d.hint("set \"source\" to the host path to mount")
+			}
+		}
+		typ, _ := m.get("Type").strVal()
+		if typ == "" {
+			bind := false
+			for _, o := range m.get("Options").stringElems() {
+				if o.str == "bind" || o.str == "rbind" {
+					bind = true
+				}
+			}
+			if !bind {
+				at := m.get("Type")
+				if at == nil {
+					at = m
+				}
+				v.add("DP307", at, posKey, "mount has no type and no bind or rbind option: mount(2) fails when the plugin starts").
+					hint(`set "type": "bind" and "options": ["rbind"] for a bind mount`)
+			}
+		}
+		v.checkSettable(m.get("Settable"), "source", "mount")
+	}
+}
+
+func mountName(m *node) string {
+	if n, ok := m.get("Name").strVal(); ok && n != "" {
+		return n
+	}
+	return "MOUNT"
+}
+
+// missingOr reports at n when the field is present (null), else as missing
+// from parent.
+func (v *run) missingOr(rule string, parent, n *node, name, msg string) dref {
+	if n != nil {
+		return v.add(rule, n, posKey, "%s", msg)
+	}
+	return v.missing(rule, parent, name, "%s", msg)
+}
+
+func settableHas(s *node, field string) bool {
+	for _, e := range s.stringElems() {
+		if e.str == field {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSettable: dockerd's `set` compares field names exactly, and each
+// kind of entry has exactly one settable field.
+func (v *run) checkSettable(s *node, allowed, what string) {
+	seen := false
+	for _, e := range s.stringElems() {
+		switch {
+		case e.str == allowed && seen:
+			v.add("DP402", e, posValue, "%q is listed twice in settable: `docker plugin set NAME=V` then fails with \"multiple fields are settable, one must be specified\"", e.str).
+				hint("list it once")
+		case e.str == allowed:
+			seen = true
+		case strings.EqualFold(e.str, allowed):
+			v.add("DP401", e, posValue, "settable field %q must be lowercase %q: dockerd compares it exactly, so `docker plugin set` answers \"is not settable\"", e.str, allowed).
+				hint("write %q", allowed)
+		default:
+			v.add("DP401", e, posValue, "%q cannot be settable on %s: only %q can", e.str, what, allowed).
+				hint(`the settable fields are env and args "value", mounts "source", devices "path"`)
+		}
+	}
+}
+
+func (v *run) checkDevices(devs *node) {
+	for _, d := range devs.objElems() {
+		p := d.get("Path")
+		if s, ok := p.strVal(); p.isNull() || (ok && s == "") {
+			v.missingOr("DP309", d, p, "Path", "device has no path: dockerd cannot create it when it enables the plugin").
+				hint(`set "path", e.g. "/dev/fuse"`)
+		} else if ok && !path.IsAbs(s) {
+			v.add("DP310", p, posValue, "device path %q is not an absolute path", s).
+				hint("use the host path of the device node, e.g. %q", "/dev/"+path.Base(s))
+		}
+		v.checkSettable(d.get("Settable"), "path", "a device")
+	}
+}
+
+func (v *run) checkEnv(env *node) {
+	names := map[string]*node{}
+	for _, e := range env.objElems() {
+		nameNode := e.get("Name")
+		name, ok := nameNode.strVal()
+		switch {
+		case !ok || name == "":
+			at := nameNode
+			if at == nil {
+				at = e
+			}
+			v.add("DP405", at, posKey, "env entry has no name: it cannot be set, and its value becomes a bare \"=value\"").
+				hint(`give it a "name"`)
+		case strings.ContainsAny(name, "= \t\n"):
+			v.add("DP405", nameNode, posValue, "env name %q contains '=' or whitespace", name).
+				hint("use a plain variable name")
+		}
+		if ok && name != "" {
+			if prev := names[name]; prev != nil {
+				v.add("DP403", nameNode, posValue, "env %q is declared twice (first at %s): the plugin gets both values", name, v.where(prev.off)).
+					hint("remove one")
+			} else {
+				names[name] = nameNode
+			}
+		}
+		if e.get("Value").isNull() && !settableHas(e.get("Settable"), "value") {
+			at := nameNode
+			if at == nil {
+				at = e
+			}
+			v.add("DP404", at, posValue, "env %q has no value and is not settable: it never reaches the plugin", name).
+				hint(`give it a "value", or make it settable with "settable": ["value"]`)
+		}
+		v.checkSettable(e.get("Settable"), "value", "env")
+	}
+}
+
+func (v *run) checkCapabilities(caps *node) {
+	seen := map[string]bool{}
+	for _, c := range caps.stringElems() {
+		norm := strings.ToUpper(strings.TrimSpace(c.str))
+		if !strings.HasPrefix(norm, "CAP_") {
+			norm = "CAP_" + norm
+		}
+		known := slices.Contains(capabilities, norm)
+		switch {
+		case !known:
+			d := v.add("DP501", c, posValue, "%q is not a Linux capability", c.str)
+			if s := closestCap(norm); s != "" {
+				d.hint("did you mean %q?", s)
+			} else {
+				d.hint("see capabilities(7)")
+			}
+		case c.str != norm:
+			v.add("DP502", c, posValue, "capability %q is not in CAP_NAME form: runc ignores it (\"unknown capability\"), so the plugin does not get it", c.str).
+				hint("write %q", norm)
+		}
+		if seen[norm] {
+			v.add("DP503", c, posValue, "capability %q is listed twice", c.str).hint("remove the duplicate")
+		}
+		seen[norm] = true
+	}
+}
+
+func closestCap(s string) string {
+	best, bestD := "", 3
+	for _, c := range capabilities {
+		if d := levenshtein(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// capabilities is every Linux capability (capabilities(7), up to
+// CAP_CHECKPOINT_RESTORE, Linux 5.9), as runc names them.
+var capabilities = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+	"CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+	"CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+	"CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
+// checkSettings applies the rules that make sense to plugin-settings.json.
+func (v *run) checkSettings(root *node) {
+	for _, e := range root.get("Env").stringElems() {
+		if i := strings.IndexByte(e.str, '='); i <= 0 {
+			v.add("DP701", e, posValue, "settings env entry %q is not NAME=value", e.str).
+				hint("write it as NAME=value")
+		}
+	}
+	v.checkMounts(root.get("Mounts"), nil)
+	v.checkDevices(root.get("Devices"))
+}

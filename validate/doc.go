@@ -1,0 +1,26 @@
+// Package validate checks a Docker Engine managed plugin's config.json (and
+// plugin-settings.json) before anything is built or installed.
+//
+// dockerd validates nothing when a plugin is created: a bad config fails
+// later, at enable or at run time, or is silently half-ignored. This package
+// reports all of that up front, each finding located at file:line:col with a
+// JSON pointer and a stable rule ID (see Rules):
+//
+//   - malformed JSON (syntax, BOM, size, depth), with the exact position;
+//   - schema violations against the embedded schemas (package schemas), after
+//     normalising key case the way dockerd's encoding/json decodes it;
+//   - semantic rules for what dockerd would reject at enable or run time
+//     (mount without source, malformed interface type, relative paths, ...)
+//     as errors, and what it silently ignores (user, unknown keys, network
+//     types other than host) as warnings.
+//
+// Key case rule: dockerd matches keys case-insensitively. dplug accepts,
+// without a warning, the canonical form dockerd writes (PropagatedMount),
+// the all-lowercase form (propagatedmount) and the lower-camel form moby's
+// docs use (propagatedMount). Any other casing (PROPAGATEDMOUNT,
+// Propagatedmount) still works in dockerd but draws a DP104 warning.
+//
+// A config that dockerd accepts and enables never gets an error, only
+// warnings; the package never panics on any input. Nothing is compiled or
+// parsed at init: the schemas are compiled on first use, once per process.
+package validate

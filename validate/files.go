@@ -1,0 +1,137 @@
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+)
+
+// skipDirs are never descended into when walking a directory: VCS data,
+// dependencies, and plugin rootfs trees (whose config.json files belong to
+// the software inside, not to the plugin).
+var skipDirs = []string{".git", "node_modules", "rootfs"}
+
+// Files validates each path: a FILE is validated whatever its name; a DIR is
+// walked for files named config.json and plugin-settings.json, skipping
+// .git, node_modules and rootfs directories. The error is non-nil only when
+// an argument itself cannot be read (a usage error); a file met during a walk
+// that cannot be read becomes a DP006 diagnostic instead. Files are read and
+// checked in parallel; the report is sorted by file, line and column.
+func Files(paths []string, opts ...Option) (*Report, error) {
+	o := makeOptions(opts)
+	var files []string
+	var diags []Diagnostic
+	var errs []error
+	seen := map[string]bool{}
+	addFile := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			files = append(files, p)
+		}
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
+			continue
+		}
+		if !fi.IsDir() {
+			addFile(p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if path == p {
+					return err
+				}
+				diags = append(diags, Diagnostic{File: path, Severity: Error, Rule: "DP006",
+					Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if path != p {
+					for _, s := range skipDirs {
+						if d.Name() == s {
+							return fs.SkipDir
+						}
+					}
+				}
+				return nil
+			}
+			if name := d.Name(); name == ConfigFile || name == SettingsFile {
+				addFile(path)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	results := make([][]Diagnostic, len(files))
+	workers := min(runtime.GOMAXPROCS(0), len(files))
+	if len(files) < 8 {
+		workers = 1
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = checkFile(files[i], &o)
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, r := range results {
+		diags = append(diags, r...)
+	}
+	sortDiags(diags)
+	return &Report{Files: len(files), Diagnostics: diags}, nil
+}
+
+// checkFile reads and validates one file, reading at most one byte past the
+// size cap so a huge file costs nothing.
+func checkFile(path string, o *options) []Diagnostic {
+	f, err := os.Open(path)
+	if err != nil {
+		return []Diagnostic{{File: path, Severity: Error, Rule: "DP006", Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, o.maxSize+1))
+	if err != nil {
+		return []Diagnostic{{File: path, Severity: Error, Rule: "DP006", Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
+	}
+	if int64(len(data)) > o.maxSize {
+		return []Diagnostic{{File: path, Severity: Error, Rule: "DP003",
+			Message: fmt.Sprintf("file is larger than the %d-byte cap: not a plugin config", o.maxSize),
+			Hint:    "check that this is the right file (plugin configs are a few KiB)"}}
+	}
+	return check(path, data, o)
+}
+
+// unwrapPath drops the *PathError wrapper: the diagnostic already names the file.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
