@@ -170,7 +170,7 @@ func CheckJSON(file string, data []byte) error {
 	if err := dec.Decode(&v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			line, col := position(data, se.Offset)
+			line, col := position(data, se.Offset-1)
 			return fmt.Errorf("%s:%d:%d: %v", file, line, col, err)
 		}
 		return fmt.Errorf("%s: %v", file, err)

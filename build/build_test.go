@@ -1,0 +1,331 @@
+package build_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopSharedBuildkitd()
+	os.Exit(code)
+}
+
+// project writes a build context: the given files plus a valid config.json.
+func project(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := testplugin.Config()
+	cfg.Entrypoint = []string{"/bin/sh", "/plugin.sh"}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]string{"config.json": string(data)}
+	for k, v := range files {
+		all[k] = v
+	}
+	for name, body := range all {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// env is what every real build needs: a buildkitd and the busybox base.
+type env struct {
+	addr string
+	base *testenv.BaseImage
+}
+
+func setup(t *testing.T) env {
+	t.Helper()
+	testenv.Short(t)
+	bk := testenv.SharedBuildkitd(t)
+	return env{addr: bk.Addr, base: testenv.BusyboxLayout(t)}
+}
+
+// opts are the options of a build against e with the base context.
+func (e env) opts(t *testing.T, more ...build.Option) []build.Option {
+	var log bytes.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("build progress:\n%s", log.String())
+		}
+	})
+	return append([]build.Option{
+		build.WithAddr(e.addr),
+		build.WithBuildContexts(map[string]string{"base": e.base.BuildContext()}),
+		build.WithProgress("plain", &log),
+	}, more...)
+}
+
+const multiStage = `
+FROM base AS build
+ARG GREETING=hello
+RUN mkdir -p /out && echo "$GREETING from build" > /out/greeting
+RUN --mount=type=secret,id=token,required=true wc -c < /run/secrets/token > /out/token-length
+
+FROM base AS extra
+RUN echo extra > /extra
+
+FROM base
+COPY --from=build /out/ /opt/
+COPY plugin.sh /plugin.sh
+`
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestBuildDir(t *testing.T) {
+	e := setup(t)
+	ctxDir := project(t, map[string]string{"Dockerfile": multiStage, "plugin.sh": "echo plugin\n"})
+	secret := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secret, []byte("s3cr3t"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "plugin")
+	res, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t,
+		build.WithBuildArgs(map[string]string{"GREETING": "hi"}),
+		build.WithSecrets("id=token,src="+secret),
+	)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Output != out {
+		t.Errorf("Output = %q, want %q", res.Output, out)
+	}
+	for _, c := range []struct{ path, want string }{
+		{"rootfs/opt/greeting", "hi from build\n"},
+		{"rootfs/opt/token-length", "6\n"},
+		{"rootfs/plugin.sh", "echo plugin\n"},
+		{"config.json", readFile(t, filepath.Join(ctxDir, "config.json"))},
+	} {
+		if got := readFile(t, filepath.Join(out, c.path)); got != c.want {
+			t.Errorf("%s = %q, want %q", c.path, got, c.want)
+		}
+	}
+	if fi, err := os.Lstat(filepath.Join(out, "rootfs/bin/sh")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("rootfs/bin/sh from the base image: %v, %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "rootfs/extra")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("rootfs/extra of an unbuilt stage exists: %v", err)
+	}
+	// No secret in the result, no staging dir left.
+	if strings.Contains(readFile(t, filepath.Join(out, "rootfs/opt/token-length")), "s3cr3t") {
+		t.Error("secret leaked into the rootfs")
+	}
+	assertNoStaging(t, filepath.Dir(out))
+
+	// The same build again replaces the plugin dir and does no work.
+	res, err = build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t,
+		build.WithBuildArgs(map[string]string{"GREETING": "hi"}),
+		build.WithSecrets("id=token,src="+secret),
+	)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := 0
+	for _, s := range res.Steps {
+		if isWork(s.Name) && !s.Cached {
+			t.Errorf("rebuild ran %q, want it cached", s.Name)
+		}
+		if isWork(s.Name) {
+			work++
+		}
+	}
+	if work < 3 {
+		t.Errorf("rebuild reported %d RUN/COPY steps, want ≥ 3: %+v", work, res.Steps)
+	}
+	if got := readFile(t, filepath.Join(out, "rootfs/opt/greeting")); got != "hi from build\n" {
+		t.Errorf("after rebuild greeting = %q", got)
+	}
+}
+
+// isWork reports whether a vertex is a Dockerfile step that does work.
+func isWork(name string) bool {
+	return strings.Contains(name, "] RUN ") || strings.Contains(name, "] COPY ")
+}
+
+func assertNoStaging(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".dplug-build-") {
+			t.Errorf("staging dir %s left behind", e.Name())
+		}
+	}
+}
+
+func TestBuildTarget(t *testing.T) {
+	e := setup(t)
+	ctxDir := project(t, map[string]string{"Dockerfile": multiStage, "plugin.sh": "x\n"})
+	out := filepath.Join(t.TempDir(), "plugin")
+	if _, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t, build.WithTarget("extra"))...); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(out, "rootfs/extra")); got != "extra\n" {
+		t.Errorf("extra = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(out, "rootfs/opt")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("rootfs/opt of the final stage exists with --target extra: %v", err)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	e := setup(t)
+	unused := testenv.FreePort(t)
+	tests := []struct {
+		name       string
+		dockerfile string
+		check      func(t *testing.T, err error)
+	}{{
+		name:       "syntax",
+		dockerfile: "FROM base\nRUN true\nNOSUCH instruction\n",
+		check: func(t *testing.T, err error) {
+			var se *build.SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %T %v, want *build.SyntaxError", err, err)
+			}
+			if se.Line != 3 || !strings.HasSuffix(se.File, "Dockerfile") {
+				t.Errorf("at %s:%d, want Dockerfile:3", se.File, se.Line)
+			}
+			if !strings.Contains(err.Error(), "Dockerfile:3: ") {
+				t.Errorf("message %q lacks Dockerfile:3", err)
+			}
+		},
+	}, {
+		name:       "failing RUN",
+		dockerfile: "FROM base\nRUN echo first line && echo second line\nRUN echo about to fail; echo 'the reason' >&2; exit 3\n",
+		check: func(t *testing.T, err error) {
+			var se *build.StepError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %T %v, want *build.StepError", err, err)
+			}
+			if !strings.Contains(se.Step, "RUN echo about to fail") || se.Line != 3 {
+				t.Errorf("step %q line %d, want the RUN on line 3", se.Step, se.Line)
+			}
+			if !strings.Contains(se.Msg, "exit code: 3") {
+				t.Errorf("message %q lacks the exit code", se.Msg)
+			}
+			if got := strings.Join(se.Output, "\n"); !strings.Contains(got, "about to fail") || !strings.Contains(got, "the reason") {
+				t.Errorf("output %q lacks the step's last lines", got)
+			}
+		},
+	}, {
+		name:       "missing base image",
+		dockerfile: fmt.Sprintf("FROM 127.0.0.1:%d/nosuch/image:1.0\nRUN true\n", unused),
+		check: func(t *testing.T, err error) {
+			var be *build.BaseImageError
+			if !errors.As(err, &be) {
+				t.Fatalf("error %T %v, want *build.BaseImageError", err, err)
+			}
+			want := fmt.Sprintf("127.0.0.1:%d/nosuch/image:1.0", unused)
+			if be.Ref != want {
+				t.Errorf("Ref = %q, want %q", be.Ref, want)
+			}
+			if !strings.Contains(err.Error(), "--build-context "+want+"=oci-layout://") {
+				t.Errorf("message %q does not say how to supply it", err)
+			}
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctxDir := project(t, map[string]string{"Dockerfile": tc.dockerfile})
+			out := filepath.Join(t.TempDir(), "plugin")
+			_, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t)...)
+			if err == nil {
+				t.Fatal("build succeeded")
+			}
+			t.Logf("error: %v", err)
+			tc.check(t, err)
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("failed build left %s: %v", out, err)
+			}
+			assertNoStaging(t, filepath.Dir(out))
+		})
+	}
+}
+
+func TestBuildCancel(t *testing.T) {
+	e := setup(t)
+	ctxDir := project(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM base\nRUN echo %d && sleep 60\n", time.Now().UnixNano())})
+	out := filepath.Join(t.TempDir(), "plugin")
+	ctx, cancel := context.WithCancel(context.Background())
+	var progress syncBuffer
+	go func() {
+		// Cancel once the RUN has started.
+		for !strings.Contains(progress.String(), "sleep 60") {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(500 * time.Millisecond)
+		cancel()
+	}()
+	start := time.Now()
+	_, err := build.Run(ctx, ctxDir, &build.Dir{Path: out}, append(e.opts(t), build.WithProgress("plain", &progress))...)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("cancel took %v", d)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("canceled build left %s: %v", out, err)
+	}
+	assertNoStaging(t, filepath.Dir(out))
+}
+
+func TestBuildBadConfigFailsFirst(t *testing.T) {
+	// No BuildKit at this address: the config check must fail before any dial.
+	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\n", "config.json": "{\n  \"description\": \"x\",\n  oops\n}\n"})
+	_, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "p")},
+		build.WithAddr("unix:///nonexistent/buildkitd.sock"))
+	if err == nil || !strings.Contains(err.Error(), "config.json:3:3") {
+		t.Fatalf("error %v, want a config.json:3:3 diagnostic", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
