@@ -125,6 +125,7 @@ volume, network, IPAM, authorization, log and metrics drivers.
 // commands lists every subcommand constructor, in help order. Each lives in
 // its own file.
 var commands = []func(*globalOptions) *cobra.Command{
+	newInitCmd,
 	newValidateCmd,
 	newSchemaCmd,
 	newPushCmd,
