@@ -5,6 +5,10 @@ import (
 	"testing"
 )
 
+// init keeps the main goroutine on the main thread, as cmd/dplug does: see
+// LockMainThread.
+func init() { LockMainThread() }
+
 // TestMain lets the test binary serve as libcontainer's re-exec target, the
 // way cmd/dplug's main does.
 func TestMain(m *testing.M) {

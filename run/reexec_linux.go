@@ -2,6 +2,7 @@ package run
 
 import (
 	"os"
+	"runtime"
 
 	"github.com/opencontainers/runc/libcontainer"
 	// nsexec: the C constructor that sets up namespaces in the re-executed
@@ -24,3 +25,13 @@ func IsContainerInit() bool {
 func ContainerInit() {
 	libcontainer.Init()
 }
+
+// LockMainThread must be called from an init function of package main (and
+// of a test binary's package) in programs that call Start. It pins the main
+// goroutine to the main thread, so no other goroutine ever runs there.
+// libcontainer briefly joins each new container's mount namespace on a
+// locked thread that it lets die afterwards; should that thread be the main
+// one, Go cannot end it and the whole process would stay half inside the
+// container's mount namespace, keeping it (and every mount in it) alive and
+// making /proc/self/mountinfo describe the container.
+func LockMainThread() { runtime.LockOSThread() }

@@ -121,7 +121,9 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 			se := retErr.(*StartError)
 			if inst.container != nil {
 				_ = inst.Stop(context.WithoutCancel(ctx), 0)
-				se.ExitCode = inst.exitCode
+				if errors.Is(se.Err, ErrExited) {
+					se.ExitCode = inst.exitCode
+				}
 			}
 			se.Log = inst.tail
 			if se.Log == nil {

@@ -144,3 +144,155 @@ func TestVolumeLifecycle(t *testing.T) {
 		t.Errorf("plugin stdout not streamed; got %q", out.String())
 	}
 }
+
+func withEnv(cfg plugin.Config, name, value string) plugin.Config {
+	cfg.Env = append(cfg.Env, plugin.Env{Name: name, Value: &value})
+	return cfg
+}
+
+func TestStartFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*plugin.Config)
+		timeout time.Duration
+		want    error
+		exit    int    // expected exit code, -1 for none
+		logLine string // expected in the error's last lines
+	}{
+		{"crash", func(c *plugin.Config) { *c = withEnv(*c, "TESTPLUGIN_MODE", "crash") }, 5 * time.Second, ErrExited, 3, "crashing on purpose"},
+		{"nolisten", func(c *plugin.Config) { *c = withEnv(*c, "TESTPLUGIN_MODE", "nolisten") }, 700 * time.Millisecond, ErrNoSocket, -1, "volplug starting"},
+		{"missing entrypoint", func(c *plugin.Config) { c.Entrypoint = []string{"/nope"} }, time.Second, ErrNoEntrypoint, -1, ""},
+		{"empty entrypoint", func(c *plugin.Config) { c.Entrypoint = nil }, time.Second, ErrNoEntrypoint, -1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testplugin.Config()
+			tt.edit(&cfg)
+			p := newPlugin(t, &cfg)
+			root := runRoot(t)
+			begin := time.Now()
+			inst, err := Start(context.Background(), p, WithRunRoot(root), WithTimeout(tt.timeout))
+			if err == nil {
+				inst.Stop(context.Background(), 0)
+				t.Fatal("Start succeeded")
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Start error = %v, want %v", err, tt.want)
+			}
+			var se *StartError
+			if !errors.As(err, &se) {
+				t.Fatalf("Start error %T is not a *StartError", err)
+			}
+			if se.ExitCode != tt.exit {
+				t.Errorf("exit code = %d, want %d", se.ExitCode, tt.exit)
+			}
+			if tt.logLine != "" && !strings.Contains(err.Error(), tt.logLine) {
+				t.Errorf("error lacks the plugin's output %q:\n%v", tt.logLine, err)
+			}
+			if d := time.Since(begin); d > tt.timeout+5*time.Second {
+				t.Errorf("Start took %s with timeout %s", d, tt.timeout)
+			}
+			assertClean(t, root, p.ID)
+		})
+	}
+}
+
+func TestCapabilities(t *testing.T) {
+	tests := []struct {
+		name string
+		caps []string
+		want string
+	}{
+		{"with CAP_SYS_ADMIN", []string{"CAP_SYS_ADMIN"}, "mount: ok"},
+		{"without", nil, "mount: denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := withEnv(testplugin.Config(), "TESTPLUGIN_MODE", "mount")
+			cfg.Linux.Capabilities = tt.caps
+			p := newPlugin(t, &cfg)
+			root := runRoot(t)
+			inst := start(t, p, root)
+			var got string
+			for _, l := range inst.LastLines(20) {
+				if strings.HasPrefix(l, "mount:") {
+					got = l
+				}
+			}
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("plugin said %q, want %q", got, tt.want)
+			}
+			if err := inst.Stop(context.Background(), time.Second); err != nil {
+				t.Fatal(err)
+			}
+			assertClean(t, root, p.ID)
+		})
+	}
+}
+
+func TestNetworkNamespace(t *testing.T) {
+	self, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"host", "bridge", ""} {
+		t.Run("type="+typ, func(t *testing.T) {
+			cfg := testplugin.Config()
+			cfg.Network.Type = typ
+			p := newPlugin(t, &cfg)
+			root := runRoot(t)
+			inst := start(t, p, root)
+			ns, err := os.Readlink("/proc/" + itoa(inst.Pid()) + "/ns/net")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if shared := ns == self; shared != (typ == "host") {
+				t.Errorf("network.type %q: plugin netns %s, host %s", typ, ns, self)
+			}
+			if err := inst.Stop(context.Background(), time.Second); err != nil {
+				t.Fatal(err)
+			}
+			assertClean(t, root, p.ID)
+		})
+	}
+}
+
+func TestDetachedLoadStop(t *testing.T) {
+	p := newPlugin(t, nil)
+	root := runRoot(t)
+	inst := start(t, p, root) // no writers: the plugin writes to its log file only
+	if _, err := Start(context.Background(), p, WithRunRoot(root)); !errors.Is(err, ErrAlreadyRunning) {
+		t.Errorf("second Start: %v, want ErrAlreadyRunning", err)
+	}
+	loaded, err := Load(p.ID, WithRunRoot(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !loaded.Running() || loaded.Socket() != inst.Socket() || loaded.Pid() != inst.Pid() {
+		t.Fatalf("Load: running=%v socket=%s pid=%d", loaded.Running(), loaded.Socket(), loaded.Pid())
+	}
+	data, err := os.ReadFile(loaded.LogPath())
+	if err != nil || !strings.Contains(string(data), "volplug starting") {
+		t.Errorf("log file: %q, %v", data, err)
+	}
+	if len(loaded.CgroupPaths()) == 0 {
+		t.Error("no cgroup paths recorded")
+	}
+	for _, d := range loaded.CgroupPaths() {
+		if !strings.Contains(d, DefaultCgroupParent+"/"+p.ID) {
+			t.Errorf("cgroup %s not under %s", d, DefaultCgroupParent)
+		}
+	}
+	if err := loaded.Stop(context.Background(), 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-inst.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("plugin still running after Stop")
+	}
+	if _, err := Load(p.ID, WithRunRoot(root)); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Load after Stop: %v, want ErrNotRunning", err)
+	}
+	assertClean(t, root, p.ID)
+}

@@ -19,6 +19,30 @@ func Load(string, ...Option) (*Instance, error) { return nil, ErrUnsupported }
 // Socket is empty off Linux.
 func (*Instance) Socket() string { return "" }
 
+// ID is empty off Linux.
+func (*Instance) ID() string { return "" }
+
+// Pid is 0 off Linux.
+func (*Instance) Pid() int { return 0 }
+
+// LogPath is empty off Linux.
+func (*Instance) LogPath() string { return "" }
+
+// Running is false off Linux.
+func (*Instance) Running() bool { return false }
+
+// Done is nil off Linux.
+func (*Instance) Done() <-chan struct{} { return nil }
+
+// ExitCode is -1 off Linux.
+func (*Instance) ExitCode() int { return -1 }
+
+// LastLines is empty off Linux.
+func (*Instance) LastLines(int) []string { return nil }
+
+// Wait fails off Linux: running plugins needs Linux.
+func (*Instance) Wait(context.Context) (int, error) { return -1, ErrUnsupported }
+
 // Stop fails off Linux: running plugins needs Linux.
 func (*Instance) Stop(context.Context, time.Duration) error { return ErrUnsupported }
 
@@ -27,3 +51,6 @@ func IsContainerInit() bool { return false }
 
 // ContainerInit does nothing off Linux.
 func ContainerInit() {}
+
+// LockMainThread does nothing off Linux.
+func LockMainThread() {}

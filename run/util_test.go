@@ -1,6 +1,7 @@
 package run
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -21,3 +22,7 @@ func (w *syncWriter) String() string {
 	defer w.mu.Unlock()
 	return w.b.String()
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
