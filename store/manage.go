@@ -1,0 +1,263 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/dplug/dplug/archive"
+	"github.com/dplug/dplug/plugin"
+)
+
+// Get returns the plugin called nameOrID: a full name ("vieux/sshfs:1.0"),
+// a name without tag (":latest" assumed), a full ID or a unique ID prefix.
+// The inventory is read without the lock: it is replaced atomically.
+func (s *Store) Get(nameOrID string) (*Plugin, error) {
+	inv, err := s.readInventory()
+	if err != nil {
+		return nil, err
+	}
+	return inv.lookup(nameOrID)
+}
+
+// List returns every installed plugin, sorted by name.
+func (s *Store) List() ([]*Plugin, error) {
+	inv, err := s.readInventory()
+	if err != nil {
+		return nil, err
+	}
+	return inv.sorted(), nil
+}
+
+// update runs fn on the plugin nameOrID under the store lock and, if fn
+// succeeds, persists plugin-settings.json and then the inventory.
+func (s *Store) update(nameOrID string, fn func(p *Plugin) error) (*Plugin, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	inv, err := s.readInventory()
+	if err != nil {
+		return nil, err
+	}
+	p, err := inv.lookup(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	before, _ := marshalSettings(&p.Settings)
+	if err := fn(p); err != nil {
+		return nil, err
+	}
+	after, err := marshalSettings(&p.Settings)
+	if err != nil {
+		return nil, err
+	}
+	if string(before) != string(after) {
+		if err := s.writeFile(filepath.Join(p.Dir, settingsFile), after, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.writeInventory(inv); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Enable marks the plugin enabled. With no daemon this is only the
+// inventory flag; dplug run starts plugins.
+func (s *Store) Enable(nameOrID string) (*Plugin, error) {
+	return s.update(nameOrID, func(p *Plugin) error {
+		if p.Enabled {
+			return fmt.Errorf("plugin already enabled: plugin %s is enabled", p.FullName())
+		}
+		p.Enabled = true
+		return nil
+	})
+}
+
+// Disable marks the plugin disabled (required before Set).
+func (s *Store) Disable(nameOrID string) (*Plugin, error) {
+	return s.update(nameOrID, func(p *Plugin) error {
+		if !p.Enabled {
+			return fmt.Errorf("plugin is already disabled: plugin %s found but disabled", p.FullName())
+		}
+		p.Enabled = false
+		return nil
+	})
+}
+
+// Set changes settable env, args, mounts.source and devices.path values
+// with dockerd's syntax (<name>[.<field>][=<value>]), rules and error
+// messages. The plugin must be disabled.
+func (s *Store) Set(nameOrID string, args []string) (*Plugin, error) {
+	return s.update(nameOrID, func(p *Plugin) error { return applySettings(p, args) })
+}
+
+// Remove uninstalls the plugin; an enabled one only with force. The
+// inventory entry goes first, then the directory is moved under tmp/ and
+// deleted, so a kill leaves at worst a leftover Open or Doctor removes.
+func (s *Store) Remove(nameOrID string, force bool) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	inv, err := s.readInventory()
+	if err != nil {
+		unlock()
+		return err
+	}
+	p, err := inv.lookup(nameOrID)
+	if err != nil {
+		unlock()
+		return err
+	}
+	if p.Enabled && !force {
+		unlock()
+		return errorf(ErrEnabled, "plugin %s is enabled", p.FullName())
+	}
+	delete(inv, p.ID)
+	if err := s.writeInventory(inv); err != nil {
+		unlock()
+		return err
+	}
+	// Lock the plugin dir before moving it into tmp/ so no cleaner races
+	// with our RemoveAll.
+	w, lerr := lockDir(p.Dir)
+	if lerr == nil {
+		trash := filepath.Join(s.dir, tmpDir, "rm-"+p.ID)
+		if err := os.Rename(p.Dir, trash); err == nil {
+			w.path = trash
+		}
+	}
+	unlock()
+	if lerr != nil {
+		if errors.Is(lerr, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("removing %s: %w", p.FullName(), lerr)
+	}
+	defer w.release()
+	if err := removeDir(w.path); err != nil {
+		return fmt.Errorf("removing %s: %w", p.FullName(), err)
+	}
+	return nil
+}
+
+// Export writes the plugin as a dir docker plugin create accepts:
+// DIR/config.json (the installed config) and DIR/rootfs/. DIR must not
+// exist or be empty.
+func (s *Store) Export(ctx context.Context, nameOrID, dir string) error {
+	p, err := s.Get(nameOrID)
+	if err != nil {
+		return err
+	}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		return fmt.Errorf("exporting %s: %s is not empty", p.FullName(), dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("exporting %s: %w", p.FullName(), err)
+	}
+	cfg := p.Config
+	cfg.Rootfs = nil // dockerd fills it in at create
+	b, err := cfg.Marshal()
+	if err != nil {
+		return fmt.Errorf("exporting %s: %w", p.FullName(), err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, configFile), b, 0o644); err != nil {
+		return fmt.Errorf("exporting %s: %w", p.FullName(), err)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(archive.WriteDir(ctx, pw, p.Rootfs())) }()
+	err = archive.Extract(ctx, pr, filepath.Join(dir, rootfsDir),
+		archive.WithDevices(true), archive.WithMaxEntries(math.MaxInt64), archive.WithMaxBytes(math.MaxInt64))
+	pr.CloseWithError(errors.New("export stopped"))
+	if err != nil {
+		return fmt.Errorf("exporting %s: %w", p.FullName(), err)
+	}
+	return nil
+}
+
+// Report is what Doctor found and did.
+type Report struct {
+	// Removed are leftovers of killed installs/removals under tmp/.
+	Removed []string `json:"Removed"`
+	// Orphans are plugin dirs the inventory does not list (a kill between
+	// the rename into place and the inventory write, or during rm).
+	Orphans []string `json:"Orphans"`
+	// Missing are inventory entries whose directory is gone.
+	Missing []string `json:"Missing"`
+	// Resynced are plugin-settings.json files rewritten from the inventory.
+	Resynced []string `json:"Resynced"`
+	// Fixed says whether orphans were removed and missing entries dropped.
+	Fixed bool `json:"Fixed"`
+}
+
+// Doctor checks the store under its lock: it always removes tmp/ leftovers
+// of dead processes; with fix it also deletes orphan dirs, drops inventory
+// entries whose dir is missing and rewrites stale plugin-settings.json.
+func (s *Store) Doctor(fix bool) (*Report, error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r := &Report{Fixed: fix}
+	var errs []error
+	removed, err := s.cleanTmp()
+	r.Removed = removed
+	errs = append(errs, err)
+	inv, err := s.readInventory()
+	if err != nil {
+		return r, errors.Join(append(errs, err)...)
+	}
+	if r.Orphans, err = s.orphans(inv); err != nil {
+		errs = append(errs, err)
+	}
+	changed := false
+	for _, p := range inv.sorted() {
+		if fi, err := os.Stat(filepath.Join(p.Dir, rootfsDir)); err != nil || !fi.IsDir() {
+			r.Missing = append(r.Missing, p.FullName()+" ("+p.ShortID()+")")
+			if fix {
+				delete(inv, p.ID)
+				changed = true
+			}
+			continue
+		}
+		want, err := marshalSettings(&p.Settings)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		path := filepath.Join(p.Dir, settingsFile)
+		if got, err := os.ReadFile(path); err != nil || string(got) != string(want) {
+			r.Resynced = append(r.Resynced, path)
+			if fix {
+				errs = append(errs, s.writeFile(path, want, 0o600))
+			}
+		}
+	}
+	if fix {
+		for _, o := range r.Orphans {
+			errs = append(errs, removeDir(o))
+		}
+		if changed {
+			errs = append(errs, s.writeInventory(inv))
+		}
+	}
+	return r, errors.Join(errs...)
+}
+
+func marshalSettings(st *plugin.Settings) ([]byte, error) {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding plugin settings: %w", err)
+	}
+	return append(b, '\n'), nil
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// The set rules and messages are dockerd's (moby plugin/v2/settable.go and
+// Plugin.Set), so that scripts written against docker plugin set behave the
+// same.
+var (
+	errMultipleFields = errors.New("multiple fields are settable, one must be specified")
+	errInvalidFormat  = errors.New("invalid format, must be <name>[.<field>][=<value>]")
+	errSetEnabled     = errors.New("cannot set on an active plugin, disable plugin before setting")
+)
+
+var (
+	settableEnv     = []string{"value"}
+	settableArgs    = []string{"value"}
+	settableDevices = []string{"path"}
+	settableMounts  = []string{"source"}
+)
+
+type setting struct{ name, field, value string }
+
+func parseSetting(arg string) (setting, error) {
+	var s setting
+	i := strings.Index(arg, "=")
+	switch {
+	case i == 0:
+		return s, errInvalidFormat
+	case i < 0:
+		s.name = arg
+	default:
+		s.name, s.value = arg[:i], arg[i+1:]
+	}
+	if j := strings.LastIndex(s.name, "."); j > 0 {
+		s.field = s.name[j+1:]
+		s.name = s.name[:j]
+	}
+	return s, nil
+}
+
+func (s *setting) pretty() string {
+	if s.field != "" {
+		return s.name + "." + s.field
+	}
+	return s.name
+}
+
+// settable resolves the field (defaulting to the only settable one) and
+// reports whether it may be set.
+func (s *setting) settable(allowed, declared []string) (bool, error) {
+	if s.field == "" {
+		switch {
+		case len(declared) == 1:
+			s.field = declared[0]
+		case len(declared) > 1:
+			return false, errMultipleFields
+		}
+	}
+	if !contains(allowed, s.field) {
+		return false, nil
+	}
+	return contains(declared, s.field), nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// applySettings changes p.Settings (never p.Config, which is read-only
+// after install) the way dockerd's Plugin.Set does: lookup order env,
+// mounts, devices, args; args values are split on single spaces.
+func applySettings(p *Plugin, args []string) error {
+	if p.Enabled {
+		return errSetEnabled
+	}
+	sets := make([]setting, 0, len(args))
+	for _, a := range args {
+		s, err := parseSetting(a)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, s)
+	}
+	c := &p.Config
+next:
+	for _, s := range sets {
+		for _, e := range c.Env {
+			if e.Name != s.name {
+				continue
+			}
+			if ok, err := s.settable(settableEnv, e.Settable); err != nil {
+				return err
+			} else if !ok {
+				return fmt.Errorf("%q is not settable", s.pretty())
+			}
+			setEnv(&p.Settings.Env, s.name, s.value)
+			continue next
+		}
+		for _, m := range c.Mounts {
+			if m.Name != s.name {
+				continue
+			}
+			if ok, err := s.settable(settableMounts, m.Settable); err != nil {
+				return err
+			} else if !ok {
+				return fmt.Errorf("%q is not settable", s.pretty())
+			}
+			if m.Source == nil {
+				return errors.New("Plugin config has no mount source") //nolint:staticcheck // dockerd's message
+			}
+			v := s.value
+			for i := range p.Settings.Mounts {
+				if p.Settings.Mounts[i].Name == s.name {
+					p.Settings.Mounts[i].Source = &v
+				}
+			}
+			continue next
+		}
+		for _, d := range c.Linux.Devices {
+			if d.Name != s.name {
+				continue
+			}
+			if ok, err := s.settable(settableDevices, d.Settable); err != nil {
+				return err
+			} else if !ok {
+				return fmt.Errorf("%q is not settable", s.pretty())
+			}
+			if d.Path == nil {
+				return errors.New("Plugin config has no device path") //nolint:staticcheck // dockerd's message
+			}
+			v := s.value
+			for i := range p.Settings.Devices {
+				if p.Settings.Devices[i].Name == s.name {
+					p.Settings.Devices[i].Path = &v
+				}
+			}
+			continue next
+		}
+		if c.Args.Name == s.name {
+			if ok, err := s.settable(settableArgs, c.Args.Settable); err != nil {
+				return err
+			} else if !ok {
+				return fmt.Errorf("%q is not settable", s.pretty())
+			}
+			p.Settings.Args = strings.Split(s.value, " ")
+			continue next
+		}
+		return fmt.Errorf("setting %q not found in the plugin configuration", s.name)
+	}
+	return nil
+}
+
+func setEnv(env *[]string, name, value string) {
+	for i, e := range *env {
+		if n, _, _ := strings.Cut(e, "="); n == name {
+			(*env)[i] = name + "=" + value
+			return
+		}
+	}
+	*env = append(*env, name+"="+value)
+}

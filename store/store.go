@@ -1,0 +1,421 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/gofrs/flock"
+	"golang.org/x/sys/unix"
+
+	"github.com/dplug/dplug/archive"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotFound is wrapped when no plugin matches a name or ID.
+	ErrNotFound = errors.New("plugin not found")
+	// ErrExists is wrapped when installing under a name already taken.
+	ErrExists = errors.New("plugin already exists")
+	// ErrEnabled is wrapped when removing an enabled plugin without force.
+	ErrEnabled = errors.New("plugin is enabled")
+	// ErrNotGranted is wrapped when the plugin's privileges were not granted.
+	ErrNotGranted = errors.New("privileges not granted")
+)
+
+// kindError carries dockerd's wording in its message while matching one of
+// the sentinel errors above with errors.Is.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+func errorf(kind error, format string, args ...any) error {
+	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
+}
+
+const (
+	inventoryFile = "plugins.json"
+	lockFile      = "plugins.lock"
+	tmpDir        = "tmp"
+	configFile    = "config.json"
+	settingsFile  = "plugin-settings.json"
+	rootfsDir     = "rootfs"
+)
+
+var validID = regexp.MustCompile(`^[a-f0-9]{64}$`)
+
+// Store is an open plugin store. It is safe for concurrent use by several
+// goroutines and several processes: every change takes the store's file
+// lock.
+type Store struct {
+	dir string // ROOT/plugins
+	o   options
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	log     *slog.Logger
+	extract []archive.Option
+}
+
+// WithLogger sends the store's diagnostics (leftovers cleaned, orphans
+// found) to l. Default: discarded.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithExtractOptions passes options to archive.Extract for every layer
+// installed (e.g. tighter limits). Device nodes are always refused.
+func WithExtractOptions(opts ...archive.Option) Option {
+	return func(o *options) { o.extract = append(o.extract, opts...) }
+}
+
+func makeOptions(opts []Option) options {
+	o := options{log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// Open opens (creating it 0700 if needed) the store under root/plugins.
+// When no other process holds the store lock it also removes what killed
+// dplug processes left under tmp/ and logs orphan plugin dirs; that check
+// costs two directory reads.
+func Open(root string, opts ...Option) (*Store, error) {
+	dir := filepath.Join(root, "plugins")
+	if err := os.MkdirAll(filepath.Join(dir, tmpDir), 0o700); err != nil {
+		return nil, fmt.Errorf("opening plugin store: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("opening plugin store: %w", err)
+	}
+	s := &Store{dir: dir, o: makeOptions(opts)}
+	lk := flock.New(filepath.Join(dir, lockFile), flock.SetPermissions(0o600))
+	defer lk.Close()
+	ok, err := lk.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("opening plugin store: %w", err)
+	}
+	if ok {
+		defer lk.Unlock()
+		removed, _ := s.cleanTmp()
+		for _, r := range removed {
+			s.o.log.Debug("removed leftover", "path", r)
+		}
+		inv, err := s.readInventory()
+		if err != nil {
+			return nil, fmt.Errorf("opening plugin store: %w", err)
+		}
+		if orphans, _ := s.orphans(inv); len(orphans) > 0 {
+			s.o.log.Warn("plugin store has directories no plugin owns; run 'dplug doctor' to remove them", "count", len(orphans))
+		}
+	}
+	return s, nil
+}
+
+// Dir is the store's directory, ROOT/plugins.
+func (s *Store) Dir() string { return s.dir }
+
+// lock takes the store's exclusive file lock; call the returned func to
+// release it.
+func (s *Store) lock() (func(), error) {
+	lk := flock.New(filepath.Join(s.dir, lockFile), flock.SetPermissions(0o600))
+	if err := lk.Lock(); err != nil {
+		lk.Close()
+		return nil, fmt.Errorf("locking plugin store: %w", err)
+	}
+	return func() { _ = lk.Unlock(); _ = lk.Close() }, nil
+}
+
+// inventory maps plugin ID to its record.
+type inventory map[string]*Plugin
+
+func (s *Store) readInventory() (inventory, error) {
+	b, err := os.ReadFile(filepath.Join(s.dir, inventoryFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return inventory{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading plugin inventory: %w", err)
+	}
+	inv := inventory{}
+	if err := json.Unmarshal(b, &inv); err != nil {
+		return nil, fmt.Errorf("reading plugin inventory %s: %w", filepath.Join(s.dir, inventoryFile), err)
+	}
+	for id, p := range inv {
+		p.ID = id
+		p.Dir = filepath.Join(s.dir, id)
+	}
+	return inv, nil
+}
+
+// writeInventory replaces plugins.json atomically. Hold the lock.
+func (s *Store) writeInventory(inv inventory) error {
+	b, err := json.MarshalIndent(inv, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding plugin inventory: %w", err)
+	}
+	return s.writeFile(filepath.Join(s.dir, inventoryFile), append(b, '\n'), 0o600)
+}
+
+// writeFile atomically replaces path with data: a temp file under tmp/ is
+// written, fsynced and renamed over path, then path's directory is fsynced.
+// Hold the lock (Doctor removes unlocked temp files).
+func (s *Store) writeFile(path string, data []byte, perm fs.FileMode) error {
+	f, err := os.CreateTemp(filepath.Join(s.dir, tmpDir), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// workDir is a directory under tmp/ owned by this process: it holds an
+// flock on it so that cleaners (which take the store lock first) leave it
+// alone while we live, and remove it if we die.
+type workDir struct {
+	path string
+	fd   *os.File
+}
+
+// newWorkDir creates and locks a work dir. Hold the store lock, so that no
+// cleaner sees it between mkdir and flock.
+func (s *Store) newWorkDir() (*workDir, error) {
+	p, err := os.MkdirTemp(filepath.Join(s.dir, tmpDir), "work-")
+	if err != nil {
+		return nil, fmt.Errorf("creating work dir: %w", err)
+	}
+	w, err := lockDir(p)
+	if err != nil {
+		os.Remove(p)
+		return nil, err
+	}
+	return w, nil
+}
+
+func lockDir(p string) (*workDir, error) {
+	fd, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("locking %s: %w", p, err)
+	}
+	if err := unix.Flock(int(fd.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		fd.Close()
+		return nil, fmt.Errorf("locking %s: %w", p, err)
+	}
+	return &workDir{path: p, fd: fd}, nil
+}
+
+// release drops the flock (the directory may have been renamed by then).
+func (w *workDir) release() { w.fd.Close() }
+
+// discard removes the work dir and releases it.
+func (w *workDir) discard() {
+	_ = os.RemoveAll(w.path)
+	w.release()
+}
+
+// cleanTmp removes every entry under tmp/ that no live process holds. Hold
+// the store lock.
+func (s *Store) cleanTmp() ([]string, error) {
+	dir := filepath.Join(s.dir, tmpDir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			w, err := lockDir(p)
+			if err != nil {
+				continue // in use by a live install or remove
+			}
+			if err := makeWritable(p); err != nil {
+				errs = append(errs, err)
+			}
+			if err := os.RemoveAll(p); err != nil {
+				errs = append(errs, err)
+			} else {
+				removed = append(removed, p)
+			}
+			w.release()
+			continue
+		}
+		if err := os.Remove(p); err != nil {
+			errs = append(errs, err)
+		} else {
+			removed = append(removed, p)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// makeWritable gives the owner write permission on every directory below p
+// so that RemoveAll works when running unprivileged (a rootfs may contain
+// read-only directories).
+func makeWritable(p string) error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	return filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(q, 0o700)
+		}
+		return nil
+	})
+}
+
+// removeDir deletes a plugin's directory tree, tolerating read-only dirs.
+func removeDir(p string) error {
+	_ = makeWritable(p)
+	return os.RemoveAll(p)
+}
+
+// orphans lists directories in ROOT/plugins that look like plugin dirs but
+// that the inventory does not list.
+func (s *Store) orphans(inv inventory) ([]string, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.dir, err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.Name() == tmpDir || !e.IsDir() {
+			continue
+		}
+		if _, ok := inv[e.Name()]; !ok {
+			out = append(out, filepath.Join(s.dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+func newID() (string, error) {
+	for {
+		b := make([]byte, 32)
+		if _, err := io.ReadFull(rand.Reader, b); err != nil {
+			return "", fmt.Errorf("generating plugin ID: %w", err)
+		}
+		id := hex.EncodeToString(b)
+		// Like dockerd: a short ID that is all digits would read as a number.
+		if strings.Trim(id[:12], "0123456789") != "" {
+			return id, nil
+		}
+	}
+}
+
+// ParseName splits a plugin name by Docker's reference rules into its
+// familiar name and tag (default "latest"). Digests are refused: a local
+// name must be a tag.
+func ParseName(name string) (familiar, tag string, err error) {
+	ref, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return "", "", fmt.Errorf("invalid plugin name %q: %w", name, err)
+	}
+	if _, ok := ref.(reference.Canonical); ok {
+		return "", "", fmt.Errorf("invalid plugin name %q: a local name cannot contain a digest", name)
+	}
+	tag = "latest"
+	if t, ok := ref.(reference.Tagged); ok {
+		tag = t.Tag()
+	}
+	return reference.FamiliarName(ref), tag, nil
+}
+
+// lookup resolves nameOrID the way dockerd does: full ID, then name (with
+// :latest added), then a unique ID prefix.
+func (inv inventory) lookup(nameOrID string) (*Plugin, error) {
+	if validID.MatchString(nameOrID) {
+		if p, ok := inv[nameOrID]; ok {
+			return p, nil
+		}
+		return nil, errorf(ErrNotFound, "plugin %q not found", nameOrID)
+	}
+	if name, tag, err := ParseName(nameOrID); err == nil {
+		for _, p := range inv {
+			if p.Name == name && p.Tag == tag {
+				return p, nil
+			}
+		}
+	}
+	var found *Plugin
+	if nameOrID != "" {
+		for id, p := range inv {
+			if strings.HasPrefix(id, nameOrID) {
+				if found != nil {
+					return nil, fmt.Errorf("multiple plugins found for %q", nameOrID)
+				}
+				found = p
+			}
+		}
+	}
+	if found == nil {
+		return nil, errorf(ErrNotFound, "plugin %q not found", nameOrID)
+	}
+	return found, nil
+}
+
+func (inv inventory) sorted() []*Plugin {
+	out := make([]*Plugin, 0, len(inv))
+	for _, p := range inv {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].FullName() != out[j].FullName() {
+			return out[i].FullName() < out[j].FullName()
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
