@@ -1,0 +1,349 @@
+package pack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
+	"github.com/dplug/dplug/plugin"
+)
+
+// interopDir is a volplug plugin directory with a few more kinds of entry
+// (nested dirs, a symlink, a hard link, odd modes) for round-trip checks.
+func interopDir(t *testing.T) string {
+	t.Helper()
+	dir := testplugin.Dir(t, nil)
+	rootfs := filepath.Join(dir, "rootfs")
+	writeFiles(t, rootfs, map[string]string{
+		"etc/volplug/conf": "answer=42\n",
+		"usr/share/doc/x":  strings.Repeat("doc ", 500),
+	})
+	if err := os.Chmod(filepath.Join(rootfs, "usr/share/doc/x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../volplug", filepath.Join(rootfs, "etc/link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(filepath.Join(rootfs, "etc/volplug/conf"), filepath.Join(rootfs, "etc/conf.hard")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// faultProxy is a loopback reverse proxy in front of a real registry that
+// counts upload requests and can inject faults.
+type faultProxy struct {
+	Host string
+
+	mu      sync.Mutex
+	uploads int
+	fault   func(w http.ResponseWriter, r *http.Request) bool // true: handled
+}
+
+func newFaultProxy(t *testing.T, target string) *faultProxy {
+	t.Helper()
+	u, _ := url.Parse("http://" + target)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ErrorLog = nil
+	p := &faultProxy{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		if strings.Contains(r.URL.Path, "/blobs/uploads/") && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			p.uploads++
+		}
+		fault := p.fault
+		p.mu.Unlock()
+		if fault != nil && fault(w, r) {
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.Host = strings.TrimPrefix(srv.URL, "http://")
+	return p
+}
+
+func (p *faultProxy) setFault(f func(http.ResponseWriter, *http.Request) bool) {
+	p.mu.Lock()
+	p.fault = f
+	p.mu.Unlock()
+}
+
+func (p *faultProxy) uploadCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.uploads
+}
+
+// resetConn answers by resetting the TCP connection (RST, not FIN).
+func resetConn(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+// (a) dplug push -> docker plugin install -> enable -> volume create.
+func TestInteropDplugPushDockerInstall(t *testing.T) {
+	testenv.RequireRoot(t)
+	ctx := context.Background()
+	reg := testenv.StartRegistry(t)
+	d := testenv.StartDockerd(t)
+	dir := interopDir(t)
+	ref := reg.Host + "/dplug/volplug:1.0"
+	dg, err := Push(ctx, mustImage(t, dir), ref, anon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pushed %s@%s", ref, dg)
+
+	alias := "dplugtest/volplug:latest"
+	d.MustDocker(t, "plugin", "install", "--grant-all-permissions", "--disable", "--alias", alias, ref)
+	d.MustDocker(t, "plugin", "enable", alias)
+	d.MustDocker(t, "volume", "create", "-d", alias, "interop-vol")
+	out := d.MustDocker(t, "volume", "ls", "--format", "{{.Driver}} {{.Name}}")
+	if !strings.Contains(out, alias+" interop-vol") {
+		t.Errorf("docker volume ls = %q; want the volume from %s", out, alias)
+	}
+	// dockerd kept the config as we wrote it.
+	out = d.MustDocker(t, "plugin", "inspect", "--format", "{{json .Config}}", alias)
+	var got plugin.Config
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := testplugin.Config()
+	if diff := cmp.Diff(want.Entrypoint, got.Entrypoint); diff != "" {
+		t.Errorf("installed entrypoint (-want +got):\n%s", diff)
+	}
+	if got.Rootfs == nil || len(got.Rootfs.DiffIDs) != 1 {
+		t.Errorf("installed rootfs = %+v; want one diff_id", got.Rootfs)
+	}
+	d.MustDocker(t, "volume", "rm", "interop-vol")
+	d.MustDocker(t, "plugin", "disable", alias)
+}
+
+// (b) docker plugin create + push -> dplug pull reproduces config and rootfs,
+// and the artifact dockerd wrote serialises exactly like ours.
+func TestInteropDockerPushDplugPull(t *testing.T) {
+	testenv.RequireRoot(t)
+	ctx := context.Background()
+	reg := testenv.StartRegistry(t)
+	d := testenv.StartDockerd(t)
+	dir := interopDir(t)
+	ref := reg.Host + "/docker/volplug:1.0"
+	d.MustDocker(t, "plugin", "create", ref, dir)
+	d.MustDocker(t, "plugin", "push", ref)
+
+	p, err := Fetch(ctx, ref, anon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, err := p.ConfigJSON(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Byte compatibility with the live daemon: config and manifest.
+	cfg, err := plugin.Parse(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := cfg.Marshal()
+	if diff := cmp.Diff(string(blob), string(again)); diff != "" {
+		t.Errorf("dockerd's config blob re-serialised differently (-dockerd +dplug):\n%s", diff)
+	}
+	m := p.Manifest()
+	var layers []descriptor
+	for _, l := range m.Layers {
+		layers = append(layers, descriptor{MediaType: l.MediaType, Digest: l.Digest.String(), Size: l.Size})
+	}
+	ours, _ := marshalManifest(descriptor{MediaType: m.Config.MediaType, Digest: m.Config.Digest.String(), Size: m.Config.Size}, layers)
+	if h, _, _ := v1.SHA256(bytes.NewReader(ours)); h.String() != p.Digest() {
+		t.Errorf("dockerd's manifest (%s) does not re-serialise to the same bytes (%s): %s", p.Digest(), h, ours)
+	}
+
+	out := filepath.Join(t.TempDir(), "pulled")
+	if err := Unpack(ctx, p, out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(treeOf(t, filepath.Join(dir, "rootfs")), treeOf(t, filepath.Join(out, "rootfs"))); diff != "" {
+		t.Errorf("pulled rootfs (-docker plugin create dir +dplug pull):\n%s", diff)
+	}
+	orig, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	want, _ := plugin.Parse(orig)
+	data, err := os.ReadFile(filepath.Join(out, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := plugin.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.DockerVersion = "" // dockerd stamps its version
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pulled config.json (-want +got):\n%s", diff)
+	}
+
+	// And the pulled directory is a plugin dockerd accepts again.
+	d.MustDocker(t, "plugin", "create", "dplugtest/repulled:latest", out)
+	d.MustDocker(t, "plugin", "enable", "dplugtest/repulled:latest")
+	d.MustDocker(t, "plugin", "disable", "dplugtest/repulled:latest")
+}
+
+// (c) a second push of the same plugin uploads no blob; plus registry
+// faults: 500 and reset on upload (retried), wrong digest on pull (refused,
+// nothing left behind).
+func TestInteropRegistryFaults(t *testing.T) {
+	testenv.RequireRoot(t)
+	ctx := context.Background()
+	reg := testenv.StartRegistry(t)
+	proxy := newFaultProxy(t, reg.Host)
+	dir := interopDir(t)
+
+	t.Run("push twice uploads nothing", func(t *testing.T) {
+		if _, err := Push(ctx, mustImage(t, dir), proxy.Host+"/twice/p:1", anon); err != nil {
+			t.Fatal(err)
+		}
+		if proxy.uploadCount() == 0 {
+			t.Fatal("first push uploaded nothing")
+		}
+		before := proxy.uploadCount()
+		if _, err := Push(ctx, mustImage(t, dir), proxy.Host+"/twice/p:2", anon); err != nil {
+			t.Fatal(err)
+		}
+		if n := proxy.uploadCount() - before; n != 0 {
+			t.Errorf("second push made %d upload requests; want 0", n)
+		}
+		// To another repository of the same registry: mounted, not uploaded?
+		// go-containerregistry mounts only layers it pulled, so a fresh image
+		// uploads again; that is checked in TestPushTwiceUploadsNothing.
+	})
+
+	tests := []struct {
+		name  string
+		fault func(hit *int) func(http.ResponseWriter, *http.Request) bool
+	}{
+		{"500 on upload", func(hit *int) func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodPatch && *hit == 0 {
+					*hit++
+					io.Copy(io.Discard, r.Body)
+					http.Error(w, "injected", http.StatusInternalServerError)
+					return true
+				}
+				return false
+			}
+		}},
+		{"reset on upload", func(hit *int) func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodPatch && *hit == 0 {
+					*hit++
+					io.CopyN(io.Discard, r.Body, 4096) // mid-upload
+					resetConn(w)
+					return true
+				}
+				return false
+			}
+		}},
+		{"500 on manifest put", func(hit *int) func(http.ResponseWriter, *http.Request) bool {
+			return func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && *hit == 0 {
+					*hit++
+					http.Error(w, "injected", http.StatusServiceUnavailable)
+					return true
+				}
+				return false
+			}
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A distinct rootfs each time, so the blobs are new to the registry.
+			d := interopDir(t)
+			writeFiles(t, filepath.Join(d, "rootfs"), map[string]string{"case": tt.name + string(rune('a'+i))})
+			var hit int
+			proxy.setFault(tt.fault(&hit))
+			defer proxy.setFault(nil)
+			ref := proxy.Host + "/faults/p:" + string(rune('a'+i))
+			dg, err := Push(ctx, mustImage(t, d), ref, anon)
+			if err != nil {
+				t.Fatalf("Push with one injected fault: %v", err)
+			}
+			if hit == 0 {
+				t.Fatal("the fault was never injected")
+			}
+			proxy.setFault(nil)
+			out := filepath.Join(t.TempDir(), "out")
+			if err := Pull(ctx, reg.Host+"/faults/p:"+string(rune('a'+i)), out, anon); err != nil {
+				t.Fatalf("Pull after faulty push: %v", err)
+			}
+			if p, err := Fetch(ctx, ref, anon); err != nil || p.Digest() != dg {
+				t.Errorf("Fetch = %v, %v; want digest %s", p, err, dg)
+			}
+		})
+	}
+
+	t.Run("wrong digest on pull", func(t *testing.T) {
+		ref := proxy.Host + "/twice/p:1"
+		proxy.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/sha256:") {
+				return false
+			}
+			r2 := r.Clone(r.Context())
+			r2.RequestURI = ""
+			resp, err := http.DefaultTransport.RoundTrip(rewriteHost(r2, reg.Host))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return true
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if len(body) > 1000 { // a layer: flip a byte in the middle
+				body[len(body)/2] ^= 0xff
+			}
+			for k, v := range resp.Header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(resp.StatusCode)
+			w.Write(body)
+			return true
+		})
+		defer proxy.setFault(nil)
+		parent := t.TempDir()
+		err := Pull(ctx, ref, filepath.Join(parent, "out"), anon)
+		if !errors.Is(err, ErrDigestMismatch) {
+			t.Fatalf("Pull = %v; want ErrDigestMismatch", err)
+		}
+		t.Log(err)
+		if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+			t.Errorf("Pull left %v behind", entries)
+		}
+	})
+}
+
+func rewriteHost(r *http.Request, host string) *http.Request {
+	r.URL.Scheme = "http"
+	r.URL.Host = host
+	r.Host = host
+	return r
+}
