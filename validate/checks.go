@@ -18,7 +18,7 @@ func (v *run) checkConfig(root *node) {
 	}
 	v.checkInterface(root)
 	v.checkProcess(root)
-	v.checkMounts(root.get("Mounts"), root.get("PropagatedMount"))
+	v.checkMounts(root.get("Mounts"))
 	if linux := root.get("Linux"); linux != nil && linux.kind == kObject {
 		v.checkDevices(linux.get("Devices"))
 		v.checkCapabilities(linux.get("Capabilities"))
@@ -91,7 +91,7 @@ func (v *run) checkInterface(root *node) {
 					hint("known types: %s", strings.Join(knownTypes, ", "))
 			}
 			if seen[t.str] {
-				v.add("DP203", t, posValue, "interface type %q is listed twice", t.str).hint("remove the duplicate")
+				v.add("DP208", t, posValue, "interface type %q is listed twice", t.str).hint("remove the duplicate")
 			}
 			seen[t.str] = true
 		}
@@ -168,29 +168,16 @@ func (v *run) checkProcess(root *node) {
 	}
 }
 
-// checkMounts applies the mount rules; pm is the config's propagatedMount
-// (nil in settings).
-func (v *run) checkMounts(mounts, pm *node) {
-	pmPath, _ := pm.strVal()
-	if pmPath != "" && path.IsAbs(pmPath) {
-		pmPath = path.Clean(pmPath)
-	} else {
-		pmPath = ""
-	}
+// checkMounts applies the mount rules to config or settings mounts.
+func (v *run) checkMounts(mounts *node) {
 	for _, m := range mounts.objElems() {
 		dest := m.get("Destination")
 		if d, ok := dest.strVal(); dest.isNull() || (ok && d == "") {
 			v.missingOr("DP305", m, dest, "Destination", "mount has no destination: runc cannot mount it").
 				hint("set an absolute destination inside the plugin, e.g. /mnt/state")
 		} else if ok && !path.IsAbs(d) {
-			v.add("DP305", dest, posValue, "mount destination %q is not an absolute path", d).
+			v.add("DP311", dest, posValue, "mount destination %q is not an absolute path: runc mounts it at %q and warns that relative destinations will stop working", d, "/"+d).
 				hint("use %q", "/"+d)
-		} else if ok && pmPath != "" {
-			dc := path.Clean(d)
-			if dc == pmPath || dc == "/" || strings.HasPrefix(pmPath, dc+"/") {
-				v.add("DP308", dest, posValue, "mount at %q covers propagatedMount %q: mounts are made after it, so volumes the plugin mounts there are hidden from dockerd", d, pmPath).
-					hint("mount elsewhere, or move propagatedMount")
-			}
 		}
 		src := m.get("Source")
 		if src.isNull() {
@@ -202,13 +189,17 @@ func (v *run) checkMounts(mounts, pm *node) {
 			}
 		}
 		typ, _ := m.get("Type").strVal()
-		if typ == "" {
-			bind := false
-			for _, o := range m.get("Options").stringElems() {
-				if o.str == "bind" || o.str == "rbind" {
-					bind = true
-				}
+		bind := typ == "bind"
+		for _, o := range m.get("Options").stringElems() {
+			if o.str == "bind" || o.str == "rbind" {
+				bind = true
 			}
+		}
+		if s, ok := src.strVal(); ok && bind && !path.IsAbs(s) {
+			v.add("DP312", src, posValue, "bind mount source %q is not an absolute path: runc resolves it against its bundle directory, so the mount fails or binds the wrong thing", s).
+				hint("use the absolute host path")
+		}
+		if typ == "" {
 			if !bind {
 				at := m.get("Type")
 				if at == nil {
@@ -377,6 +368,6 @@ func (v *run) checkSettings(root *node) {
 				hint("write it as NAME=value")
 		}
 	}
-	v.checkMounts(root.get("Mounts"), nil)
+	v.checkMounts(root.get("Mounts"))
 	v.checkDevices(root.get("Devices"))
 }

@@ -91,7 +91,8 @@ func (v *run) mapSchemaError(root *node, e gojsonschema.ResultError) {
 
 func expected(x any) string {
 	s, _ := x.(string)
-	s = strings.ReplaceAll(s, "/", " or ")
+	s = strings.Trim(s, "[]")
+	s = strings.ReplaceAll(s, ",", " or ")
 	if s == "" {
 		return "another type"
 	}

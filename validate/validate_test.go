@@ -1,0 +1,302 @@
+package validate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// marker marks, in a test input, where each expected diagnostic is located;
+// markers are removed before validation.
+const marker = "▶"
+
+// cfg is a minimal valid config with extra members appended.
+func cfg(extra string) string {
+	return `{"description": "d", "documentation": "https://d", "entrypoint": ["/p"], ` +
+		`"interface": {"types": ["docker.volumedriver/1.0"], "socket": "p.sock"}` + extra + `}`
+}
+
+// noEP is a minimal valid config without an entrypoint, plus extra members.
+func noEP(extra string) string {
+	return `{"description": "d", "documentation": "https://d", ` +
+		`"interface": {"types": ["docker.volumedriver/1.0"], "socket": "p.sock"}` + extra + `}`
+}
+
+// iface is a config with the given interface body.
+func iface(body string) string {
+	return `{"description": "d", "documentation": "https://d", "entrypoint": ["/p"], "interface": {` + body + `}}`
+}
+
+type tcase struct {
+	name  string
+	file  string // default config.json
+	in    string
+	opts  []Option
+	rules []string // expected rule IDs, in position order
+	at    []string // explicit positions ("line:col"), when the input has no markers
+}
+
+// cases are the table tests: each asserts the exact rules and where they
+// are reported. Every rule in Rules is triggered by at least one of them
+// (TestEveryRuleTested).
+var cases = []tcase{
+	// Valid configs.
+	{name: "minimal", in: cfg("")},
+	{name: "canonical case", in: `{"Description": "d", "Documentation": "https://d", "Entrypoint": ["/p"], ` +
+		`"Interface": {"Types": ["docker.volumedriver/1.0"], "Socket": "p.sock", "ProtocolScheme": "moby.plugins.http/v1"}, ` +
+		`"PropagatedMount": "/mnt/volumes", "WorkDir": "/", "IpcHost": false, "PidHost": false, "User": {}, ` +
+		`"Network": {"Type": "host"}, "Linux": {"Capabilities": ["CAP_SYS_ADMIN"], "AllowAllDevices": false, "Devices": null}}`},
+	{name: "lower camel case as in the docs", in: cfg(`, "propagatedMount": "/mnt/v", "workDir": "/", "ipcHost": true, "pidHost": true, "linux": {"allowAllDevices": true}`)},
+	{name: "all lowercase", in: cfg(`, "propagatedmount": "/mnt/v", "workdir": "/srv", "ipchost": true, "pidhost": true, "linux": {"allowalldevices": true}`)},
+	{name: "nulls everywhere dockerd accepts them", in: cfg(`, "args": {"name": null, "description": null, "settable": null, "value": null}, ` +
+		`"linux": {"capabilities": null, "devices": null, "allowAllDevices": null}, "mounts": null, "env": null, "user": null, "network": null, "workdir": null`)},
+	{name: "settable env without value", in: cfg(`, "env": [{"name": "TOKEN", "settable": ["value"]}]`)},
+	{name: "network none", in: cfg(`, "network": {"type": "none"}`)},
+	{name: "network empty", in: cfg(`, "network": {"type": ""}`)},
+	{name: "$schema key for editors", in: `{"$schema": "https://github.com/dplug/dplug/schemas/plugin-config.schema.json", ` + cfg("")[1:]},
+	{name: "all known interface types", in: iface(`"socket": "p.sock", "types": ["docker.volumedriver/1.0", "docker.networkdriver/1.0", "docker.ipamdriver/1.0", ` +
+		`"docker.authz/1.0", "docker.logdriver/1.0", "docker.metricscollector/1.0", "docker.csicontroller/1.0", "docker.csinode/1.0", "docker.secretprovider/1.0"]`)},
+	{name: "bind mount with settable source", in: cfg(`, "mounts": [{"name": "state", "source": "/var/lib/x", "destination": "/state", "type": "bind", "options": ["rbind"], "settable": ["source"]}]`)},
+	{name: "type none mount with bind option", in: cfg(`, "mounts": [{"source": "/etc", "destination": "/etc", "type": "none", "options": ["bind", "ro"]}]`)},
+	{name: "tmpfs mount with relative source", in: cfg(`, "mounts": [{"source": "tmpfs", "destination": "/tmp", "type": "tmpfs"}]`)},
+	{name: "entrypoint looked up in PATH", in: `{"description": "d", "documentation": "d", "entrypoint": ["python", "-m", "x"], "interface": {"types": ["docker.authz/1.0"], "socket": "a.sock"}}`},
+	{name: "args instead of entrypoint", in: `{"description": "d", "documentation": "d", "args": {"value": ["/p", "-v"]}, "interface": {"types": ["docker.authz/1.0"], "socket": "a.sock"}}`},
+	{name: "user zero", in: cfg(`, "user": {"uid": 0, "gid": 0}`)},
+	{name: "escaped key decodes to a known field", in: cfg(`, "\u0077orkdir": "/srv"`)},
+	{name: "valid settings", file: "plugin-settings.json", in: `{"Env": ["DEBUG=1", "EMPTY="], "Args": ["-v"], "Mounts": [{"Source": "/data", "Destination": "/data", "Type": "bind", "Options": ["rbind"]}], "Devices": [{"Path": "/dev/fuse"}]}`},
+	{name: "settings forced by kind", file: "whatever.json", opts: []Option{WithKind(KindSettings)}, in: `{"Env": ["A=1"]}`},
+
+	// Malformed JSON and the file itself.
+	{name: "trailing comma in object", in: `{"description": "d"` + "\n" + `, "documentation": "x",` + "\n" + marker + `}`, rules: []string{"DP001"}},
+	{name: "trailing comma in array", in: cfg(`, "entrypoint": ["/p", ` + marker + `]`), rules: []string{"DP001"}},
+	{name: "truncated", in: `{"description": "d",` + "\n" + `  "interface": {"types": [` + marker, rules: []string{"DP001"}},
+	{name: "truncated string", in: `{"description": "d` + marker, rules: []string{"DP001"}},
+	{name: "garbage after value", in: cfg("") + "\n" + marker + "x", rules: []string{"DP001"}},
+	{name: "binary garbage", in: marker + "\x00\x01\x02\xff", rules: []string{"DP001"}},
+	{name: "empty file", in: marker, rules: []string{"DP001"}},
+	{name: "comment line", in: "{\n  " + marker + "# comment\n}", rules: []string{"DP001"}},
+	{name: "single quotes", in: "{" + marker + "'a': 1}", rules: []string{"DP001"}},
+	{name: "control character in string", in: `{"description": "a` + marker + "\t" + `"}`, rules: []string{"DP001"}},
+	{name: "bad escape", in: `{"description": "a\` + marker + `x"}`, rules: []string{"DP001"}},
+	{name: "leading zero", in: `{"user": {"uid": 0` + marker + `1}}`, rules: []string{"DP001"}},
+	{name: "BOM", in: marker + "\uFEFF" + cfg(""), rules: []string{"DP002"}},
+	{name: "too large", in: cfg(""), opts: []Option{WithMaxSize(16)}, rules: []string{"DP003"}, at: []string{"0:0"}},
+	{name: "deeply nested", in: cfg(`, "x": ` + strings.Repeat("[", maxDepth-1) + marker + strings.Repeat("[", 5)), rules: []string{"DP005"}},
+	{name: "duplicate key", in: `{` + marker + `"description": "a", "Description": "b", "documentation": "d", "entrypoint": ["/p"], "interface": {"types": ["docker.volumedriver/1.0"], "socket": "p.sock"}}`, rules: []string{"DP004"}},
+
+	// Keys and schema.
+	{name: "wrong type bool", in: cfg(`, "ipchost": ` + marker + `"yes"`), rules: []string{"DP100"}},
+	{name: "wrong type array", in: noEP(`, "entrypoint": ` + marker + `"/p"`), rules: []string{"DP100"}},
+	{name: "wrong type in env value", in: cfg(`, "env": [{"name": "A", "value": ` + marker + `1}]`), rules: []string{"DP100"}},
+	{name: "uid out of range", in: cfg(`, ` + marker + `"user": {"uid": ` + marker + `-1}`), rules: []string{"DP601", "DP100"}},
+	{name: "document is an array", in: marker + `[]`, rules: []string{"DP100"}},
+	{name: "interface type not a string", in: iface(`"socket": "p.sock", "types": [` + marker + `null]`), rules: []string{"DP100"}},
+	{name: "missing interface", in: marker + `{"description": "d", "documentation": "d", "entrypoint": ["/p"]}`, rules: []string{"DP101"}},
+	{name: "missing socket", in: `{"description": "d", "documentation": "d", "entrypoint": ["/p"], ` + marker + `"interface": {"types": ["docker.authz/1.0"]}}`, rules: []string{"DP101"}},
+	{name: "empty socket", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `""`), rules: []string{"DP101"}},
+	{name: "missing types", in: `{"description": "d", "documentation": "d", "entrypoint": ["/p"], ` + marker + `"interface": {"socket": "a.sock"}}`, rules: []string{"DP101"}},
+	{name: "missing description and documentation", in: marker + marker + `{"entrypoint": ["/p"], "interface": {"types": ["docker.authz/1.0"], "socket": "a.sock"}}`, rules: []string{"DP102", "DP102"}},
+	{name: "null description", in: `{` + marker + `"description": null, "documentation": "d", "entrypoint": ["/p"], "interface": {"types": ["docker.authz/1.0"], "socket": "a.sock"}}`, rules: []string{"DP102"}},
+	{name: "unknown key with suggestion", in: cfg(`, ` + marker + `"entrypiont": ["/p"]`), rules: []string{"DP103"}},
+	{name: "unknown nested key", in: cfg(`, "linux": {` + marker + `"namespaces": []}`), rules: []string{"DP103"}},
+	{name: "socket at top level", in: cfg(`, ` + marker + `"socket": "x.sock"`), rules: []string{"DP103"}},
+	{name: "manifestVersion", in: cfg(`, ` + marker + `"manifestVersion": "v0"`), rules: []string{"DP103"}},
+	{name: "shouting key", in: cfg(`, ` + marker + `"WORKDIR": "/"`), rules: []string{"DP104"}},
+	{name: "odd camel key", in: cfg(`, ` + marker + `"Propagatedmount": "/mnt"`), rules: []string{"DP104"}},
+	{name: "settable null element", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": [` + marker + `null]}]`), rules: []string{"DP105"}},
+	{name: "1.12 capabilities", in: cfg(`, ` + marker + `"capabilities": ["CAP_SYS_ADMIN"]`), rules: []string{"DP106"}},
+	{name: "1.12 devices", in: cfg(`, ` + marker + `"Devices": [{"path": "/dev/fuse"}]`), rules: []string{"DP107"}},
+	{name: "engine fields", in: cfg(`, ` + marker + `"DockerVersion": "20.10.24", ` + marker + `"rootfs": {"type": "layers", "diff_ids": []}`), rules: []string{"DP108", "DP108"}},
+
+	// Interface.
+	{name: "malformed type", in: iface(`"socket": "p.sock", "types": [` + marker + `"weird"]`), rules: []string{"DP201"}},
+	{name: "type without version", in: iface(`"socket": "p.sock", "types": [` + marker + `"docker.volumedriver/"]`), rules: []string{"DP201"}},
+	{name: "foreign prefix", in: iface(`"socket": "p.sock", "types": [` + marker + `"acme.volumedriver/1.0"]`), rules: []string{"DP202"}},
+	{name: "unknown docker type", in: iface(`"socket": "p.sock", "types": [` + marker + `"docker.volumedriver/2.0", ` + marker + `"docker.storage/1.0"]`), rules: []string{"DP203", "DP203"}},
+	{name: "empty types", in: iface(`"socket": "p.sock", "types": ` + marker + `[]`), rules: []string{"DP204"}},
+	{name: "unknown protocol scheme", in: iface(`"socket": "p.sock", "types": ["docker.authz/1.0"], "protocolscheme": ` + marker + `"grpc"`), rules: []string{"DP205"}},
+	{name: "socket is an absolute path", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `"/run/docker/plugins/a.sock"`), rules: []string{"DP206"}},
+	{name: "socket escapes", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `"../a.sock"`), rules: []string{"DP206"}},
+	{name: "socket in subdirectory", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `"sub/a.sock"`), rules: []string{"DP207"}},
+	{name: "duplicate type", in: iface(`"socket": "p.sock", "types": ["docker.authz/1.0", ` + marker + `"docker.authz/1.0"]`), rules: []string{"DP208"}},
+
+	// Process, paths, mounts, devices.
+	{name: "no entrypoint", in: marker + `{"description": "d", "documentation": "d", "interface": {"types": ["docker.authz/1.0"], "socket": "a.sock"}}`, rules: []string{"DP301"}},
+	{name: "empty entrypoint", in: noEP(`, "entrypoint": ` + marker + `[]`), rules: []string{"DP301"}},
+	{name: "empty program", in: noEP(`, "entrypoint": [` + marker + `""]`), rules: []string{"DP301"}},
+	{name: "relative entrypoint", in: noEP(`, "entrypoint": [` + marker + `"./plugin"]`), rules: []string{"DP302"}},
+	{name: "relative workdir", in: cfg(`, "workdir": ` + marker + `"srv"`), rules: []string{"DP303"}},
+	{name: "relative propagatedMount", in: cfg(`, "propagatedMount": ` + marker + `"mnt/volumes"`), rules: []string{"DP304"}},
+	{name: "mount without destination", in: cfg(`, "mounts": [` + marker + `{"source": "/a", "type": "bind", "options": ["rbind"]}]`), rules: []string{"DP305"}},
+	{name: "mount without source", in: cfg(`, "mounts": [` + marker + `{"destination": "/a", "type": "bind", "options": ["rbind"]}]`), rules: []string{"DP306"}},
+	{name: "settable mount with null source", in: cfg(`, "mounts": [{"name": "state", ` + marker + `"source": null, "destination": "/a", "type": "bind", "settable": ["source"]}]`), rules: []string{"DP306"}},
+	{name: "mount without type or bind", in: cfg(`, "mounts": [` + marker + `{"source": "/a", "destination": "/a", "options": ["ro"]}]`), rules: []string{"DP307"}},
+	{name: "device without path", in: cfg(`, "linux": {"devices": [` + marker + `{"name": "fuse"}]}`), rules: []string{"DP309"}},
+	{name: "relative device path", in: cfg(`, "linux": {"devices": [{"path": ` + marker + `"dev/fuse"}]}`), rules: []string{"DP310"}},
+	{name: "relative mount destination", in: cfg(`, "mounts": [{"source": "/a", "destination": ` + marker + `"a", "type": "bind"}]`), rules: []string{"DP311"}},
+	{name: "relative bind source", in: cfg(`, "mounts": [{"source": ` + marker + `"data", "destination": "/data", "type": "bind"}]`), rules: []string{"DP312"}},
+
+	// Settable and env.
+	{name: "env settable source", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": [` + marker + `"source"]}]`), rules: []string{"DP401"}},
+	{name: "settable Value capitalised", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": [` + marker + `"Value"]}]`), rules: []string{"DP401"}},
+	{name: "mount settable destination", in: cfg(`, "mounts": [{"source": "/a", "destination": "/a", "type": "bind", "settable": [` + marker + `"destination"]}]`), rules: []string{"DP401"}},
+	{name: "device settable name", in: cfg(`, "linux": {"devices": [{"path": "/dev/fuse", "settable": [` + marker + `"name"]}]}`), rules: []string{"DP401"}},
+	{name: "args settable name", in: cfg(`, "args": {"name": "args", "value": [], "settable": [` + marker + `"name"]}`), rules: []string{"DP401"}},
+	{name: "settable twice", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": ["value", ` + marker + `"value"]}]`), rules: []string{"DP402"}},
+	{name: "duplicate env", in: cfg(`, "env": [{"name": "A", "value": "1"}, {"name": ` + marker + `"A", "value": "2"}]`), rules: []string{"DP403"}},
+	{name: "env never set", in: cfg(`, "env": [{"name": ` + marker + `"A"}]`), rules: []string{"DP404"}},
+	{name: "env without name", in: cfg(`, "env": [` + marker + `{"value": "1"}]`), rules: []string{"DP405"}},
+	{name: "env name with =", in: cfg(`, "env": [{"name": ` + marker + `"A=B", "value": "1"}]`), rules: []string{"DP405"}},
+
+	// Capabilities.
+	{name: "unknown capability", in: cfg(`, "linux": {"capabilities": [` + marker + `"CAP_SYS_ADMN"]}`), rules: []string{"DP501"}},
+	{name: "capability without prefix", in: cfg(`, "linux": {"capabilities": [` + marker + `"NET_ADMIN", ` + marker + `"cap_net_raw"]}`), rules: []string{"DP502", "DP502"}},
+	{name: "capability twice", in: cfg(`, "linux": {"capabilities": ["CAP_NET_ADMIN", ` + marker + `"CAP_NET_ADMIN"]}`), rules: []string{"DP503"}},
+
+	// Ignored things.
+	{name: "user", in: cfg(`, ` + marker + `"user": {"uid": 1000, "gid": 1000}`), rules: []string{"DP601"}},
+	{name: "network bridge", in: cfg(`, "network": {"type": ` + marker + `"bridge"}`), rules: []string{"DP602"}},
+
+	// Settings.
+	{name: "settings env without =", file: "plugin-settings.json", in: `{"Env": [` + marker + `"DEBUG"]}`, rules: []string{"DP701"}},
+	{name: "settings mount without source", file: "plugin-settings.json", in: `{"Mounts": [` + marker + `{"Destination": "/a", "Type": "bind"}]}`, rules: []string{"DP306"}},
+	{name: "settings device without path", file: "plugin-settings.json", in: `{"Devices": [{` + marker + `"Path": null}]}`, rules: []string{"DP309"}},
+	{name: "settings wrong type", file: "plugin-settings.json", in: `{"Args": ` + marker + `"-v"}`, rules: []string{"DP100"}},
+	{name: "settings unknown key", file: "plugin-settings.json", in: `{` + marker + `"Enabled": true}`, rules: []string{"DP103"}},
+}
+
+// prepare removes the markers and returns the input and their positions.
+func (tc tcase) prepare() (string, []string) {
+	var pos []string
+	line, col := 1, 1
+	var b strings.Builder
+	in := tc.in
+	for len(in) > 0 {
+		if strings.HasPrefix(in, marker) {
+			pos = append(pos, fmt.Sprintf("%d:%d", line, col))
+			in = in[len(marker):]
+			continue
+		}
+		c := in[0]
+		b.WriteByte(c)
+		in = in[1:]
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	if tc.at != nil {
+		pos = tc.at
+	}
+	return b.String(), pos
+}
+
+func (tc tcase) fileName() string {
+	if tc.file == "" {
+		return "config.json"
+	}
+	return tc.file
+}
+
+func TestTable(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in, pos := tc.prepare()
+			if len(pos) != len(tc.rules) {
+				t.Fatalf("test case has %d markers for %d rules", len(pos), len(tc.rules))
+			}
+			var want []string
+			for i, r := range tc.rules {
+				want = append(want, r+"@"+pos[i])
+			}
+			diags := Bytes(tc.fileName(), []byte(in), tc.opts...)
+			var got []string
+			for _, d := range diags {
+				got = append(got, fmt.Sprintf("%s@%d:%d", d.Rule, d.Line, d.Column))
+				if d.File != tc.fileName() || d.Message == "" || d.Severity != severityOf(d.Rule) {
+					t.Errorf("malformed diagnostic %+v", d)
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				for _, d := range diags {
+					t.Log(d)
+				}
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestEveryRuleTested fails when a rule is never triggered by a test, so
+// removing a rule's code (or adding a rule without a test) is caught.
+func TestEveryRuleTested(t *testing.T) {
+	tested := map[string]bool{"DP006": len(unreadableDiags(t)) > 0}
+	for _, tc := range cases {
+		for _, r := range tc.rules {
+			tested[r] = true
+		}
+	}
+	for _, r := range Rules {
+		if !tested[r.ID] {
+			t.Errorf("rule %s (%s) has no test case", r.ID, r.Summary)
+		}
+	}
+	for id := range tested {
+		if !slices.ContainsFunc(Rules, func(r Rule) bool { return r.ID == id }) {
+			t.Errorf("tests expect rule %s, which is not in Rules", id)
+		}
+	}
+}
+
+func TestRulesSortedAndUnique(t *testing.T) {
+	for i := 1; i < len(Rules); i++ {
+		if Rules[i-1].ID >= Rules[i].ID {
+			t.Errorf("Rules not sorted/unique at %s, %s", Rules[i-1].ID, Rules[i].ID)
+		}
+	}
+	for _, r := range Rules {
+		if r.Summary == "" || (r.Severity != Error && r.Severity != Warning) {
+			t.Errorf("rule %+v incomplete", r)
+		}
+	}
+}
+
+func TestHints(t *testing.T) {
+	tests := []struct {
+		in   string
+		rule string
+		hint string
+	}{
+		{cfg(`, "entrypiont": ["/p"]`), "DP103", `did you mean "Entrypoint"?`},
+		{cfg(`, "socket": "x.sock"`), "DP103", `did you mean interface.socket?`},
+		{cfg(`, "capabilities": []`), "DP106", `move it into "linux": {"capabilities": [...]}`},
+		{cfg(`, "linux": {"capabilities": ["CAP_SYS_ADMN"]}`), "DP501", `did you mean "CAP_SYS_ADMIN"?`},
+		{cfg(`, "linux": {"capabilities": ["sys_admin"]}`), "DP502", `write "CAP_SYS_ADMIN"`},
+		{cfg(`, "mounts": [{"name": "state", "destination": "/a", "type": "bind", "settable": ["source"]}]`), "DP306",
+			"set a default source, or have users run `dplug set NAME state.source=...` before enabling"},
+		{iface(`"socket": "p.sock", "types": ["acme.volumedriver/1.0"]`), "DP202", `did you mean "docker.volumedriver/1.0"?`},
+	}
+	for _, tt := range tests {
+		diags := Bytes("config.json", []byte(tt.in))
+		if len(diags) != 1 || diags[0].Rule != tt.rule || diags[0].Hint != tt.hint {
+			t.Errorf("Bytes(%s) = %v, want one %s with hint %q", tt.in, diags, tt.rule, tt.hint)
+		}
+	}
+}
+
+func TestPointers(t *testing.T) {
+	in := cfg(`, "Env": [{"name": "A", "value": "1"}, {"name": "B", "value": 2}], "mounts": [{"destination": "/a", "type": "bind"}]`)
+	diags := Bytes("config.json", []byte(in))
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Rule+" "+d.Pointer)
+	}
+	want := []string{"DP100 /Env/1/Value", "DP306 /Mounts/0/Source"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pointers (-want +got):\n%s", diff)
+	}
+}
