@@ -1,14 +1,12 @@
 package build
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dplug/dplug/build/buildkitd"
+	"github.com/dplug/dplug/validate"
 )
 
 // Result describes a finished build.
@@ -52,7 +51,11 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if err != nil {
 		return nil, fmt.Errorf("reading plugin config: %w", err)
 	}
-	if err := o.validator(o.configFile, cfg); err != nil {
+	check := o.validator
+	if check == nil {
+		check = validateConfig(&o)
+	}
+	if err := check(o.configFile, cfg); err != nil {
 		return nil, err
 	}
 	disp, err := newDisplay(o.progress, o.progressOut)
@@ -162,30 +165,38 @@ func connect(ctx context.Context, o *options) (*client.Client, string, error) {
 	return c, addr, nil
 }
 
-// CheckJSON is the default Validator: config.json must be one JSON object.
-// The CLI replaces it with package validate's full rule set.
-func CheckJSON(file string, data []byte) error {
-	var v map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&v); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line, col := position(data, se.Offset-1)
-			return fmt.Errorf("%s:%d:%d: %v", file, line, col, err)
-		}
-		return fmt.Errorf("%s: %v", file, err)
-	}
-	return nil
+// ConfigError is a plugin config that failed validation; the build did not
+// start.
+type ConfigError struct {
+	Diagnostics []validate.Diagnostic // errors and warnings, in file order
 }
 
-func position(data []byte, off int64) (line, col int) {
-	line, col = 1, 1
-	for i := int64(0); i < off && i < int64(len(data)); i++ {
-		if data[i] == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid plugin config, not building:")
+	for _, d := range e.Diagnostics {
+		b.WriteString("\n  ")
+		b.WriteString(d.String())
 	}
-	return line, col
+	return b.String()
+}
+
+// validateConfig is the default Validator: package validate's rules.
+func validateConfig(o *options) Validator {
+	return func(file string, data []byte) error {
+		diags := validate.Bytes(file, data, validate.WithKind(validate.KindConfig))
+		failed := false
+		for _, d := range diags {
+			if d.Severity == validate.Error {
+				failed = true
+			}
+		}
+		if failed {
+			return &ConfigError{Diagnostics: diags}
+		}
+		for _, d := range diags {
+			fmt.Fprintln(o.progressOut, d.String())
+		}
+		return nil
+	}
 }

@@ -303,12 +303,27 @@ func TestBuildCancel(t *testing.T) {
 }
 
 func TestBuildBadConfigFailsFirst(t *testing.T) {
-	// No BuildKit at this address: the config check must fail before any dial.
-	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\n", "config.json": "{\n  \"description\": \"x\",\n  oops\n}\n"})
-	_, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "p")},
-		build.WithAddr("unix:///nonexistent/buildkitd.sock"))
-	if err == nil || !strings.Contains(err.Error(), "config.json:3:3") {
-		t.Fatalf("error %v, want a config.json:3:3 diagnostic", err)
+	tests := []struct {
+		name, config, want string
+	}{
+		{"syntax", "{\n  \"description\": \"x\",\n  oops\n}\n", "config.json:3:3: error"},
+		{"semantics", `{"description": "x", "documentation": "y", "interface": {"types": ["docker.volumedriver/1.0"], "socket": "v.sock"},
+ "mounts": [{"destination": "/data", "type": "bind", "options": ["rbind"]}]}`, "config.json:2:"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// No BuildKit at this address: the config check must fail before any dial.
+			ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\n", "config.json": tc.config})
+			_, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "p")},
+				build.WithAddr("unix:///nonexistent/buildkitd.sock"))
+			var ce *build.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %T %v, want *build.ConfigError", err, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q lacks %q", err, tc.want)
+			}
+		})
 	}
 }
 

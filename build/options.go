@@ -123,16 +123,16 @@ func WithProgress(mode string, w io.Writer) Option {
 // WithLogger sets the logger for debug details. Default: discarded.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithValidator sets the check run on config.json before the build.
-// Default: the file must be a JSON object (see CheckJSON).
+// WithValidator replaces the check run on config.json before the build.
+// Default: package validate's rules; errors stop the build with a
+// *ConfigError, warnings are written to the progress writer.
 func WithValidator(v Validator) Option { return func(o *options) { o.validator = v } }
 
 func makeOptions(contextDir string, opts []Option) options {
 	o := options{
-		root:      "/var/lib/dplug",
-		progress:  progressui.QuietMode,
-		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		validator: CheckJSON,
+		root:     "/var/lib/dplug",
+		progress: progressui.QuietMode,
+		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, opt := range opts {
 		opt(&o)

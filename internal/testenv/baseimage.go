@@ -173,13 +173,21 @@ func BusyboxLayout(t testing.TB) *BaseImage {
 // plain HTTP, for a loopback registry.
 func PushImage(t testing.TB, img v1.Image, ref string) {
 	t.Helper()
+	if err := PushRef(img, ref); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// PushRef is PushImage without a test.
+func PushRef(img v1.Image, ref string) error {
 	r, err := name.ParseReference(ref, name.Insecure)
 	if err != nil {
-		t.Fatalf("parsing %s: %v", ref, err)
+		return fmt.Errorf("parsing %s: %w", ref, err)
 	}
 	if err := remote.Write(r, img); err != nil {
-		t.Fatalf("pushing %s: %v", ref, err)
+		return fmt.Errorf("pushing %s: %w", ref, err)
 	}
+	return nil
 }
 
 // WriteDockerArchive writes img as a `docker load` tarball tagged ref.

@@ -128,6 +128,9 @@ var commands = []func(*globalOptions) *cobra.Command{
 	newInitCmd,
 	newValidateCmd,
 	newSchemaCmd,
+	newBuildCmd,
+	newBuildkitdCmd,
+	newSetupCmd,
 	newPushCmd,
 	newPullCmd,
 }

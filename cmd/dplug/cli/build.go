@@ -1,0 +1,277 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"github.com/spf13/cobra"
+
+	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/pack"
+)
+
+// buildOptions are the flags of `dplug build`, named like docker buildx's.
+type buildOptions struct {
+	file         string
+	tags         []string
+	buildArgs    []string
+	target       string
+	platforms    []string
+	contexts     []string
+	secrets      []string
+	ssh          []string
+	cacheFrom    []string
+	cacheTo      []string
+	noCache      bool
+	progress     string
+	config       string
+	outputs      []string
+	push         string
+	insecure     bool
+	addr         string
+	tlsCA        string
+	tlsCert      string
+	tlsKey       string
+	resultFormat string // text or json, from --output json
+}
+
+func newBuildCmd(g *globalOptions) *cobra.Command {
+	var o buildOptions
+	cmd := &cobra.Command{
+		Use:   "build [CONTEXT]",
+		Short: "Build a plugin's rootfs from a Dockerfile with BuildKit",
+		Long: `Build runs the Dockerfile in CONTEXT (default ".") with BuildKit and turns the
+result into a managed plugin: the rootfs of the final (or --target) stage plus
+CONTEXT/config.json (or --config). The config is validated first: a broken
+config fails in milliseconds, not after the build.
+
+Where the plugin goes:
+  --output dir=PATH    a plugin directory (PATH/config.json + PATH/rootfs/),
+                       what 'docker plugin create NAME PATH' reads
+  --output oci=PATH    the registry artifact as an OCI image layout
+  --push REF           the registry artifact, pushed ('docker plugin install REF')
+  -t NAME[:TAG]        the local plugin store (without --output/--push)
+
+BuildKit: --addr or BUILDKIT_HOST (unix://, tcp:// with --tlscacert/--tlscert/
+--tlskey, docker-container://, kube-pod://, ssh://). With neither, dplug starts
+its own buildkitd (root, runc worker, state under --root) and reuses it for
+later builds; 'dplug buildkitd stop' stops it.
+
+Base images: without Docker Hub access, give FROM images as named contexts
+(--build-context NAME=oci-layout:///PATH@sha256:..., docker-image://REF, a
+directory) or from a local registry (FROM 127.0.0.1:PORT/IMAGE).
+
+Nothing is half-written: a failed or interrupted (Ctrl-C) build leaves no
+output. The result (path, REF@DIGEST, or JSON with --output json) goes to
+stdout, progress to stderr (--progress auto|plain|tty|quiet|rawjson, or
+BUILDKIT_PROGRESS).`,
+		Example: `  dplug build --output dir=./out .
+  dplug build --push 127.0.0.1:5000/me/myplugin:1.0 .
+  dplug build --build-context alpine=oci-layout:///srv/images/alpine@sha256:... --output oci=./layout .
+  dplug build --secret id=token,src=$HOME/.token --build-arg VERSION=1.2 --target release -o dir=out .`,
+		Args: withUsage(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			contextDir := "."
+			if len(args) == 1 {
+				contextDir = args[0]
+			}
+			return runBuild(cmd, g, &o, contextDir)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.file, "file", "f", "", "Dockerfile `PATH` (default CONTEXT/Dockerfile)")
+	f.StringArrayVarP(&o.tags, "tag", "t", nil, "plugin `NAME[:TAG]` in the local store")
+	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build-time variable `KEY=VALUE` (KEY alone takes it from the environment)")
+	f.StringVar(&o.target, "target", "", "build this `STAGE` instead of the last one")
+	f.StringSliceVar(&o.platforms, "platform", nil, "target `OS/ARCH` (default: the builder's)")
+	f.StringArrayVar(&o.contexts, "build-context", nil, "named context `NAME=VALUE` (directory, oci-layout://PATH[:TAG][@DIGEST], docker-image://REF, URL)")
+	f.StringArrayVar(&o.secrets, "secret", nil, "build secret `id=ID,src=PATH|env=VAR`")
+	f.StringArrayVar(&o.ssh, "ssh", nil, "SSH agent or keys to forward: `default|ID=PATH[,PATH]`")
+	f.StringArrayVar(&o.cacheFrom, "cache-from", nil, "import build cache (`type=registry,ref=REF` | type=local,src=DIR)")
+	f.StringArrayVar(&o.cacheTo, "cache-to", nil, "export build cache (`type=registry,ref=REF` | type=local,dest=DIR)")
+	f.BoolVar(&o.noCache, "no-cache", false, "do not use the build cache")
+	f.StringVar(&o.progress, "progress", "", "progress `MODE`: auto, plain, tty, quiet or rawjson (env BUILDKIT_PROGRESS; default auto)")
+	f.StringVar(&o.config, "config", "", "plugin config `PATH` (default CONTEXT/config.json)")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "destination `dir=PATH|oci=PATH` (buildx's type=local|oci,dest=PATH too); json prints the result as JSON")
+	f.StringVar(&o.push, "push", "", "pack and push the plugin to `REF`")
+	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for --push")
+	f.StringVar(&o.addr, "addr", "", "BuildKit `ADDRESS` (env BUILDKIT_HOST; default: dplug's own buildkitd)")
+	f.StringVar(&o.tlsCA, "tlscacert", "", "CA certificate `FILE` for a tcp:// BuildKit")
+	f.StringVar(&o.tlsCert, "tlscert", "", "client certificate `FILE` for a tcp:// BuildKit")
+	f.StringVar(&o.tlsKey, "tlskey", "", "client key `FILE` for a tcp:// BuildKit")
+	return cmd
+}
+
+// dest picks the plugin's destination from --output, --push and -t.
+func (o *buildOptions) dest(packOpts []pack.Option) (build.Dest, error) {
+	var dests []build.Dest
+	for _, out := range o.outputs {
+		switch out {
+		case "json", "text":
+			o.resultFormat = out
+			continue
+		}
+		d, err := parseOutput(out, packOpts)
+		if err != nil {
+			return nil, err
+		}
+		dests = append(dests, d)
+	}
+	if o.push != "" {
+		dests = append(dests, &build.Registry{Ref: o.push, Options: packOpts})
+	}
+	switch {
+	case len(dests) > 1:
+		return nil, errors.New("one destination per build: give a single --output or --push")
+	case len(dests) == 1:
+		return dests[0], nil
+	case len(o.tags) > 0:
+		// TODO(store): install into the local store once package store lands.
+		return nil, fmt.Errorf("building into the local store (-t %s) is not available yet: use --output dir=PATH, then `dplug install PATH`", o.tags[0])
+	default:
+		return nil, errors.New("no destination: give --output dir=PATH, --output oci=PATH, --push REF or -t NAME")
+	}
+}
+
+// parseOutput reads dir=PATH, oci=PATH, or buildx's type=local|oci,dest=PATH.
+func parseOutput(s string, packOpts []pack.Option) (build.Dest, error) {
+	kind, path := "", ""
+	if k, v, ok := strings.Cut(s, "="); ok && (k == "dir" || k == "oci") {
+		kind, path = k, v
+	} else {
+		for _, field := range strings.Split(s, ",") {
+			k, v, ok := strings.Cut(field, "=")
+			if !ok {
+				return nil, fmt.Errorf("invalid --output %q: want dir=PATH or oci=PATH", s)
+			}
+			switch k {
+			case "type":
+				kind = v
+			case "dest":
+				path = v
+			default:
+				return nil, fmt.Errorf("invalid --output %q: unknown key %q", s, k)
+			}
+		}
+	}
+	if path == "" {
+		return nil, fmt.Errorf("invalid --output %q: no path", s)
+	}
+	switch kind {
+	case "dir", "local":
+		return &build.Dir{Path: path}, nil
+	case "oci":
+		return &build.OCILayout{Path: path, Options: packOpts}, nil
+	}
+	return nil, fmt.Errorf("invalid --output %q: type must be dir (local) or oci", s)
+}
+
+// parseKV splits KEY=VALUE flags; with fromEnv, a bare KEY takes its value
+// from the environment (like docker build --build-arg).
+func parseKV(flag string, vals []string, fromEnv bool) (map[string]string, error) {
+	m := map[string]string{}
+	for _, v := range vals {
+		k, val, ok := strings.Cut(v, "=")
+		if k == "" {
+			return nil, fmt.Errorf("invalid --%s %q: want KEY=VALUE", flag, v)
+		}
+		if !ok {
+			if !fromEnv {
+				return nil, fmt.Errorf("invalid --%s %q: want NAME=VALUE", flag, v)
+			}
+			e, found := os.LookupEnv(k)
+			if !found {
+				continue
+			}
+			val = e
+		}
+		m[k] = val
+	}
+	return m, nil
+}
+
+func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir string) error {
+	ctx := cmd.Context()
+	progress := o.progress
+	if progress == "" {
+		progress = os.Getenv("BUILDKIT_PROGRESS")
+	}
+	if progress == "" {
+		progress = "auto"
+	}
+	switch progress {
+	case "auto", "plain", "tty", "quiet", "rawjson":
+	default:
+		return usageError(fmt.Errorf("invalid --progress %q: use auto, plain, tty, quiet or rawjson", progress))
+	}
+	if !g.Debug {
+		// containerd's content store (used for oci-layout contexts) logs
+		// harmless warnings through logrus' global logger.
+		logrus.SetOutput(io.Discard)
+	}
+
+	prog := newProgress(g.stderr)
+	packOpts := []pack.Option{pack.WithInsecure(o.insecure), pack.WithLogger(g.log)}
+	if progress != "quiet" {
+		packOpts = append(packOpts, pack.WithProgress(prog.update))
+	}
+	dest, err := o.dest(packOpts)
+	if err != nil {
+		return usageError(err)
+	}
+	args, err := parseKV("build-arg", o.buildArgs, true)
+	if err != nil {
+		return usageError(err)
+	}
+	contexts, err := parseKV("build-context", o.contexts, false)
+	if err != nil {
+		return usageError(err)
+	}
+	opts := []build.Option{
+		build.WithRoot(g.Root),
+		build.WithLogger(g.log),
+		build.WithProgress(progress, g.stderr),
+		build.WithBuildArgs(args),
+		build.WithBuildContexts(contexts),
+		build.WithTarget(o.target),
+		build.WithSecrets(o.secrets...),
+		build.WithSSH(o.ssh...),
+		build.WithCacheFrom(o.cacheFrom...),
+		build.WithCacheTo(o.cacheTo...),
+		build.WithNoCache(o.noCache),
+		build.WithTLS(o.tlsCA, o.tlsCert, o.tlsKey),
+	}
+	if len(o.platforms) > 0 {
+		opts = append(opts, build.WithPlatforms(o.platforms...))
+	}
+	if o.addr != "" {
+		opts = append(opts, build.WithAddr(o.addr))
+	}
+	if o.file != "" {
+		opts = append(opts, build.WithDockerfile(o.file))
+	}
+	if o.config != "" {
+		opts = append(opts, build.WithConfigFile(o.config))
+	}
+	res, err := build.Run(ctx, contextDir, dest, opts...)
+	prog.done()
+	if err != nil {
+		var ce *build.ConfigError
+		if errors.As(err, &ce) {
+			return &exitError{Code: ExitFailure, Err: err}
+		}
+		return err
+	}
+	if o.resultFormat == "json" || g.outputJSON() {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	fmt.Fprintln(g.stdout, res.Output)
+	return nil
+}
