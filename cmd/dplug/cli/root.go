@@ -133,6 +133,15 @@ var commands = []func(*globalOptions) *cobra.Command{
 	newSetupCmd,
 	newPushCmd,
 	newPullCmd,
+	newInstallCmd,
+	newLsCmd,
+	newInspectCmd,
+	newRmCmd,
+	newEnableCmd,
+	newDisableCmd,
+	newSetCmd,
+	newExportCmd,
+	newDoctorCmd,
 }
 
 // Main runs dplug with os.Args and returns the process exit code.

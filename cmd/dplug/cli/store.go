@@ -1,0 +1,546 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"text/template"
+
+	"github.com/distribution/reference"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/plugin"
+	"github.com/dplug/dplug/store"
+)
+
+// openStore opens the plugin store under --root.
+func openStore(g *globalOptions) (*store.Store, error) {
+	return store.Open(g.Root, store.WithLogger(g.log))
+}
+
+// installOptions are the flags of `dplug install`.
+type installOptions struct {
+	alias    string
+	disable  bool
+	grantAll bool
+	insecure bool
+	platform string
+}
+
+func newInstallCmd(g *globalOptions) *cobra.Command {
+	var o installOptions
+	cmd := &cobra.Command{
+		Use:   "install SOURCE [KEY=VALUE...]",
+		Short: "Install a plugin into the local store from a dir, an OCI layout or a registry",
+		Long: `Install adds a plugin to the local store (--root). SOURCE is:
+
+  a plugin dir      a directory with config.json and rootfs/ (what 'docker
+                    plugin create' takes); named after the dir unless --alias
+  an OCI layout     a directory with an oci-layout file (dplug push
+                    --oci-layout); named after the dir unless --alias
+  a registry ref    [registry/]repo/name[:tag], pulled like 'docker plugin
+                    install' (loopback registries use plain HTTP)
+
+Before anything is written, the privileges the plugin requests (host
+network, capabilities, mounts, devices, ...) are shown and you are asked to
+grant them, as with 'docker plugin install'. Scripts pass
+--grant-all-permissions; without a terminal and without that flag, install
+refuses. KEY=VALUE arguments are settings applied at install (see 'dplug
+set'). Every layer is extracted with path-traversal, link-escape, device
+and size checks; a failed install leaves nothing behind.
+
+The installed plugin's name is printed on stdout (its inspect object with
+--output json).`,
+		Example: `  dplug install ./myplugin --alias me/myplugin:dev
+  dplug install 127.0.0.1:5000/me/myplugin:1.0 --grant-all-permissions DEBUG=1
+  dplug install ./layout --alias myplugin --disable`,
+		Args: withUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInstall(cmd, g, &o, args[0], args[1:])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.alias, "alias", "", "local name for the plugin")
+	f.BoolVar(&o.disable, "disable", false, "do not enable the plugin on install")
+	f.BoolVar(&o.grantAll, "grant-all-permissions", false, "grant all permissions necessary to run the plugin")
+	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	f.StringVar(&o.platform, "platform", "", "plugin to pick from a multi-platform index (os/arch[/variant]); default: this host")
+	return cmd
+}
+
+func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg string, settings []string) error {
+	ctx := cmd.Context()
+	for _, s := range settings {
+		if !strings.Contains(s, "=") {
+			return usageError(fmt.Errorf("setting %q: want KEY=VALUE", s))
+		}
+	}
+	s, err := openStore(g)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(g.stderr)
+	defer prog.done()
+	popts := []pack.Option{
+		pack.WithInsecure(o.insecure),
+		pack.WithPlatform(o.platform),
+		pack.WithLogger(g.log),
+		pack.WithProgress(prog.update),
+	}
+	var (
+		src  store.Source
+		opts = store.InstallOptions{Alias: o.alias, Disabled: o.disable, Settings: settings}
+	)
+	switch {
+	case isFile(filepath.Join(srcArg, "config.json")):
+		src, opts.Name = store.DirSource(srcArg), dirName(srcArg)
+	case isFile(filepath.Join(srcArg, "oci-layout")):
+		p, err := pack.ReadLayout(srcArg, popts...)
+		if err != nil {
+			return err
+		}
+		src, opts.Name = p, dirName(srcArg)
+	default:
+		if fi, err := os.Stat(srcArg); err == nil && fi.IsDir() {
+			return usageError(fmt.Errorf("%s is neither a plugin dir (config.json + rootfs/) nor an OCI layout", srcArg))
+		}
+		ref, err := reference.ParseNormalizedNamed(srcArg)
+		if err != nil {
+			return usageError(fmt.Errorf("%s is not a directory nor a registry reference: %w", srcArg, err))
+		}
+		p, err := pack.Fetch(ctx, srcArg, popts...)
+		if err != nil {
+			return err
+		}
+		src, opts.Name, opts.Reference = p, localName(ref), p.Ref()
+	}
+	shown := opts.Name
+	if opts.Reference != "" {
+		shown = srcArg
+	}
+	opts.Grant = func(privs []store.Privilege) error {
+		return grant(g, o.grantAll, shown, privs)
+	}
+	p, err := s.Install(ctx, src, opts)
+	if err != nil {
+		return err
+	}
+	prog.done()
+	if g.outputJSON() {
+		return writeJSON(g.stdout, inspectView(p))
+	}
+	fmt.Fprintln(g.stdout, p.FullName())
+	return nil
+}
+
+// grant shows privileges like docker plugin install and asks y/N on a
+// terminal.
+func grant(g *globalOptions, all bool, name string, privs []store.Privilege) error {
+	if len(privs) == 0 || all {
+		return nil
+	}
+	f, ok := g.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		var list []string
+		for _, p := range privs {
+			list = append(list, p.Name)
+		}
+		return fmt.Errorf("plugin %q requests privileges (%s) and there is no terminal to ask: "+
+			"review them with 'dplug install' on a terminal, or pass --grant-all-permissions: %w",
+			name, strings.Join(list, ", "), store.ErrNotGranted)
+	}
+	fmt.Fprintf(g.stderr, "Plugin %q is requesting the following privileges:\n", name)
+	for _, p := range privs {
+		fmt.Fprintf(g.stderr, " - %s: %v\n", p.Name, p.Value)
+	}
+	fmt.Fprint(g.stderr, "Do you grant the above permissions? [y/N] ")
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading answer: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return fmt.Errorf("plugin %q: %w", name, store.ErrNotGranted)
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// dirName names a plugin installed from a local dir after the dir.
+func dirName(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	return strings.ToLower(filepath.Base(abs))
+}
+
+// localName is the store name for a registry reference: its familiar name
+// and tag (a digest-only reference gets :latest, as names cannot hold
+// digests).
+func localName(ref reference.Named) string {
+	name := reference.FamiliarName(ref)
+	if t, ok := ref.(reference.Tagged); ok {
+		return name + ":" + t.Tag()
+	}
+	return name + ":latest"
+}
+
+// inspect is the JSON form docker plugin inspect prints.
+type inspect struct {
+	ID              string          `json:"Id"`
+	Name            string          `json:"Name"`
+	Enabled         bool            `json:"Enabled"`
+	Settings        plugin.Settings `json:"Settings"`
+	PluginReference string          `json:"PluginReference"`
+	Config          plugin.Config   `json:"Config"`
+}
+
+func inspectView(p *store.Plugin) inspect {
+	st := p.Settings
+	// dockerd initialises settings with empty, not null, lists.
+	if st.Args == nil {
+		st.Args = []string{}
+	}
+	if st.Env == nil {
+		st.Env = []string{}
+	}
+	if st.Mounts == nil {
+		st.Mounts = []plugin.Mount{}
+	}
+	if st.Devices == nil {
+		st.Devices = []plugin.Device{}
+	}
+	return inspect{ID: p.ID, Name: p.FullName(), Enabled: p.Enabled, Settings: st,
+		PluginReference: p.PluginReference, Config: p.Config}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "    ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// lsOptions are the flags of `dplug ls`.
+type lsOptions struct {
+	format  string
+	quiet   bool
+	noTrunc bool
+}
+
+// lsRow is what a `dplug ls --format` template sees.
+type lsRow struct {
+	ID              string
+	Name            string
+	Description     string
+	Enabled         bool
+	PluginReference string
+}
+
+func newLsCmd(g *globalOptions) *cobra.Command {
+	var o lsOptions
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List installed plugins",
+		Long: `Ls lists the plugins in the local store like 'docker plugin ls'.
+--format takes a Go template over .ID .Name .Description .Enabled
+.PluginReference ('json' prints one JSON object per line); --output json
+prints a JSON array.`,
+		Example: `  dplug ls
+  dplug ls --format '{{.Name}} {{.Enabled}}'
+  dplug ls -q`,
+		Args: withUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			list, err := s.List()
+			if err != nil {
+				return err
+			}
+			rows := make([]lsRow, 0, len(list))
+			for _, p := range list {
+				r := lsRow{ID: p.ID, Name: p.FullName(), Description: p.Config.Description, Enabled: p.Enabled, PluginReference: p.PluginReference}
+				if !o.noTrunc {
+					r.ID = p.ShortID()
+				}
+				rows = append(rows, r)
+			}
+			return printLs(g, &o, rows)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "", "Go template for each plugin, or 'json'")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "only print plugin IDs")
+	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate IDs and descriptions")
+	return cmd
+}
+
+func printLs(g *globalOptions, o *lsOptions, rows []lsRow) error {
+	switch {
+	case g.outputJSON():
+		return writeJSON(g.stdout, rows)
+	case o.quiet:
+		for _, r := range rows {
+			fmt.Fprintln(g.stdout, r.ID)
+		}
+		return nil
+	case o.format == "json":
+		enc := json.NewEncoder(g.stdout)
+		for _, r := range rows {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	case o.format != "":
+		tmpl, err := template.New("ls").Parse(o.format)
+		if err != nil {
+			return usageError(fmt.Errorf("parsing --format: %w", err))
+		}
+		for _, r := range rows {
+			if err := tmpl.Execute(g.stdout, r); err != nil {
+				return fmt.Errorf("executing --format: %w", err)
+			}
+			fmt.Fprintln(g.stdout)
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tDESCRIPTION\tENABLED")
+	for _, r := range rows {
+		desc := r.Description
+		if !o.noTrunc && len([]rune(desc)) > 45 {
+			desc = string([]rune(desc)[:44]) + "…"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\n", r.ID, r.Name, desc, r.Enabled)
+	}
+	return tw.Flush()
+}
+
+func newInspectCmd(g *globalOptions) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "inspect NAME...",
+		Short: "Show installed plugins as JSON, like docker plugin inspect",
+		Long: `Inspect prints a JSON array with one object per plugin (Id, Name,
+Enabled, Settings, PluginReference, Config), the shape 'docker plugin
+inspect' prints. NAME is a name, name:tag, ID or unique ID prefix.
+--format applies a Go template to each object instead.`,
+		Example: `  dplug inspect myplugin
+  dplug inspect --format '{{.Settings.Env}}' myplugin`,
+		Args: withUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			var (
+				views []inspect
+				errs  []error
+			)
+			for _, a := range args {
+				p, err := s.Get(a)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				views = append(views, inspectView(p))
+			}
+			if format != "" {
+				tmpl, err := template.New("inspect").Parse(format)
+				if err != nil {
+					return usageError(fmt.Errorf("parsing --format: %w", err))
+				}
+				for _, v := range views {
+					if err := tmpl.Execute(g.stdout, v); err != nil {
+						return fmt.Errorf("executing --format: %w", err)
+					}
+					fmt.Fprintln(g.stdout)
+				}
+			} else {
+				if views == nil {
+					views = []inspect{}
+				}
+				if err := writeJSON(g.stdout, views); err != nil {
+					return err
+				}
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "f", "", "Go template for each plugin")
+	return cmd
+}
+
+func newRmCmd(g *globalOptions) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:     "rm NAME...",
+		Aliases: []string{"remove"},
+		Short:   "Remove installed plugins",
+		Long: `Rm removes plugins from the local store. An enabled plugin is only
+removed with --force, as with 'docker plugin rm'. Each removed name is
+printed on stdout.`,
+		Args: withUsage(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, a := range args {
+				if err := s.Remove(a, force); err != nil {
+					if errors.Is(err, store.ErrEnabled) {
+						err = fmt.Errorf("%w (disable it first, or use --force)", err)
+					}
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(g.stdout, a)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove even if enabled")
+	return cmd
+}
+
+func newEnableCmd(g *globalOptions) *cobra.Command {
+	return newFlagCmd(g, "enable", "Mark an installed plugin enabled", (*store.Store).Enable)
+}
+
+func newDisableCmd(g *globalOptions) *cobra.Command {
+	return newFlagCmd(g, "disable", "Mark an installed plugin disabled (needed before set)", (*store.Store).Disable)
+}
+
+func newFlagCmd(g *globalOptions, use, short string, fn func(*store.Store, string) (*store.Plugin, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:   use + " NAME",
+		Short: short,
+		Long: short + `. There is no daemon: this only changes the store's flag
+('dplug run' starts a plugin). The name is printed on stdout.`,
+		Args: withUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			if _, err := fn(s, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, args[0])
+			return nil
+		},
+	}
+}
+
+func newSetCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "set NAME KEY=VALUE...",
+		Short: "Change a plugin's settable env, args, mount sources or device paths",
+		Long: `Set changes settings of a disabled plugin with docker plugin set's syntax
+and rules: <name>[.<field>][=<value>], where name is an env variable, a
+mount, a device or the args, and only the fields the config marks settable
+(env/args value, mounts source, devices path) may change.`,
+		Example: `  dplug set myplugin DEBUG=1
+  dplug set myplugin data.source=/srv/data args="-v --flag"`,
+		Args: withUsage(cobra.MinimumNArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			_, err = s.Set(args[0], args[1:])
+			return err
+		},
+	}
+}
+
+func newExportCmd(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "export NAME DIR",
+		Short: "Write an installed plugin as a dir 'docker plugin create' accepts",
+		Long: `Export writes DIR/config.json (the installed config) and DIR/rootfs/, so
+that 'docker plugin create NAME DIR' recreates the plugin on a Docker
+host. DIR must not exist or be empty. DIR is printed on stdout.`,
+		Args: withUsage(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			if err := s.Export(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintln(g.stdout, args[1])
+			return nil
+		},
+	}
+}
+
+func newDoctorCmd(g *globalOptions) *cobra.Command {
+	var fix bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the plugin store and clean up after interrupted commands",
+		Long: `Doctor checks the plugin store under its lock. It always removes what
+killed dplug processes left in the store's tmp/ dir; it reports plugin dirs
+the inventory does not list (orphans), inventory entries whose dir is
+missing and stale plugin-settings.json files, and with --fix removes or
+repairs them. Exit status 1 when problems remain.`,
+		Args: withUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openStore(g)
+			if err != nil {
+				return err
+			}
+			r, err := s.Doctor(fix)
+			if err != nil {
+				return err
+			}
+			if g.outputJSON() {
+				if err := writeJSON(g.stdout, r); err != nil {
+					return err
+				}
+			} else {
+				for _, p := range r.Removed {
+					fmt.Fprintf(g.stdout, "removed leftover %s\n", p)
+				}
+				verb := map[bool]string{false: "found", true: "removed"}[fix]
+				for _, p := range r.Orphans {
+					fmt.Fprintf(g.stdout, "%s orphan dir %s\n", verb, p)
+				}
+				for _, p := range r.Missing {
+					fmt.Fprintf(g.stdout, "%s inventory entry with no dir: %s\n", verb, p)
+				}
+				for _, p := range r.Resynced {
+					fmt.Fprintf(g.stdout, "%s stale settings file %s\n", map[bool]string{false: "found", true: "rewrote"}[fix], p)
+				}
+			}
+			if !fix && len(r.Orphans)+len(r.Missing)+len(r.Resynced) > 0 {
+				return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&fix, "fix", false, "remove orphan dirs, drop entries with no dir, rewrite stale settings")
+	return cmd
+}
