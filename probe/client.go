@@ -73,6 +73,10 @@ func (c *Client) Call(ctx context.Context, method string, req any) (*Response, e
 		return nil, fmt.Errorf("calling %s: %w", method, err)
 	}
 	hr.Header.Set("Accept", MediaType)
+	return c.do(method, hr)
+}
+
+func (c *Client) do(method string, hr *http.Request) (*Response, error) {
 	resp, err := c.hc.Do(hr)
 	if err != nil {
 		return nil, fmt.Errorf("calling %s: %w", method, err)
@@ -83,6 +87,17 @@ func (c *Client) Call(ctx context.Context, method string, req any) (*Response, e
 		return nil, fmt.Errorf("reading %s response: %w", method, err)
 	}
 	return &Response{Status: resp.StatusCode, Body: data}, nil
+}
+
+// CallRaw POSTs body as it is, for requests dockerd would never send
+// (malformed JSON), which a plugin must refuse.
+func (c *Client) CallRaw(ctx context.Context, method string, body []byte) (*Response, error) {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://plugin/"+strings.TrimPrefix(method, "/"), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("calling %s: %w", method, err)
+	}
+	hr.Header.Set("Accept", MediaType)
+	return c.do(method, hr)
 }
 
 // CallJSON is Call that also decodes the answer into resp (when it is JSON).
