@@ -13,12 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
 )
 
 func TestMain(m *testing.M) {
+	// containerd's content store warns about fsverity through logrus.
+	logrus.SetLevel(logrus.ErrorLevel)
 	code := m.Run()
 	testenv.StopSharedBuildkitd()
 	os.Exit(code)

@@ -5,17 +5,14 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/registry"
-
 	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/store"
 )
 
 // rootfsFiles reads a packed plugin's layers into path → content (regular
@@ -87,9 +84,7 @@ func TestBuildOCILayout(t *testing.T) {
 // (FROM 127.0.0.1:PORT/...) and pushes the plugin to it.
 func TestBuildPushFromRegistry(t *testing.T) {
 	e := setup(t)
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := testenv.StartRegistry(t).Host
 	testenv.PushImage(t, e.base.Image, host+"/base/busybox:latest")
 
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM " + host + "/base/busybox\nRUN echo pushed > /pushed\n"})
@@ -108,5 +103,50 @@ func TestBuildPushFromRegistry(t *testing.T) {
 	}
 	if got := rootfsFiles(t, p)["pushed"]; got != "pushed\n" {
 		t.Errorf("pushed = %q", got)
+	}
+}
+
+func TestBuildStore(t *testing.T) {
+	e := setup(t)
+	root := t.TempDir()
+	dest := &build.Store{Root: root, Name: "me/built:dev"}
+	for _, msg := range []string{"one", "two"} {
+		ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo " + msg + " > /msg\n"})
+		res, err := build.Run(context.Background(), ctxDir, dest, e.opts(t)...)
+		if err != nil {
+			t.Fatalf("build %s: %v", msg, err)
+		}
+		if res.Output != "me/built:dev" {
+			t.Errorf("Output = %q", res.Output)
+		}
+		s, err := store.Open(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := s.Get("me/built:dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Enabled {
+			t.Error("built plugin is enabled, want disabled like docker plugin create")
+		}
+		if got := readFile(t, filepath.Join(p.Rootfs(), "msg")); got != msg+"\n" {
+			t.Errorf("msg = %q, want %q", got, msg)
+		}
+		if ps, _ := s.List(); len(ps) != 1 {
+			t.Errorf("store holds %d plugins, want 1", len(ps))
+		}
+	}
+	// An enabled plugin is not replaced.
+	s, err := store.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Enable("me/built:dev"); err != nil {
+		t.Fatal(err)
+	}
+	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\n"})
+	if _, err := build.Run(context.Background(), ctxDir, dest, e.opts(t)...); err == nil || !strings.Contains(err.Error(), "dplug disable") {
+		t.Errorf("rebuilding an enabled plugin: %v, want an error saying to disable it", err)
 	}
 }

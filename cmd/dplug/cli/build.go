@@ -38,6 +38,7 @@ type buildOptions struct {
 	tlsCert      string
 	tlsKey       string
 	resultFormat string // text or json, from --output json
+	root         string // the store root, from --root
 }
 
 func newBuildCmd(g *globalOptions) *cobra.Command {
@@ -55,7 +56,8 @@ Where the plugin goes:
                        what 'docker plugin create NAME PATH' reads
   --output oci=PATH    the registry artifact as an OCI image layout
   --push REF           the registry artifact, pushed ('docker plugin install REF')
-  -t NAME[:TAG]        the local plugin store (without --output/--push)
+  -t NAME[:TAG]        the local plugin store (without --output/--push),
+                       disabled, replacing a disabled plugin of that name
 
 BuildKit: --addr or BUILDKIT_HOST (unix://, tcp:// with --tlscacert/--tlscert/
 --tlskey, docker-container://, kube-pod://, ssh://). With neither, dplug starts
@@ -130,9 +132,10 @@ func (o *buildOptions) dest(packOpts []pack.Option) (build.Dest, error) {
 		return nil, errors.New("one destination per build: give a single --output or --push")
 	case len(dests) == 1:
 		return dests[0], nil
-	case len(o.tags) > 0:
-		// TODO(store): install into the local store once package store lands.
-		return nil, fmt.Errorf("building into the local store (-t %s) is not available yet: use --output dir=PATH, then `dplug install PATH`", o.tags[0])
+	case len(o.tags) > 1:
+		return nil, errors.New("one -t NAME per build")
+	case len(o.tags) == 1:
+		return &build.Store{Root: o.root, Name: o.tags[0]}, nil
 	default:
 		return nil, errors.New("no destination: give --output dir=PATH, --output oci=PATH, --push REF or -t NAME")
 	}
@@ -220,6 +223,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	if progress != "quiet" {
 		packOpts = append(packOpts, pack.WithProgress(prog.update))
 	}
+	o.root = g.Root
 	dest, err := o.dest(packOpts)
 	if err != nil {
 		return usageError(err)
