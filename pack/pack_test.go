@@ -83,7 +83,7 @@ func writeFiles(t *testing.T, root string, files map[string]string) {
 
 // newRegistry starts go-containerregistry's in-memory registry behind mw
 // (nil: none) and returns its host:port.
-func newRegistry(t *testing.T, mw func(http.Handler) http.Handler) string {
+func newRegistry(t testing.TB, mw func(http.Handler) http.Handler) string {
 	t.Helper()
 	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	if mw != nil {
