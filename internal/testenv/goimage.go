@@ -54,23 +54,32 @@ func GoImage(t testing.TB) *BaseImage {
 			Unavailable(t, "%s not found (install: apt-get install %s)", p.path, p.pkg)
 		}
 	}
-	goBin := RequireBinary(t, "go", "https://go.dev/doc/install")
-	out, err := exec.Command(goBin, "env", "GOROOT", "GOVERSION").Output()
-	if err != nil {
-		t.Fatalf("go env: %v", err)
-	}
-	f := strings.Fields(string(out))
-	if len(f) != 2 {
-		t.Fatalf("go env GOROOT GOVERSION printed %q", out)
-	}
-	img, err := cachedGoImage(goImageCacheDir(), f[0], f[1])
+	RequireBinary(t, "go", "https://go.dev/doc/install")
+	img, err := MakeGoImage(GoImageCacheDir())
 	if err != nil {
 		t.Fatalf("making the Go toolchain image: %v", err)
 	}
 	return img
 }
 
-func goImageCacheDir() string {
+// MakeGoImage is GoImage outside a test (the demo script uses it through
+// internal/testenv/cmd/goimage): it returns the cached image under cacheDir,
+// building it first if needed.
+func MakeGoImage(cacheDir string) (*BaseImage, error) {
+	out, err := exec.Command("go", "env", "GOROOT", "GOVERSION").Output()
+	if err != nil {
+		return nil, fmt.Errorf("running go env: %w", err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 2 {
+		return nil, fmt.Errorf("go env GOROOT GOVERSION printed %q", out)
+	}
+	return cachedGoImage(cacheDir, f[0], f[1])
+}
+
+// GoImageCacheDir is where GoImage keeps its layouts: DPLUG_TEST_CACHE, or
+// dplug-test/ in the user cache dir.
+func GoImageCacheDir() string {
 	if d := os.Getenv("DPLUG_TEST_CACHE"); d != "" {
 		return d
 	}

@@ -1,0 +1,26 @@
+// Command goimage prints a BuildKit named build context that supplies the
+// examples' Go build stage without Docker Hub:
+//
+//	dplug build --build-context "$(go run ./internal/testenv/cmd/goimage)" -t example-volume examples/volume
+//
+// The value is golang:1.26=oci-layout://DIR@sha256:..., an OCI layout made
+// once from this machine's Go toolchain and busybox-static and cached (see
+// testenv.GoImage). Progress and errors go to stderr.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/dplug/dplug/internal/testenv"
+)
+
+func main() {
+	fmt.Fprintln(os.Stderr, "goimage: making or reusing the Go toolchain image under", testenv.GoImageCacheDir())
+	img, err := testenv.MakeGoImage(testenv.GoImageCacheDir())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goimage:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%s=%s\n", testenv.GoImageName, img.BuildContext())
+}
