@@ -1,0 +1,382 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dplug/dplug/plugin"
+	"github.com/dplug/dplug/probe"
+	"github.com/dplug/dplug/run"
+	"github.com/dplug/dplug/store"
+)
+
+// startOptions are the flags `run` and `test` share.
+type startOptions struct {
+	timeout time.Duration
+	grace   time.Duration
+}
+
+func (o *startOptions) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.DurationVar(&o.timeout, "timeout", run.DefaultTimeout, "how long to wait for the plugin's socket to accept a connection")
+	f.DurationVar(&o.grace, "grace", 5*time.Second, "time between SIGTERM and SIGKILL when stopping the plugin")
+}
+
+// runOptions are the flags of `dplug run`.
+type runOptions struct {
+	startOptions
+	detach bool
+}
+
+func newRunCmd(g *globalOptions) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run NAME|DIR",
+		Short: "Run an installed plugin under libcontainer, with its logs in the terminal",
+		Long: `Run starts the plugin NAME from the store (or the plugin directory DIR:
+config.json + rootfs/) the way dockerd enables it: same namespaces,
+capabilities, mounts and devices, its socket directory bind-mounted at
+/run/docker/plugins. dplug waits until the socket accepts a connection (all
+dockerd waits for), checks the answer to /Plugin.Activate if the plugin gives
+one, prints the socket's host path on stdout and streams the plugin's output
+on stderr. Ctrl-C or SIGTERM stops it (SIGTERM, --grace, SIGKILL) and removes
+every mount, cgroup and state directory the run made.
+
+With --detach dplug returns once the plugin is ready and leaves it running;
+'dplug logs' shows its output and 'dplug stop' ends it. Needs Linux and root.`,
+		Example: `  dplug run vieux/sshfs
+  sock=$(dplug run --detach ./myplugin) && curl --unix-socket "$sock" -XPOST http://p/VolumeDriver.List
+  dplug stop ./myplugin`,
+		Args: withUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), g, &o, args[0])
+		},
+	}
+	o.bind(cmd)
+	cmd.Flags().BoolVarP(&o.detach, "detach", "d", false, "leave the plugin running in the background once it is ready")
+	return cmd
+}
+
+// resolvePlugin finds what to run: a plugin directory when arg is one,
+// otherwise the plugin called arg in the store.
+func resolvePlugin(g *globalOptions, arg string) (run.Plugin, error) {
+	if fi, err := os.Stat(filepath.Join(arg, "config.json")); err == nil && !fi.IsDir() {
+		dir, err := filepath.Abs(arg)
+		if err != nil {
+			return run.Plugin{}, usageError(err)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+		if err != nil {
+			return run.Plugin{}, usageError(err)
+		}
+		cfg, err := plugin.Parse(data)
+		if err != nil {
+			return run.Plugin{}, usageError(fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err))
+		}
+		// A directory has no store ID: derive a stable one from its path.
+		sum := sha256.Sum256([]byte(dir))
+		return run.Plugin{ID: hex.EncodeToString(sum[:]), Name: filepath.Base(dir), Rootfs: filepath.Join(dir, "rootfs"),
+			Config: *cfg, Settings: cfg.DefaultSettings()}, nil
+	}
+	s, err := store.Open(g.Root, store.WithLogger(g.log))
+	if err != nil {
+		return run.Plugin{}, err
+	}
+	p, err := s.Get(arg)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return run.Plugin{}, usageError(err)
+		}
+		return run.Plugin{}, err
+	}
+	return run.Plugin{ID: p.ID, Name: p.FullName(), Rootfs: p.Rootfs(), Config: p.Config, Settings: p.Settings}, nil
+}
+
+func runRoot(g *globalOptions) string { return filepath.Join(g.Root, "run") }
+
+// start resolves and starts the plugin, with its output streamed to w
+// (nil: to its log file only) and the activation handshake checked.
+func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w io.Writer) (*run.Instance, run.Plugin, error) {
+	p, err := resolvePlugin(g, arg)
+	if err != nil {
+		return nil, p, err
+	}
+	opts := []run.Option{run.WithRunRoot(runRoot(g)), run.WithTimeout(o.timeout), run.WithLogger(g.log)}
+	if w != nil {
+		pw := newPrefixWriter(w, shortName(p.Name)+" | ")
+		opts = append(opts, run.WithStdout(pw), run.WithStderr(pw))
+	}
+	inst, err := run.Start(ctx, p, opts...)
+	if err != nil {
+		return nil, p, err
+	}
+	if len(inst.Socket()) > 107 {
+		g.log.Warn("the socket's host path is longer than a unix socket address: clients other than dplug need a shorter --root", "socket", inst.Socket())
+	}
+	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	impl, err := probe.Activate(actx, inst.Socket())
+	switch {
+	case err != nil:
+		g.log.Debug("plugin does not answer /Plugin.Activate (dockerd does not need it for v2 plugins)", "err", err)
+	default:
+		if missing := probe.MissingImplements(p.Config.Interface.Types, impl); len(missing) > 0 {
+			fmt.Fprintf(g.stderr, "dplug: warning: %s declares %s but its /Plugin.Activate answer implements %v: missing %s\n",
+				p.Name, strings.Join(p.Config.Interface.Types, ", "), impl, strings.Join(missing, ", "))
+		}
+	}
+	return inst, p, nil
+}
+
+func shortName(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}
+
+func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) error {
+	var w io.Writer = g.stderr
+	if o.detach {
+		w = nil
+	}
+	inst, p, err := start(ctx, g, &o.startOptions, arg, w)
+	if err != nil {
+		return err
+	}
+	if g.outputJSON() {
+		_ = json.NewEncoder(g.stdout).Encode(struct {
+			ID     string `json:"id"`
+			Name   string `json:"name"`
+			Socket string `json:"socket"`
+			Pid    int    `json:"pid"`
+			Log    string `json:"log"`
+		}{p.ID, p.Name, inst.Socket(), inst.Pid(), inst.LogPath()})
+	} else {
+		fmt.Fprintln(g.stdout, inst.Socket())
+	}
+	if o.detach {
+		return nil
+	}
+	fmt.Fprintf(g.stderr, "dplug: %s is ready; Ctrl-C stops it\n", p.Name)
+	select {
+	case <-ctx.Done():
+		fmt.Fprintf(g.stderr, "dplug: stopping %s\n", p.Name)
+		if err := inst.Stop(context.WithoutCancel(ctx), o.grace); err != nil {
+			return err
+		}
+		return nil
+	case <-inst.Done():
+		code := inst.ExitCode()
+		tail := inst.LastLines(10)
+		if err := inst.Stop(context.WithoutCancel(ctx), 0); err != nil {
+			g.log.Warn("cleaning up", "err", err)
+		}
+		return &exitError{Code: ExitFailure, Err: fmt.Errorf("plugin %s exited with code %d; last output:\n    %s", p.Name, code, strings.Join(tail, "\n    "))}
+	}
+}
+
+func newStopCmd(g *globalOptions) *cobra.Command {
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "stop NAME|DIR",
+		Short: "Stop a plugin started with 'dplug run --detach' and remove what its run made",
+		Long: `Stop sends the plugin SIGTERM, waits up to --grace, sends SIGKILL, then removes
+its cgroups, mounts and run directory. Stopping a plugin that already exited
+cleans up after it.`,
+		Args: withUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := resolvePlugin(g, args[0])
+			if err != nil {
+				return err
+			}
+			inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+			if err != nil {
+				if errors.Is(err, run.ErrNotRunning) {
+					return &exitError{Code: ExitFailure, Err: fmt.Errorf("%s is not running", p.Name)}
+				}
+				return err
+			}
+			return inst.Stop(cmd.Context(), grace)
+		},
+	}
+	cmd.Flags().DurationVar(&grace, "grace", 5*time.Second, "time between SIGTERM and SIGKILL")
+	return cmd
+}
+
+func newLogsCmd(g *globalOptions) *cobra.Command {
+	var follow bool
+	cmd := &cobra.Command{
+		Use:   "logs NAME|DIR",
+		Short: "Print the output of a plugin started with 'dplug run --detach'",
+		Args:  withUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := resolvePlugin(g, args[0])
+			if err != nil {
+				return err
+			}
+			inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+			if err != nil {
+				if errors.Is(err, run.ErrNotRunning) {
+					return &exitError{Code: ExitFailure, Err: fmt.Errorf("%s is not running (its log goes when it is stopped)", p.Name)}
+				}
+				return err
+			}
+			return copyLog(cmd.Context(), g.stdout, inst, follow)
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output until the plugin exits or Ctrl-C")
+	return cmd
+}
+
+// copyLog copies the run's log to w, then, when following, what the plugin
+// writes next until it exits or ctx ends.
+func copyLog(ctx context.Context, w io.Writer, inst *run.Instance, follow bool) error {
+	f, err := os.Open(inst.LogPath())
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for {
+		if _, err := io.Copy(w, f); err != nil {
+			return err
+		}
+		if !follow {
+			return nil
+		}
+		if !inst.Running() {
+			_, err := io.Copy(w, f)
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func newTestCmd(g *globalOptions) *cobra.Command {
+	var o startOptions
+	cmd := &cobra.Command{
+		Use:   "test NAME|DIR",
+		Short: "Start a plugin and probe each interface it declares with valid and invalid requests",
+		Long: `Test starts the plugin like 'dplug run', then calls the endpoints of each
+interface type its config declares, exactly as dockerd would (volume: Create,
+List, Get, Path, Mount, Unmount, Remove, Capabilities; network; IPAM; authz;
+log; metrics), with valid requests that must succeed with well-formed answers
+and invalid ones (a missing volume, a malformed pool, a malformed body) that
+must fail with the error in the field dockerd reads. It prints one line per
+check (or the report as JSON with --output json), stops the plugin and exits
+1 if any check failed.`,
+		Args: withUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTest(cmd.Context(), g, &o, args[0])
+		},
+	}
+	o.bind(cmd)
+	return cmd
+}
+
+func runTest(ctx context.Context, g *globalOptions, o *startOptions, arg string) error {
+	var out bytes.Buffer // the plugin's output, shown only with --debug
+	var w io.Writer = &out
+	if g.Debug {
+		w = g.stderr
+	}
+	inst, p, err := start(ctx, g, o, arg, &syncWriter{w: w})
+	if err != nil {
+		return err
+	}
+	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, probe.WithRootfs(p.Rootfs))
+	stopErr := inst.Stop(context.WithoutCancel(ctx), o.grace)
+	if g.outputJSON() {
+		if err := json.NewEncoder(g.stdout).Encode(struct {
+			Name   string `json:"name"`
+			Failed int    `json:"failed"`
+			*probe.Report
+		}{p.Name, rep.Failed(), rep}); err != nil {
+			return err
+		}
+	} else {
+		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+		for _, c := range rep.Checks {
+			status := "PASS"
+			switch {
+			case c.Skipped:
+				status = "SKIP"
+			case !c.Pass:
+				status = "FAIL"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", status, c.Method, c.Name, c.Detail)
+		}
+		tw.Flush()
+		fmt.Fprintf(g.stdout, "%d checks, %d failed\n", len(rep.Checks), rep.Failed())
+	}
+	if stopErr != nil {
+		return stopErr
+	}
+	if rep.Failed() > 0 {
+		return &exitError{Code: ExitFailure}
+	}
+	return nil
+}
+
+// prefixWriter writes each line with a prefix; it is safe for the plugin's
+// stdout and stderr to share one.
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	midln  bool
+}
+
+func newPrefixWriter(w io.Writer, prefix string) *prefixWriter {
+	return &prefixWriter{w: w, prefix: prefix}
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var buf bytes.Buffer
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !p.midln {
+			buf.WriteString(p.prefix)
+		}
+		buf.Write(line)
+		p.midln = line[len(line)-1] != '\n'
+	}
+	if _, err := p.w.Write(buf.Bytes()); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(b)
+}
