@@ -2,6 +2,7 @@ package archive
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -17,7 +18,10 @@ import (
 // how a plugin dir becomes a layer for Extract, and how export copies a
 // rootfs through the same checks.
 func WriteDir(ctx context.Context, w io.Writer, dir string) error {
-	tw := tar.NewWriter(w)
+	// Buffer: tar writes headers in 512-byte pieces, and w is often a pipe
+	// where every write is a goroutine hand-off.
+	bw := bufio.NewWriterSize(w, 256<<10)
+	tw := tar.NewWriter(bw)
 	type inode struct{ dev, ino uint64 }
 	seen := map[inode]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -83,5 +87,8 @@ func WriteDir(ctx context.Context, w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	return tw.Close()
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }

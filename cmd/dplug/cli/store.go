@@ -114,7 +114,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		}
 		ref, err := reference.ParseNormalizedNamed(srcArg)
 		if err != nil {
-			return usageError(fmt.Errorf("%s is not a directory nor a registry reference: %w", srcArg, err))
+			return usageError(fmt.Errorf("%s is neither a directory nor a registry reference: %w", srcArg, err))
 		}
 		p, err := pack.Fetch(ctx, srcArg, popts...)
 		if err != nil {
@@ -122,9 +122,14 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		}
 		src, opts.Name, opts.Reference = p, localName(ref), p.Ref()
 	}
+	// Like docker, the prompt names the remote reference; for local
+	// sources, the name the plugin gets.
 	shown := opts.Name
-	if opts.Reference != "" {
+	switch {
+	case opts.Reference != "":
 		shown = srcArg
+	case o.alias != "":
+		shown = o.alias
 	}
 	opts.Grant = func(privs []store.Privilege) error {
 		return grant(g, o.grantAll, shown, privs)
