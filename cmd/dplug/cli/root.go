@@ -142,6 +142,10 @@ var commands = []func(*globalOptions) *cobra.Command{
 	newSetCmd,
 	newExportCmd,
 	newDoctorCmd,
+	newRunCmd,
+	newStopCmd,
+	newLogsCmd,
+	newTestCmd,
 }
 
 // Main runs dplug with os.Args and returns the process exit code.

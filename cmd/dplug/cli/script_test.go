@@ -8,10 +8,16 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/dplug/dplug/cmd/dplug/cli"
+	"github.com/dplug/dplug/run"
 )
 
 // TestMain lets testscript run the test binary itself as `dplug`.
 func TestMain(m *testing.M) {
+	// The test binary is also libcontainer's re-exec target for the run
+	// tests (run_test.go): dispatch its init before anything else.
+	if run.IsContainerInit() {
+		run.ContainerInit()
+	}
 	testscript.Main(m, map[string]func(){
 		"dplug": func() { os.Exit(cli.Main()) },
 		// dplug-exit runs dplug, then reports its exit code on stderr and
