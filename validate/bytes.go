@@ -44,7 +44,18 @@ func check(name string, data []byte, o *options) []Diagnostic {
 		sh = settingsShape
 	}
 	v.normalise(root, sh, "", true)
+	if root.kind == kNull && v.kind == KindSettings {
+		return v.diags // encoding/json decodes null as empty settings: harmless
+	}
+	if root.kind == kNull {
+		// encoding/json decodes null as an empty config: nothing to run.
+		v.add("DP101", root, posValue, "the document is null: dockerd reads it as an empty config and cannot enable it").
+			hint("write the plugin config as a JSON object")
+		sortDiags(v.diags)
+		return v.diags
+	}
 	schemaDiags := v.schemaCheck(root)
+	v.checkShadowed()
 	if root.kind == kObject {
 		if v.kind == KindSettings {
 			v.checkSettings(root)
@@ -53,11 +64,13 @@ func check(name string, data []byte, o *options) []Diagnostic {
 		}
 	}
 	// The semantic rules say the same thing better: keep a schema finding
-	// only where no rule already reported at that pointer.
+	// only where no rule already reported at that pointer. Type errors
+	// (DP100) always stay: the semantic rules skip wrongly typed values.
 	for _, d := range schemaDiags {
 		covered := false
 		for _, s := range v.diags {
-			if s.Pointer == d.Pointer && s.Rule != "DP104" && s.Rule != "DP004" && s.Rule != "DP103" {
+			if s.Pointer == d.Pointer && (s.Rule == d.Rule ||
+				(d.Rule != "DP100" && s.Rule != "DP104" && s.Rule != "DP004" && s.Rule != "DP103")) {
 				covered = true
 				break
 			}
@@ -84,6 +97,9 @@ type run struct {
 	li    lineIndex
 	diags []Diagnostic
 	index map[string]*node // pointer -> node, built on first use
+	// shadowed are members overridden by a later duplicate key: dockerd
+	// ignores their values but still fails to parse when their type is wrong.
+	shadowed []*node
 }
 
 type posKind int

@@ -3,6 +3,7 @@ package validate
 import (
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dplug/dplug/plugin"
@@ -28,6 +29,16 @@ func (v *run) checkConfig(root *node) {
 		v.checkSettable(args.get("Settable"), "value", "args")
 	}
 	if u := root.get("User"); u != nil && u.kind == kObject {
+		for _, id := range []string{"UID", "GID"} {
+			// encoding/json parses the literal with strconv.ParseUint(s, 10, 32):
+			// 1.0, 1e3 and -0 fail even though they are integers.
+			if n := u.get(id); n != nil && n.kind == kNumber {
+				if _, err := strconv.ParseUint(n.str, 10, 32); err != nil {
+					v.add("DP100", n, posValue, "user.%s %s is not an unsigned 32-bit integer: dockerd fails with \"failed to parse config\"", strings.ToLower(id), n.str).
+						hint("write a plain integer between 0 and 4294967295, or remove user (dockerd ignores it)")
+				}
+			}
+		}
 		for _, id := range []string{"UID", "GID"} {
 			if n := u.get(id); n != nil && n.kind == kNumber && strings.Trim(n.str, "0") != "" {
 				v.add("DP601", u, posKey, "user is ignored: dockerd parses it but runs every plugin as uid 0").
@@ -279,6 +290,8 @@ func (v *run) checkEnv(env *node) {
 		nameNode := e.get("Name")
 		name, ok := nameNode.strVal()
 		switch {
+		case !nameNode.isNull() && !ok:
+			// a wrong type: the schema reports it
 		case !ok || name == "":
 			at := nameNode
 			if at == nil {

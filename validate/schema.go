@@ -3,6 +3,7 @@ package validate
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -45,7 +46,7 @@ func (v *run) schemaCheck(root *node) []Diagnostic {
 		// The embedded schema is tested; this cannot happen in a release.
 		return []Diagnostic{{File: v.name, Severity: Error, Rule: "DP105", Message: err.Error()}}
 	}
-	res, err := s.Validate(gojsonschema.NewGoLoader(toGo(root)))
+	res, err := s.Validate(gojsonschema.NewRawLoader(toGo(root)))
 	if err != nil {
 		return []Diagnostic{{File: v.name, Severity: Error, Rule: "DP105", Message: fmt.Sprintf("validating against the schema: %v", err)}}
 	}
@@ -55,19 +56,19 @@ func (v *run) schemaCheck(root *node) []Diagnostic {
 	saved := v.diags
 	v.diags = nil
 	for _, e := range res.Errors() {
-		v.mapSchemaError(root, e)
+		ptr := contextPointer(e.Context())
+		n := v.lookup(root, ptr)
+		if n == nil {
+			n = root
+		}
+		v.mapSchemaError(n, ptr, e)
 	}
 	out := v.diags
 	v.diags = saved
 	return out
 }
 
-func (v *run) mapSchemaError(root *node, e gojsonschema.ResultError) {
-	ptr := contextPointer(e.Context())
-	n := v.lookup(root, ptr)
-	if n == nil {
-		n = root
-	}
+func (v *run) mapSchemaError(n *node, ptr string, e gojsonschema.ResultError) {
 	switch e.Type() {
 	case "required":
 		prop, _ := e.Details()["property"].(string)
@@ -87,6 +88,79 @@ func (v *run) mapSchemaError(root *node, e gojsonschema.ResultError) {
 	default:
 		v.add("DP105", n, posValue, "%s: %s", displayPath(ptr), e.Description())
 	}
+}
+
+// checkShadowed reports type errors in the values of duplicate keys that a
+// later key overrides: encoding/json still decodes them, and fails on them.
+// Each is validated in a document holding only that value at its place.
+func (v *run) checkShadowed() {
+	if len(v.shadowed) == 0 {
+		return
+	}
+	c := &configSchema
+	if v.kind == KindSettings {
+		c = &settingsSchema
+	}
+	s, err := c.get()
+	if err != nil {
+		return
+	}
+	for _, sh := range v.shadowed {
+		doc := toGo(sh)
+		toks := strings.Split(sh.ptr[1:], "/")
+		for i := len(toks) - 1; i >= 0; i-- {
+			tok := strings.NewReplacer("~1", "/", "~0", "~").Replace(toks[i])
+			if idx, err := strconv.Atoi(tok); err == nil && idx >= 0 && idx < 1<<16 {
+				a := make([]any, idx+1)
+				for j := range idx {
+					a[j] = map[string]any{}
+				}
+				a[idx] = doc
+				doc = a
+			} else {
+				doc = map[string]any{tok: doc}
+			}
+		}
+		res, err := s.Validate(gojsonschema.NewRawLoader(doc))
+		if err != nil || res.Valid() {
+			continue
+		}
+		for _, e := range res.Errors() {
+			ptr := contextPointer(e.Context())
+			if e.Type() == "required" || (ptr != sh.ptr && !strings.HasPrefix(ptr, sh.ptr+"/")) {
+				continue
+			}
+			n := lookupIn(sh, ptr[len(sh.ptr):])
+			if n == nil {
+				n = sh
+			}
+			v.mapSchemaError(n, ptr, e)
+		}
+	}
+}
+
+// lookupIn finds the node at relative pointer rel below n.
+func lookupIn(n *node, rel string) *node {
+	if rel == "" {
+		return n
+	}
+	for _, tok := range strings.Split(rel[1:], "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		var next *node
+		switch n.kind {
+		case kObject:
+			next = n.get(tok)
+		case kArray:
+			if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(n.elems) {
+				next = n.elems[i]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
 }
 
 func expected(x any) string {

@@ -194,6 +194,7 @@ func (v *run) normalise(n *node, sh *shape, ptr string, root bool) {
 				if !m.unknown && k.key == m.key {
 					v.add("DP004", k, posKey, "duplicate key %q: overridden by %q at %s", k.rawKey, m.rawKey, v.where(m.keyOff)).
 						hint("remove one of them; dockerd keeps the last")
+					v.shadowed = append(v.shadowed, k)
 					kept = append(kept[:i], kept[i+1:]...)
 					break
 				}
