@@ -39,18 +39,18 @@ func classify(ref string, err error) error {
 	if errors.As(err, &te) {
 		switch te.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Errorf("%w: the registry refused access to %s (log in with `docker login %s` or check the credential helper): %v",
-				ErrUnauthorized, ref, registryOf(ref), err)
+			return fmt.Errorf("%w: the registry refused access (log in with `docker login %s` or check the credential helper): %v",
+				ErrUnauthorized, registryOf(ref), err)
 		case http.StatusNotFound:
-			return fmt.Errorf("%w: %s does not exist in the registry (check the repository name and tag): %v", ErrNotFound, ref, err)
+			return fmt.Errorf("%w: no such repository, tag or digest in the registry (check the name and tag): %v", ErrNotFound, err)
 		}
 		for _, d := range te.Errors {
 			switch d.Code {
 			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
-				return fmt.Errorf("%w: the registry refused access to %s (log in with `docker login %s`): %v",
-					ErrUnauthorized, ref, registryOf(ref), err)
+				return fmt.Errorf("%w: the registry refused access (log in with `docker login %s` or check the credential helper): %v",
+					ErrUnauthorized, registryOf(ref), err)
 			case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode, transport.BlobUnknownErrorCode:
-				return fmt.Errorf("%w: %s does not exist in the registry (check the repository name and tag): %v", ErrNotFound, ref, err)
+				return fmt.Errorf("%w: no such repository, tag or digest in the registry (check the name and tag): %v", ErrNotFound, err)
 			}
 		}
 		return err
@@ -58,8 +58,8 @@ func classify(ref string, err error) error {
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
 	if errors.As(err, &dnsErr) || errors.As(err, &opErr) && opErr.Op == "dial" {
-		return fmt.Errorf("%w: cannot reach the registry of %s (check the host name and port; use --insecure for a plain-HTTP registry): %v",
-			ErrUnreachable, ref, err)
+		return fmt.Errorf("%w: cannot reach %s (check the host name and port; use --insecure for a plain-HTTP registry): %v",
+			ErrUnreachable, registryOf(ref), err)
 	}
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return fmt.Errorf("%w: %s serves plain HTTP (use --insecure): %v", ErrUnreachable, registryOf(ref), err)

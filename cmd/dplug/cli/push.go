@@ -229,17 +229,24 @@ func (p *progress) update(u pack.Progress) {
 	}
 }
 
+// format renders the live line: phase, bytes so far (of total), rate.
 func (p *progress) format() string {
 	el := time.Since(p.start).Seconds()
-	rate := 0.0
-	if el > 0 {
-		rate = float64(p.last.Complete) / el
+	rate := ""
+	if el > 0.05 {
+		rate = "  " + human(int64(float64(p.last.Complete)/el)) + "/s"
 	}
 	total := ""
-	if p.last.Total > 0 {
-		total = " / " + mib(p.last.Total)
+	if p.last.Total > 0 && p.last.Total != p.last.Complete {
+		total = " / " + human(p.last.Total)
 	}
-	return fmt.Sprintf("%-8s %s%s  %s/s  %.1fs", p.phase, mib(p.last.Complete), total, mib(int64(rate)), el)
+	return fmt.Sprintf("%-8s %s%s%s", p.phase, human(p.last.Complete), total, rate)
+}
+
+// summary renders the line for a finished phase.
+func (p *progress) summary() string {
+	el := time.Since(p.start)
+	return fmt.Sprintf("%-8s %s in %s", p.phase, human(p.last.Complete), el.Round(time.Millisecond))
 }
 
 // finish ends the current phase's line.
@@ -248,9 +255,9 @@ func (p *progress) finish() {
 		return
 	}
 	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[K%s\n", p.format())
+		fmt.Fprintf(p.w, "\r\033[K%s\n", p.summary())
 	} else {
-		fmt.Fprintln(p.w, p.format())
+		fmt.Fprintln(p.w, p.summary())
 	}
 	p.phase, p.dirty = "", false
 }
@@ -263,4 +270,15 @@ func (p *progress) line(format string, args ...any) {
 	fmt.Fprintf(p.w, format+"\n", args...)
 }
 
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// human renders a byte count in B, KiB, MiB or GiB.
+func human(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+}
