@@ -24,6 +24,9 @@ type Config struct {
 	LogFile    string // its stdout and stderr; "" discards them
 	ConfigFile string // --config; "" leaves BuildKit's default (/etc/buildkit/buildkitd.toml)
 	Debug      bool   // --debug
+	// ExtraArgs are appended to buildkitd's arguments, e.g. another --addr
+	// tcp://... with --tlscert/--tlskey/--tlscacert.
+	ExtraArgs []string
 
 	// Detach starts it in its own session so it outlives this process
 	// (what dplug does). Otherwise it is killed when this process dies (tests).
@@ -88,6 +91,7 @@ func Launch(ctx context.Context, cfg Config) (*Process, error) {
 	if cfg.Debug {
 		args = append(args, "--debug")
 	}
+	args = append(args, cfg.ExtraArgs...)
 	cmd := exec.Command(cfg.Binary, args...)
 	cmd.Dir = "/"
 	if cfg.LogFile != "" {

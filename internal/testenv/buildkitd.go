@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,10 @@ type Buildkitd struct {
 	Addr    string // unix:///.../buildkitd.sock
 	Root    string // its --root
 	LogFile string
+	// TCPAddr is a second, TLS-only listener (tcp://127.0.0.1:PORT) that
+	// wants a client certificate signed by TLS.CA.
+	TCPAddr string
+	TLS     *TLSFiles
 
 	proc *buildkitd.Process
 	dir  string
@@ -72,6 +77,11 @@ func startBuildkitd(t testing.TB) *Buildkitd {
 		t.Fatal(err)
 	}
 	b := &Buildkitd{Root: filepath.Join(dir, "root"), LogFile: filepath.Join(dir, "buildkitd.log"), dir: dir}
+	if b.TLS, err = WriteTLSFiles(dir); err != nil {
+		os.RemoveAll(dir)
+		t.Fatalf("writing buildkitd TLS files: %v", err)
+	}
+	b.TCPAddr = fmt.Sprintf("tcp://127.0.0.1:%d", FreePort(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	p, err := buildkitd.Launch(ctx, buildkitd.Config{
@@ -82,6 +92,8 @@ func startBuildkitd(t testing.TB) *Buildkitd {
 		LogFile:    b.LogFile,
 		ConfigFile: cfg,
 		Debug:      os.Getenv("DPLUG_TEST_BUILDKITD_DEBUG") != "",
+		ExtraArgs: []string{"--addr", b.TCPAddr,
+			"--tlscacert", b.TLS.CA, "--tlscert", b.TLS.ServerCert, "--tlskey", b.TLS.ServerKey},
 	})
 	if err != nil {
 		os.RemoveAll(dir)
