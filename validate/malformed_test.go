@@ -1,0 +1,100 @@
+package validate
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMalformed covers inputs that must give one located error, never a
+// panic, and agree with encoding/json on what is valid JSON.
+func TestMalformed(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	deepObj := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	huge := cfg(`, "x": "` + strings.Repeat("a", 2<<20) + `"`)
+	tests := []struct {
+		name string
+		in   string
+		rule string // the single error expected ("" for none)
+		at   string // its line:col
+	}{
+		{"truncated object", `{"description": "d", `, "DP001", "1:22"},
+		{"truncated after key", `{"description"`, "DP001", "1:15"},
+		{"truncated literal", `{"ipchost": tru`, "DP001", "1:16"},
+		{"truncated number", `{"user": {"uid": 1.`, "DP001", "1:20"},
+		{"truncated escape", `{"description": "\u00`, "DP001", "1:22"},
+		{"trailing comma", "{\n  \"a\": 1,\n}", "DP001", "3:1"},
+		{"missing comma", "{\"a\": 1\n \"b\": 2}", "DP001", "2:2"},
+		{"missing colon", `{"a" 1}`, "DP001", "1:6"},
+		{"BOM then valid", "\uFEFF" + cfg(""), "DP002", "1:1"},
+		{"NUL bytes", "\x00\x00\x00", "DP001", "1:1"},
+		{"binary garbage", "\x89PNG\r\n\x1a\n\x00\x00", "DP001", "1:1"},
+		{"garbage after config", cfg("") + "}", "DP001", "1:146"},
+		{"two documents", cfg("") + "\n" + cfg(""), "DP001", "2:1"},
+		{"NaN", `{"user": {"uid": NaN}}`, "DP001", "1:18"},
+		{"hex number", `{"user": {"uid": 0x10}}`, "DP001", "1:19"},
+		{"raw newline in string", "{\"description\": \"a\nb\"}", "DP001", "1:19"},
+		{"10000 nested arrays under an unknown key (encoding/json's limit)", cfg(`, "x": ` + deep(9999)), "", ""},
+		{"10001 nested arrays", cfg(`, "x": ` + deep(10000)), "DP005", "1:10151"},
+		{"100k nested arrays", deep(100000), "DP005", "1:10001"},
+		{"deep objects", deepObj(20000), "DP005", "1:50001"},
+		{"huge file", huge, "DP003", "0:0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			diags := Bytes("config.json", []byte(tt.in))
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+			checkWellFormed(t, []byte(tt.in), diags)
+			var errs []string
+			for _, d := range diags {
+				if d.Severity == Error {
+					errs = append(errs, d.Rule+"@"+itoa2(d.Line)+":"+itoa2(d.Column))
+				}
+			}
+			var want []string
+			if tt.rule != "" {
+				want = []string{tt.rule + "@" + tt.at}
+			}
+			if strings.Join(errs, " ") != strings.Join(want, " ") {
+				t.Errorf("errors = %v, want %v (all: %v)", errs, want, diags)
+			}
+			if len(tt.in) < int(DefaultMaxSize) && !bytes.HasPrefix([]byte(tt.in), bom) {
+				if valid := json.Valid([]byte(tt.in)); valid != (tt.rule == "" || tt.rule[:3] == "DP1") {
+					t.Errorf("json.Valid = %v disagrees", valid)
+				}
+			}
+		})
+	}
+}
+
+func itoa2(i int) string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
+
+// TestDuplicateKeys: the last key wins, whatever its case; the earlier one
+// is reported where it is.
+func TestDuplicateKeys(t *testing.T) {
+	in := "{\n" +
+		`  "description": "first",` + "\n" +
+		`  "documentation": "d", "entrypoint": ["/p"],` + "\n" +
+		`  "interface": {"types": ["docker.authz/1.0"], "socket": "a.sock", "Socket": "b.sock"},` + "\n" +
+		`  "Description": "second"` + "\n}"
+	diags := Bytes("config.json", []byte(in))
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Rule+"@"+itoa2(d.Line)+":"+itoa2(d.Column)+" "+d.Message)
+	}
+	want := []string{
+		`DP004@2:3 duplicate key "description": overridden by "Description" at 5:3`,
+		`DP004@4:48 duplicate key "socket": overridden by "Socket" at 4:68`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
