@@ -124,3 +124,41 @@ func TestBuildAutoBuildkitd(t *testing.T) {
 		t.Errorf("status after stop exit %d, want 1", code)
 	}
 }
+
+// TestSetupCheck: with nothing installed, `dplug setup --check` names the
+// command that installs each missing program, and exits 1.
+func TestSetupCheck(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	code, _, stderr := dplug(t, "--root", t.TempDir(), "setup", "--check")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"runc not found: install it with `apt-get install runc`", "buildkitd not found: install it with `dplug setup`"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestBuildUsageErrors: bad destinations and flags exit 2 before any build.
+func TestBuildUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no destination", []string{"build", "."}, "no destination"},
+		{"two destinations", []string{"build", "-o", "dir=a", "--push", "127.0.0.1:1/x:1", "."}, "one destination"},
+		{"bad output", []string{"build", "-o", "tar=x", "."}, "invalid --output"},
+		{"bad progress", []string{"build", "--progress", "fancy", "-o", "dir=x", "."}, "invalid --progress"},
+		{"bad build context", []string{"build", "--build-context", "nameonly", "-o", "dir=x", "."}, "invalid --build-context"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := dplug(t, append([]string{"--root", t.TempDir()}, tc.args...)...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
