@@ -8,49 +8,110 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/dplug/dplug/plugin"
+	"github.com/dplug/dplug/validate"
 )
 
 // Image packs the plugin directory dir (config.json + rootfs/) into the
-// registry artifact `docker plugin push` produces. The rootfs is read once,
-// in a single streaming pass; the compressed layer is spooled to an unlinked
-// temporary file which the returned image keeps open until it is garbage
-// collected or closed (the image implements io.Closer).
+// registry artifact `docker plugin push` produces. The config is validated
+// first (package validate): errors refuse the pack with a *ConfigError,
+// warnings are logged. The rootfs is read once, in a single streaming pass;
+// the compressed layer is spooled to an unlinked temporary file which the
+// returned image keeps open until it is garbage collected or closed (the
+// image implements io.Closer).
 func Image(ctx context.Context, dir string, opts ...Option) (v1.Image, error) {
-	o := makeOptions(opts...)
 	if err := checkPluginDir(dir); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	path := filepath.Join(dir, "config.json")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("packing %s: %w", dir, err)
+	}
+	img, err := imageFrom(ctx, path, data, filepath.Join(dir, "rootfs"), makeOptions(opts...))
+	if err != nil {
+		return nil, fmt.Errorf("packing %s: %w", dir, err)
+	}
+	return img, nil
+}
+
+// ImageFromRootfs is Image for a plugin whose config and rootfs are not laid
+// out as a plugin directory, e.g. one installed in the local store.
+func ImageFromRootfs(ctx context.Context, config []byte, rootfs string, opts ...Option) (v1.Image, error) {
+	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("packing %s: %w", rootfs, errNotPluginDir)
+	}
+	img, err := imageFrom(ctx, "config.json", config, rootfs, makeOptions(opts...))
+	if err != nil {
+		return nil, fmt.Errorf("packing %s: %w", rootfs, err)
+	}
+	return img, nil
+}
+
+func imageFrom(ctx context.Context, name string, data []byte, rootfs string, o *options) (v1.Image, error) {
+	if err := checkConfig(name, data, o); err != nil {
+		return nil, err
 	}
 	cfg, err := plugin.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("packing %s: %w", dir, err)
+		return nil, err
 	}
-	// TODO(validate): run validate.Bytes on data once package validate
-	// exposes it, and refuse to pack on errors.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.log.Debug("packing rootfs", "dir", dir, "level", o.level, "preserveTimes", o.preserveTimes)
-	layer, err := buildLayer(filepath.Join(dir, "rootfs"), o)
+	o.log.Debug("packing rootfs", "rootfs", rootfs, "level", o.level, "preserveTimes", o.preserveTimes)
+	layer, err := buildLayer(rootfs, o)
 	if err != nil {
-		return nil, fmt.Errorf("packing %s: %w", dir, err)
+		return nil, err
 	}
 	img, err := newImage(cfg, layer)
 	if err != nil {
 		layer.Close()
-		return nil, fmt.Errorf("packing %s: %w", dir, err)
+		return nil, err
 	}
 	o.log.Debug("packed rootfs", "digest", layer.digest, "diffID", layer.diffID, "size", layer.size)
 	return img, nil
+}
+
+// ConfigError is returned when the plugin config has errors that would make
+// dockerd fail (at enable or at run time): the plugin is not packed.
+type ConfigError struct {
+	Diagnostics []validate.Diagnostic // the errors (warnings are logged)
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid plugin config (%d error(s); run `dplug validate` for details)", len(e.Diagnostics))
+	for _, d := range e.Diagnostics {
+		b.WriteString("\n  ")
+		b.WriteString(d.String())
+	}
+	return b.String()
+}
+
+// checkConfig runs the validator on a config about to be packed.
+func checkConfig(name string, data []byte, o *options) error {
+	if !o.validate {
+		return nil
+	}
+	var errs []validate.Diagnostic
+	for _, d := range validate.Bytes(name, data, validate.WithKind(validate.KindConfig)) {
+		if d.Severity == validate.Error {
+			errs = append(errs, d)
+		} else {
+			o.log.Warn(d.String())
+		}
+	}
+	if len(errs) > 0 {
+		return &ConfigError{Diagnostics: errs}
+	}
+	return nil
 }
 
 // pluginImage is the artifact built from a plugin directory.

@@ -104,6 +104,13 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithValidation turns the config validation Image does before packing on
+// or off. The default is on; turn it off only for configs validated already
+// or to reproduce what dockerd accepts blindly.
+func WithValidation(on bool) Option {
+	return func(o *options) { o.validate = on }
+}
+
 // WithTransport sets the HTTP transport under pack's auth and retry layers.
 // The default is http.DefaultTransport.
 func WithTransport(t http.RoundTripper) Option {

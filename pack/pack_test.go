@@ -269,13 +269,20 @@ func TestImageBadDir(t *testing.T) {
 		{"no rootfs", map[string]string{"config.json": "{}"}},
 		{"no config", map[string]string{"rootfs/x": "x"}},
 		{"bad json", map[string]string{"config.json": "{", "rootfs/x": "x"}},
+		{"invalid config", map[string]string{"rootfs/x": "x", "config.json": `{"Description":"d","Documentation":"d",
+			"Interface":{"Socket":"s.sock","Types":["weird"]}}`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeFiles(t, dir, tt.files)
-			if _, err := Image(context.Background(), dir); err == nil {
+			_, err := Image(context.Background(), dir)
+			if err == nil {
 				t.Fatal("Image succeeded; want an error")
+			}
+			var ce *ConfigError
+			if tt.name == "invalid config" && (!errors.As(err, &ce) || !strings.Contains(err.Error(), "weird")) {
+				t.Errorf("Image = %v; want a *ConfigError about the interface type", err)
 			}
 		})
 	}

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/store"
 )
 
 // pushOptions are the flags of `dplug push`.
@@ -26,12 +28,14 @@ type pushOptions struct {
 func newPushCmd(g *globalOptions) *cobra.Command {
 	var o pushOptions
 	cmd := &cobra.Command{
-		Use:   "push DIR [REF]",
+		Use:   "push DIR|NAME [REF]",
 		Short: "Publish a plugin to a registry (or an OCI layout); docker plugin install REF works",
-		Long: `Push packs a plugin directory (config.json + rootfs/) into the artifact
-'docker plugin push' produces — schema-2 manifest, plugin config blob, one
-gzip rootfs layer — and uploads it to REF. Layers are reproducible: pushing
-an unchanged plugin again uploads no blob.
+		Long: `Push packs a plugin directory (config.json + rootfs/), or the plugin NAME
+installed in the local store, into the artifact 'docker plugin push' produces — schema-2 manifest, plugin config blob, one
+gzip rootfs layer — and uploads it to REF (for a store plugin, REF defaults
+to its name, like 'docker plugin push NAME'). The config is validated
+first. Layers are reproducible: pushing an unchanged plugin again uploads
+no blob.
 
 Credentials come from ~/.docker/config.json and credential helpers, like
 docker. Loopback registries (localhost, 127.0.0.1) use plain HTTP; use
@@ -41,6 +45,7 @@ artifact to an OCI image layout instead of (or as well as) a registry.
 The result (REF@DIGEST, or {"ref","digest"} with --output json) is printed
 on stdout; progress goes to stderr.`,
 		Example: `  dplug push ./myplugin registry.example.com/me/myplugin:1.0
+  dplug push registry.example.com/me/myplugin:1.0
   dplug push ./myplugin 127.0.0.1:5000/myplugin:dev -o json
   dplug push ./myplugin --oci-layout ./out`,
 		Args: withUsage(cobra.RangeArgs(1, 2)),
@@ -48,9 +53,6 @@ on stdout; progress goes to stderr.`,
 			ref := ""
 			if len(args) == 2 {
 				ref = args[1]
-			}
-			if ref == "" && o.ociLayout == "" {
-				return usageError(errors.New("push needs a REF or --oci-layout DIR"))
 			}
 			return runPush(cmd, g, &o, args[0], ref)
 		},
@@ -65,8 +67,29 @@ on stdout; progress goes to stderr.`,
 
 func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref string) error {
 	ctx := cmd.Context()
-	if fi, err := os.Stat(src); err != nil || !fi.IsDir() {
-		return usageError(fmt.Errorf("%s is not a plugin directory (config.json + rootfs/); pushing by store NAME needs the plugin store", src))
+	// A directory is a plugin dir; anything else names a store plugin.
+	var stored *store.Plugin
+	if fi, err := os.Stat(src); err == nil && fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(src, "config.json")); err != nil {
+			return usageError(fmt.Errorf("%s is not a plugin directory (config.json + rootfs/)", src))
+		}
+		if ref == "" && o.ociLayout == "" {
+			return usageError(errors.New("push DIR needs a REF or --oci-layout DIR"))
+		}
+	} else {
+		s, err := openStore(g)
+		if err != nil {
+			return err
+		}
+		if stored, err = s.Get(src); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return usageError(fmt.Errorf("%s is neither a plugin directory (config.json + rootfs/) nor a plugin in the store %s", src, g.Root))
+			}
+			return err
+		}
+		if ref == "" && o.ociLayout == "" {
+			ref = stored.FullName()
+		}
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
@@ -77,7 +100,19 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
 	}
-	img, err := pack.Image(ctx, src, opts...)
+	var img v1.Image
+	var err error
+	if stored != nil {
+		cfg := stored.Config
+		cfg.Rootfs = nil
+		data, merr := cfg.Marshal()
+		if merr != nil {
+			return merr
+		}
+		img, err = pack.ImageFromRootfs(ctx, data, stored.Rootfs(), opts...)
+	} else {
+		img, err = pack.Image(ctx, src, opts...)
+	}
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func TestPushPullCLIErrors(t *testing.T) {
 		inStderr string
 	}{
 		{"push without ref", []string{"push", dir}, 2, "needs a REF"},
-		{"push not a dir", []string{"push", filepath.Join(dir, "nope"), host + "/x:1"}, 2, "not a plugin directory"},
+		{"push not a dir", []string{"push", filepath.Join(dir, "nope"), host + "/x:1"}, 2, "neither a plugin directory"},
 		{"push bad level", []string{"push", "--compression-level", "11", dir, host + "/x:1"}, 1, "compression level"},
 		{"pull missing", []string{"pull", host + "/missing:1", filepath.Join(t.TempDir(), "o")}, 1, "no such repository"},
 		{"pull no dir", []string{"pull", host + "/missing:1"}, 2, "needs REF and DIR"},
@@ -142,5 +142,31 @@ func TestPushPullCLIErrors(t *testing.T) {
 				t.Errorf("stderr has %d lines; want one clear line:\n%s", n+1, errOut)
 			}
 		})
+	}
+}
+
+func TestPushFromStore(t *testing.T) {
+	host := memRegistry(t)
+	dir := pluginDir(t)
+	root := t.TempDir()
+	code, out, errOut := run(t, "--root", root, "install", "--grant-all-permissions", "--alias", "me/plug:2", dir)
+	if code != 0 {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	// The same plugin pushed from its dir and from the store is the same artifact.
+	_, fromDir, _ := run(t, "push", "-o", "json", dir, host+"/a/plug:1")
+	code, fromStore, errOut := run(t, "--root", root, "push", "-o", "json", "me/plug:2", host+"/b/plug:1")
+	if code != 0 {
+		t.Fatalf("push NAME REF: exit %d\n%s", code, errOut)
+	}
+	var d1, d2 struct{ Digest string }
+	json.Unmarshal([]byte(fromDir), &d1)
+	json.Unmarshal([]byte(fromStore), &d2)
+	if d1.Digest == "" || d1.Digest != d2.Digest {
+		t.Errorf("digest from dir %q, from store %q; want the same", d1.Digest, d2.Digest)
+	}
+	code, _, errOut = run(t, "--root", root, "push", "no/such:plugin", host+"/c/plug:1")
+	if code != 2 || !strings.Contains(errOut, "neither a plugin directory") {
+		t.Errorf("push of an unknown NAME: exit %d, %q; want exit 2", code, errOut)
 	}
 }
