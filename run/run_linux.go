@@ -154,7 +154,17 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if inst.logf, err = os.OpenFile(filepath.Join(dir, logFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return nil, fail(err)
 	}
-	defer inst.logf.Close()
+	// The log file stays open while the plugin runs when its output is
+	// copied through us; closing it early would end the copy and the
+	// plugin's next write would get SIGPIPE.
+	logf := inst.logf
+	streamed := o.stdout != nil || o.stderr != nil
+	waiting := false // the waiter goroutine closes logf when streamed
+	defer func() {
+		if !streamed || !waiting {
+			logf.Close()
+		}
+	}()
 	c, err := libcontainer.Create(filepath.Join(dir, containerDir), p.ID, cfg)
 	if err != nil {
 		return nil, fail(fmt.Errorf("creating container: %w", err))
@@ -186,6 +196,7 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		return nil, fail(err)
 	}
 	inst.rec.Started = time.Now().UTC()
+	waiting = true
 	go func() {
 		st, err := proc.Wait()
 		if st != nil {
@@ -198,6 +209,9 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 			}
 		} else if err != nil {
 			inst.exitCode = 255
+		}
+		if streamed {
+			logf.Close() // Wait has copied all output by now
 		}
 		close(inst.done)
 	}()

@@ -91,7 +91,8 @@ func TestVolumeLifecycle(t *testing.T) {
 	p := newPlugin(t, nil)
 	root := runRoot(t)
 	var out strings.Builder
-	inst := start(t, p, root, WithStdout(&syncWriter{b: &out}))
+	sw := &syncWriter{b: &out}
+	inst := start(t, p, root, WithStdout(sw), WithStderr(sw))
 	if want := filepath.Join(root, p.ID, "sock", testplugin.Socket); inst.Socket() != want {
 		t.Errorf("Socket() = %s, want %s", inst.Socket(), want)
 	}
@@ -140,8 +141,10 @@ func TestVolumeLifecycle(t *testing.T) {
 		t.Fatalf("Stop: %v", err)
 	}
 	assertClean(t, root, p.ID)
-	if !strings.Contains(out.String(), "volplug starting") {
-		t.Errorf("plugin stdout not streamed; got %q", out.String())
+	for _, want := range []string{"volplug starting", "volplug: create v1", "volplug: create on stderr v1"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plugin output lacks %q; got %q", want, out.String())
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,12 +15,12 @@ import (
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/plugin"
-	"github.com/dplug/dplug/run"
+	runpkg "github.com/dplug/dplug/run"
 )
 
 // init keeps libcontainer's namespace threads off the main thread, as
 // cmd/dplug's main does.
-func init() { run.LockMainThread() }
+func init() { runpkg.LockMainThread() }
 
 // rundplug runs one in-process dplug command with a short store root.
 func rundplug(t *testing.T, ctx context.Context, root string, args ...string) (code int, stdout, stderr string) {
@@ -194,5 +195,41 @@ func TestRunInstalled(t *testing.T) {
 	}
 	if code, _, errOut := rundplug(t, ctx, root, "run", "no-such-plugin"); code != 2 {
 		t.Errorf("run of a missing plugin: exit %d, want 2: %s", code, errOut)
+	}
+}
+
+// TestTestExamples builds each example plugin's binary straight into a
+// plugin dir (what its Dockerfile does, minus BuildKit) and runs
+// `dplug test` on it: every check must pass.
+func TestTestExamples(t *testing.T) {
+	testenv.RequireRoot(t)
+	for _, ex := range []string{"volume", "ipam", "authz"} {
+		t.Run(ex, func(t *testing.T) {
+			src := filepath.Join("..", "..", "..", "examples", ex)
+			data, err := os.ReadFile(filepath.Join(src, "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := plugin.Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			bin := filepath.Join(dir, "rootfs", cfg.Entrypoint[0])
+			cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
+			cmd.Dir = src
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("building example %s: %v\n%s", ex, err, out)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			root := shortRoot(t)
+			code, out, errOut := rundplug(t, context.Background(), root, "test", dir)
+			if code != 0 || !strings.Contains(out, " 0 failed") {
+				t.Errorf("dplug test examples/%s: exit %d\n%s\n%s", ex, code, out, errOut)
+			}
+		})
 	}
 }

@@ -8,15 +8,15 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/dplug/dplug/cmd/dplug/cli"
-	"github.com/dplug/dplug/run"
+	runpkg "github.com/dplug/dplug/run"
 )
 
 // TestMain lets testscript run the test binary itself as `dplug`.
 func TestMain(m *testing.M) {
 	// The test binary is also libcontainer's re-exec target for the run
 	// tests (run_test.go): dispatch its init before anything else.
-	if run.IsContainerInit() {
-		run.ContainerInit()
+	if runpkg.IsContainerInit() {
+		runpkg.ContainerInit()
 	}
 	testscript.Main(m, map[string]func(){
 		"dplug": func() { os.Exit(cli.Main()) },

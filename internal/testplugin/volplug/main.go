@@ -32,6 +32,10 @@ type driver struct {
 func (d *driver) Create(r *volume.CreateRequest) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// Output while serving: the runner must keep copying it (a closed
+	// pipe would kill the plugin with SIGPIPE).
+	fmt.Println("volplug: create", r.Name)
+	fmt.Fprintln(os.Stderr, "volplug: create on stderr", r.Name)
 	p := filepath.Join(root, r.Name)
 	if err := os.MkdirAll(p, 0o755); err != nil {
 		return err
