@@ -37,8 +37,14 @@ type Result struct {
 func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Result, error) {
 	start := time.Now()
 	o := makeOptions(contextDir, opts)
-	if len(o.platforms) > 1 {
-		return nil, fmt.Errorf("building for %d platforms: one --platform per build for now", len(o.platforms))
+	plats, err := normalizePlatforms(o.platforms)
+	if err != nil {
+		return nil, err
+	}
+	o.platforms = plats
+	multi, isMulti := dest.(MultiDest)
+	if len(plats) > 1 && !isMulti {
+		return nil, fmt.Errorf("building for %d platforms: %s takes one platform (use a directory or --push)", len(plats), dest)
 	}
 	if fi, err := os.Stat(contextDir); err != nil {
 		return nil, fmt.Errorf("reading build context: %w", err)
@@ -111,7 +117,18 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 		return nil, fmt.Errorf("build canceled: %w", err)
 	}
 
-	// 4. The plugin dir, then its destination.
+	// 4. The plugin dir(s), then the destination.
+	if len(plats) > 1 {
+		dirs, err := splitPlatforms(staging, rootfs, plats, cfg)
+		if err != nil {
+			return nil, err
+		}
+		out, err := multi.DeliverAll(ctx, dirs)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start)}, nil
+	}
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
 		return nil, err
 	}

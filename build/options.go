@@ -74,8 +74,9 @@ func WithBuildArgs(args map[string]string) Option {
 // WithTarget builds the named stage instead of the last one.
 func WithTarget(stage string) Option { return func(o *options) { o.target = stage } }
 
-// WithPlatforms sets the target platform (os/arch[/variant]). Default: the
-// BuildKit worker's. Only one platform per build for now.
+// WithPlatforms sets the target platforms (os/arch[/variant]). Default: the
+// BuildKit worker's. Several platforms need a MultiDest (Dir, Registry):
+// each becomes a plugin of its own.
 func WithPlatforms(p ...string) Option { return func(o *options) { o.platforms = p } }
 
 // WithBuildContexts adds named build contexts, like buildx --build-context

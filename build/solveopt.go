@@ -55,6 +55,9 @@ func solveOpt(contextDir string, o *options, rootfsDir string) (*client.SolveOpt
 	if len(o.platforms) > 0 {
 		so.FrontendAttrs["platform"] = strings.Join(o.platforms, ",")
 	}
+	if len(o.platforms) > 1 {
+		so.Exports[0].Attrs = map[string]string{"platform-split": "true"}
+	}
 	if o.noCache {
 		so.FrontendAttrs["no-cache"] = ""
 	}

@@ -1,0 +1,72 @@
+package build_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/pack"
+)
+
+// A Dockerfile with no RUN builds for any platform without emulation.
+const perArch = "FROM scratch\nARG TARGETARCH\nCOPY ${TARGETARCH}.txt /arch.txt\n"
+
+func TestBuildMultiPlatform(t *testing.T) {
+	e := setup(t)
+	ctxDir := project(t, map[string]string{"Dockerfile": perArch, "amd64.txt": "amd64\n", "arm64.txt": "arm64\n"})
+	plats := build.WithPlatforms("linux/amd64", "linux/arm64")
+
+	t.Run("dir", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "plugins")
+		res, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t, plats)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, arch := range []string{"amd64", "arm64"} {
+			dir := filepath.Join(out, "linux_"+arch)
+			if got := readFile(t, filepath.Join(dir, "rootfs/arch.txt")); got != arch+"\n" {
+				t.Errorf("%s: arch.txt = %q", arch, got)
+			}
+			if got := readFile(t, filepath.Join(dir, "config.json")); !strings.Contains(got, "dplug test volume plugin") {
+				t.Errorf("%s: config.json = %q", arch, got)
+			}
+			if !strings.Contains(res.Output, dir) {
+				t.Errorf("Output %q lacks %s", res.Output, dir)
+			}
+		}
+		assertNoStaging(t, filepath.Dir(out))
+	})
+
+	t.Run("push", func(t *testing.T) {
+		host := testenv.StartRegistry(t).Host
+		ref := host + "/plugins/multi:1.0"
+		res, err := build.Run(context.Background(), ctxDir, &build.Registry{Ref: ref}, e.opts(t, plats)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, arch := range []string{"amd64", "arm64"} {
+			tagged := ref + "-" + arch
+			if !strings.Contains(res.Output, tagged+"@sha256:") {
+				t.Errorf("Output %q lacks %s@sha256:", res.Output, tagged)
+			}
+			p, err := pack.Fetch(context.Background(), tagged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rootfsFiles(t, p)["arch.txt"]; got != arch+"\n" {
+				t.Errorf("%s: arch.txt = %q", tagged, got)
+			}
+		}
+	})
+
+	t.Run("single-platform destination", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "layout")
+		_, err := build.Run(context.Background(), ctxDir, &build.OCILayout{Path: out}, e.opts(t, plats)...)
+		if err == nil || !strings.Contains(err.Error(), "takes one platform") {
+			t.Errorf("error %v, want one platform only", err)
+		}
+	})
+}
