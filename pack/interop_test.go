@@ -234,9 +234,35 @@ func TestInteropRegistryFaults(t *testing.T) {
 		if n := proxy.uploadCount() - before; n != 0 {
 			t.Errorf("second push made %d upload requests; want 0", n)
 		}
-		// To another repository of the same registry: mounted, not uploaded?
-		// go-containerregistry mounts only layers it pulled, so a fresh image
-		// uploads again; that is checked in TestPushTwiceUploadsNothing.
+	})
+
+	t.Run("cross-repository mount", func(t *testing.T) {
+		var mounts, streamed int
+		proxy.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == http.MethodPost && r.URL.Query().Get("mount") != "" {
+				mounts++
+			}
+			if r.Method == http.MethodPatch || (r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/")) {
+				streamed++
+			}
+			return false
+		})
+		defer proxy.setFault(nil)
+		dg, err := Push(ctx, mustImage(t, dir), proxy.Host+"/other/p:1", anon, WithMountFrom("elsewhere.example/x:1", proxy.Host+"/twice/p:1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mounts == 0 || streamed != 0 {
+			t.Errorf("push with WithMountFrom: %d mount requests, %d blob uploads; want mounts and no upload", mounts, streamed)
+		}
+		// The mounted artifact is complete.
+		out := filepath.Join(t.TempDir(), "out")
+		if err := Pull(ctx, reg.Host+"/other/p:1", out, anon); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := Fetch(ctx, reg.Host+"/other/p:1", anon); err != nil || p.Digest() != dg {
+			t.Errorf("Fetch = %v, %v; want %s", p, err, dg)
+		}
 	})
 
 	tests := []struct {

@@ -31,6 +31,7 @@ type options struct {
 	log           *slog.Logger
 	transport     http.RoundTripper
 	validate      bool
+	mountFrom     []string
 }
 
 func makeOptions(opts ...Option) *options {
@@ -109,6 +110,15 @@ func WithLogger(l *slog.Logger) Option {
 // or to reproduce what dockerd accepts blindly.
 func WithValidation(on bool) Option {
 	return func(o *options) { o.validate = on }
+}
+
+// WithMountFrom names other references on the target registry that may
+// already hold the plugin's layers (e.g. the previous release, or where the
+// plugin was installed from): Push asks the registry to mount the blobs
+// from there instead of uploading them. References on other registries are
+// ignored; a failed mount falls back to an upload. Default: none.
+func WithMountFrom(refs ...string) Option {
+	return func(o *options) { o.mountFrom = append(o.mountFrom, refs...) }
 }
 
 // WithTransport sets the HTTP transport under pack's auth and retry layers.

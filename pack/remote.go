@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -121,11 +122,17 @@ func Push(ctx context.Context, img v1.Image, ref string, opts ...Option) (string
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
+	if from := mountSource(r, o); from != nil {
+		o.log.Debug("mounting layers from", "repo", from.Context().String())
+		img = &mountImage{Image: img, from: from}
+	}
 	var extra []string
 	if ls, err := img.Layers(); err == nil {
+		seen := map[string]bool{}
 		for _, l := range ls {
 			if ml, ok := l.(*remote.MountableLayer); ok && ml.Reference.Context().RegistryStr() == r.Context().RegistryStr() &&
-				ml.Reference.Context().RepositoryStr() != r.Context().RepositoryStr() {
+				ml.Reference.Context().RepositoryStr() != r.Context().RepositoryStr() && !seen[ml.Reference.Context().String()] {
+				seen[ml.Reference.Context().String()] = true
 				extra = append(extra, pluginScope(ml.Reference.Context(), "pull"))
 			}
 		}
@@ -158,4 +165,57 @@ func Push(ctx context.Context, img v1.Image, ref string, opts ...Option) (string
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
 	return d.String(), nil
+}
+
+// mountSource picks the first WithMountFrom reference on the same registry
+// as target, in another repository.
+func mountSource(target name.Reference, o *options) name.Reference {
+	for _, s := range o.mountFrom {
+		r, err := parseRef(s, o)
+		if err != nil {
+			o.log.Debug("ignoring mount source", "ref", s, "err", err)
+			continue
+		}
+		if r.Context().RegistryStr() == target.Context().RegistryStr() &&
+			r.Context().RepositoryStr() != target.Context().RepositoryStr() {
+			return r
+		}
+	}
+	return nil
+}
+
+// mountImage presents img's layers as mountable from another repository,
+// so go-containerregistry tries a cross-repository mount before uploading.
+type mountImage struct {
+	v1.Image
+	from name.Reference
+}
+
+func (m *mountImage) Layers() ([]v1.Layer, error) {
+	ls, err := m.Image.Layers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]v1.Layer, len(ls))
+	for i, l := range ls {
+		out[i] = &remote.MountableLayer{Layer: l, Reference: m.from}
+	}
+	return out, nil
+}
+
+func (m *mountImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
+	l, err := m.Image.LayerByDigest(h)
+	if err != nil {
+		return nil, err
+	}
+	return &remote.MountableLayer{Layer: l, Reference: m.from}, nil
+}
+
+// ConfigLayer makes the config blob mountable too (see partial.ConfigLayer).
+func (m *mountImage) ConfigLayer() (v1.Layer, error) {
+	l, err := partial.ConfigLayer(m.Image)
+	if err != nil {
+		return nil, err
+	}
+	return &remote.MountableLayer{Layer: l, Reference: m.from}, nil
 }

@@ -23,6 +23,7 @@ type pushOptions struct {
 	preserveTimes bool
 	level         int
 	ociLayout     string
+	mountFrom     []string
 }
 
 func newPushCmd(g *globalOptions) *cobra.Command {
@@ -62,6 +63,7 @@ on stdout; progress goes to stderr.`,
 	f.BoolVar(&o.preserveTimes, "preserve-times", false, "keep file mtimes and owners in the layer (not reproducible)")
 	f.IntVar(&o.level, "compression-level", 6, "gzip level of the rootfs layer, 0 (none) to 9 (smallest)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "also write the artifact to the OCI image layout `DIR`")
+	f.StringArrayVar(&o.mountFrom, "mount-from", nil, "`REF` on the same registry that may hold the layers already: mount instead of upload (repeatable)")
 	return cmd
 }
 
@@ -99,6 +101,10 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 		pack.WithCompressionLevel(o.level),
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
+		pack.WithMountFrom(o.mountFrom...),
+	}
+	if stored != nil && stored.PluginReference != "" {
+		opts = append(opts, pack.WithMountFrom(stored.PluginReference))
 	}
 	var img v1.Image
 	var err error
