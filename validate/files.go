@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -107,24 +108,39 @@ func Files(paths []string, opts ...Option) (*Report, error) {
 	return &Report{Files: len(files), Diagnostics: diags}, nil
 }
 
-// checkFile reads and validates one file, reading at most one byte past the
-// size cap so a huge file costs nothing.
+// checkFile reads and validates one file. A file over the size cap is
+// reported without being read.
 func checkFile(path string, o *options) []Diagnostic {
+	fail := func(err error) []Diagnostic {
+		return []Diagnostic{{File: path, Severity: Error, Rule: "DP006", Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return []Diagnostic{{File: path, Severity: Error, Rule: "DP006", Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
+		return fail(err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, o.maxSize+1))
-	if err != nil {
-		return []Diagnostic{{File: path, Severity: Error, Rule: "DP006", Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
 	}
-	if int64(len(data)) > o.maxSize {
-		return []Diagnostic{{File: path, Severity: Error, Rule: "DP003",
-			Message: fmt.Sprintf("file is larger than the %d-byte cap: not a plugin config", o.maxSize),
-			Hint:    "check that this is the right file (plugin configs are a few KiB)"}}
+	if size > o.maxSize {
+		return tooLarge(path, o.maxSize)
 	}
-	return check(path, data, o)
+	// Read one byte more than expected to see EOF (or growth) in one go.
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	if _, err := buf.ReadFrom(io.LimitReader(f, o.maxSize+1)); err != nil {
+		return fail(err)
+	}
+	if int64(buf.Len()) > o.maxSize {
+		return tooLarge(path, o.maxSize)
+	}
+	return check(path, buf.Bytes(), o)
+}
+
+func tooLarge(path string, max int64) []Diagnostic {
+	return []Diagnostic{{File: path, Severity: Error, Rule: "DP003",
+		Message: fmt.Sprintf("file is larger than the %d-byte cap: not a plugin config", max),
+		Hint:    "check that this is the right file (plugin configs are a few KiB)"}}
 }
 
 // unwrapPath drops the *PathError wrapper: the diagnostic already names the file.

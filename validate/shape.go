@@ -95,11 +95,29 @@ func (s *shape) lookup(key string) *field {
 // warning: canonical itself, all lowercase (the style of most real configs)
 // or lower camel case (the style of moby's docs/extend/config.md).
 func acceptedCase(key, canonical string) bool {
-	if key == canonical || key == strings.ToLower(canonical) {
+	if key == canonical {
 		return true
 	}
-	return len(key) > 0 && len(canonical) > 0 && key[1:] == canonical[1:] &&
-		key[0] == canonical[0]|0x20 && canonical[0] >= 'A' && canonical[0] <= 'Z'
+	if len(key) != len(canonical) || len(key) == 0 {
+		return false
+	}
+	lower := true // key is canonical in lowercase
+	for i := 0; i < len(key); i++ {
+		c := canonical[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if key[i] != c {
+			lower = false
+			break
+		}
+	}
+	if lower {
+		return true
+	}
+	// lower camel: only the first letter lowered
+	c0 := canonical[0]
+	return 'A' <= c0 && c0 <= 'Z' && key[0] == c0+('a'-'A') && key[1:] == canonical[1:]
 }
 
 // get returns the member with the canonical key name, or nil. After

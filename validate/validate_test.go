@@ -300,3 +300,37 @@ func TestPointers(t *testing.T) {
 		t.Errorf("pointers (-want +got):\n%s", diff)
 	}
 }
+
+// TestAcceptedCase documents the key case rule: canonical, all lowercase or
+// lower camel case pass; anything else draws DP104.
+func TestAcceptedCase(t *testing.T) {
+	tests := []struct {
+		key, canonical string
+		want           bool
+	}{
+		{"PropagatedMount", "PropagatedMount", true},
+		{"propagatedmount", "PropagatedMount", true},
+		{"propagatedMount", "PropagatedMount", true},
+		{"PROPAGATEDMOUNT", "PropagatedMount", false},
+		{"Propagatedmount", "PropagatedMount", false},
+		{"propagatedMOUNT", "PropagatedMount", false},
+		{"uid", "UID", true},
+		{"uID", "UID", true},
+		{"Uid", "UID", false},
+		{"rootfs", "rootfs", true},
+		{"Rootfs", "rootfs", false},
+		{"diff_ids", "diff_ids", true},
+		{"DIFF_IDS", "diff_ids", false},
+		{"deſcription", "Description", false}, // long s: encoding/json folds it to s
+	}
+	for _, tt := range tests {
+		if got := acceptedCase(tt.key, tt.canonical); got != tt.want {
+			t.Errorf("acceptedCase(%q, %q) = %v, want %v", tt.key, tt.canonical, got, tt.want)
+		}
+	}
+	// And the long s really is read as Description, like encoding/json does.
+	diags := Bytes("config.json", []byte(`{"deſcription": "d", "documentation": "d", "entrypoint": ["/p"], "interface": {"types": ["docker.authz/1.0"], "socket": "a.sock"}}`))
+	if len(diags) != 1 || diags[0].Rule != "DP104" {
+		t.Errorf("long-s key: %v, want one DP104", diags)
+	}
+}
