@@ -19,6 +19,10 @@ import (
 // its Docker media types, so the layout can be copied to any registry with
 // standard tools (skopeo, crane, oras) and installed from there.
 func WriteLayout(path string, img v1.Image) error {
+	return writeLayout(path, img)
+}
+
+func writeLayout(path string, img v1.Image, lopts ...layout.Option) error {
 	var p layout.Path
 	_, err := os.Stat(filepath.Join(path, "index.json"))
 	switch {
@@ -33,7 +37,7 @@ func WriteLayout(path string, img v1.Image) error {
 	default:
 		return fmt.Errorf("writing OCI layout %s: %w", path, err)
 	}
-	if err := p.AppendImage(img); err != nil {
+	if err := p.AppendImage(img, lopts...); err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", path, err)
 	}
 	return nil

@@ -32,6 +32,7 @@ type options struct {
 	transport     http.RoundTripper
 	validate      bool
 	mountFrom     []string
+	index         bool
 }
 
 func makeOptions(opts ...Option) *options {
@@ -119,6 +120,13 @@ func WithValidation(on bool) Option {
 // ignored; a failed mount falls back to an upload. Default: none.
 func WithMountFrom(refs ...string) Option {
 	return func(o *options) { o.mountFrom = append(o.mountFrom, refs...) }
+}
+
+// WithIndex makes PushPlatforms also push a manifest list at TAG. Default
+// false: `docker plugin install REPO:TAG` fails on an index ("did not find
+// plugin config for specified reference"), so TAG is left to the user.
+func WithIndex(on bool) Option {
+	return func(o *options) { o.index = on }
 }
 
 // WithTransport sets the HTTP transport under pack's auth and retry layers.
