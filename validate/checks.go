@@ -28,6 +28,7 @@ func (v *run) checkConfig(root *node) {
 	if args := root.get("Args"); args != nil && args.kind == kObject {
 		v.checkSettable(args.get("Settable"), "value", "args")
 	}
+	v.checkSettableNames(root)
 	if u := root.get("User"); u != nil && u.kind == kObject {
 		for _, id := range []string{"UID", "GID"} {
 			// encoding/json parses the literal with strconv.ParseUint(s, 10, 32):
@@ -194,7 +195,7 @@ func (v *run) checkMounts(mounts *node) {
 		if src.isNull() {
 			d := v.missingOr("DP306", m, src, "Source", "mount has no source: dockerd fails at enable with \"mount source is not specified\"")
 			if settableHas(m.get("Settable"), "source") {
-				d.hint("set a default source, or have users run `dplug set NAME %s.source=...` before enabling", mountName(m))
+				d.hint("set a default source: users can then change it with `docker plugin set PLUGIN %s.source=/path` (dockerd refuses to set a null source: \"Plugin config has no mount source\")", mountName(m))
 			} else {
 				d.hint("set \"source\" to the host path to mount")
 			}
@@ -266,6 +267,54 @@ func (v *run) checkSettable(s *node, allowed, what string) {
 		default:
 			v.add("DP401", e, posValue, "%q cannot be settable on %s: only %q can", e.str, what, allowed).
 				hint(`the settable fields are env and args "value", mounts "source", devices "path"`)
+		}
+	}
+}
+
+// checkSettableNames finds settable entries `docker plugin set NAME=V`
+// cannot reach: set looks NAME up in env, then mounts, then devices, then
+// args, and stops at the first entry of that name.
+func (v *run) checkSettableNames(root *node) {
+	type entry struct {
+		n        *node
+		kind     string
+		name     string
+		settable bool
+	}
+	var entries []entry
+	add := func(n *node, kind string) {
+		name, _ := n.get("Name").strVal()
+		s := n.get("Settable")
+		entries = append(entries, entry{n, kind, name, s != nil && len(s.stringElems()) > 0})
+	}
+	for _, e := range root.get("Env").objElems() {
+		add(e, "env")
+	}
+	for _, m := range root.get("Mounts").objElems() {
+		add(m, "mount")
+	}
+	if linux := root.get("Linux"); linux != nil {
+		for _, d := range linux.get("Devices").objElems() {
+			add(d, "device")
+		}
+	}
+	if args := root.get("Args"); args != nil && args.kind == kObject {
+		add(args, "args")
+	}
+	first := map[string]entry{}
+	for _, e := range entries {
+		prev, seen := first[e.name]
+		switch {
+		case !e.settable:
+		case e.name == "":
+			v.add("DP406", e.n, posKey, "settable %s has no name: `docker plugin set` cannot address it", e.kind).
+				hint(`give it a "name"`)
+		case seen && !(prev.kind == "env" && e.kind == "env"):
+			v.add("DP406", e.n, posKey, "settable %s %q cannot be set: `docker plugin set %s=...` finds the %s of that name first", e.kind, e.name, e.name, prev.kind).
+				hint("give it a unique name")
+		}
+		if !seen {
+			first[e.name] = e
 		}
 	}
 }

@@ -53,6 +53,7 @@ var Rules = []Rule{
 	{"DP403", Warning, "duplicate env name"},
 	{"DP404", Warning, "env entry without value and not settable: it never reaches the plugin"},
 	{"DP405", Warning, "env name empty or containing '=' or whitespace"},
+	{"DP406", Warning, "settable entry that `docker plugin set` cannot reach: no name, or a name used earlier"},
 	{"DP501", Error, "unknown Linux capability"},
 	{"DP502", Warning, "capability not in CAP_NAME form: runc ignores it"},
 	{"DP503", Warning, "capability listed twice"},

@@ -142,14 +142,18 @@ var cases = []tcase{
 	// Settable and env.
 	{name: "env settable source", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": [` + marker + `"source"]}]`), rules: []string{"DP401"}},
 	{name: "settable Value capitalised", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": [` + marker + `"Value"]}]`), rules: []string{"DP401"}},
-	{name: "mount settable destination", in: cfg(`, "mounts": [{"source": "/a", "destination": "/a", "type": "bind", "settable": [` + marker + `"destination"]}]`), rules: []string{"DP401"}},
-	{name: "device settable name", in: cfg(`, "linux": {"devices": [{"path": "/dev/fuse", "settable": [` + marker + `"name"]}]}`), rules: []string{"DP401"}},
+	{name: "mount settable destination", in: cfg(`, "mounts": [{"name": "m", "source": "/a", "destination": "/a", "type": "bind", "settable": [` + marker + `"destination"]}]`), rules: []string{"DP401"}},
+	{name: "device settable name", in: cfg(`, "linux": {"devices": [{"name": "fuse", "path": "/dev/fuse", "settable": [` + marker + `"name"]}]}`), rules: []string{"DP401"}},
 	{name: "args settable name", in: cfg(`, "args": {"name": "args", "value": [], "settable": [` + marker + `"name"]}`), rules: []string{"DP401"}},
 	{name: "settable twice", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": ["value", ` + marker + `"value"]}]`), rules: []string{"DP402"}},
 	{name: "duplicate env", in: cfg(`, "env": [{"name": "A", "value": "1"}, {"name": ` + marker + `"A", "value": "2"}]`), rules: []string{"DP403"}},
 	{name: "env never set", in: cfg(`, "env": [{"name": ` + marker + `"A"}]`), rules: []string{"DP404"}},
 	{name: "env without name", in: cfg(`, "env": [` + marker + `{"value": "1"}]`), rules: []string{"DP405"}},
 	{name: "env name with =", in: cfg(`, "env": [{"name": ` + marker + `"A=B", "value": "1"}]`), rules: []string{"DP405"}},
+
+	{name: "settable mount without name", in: cfg(`, "mounts": [` + marker + `{"source": "/a", "destination": "/a", "type": "bind", "settable": ["source"]}]`), rules: []string{"DP406"}},
+	{name: "settable mount shadowed by env", in: cfg(`, "env": [{"name": "data", "value": "1"}], "mounts": [` + marker + `{"name": "data", "source": "/a", "destination": "/a", "type": "bind", "settable": ["source"]}]`), rules: []string{"DP406"}},
+	{name: "settable args shadowed by device", in: cfg(`, "linux": {"devices": [{"name": "x", "path": "/dev/fuse"}]}, ` + marker + `"args": {"name": "x", "value": [], "settable": ["value"]}`), rules: []string{"DP406"}},
 
 	// Capabilities.
 	{name: "unknown capability", in: cfg(`, "linux": {"capabilities": [` + marker + `"CAP_SYS_ADMN"]}`), rules: []string{"DP501"}},
@@ -277,7 +281,7 @@ func TestHints(t *testing.T) {
 		{cfg(`, "linux": {"capabilities": ["CAP_SYS_ADMN"]}`), "DP501", `did you mean "CAP_SYS_ADMIN"?`},
 		{cfg(`, "linux": {"capabilities": ["sys_admin"]}`), "DP502", `write "CAP_SYS_ADMIN"`},
 		{cfg(`, "mounts": [{"name": "state", "destination": "/a", "type": "bind", "settable": ["source"]}]`), "DP306",
-			"set a default source, or have users run `dplug set NAME state.source=...` before enabling"},
+			"set a default source: users can then change it with `docker plugin set PLUGIN state.source=/path` (dockerd refuses to set a null source: \"Plugin config has no mount source\")"},
 		{iface(`"socket": "p.sock", "types": ["acme.volumedriver/1.0"]`), "DP202", `did you mean "docker.volumedriver/1.0"?`},
 	}
 	for _, tt := range tests {
