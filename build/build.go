@@ -71,7 +71,7 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 
 	// 2. Staging: PARENT/.dplug-build-XXXX/{config.json,rootfs/}.
 	parent := os.TempDir()
-	if s, ok := dest.(Stager); ok {
+	if s, ok := dest.(Stager); ok && s.StagingParent() != "" {
 		parent = s.StagingParent()
 		if err := os.MkdirAll(parent, 0o755); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", parent, err)

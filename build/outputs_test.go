@@ -150,3 +150,48 @@ func TestBuildStore(t *testing.T) {
 		t.Errorf("rebuilding an enabled plugin: %v, want an error saying to disable it", err)
 	}
 }
+
+// TestBuildAll delivers one build to the store, an OCI layout and a
+// directory at once.
+func TestBuildAll(t *testing.T) {
+	e := setup(t)
+	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo all > /all\n"})
+	root, tmp := t.TempDir(), t.TempDir()
+	dir, layout := filepath.Join(tmp, "dir"), filepath.Join(tmp, "layout")
+	dest, err := build.All(&build.Dir{Path: dir}, &build.Store{Root: root, Name: "all"}, &build.OCILayout{Path: layout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := build.Run(context.Background(), ctxDir, dest, e.opts(t)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(res.Output, "\n")
+	if len(lines) != 3 || lines[0] != "all:latest" || !strings.HasPrefix(lines[1], layout+"@sha256:") || lines[2] != dir {
+		t.Errorf("Output = %q", res.Output)
+	}
+	if got := readFile(t, filepath.Join(dir, "rootfs/all")); got != "all\n" {
+		t.Errorf("dir: all = %q", got)
+	}
+	s, err := store.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Get("all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(p.Rootfs(), "all")); got != "all\n" {
+		t.Errorf("store: all = %q", got)
+	}
+	lp, err := pack.ReadLayout(layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rootfsFiles(t, lp)["all"]; got != "all\n" {
+		t.Errorf("layout: all = %q", got)
+	}
+	if _, err := build.All(&build.Dir{Path: "a"}, &build.Dir{Path: "b"}); err == nil {
+		t.Error("All took two directories")
+	}
+}

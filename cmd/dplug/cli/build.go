@@ -56,8 +56,9 @@ Where the plugin goes:
                        what 'docker plugin create NAME PATH' reads
   --output oci=PATH    the registry artifact as an OCI image layout
   --push REF           the registry artifact, pushed ('docker plugin install REF')
-  -t NAME[:TAG]        the local plugin store (without --output/--push),
-                       disabled, replacing a disabled plugin of that name
+  -t NAME[:TAG]        the local plugin store, disabled (like 'docker plugin
+                       create'), replacing a disabled plugin of that name
+Several destinations may be combined (e.g. -t NAME --push REF).
 
 BuildKit: --addr or BUILDKIT_HOST (unix://, tcp:// with --tlscacert/--tlscert/
 --tlskey, docker-container://, kube-pod://, ssh://). With neither, dplug starts
@@ -127,18 +128,16 @@ func (o *buildOptions) dest(packOpts []pack.Option) (build.Dest, error) {
 	if o.push != "" {
 		dests = append(dests, &build.Registry{Ref: o.push, Options: packOpts})
 	}
-	switch {
-	case len(dests) > 1:
-		return nil, errors.New("one destination per build: give a single --output or --push")
-	case len(dests) == 1:
-		return dests[0], nil
-	case len(o.tags) > 1:
+	if len(o.tags) > 1 {
 		return nil, errors.New("one -t NAME per build")
-	case len(o.tags) == 1:
-		return &build.Store{Root: o.root, Name: o.tags[0]}, nil
-	default:
-		return nil, errors.New("no destination: give --output dir=PATH, --output oci=PATH, --push REF or -t NAME")
 	}
+	if len(o.tags) == 1 {
+		dests = append([]build.Dest{&build.Store{Root: o.root, Name: o.tags[0]}}, dests...)
+	}
+	if len(dests) == 0 {
+		return nil, errors.New("no destination: give -t NAME, --output dir=PATH, --output oci=PATH or --push REF")
+	}
+	return build.All(dests...)
 }
 
 // parseOutput reads dir=PATH, oci=PATH, or buildx's type=local|oci,dest=PATH.

@@ -148,7 +148,8 @@ func TestBuildUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"no destination", []string{"build", "."}, "no destination"},
-		{"two destinations", []string{"build", "-o", "dir=a", "--push", "127.0.0.1:1/x:1", "."}, "one destination"},
+		{"two directories", []string{"build", "-o", "dir=a", "-o", "type=local,dest=b", "."}, "one directory output"},
+		{"two tags", []string{"build", "-t", "a", "-t", "b", "."}, "one -t NAME"},
 		{"bad output", []string{"build", "-o", "tar=x", "."}, "invalid --output"},
 		{"bad progress", []string{"build", "--progress", "fancy", "-o", "dir=x", "."}, "invalid --progress"},
 		{"bad build context", []string{"build", "--build-context", "nameonly", "-o", "dir=x", "."}, "invalid --build-context"},
