@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -307,5 +308,27 @@ func TestExtractAbsoluteSymlinkToHostDir(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dst, "y")); err != nil || string(b) != "in" {
 		t.Errorf("dst/y = %q, %v; want the file confined to dst", b, err)
+	}
+}
+
+// TestExtractDefaultEntryLimit streams DefaultMaxEntries+1 entries (cheap
+// "./" entries, generated on the fly) with no options: the default limit
+// must stop it.
+func TestExtractDefaultEntryLimit(t *testing.T) {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		for i := 0; i <= DefaultMaxEntries; i++ {
+			if err := tw.WriteHeader(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		pw.CloseWithError(tw.Close())
+	}()
+	err := Extract(context.Background(), pr, t.TempDir())
+	pr.Close()
+	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "more than 250000 entries") {
+		t.Fatalf("Extract = %v, want the default entry limit", err)
 	}
 }
