@@ -47,4 +47,3 @@ func TestDocsUpToDate(t *testing.T) {
 		}
 	}
 }
-
