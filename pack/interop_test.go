@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -325,6 +326,62 @@ func TestInteropRegistryFaults(t *testing.T) {
 			}
 			if p, err := Fetch(ctx, ref, anon); err != nil || p.Digest() != dg {
 				t.Errorf("Fetch = %v, %v; want digest %s", p, err, dg)
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name   string
+		resets int  // how many layer downloads are cut
+		ok     bool // whether Pull should still succeed
+	}{{"reset mid-layer on pull", 1, true}, {"reset on every pull", 1000, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var cut int
+			proxy.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/sha256:") || cut >= tt.resets {
+					return false
+				}
+				resp, err := http.Get("http://" + reg.Host + r.URL.Path)
+				if err != nil {
+					return false
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if len(body) < 1000 { // the config: serve it
+					return false
+				}
+				cut++
+				conn, bw, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					return false
+				}
+				fmt.Fprintf(bw, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", len(body))
+				bw.Write(body[:len(body)/2])
+				bw.Flush()
+				if tc, ok := conn.(*net.TCPConn); ok {
+					tc.SetLinger(0)
+				}
+				conn.Close()
+				return true
+			})
+			defer proxy.setFault(nil)
+			parent := t.TempDir()
+			err := Pull(ctx, proxy.Host+"/twice/p:1", filepath.Join(parent, "out"), anon)
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Pull with one connection reset: %v", err)
+				}
+				if cut == 0 {
+					t.Fatal("no download was cut")
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Pull succeeded although every layer download was reset")
+			}
+			t.Log(err)
+			if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+				t.Errorf("Pull left %v behind", entries)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/dplug/dplug/archive"
 )
@@ -24,12 +25,37 @@ func Pull(ctx context.Context, ref, dir string, opts ...Option) error {
 	return Unpack(ctx, p, dir, opts...)
 }
 
+// unpackAttempts bounds how often Unpack starts over after a transient
+// network failure in the middle of a layer.
+const unpackAttempts = 3
+
 // Unpack writes p into dir as a plugin directory. dir must not exist or be
 // empty. Everything is written to a temporary sibling first and renamed
 // into place only when every blob has been verified, so a failed or
-// interrupted pull leaves nothing behind.
-func Unpack(ctx context.Context, p *Plugin, dir string, opts ...Option) (err error) {
+// interrupted pull leaves nothing behind. A connection lost mid-layer makes
+// it start over (up to 3 times); a digest mismatch never does.
+func Unpack(ctx context.Context, p *Plugin, dir string, opts ...Option) error {
 	o := makeOptions(opts...)
+	var err error
+	wait := retryBackoff.Duration
+	for attempt := 1; ; attempt++ {
+		if err = unpack(ctx, p, dir, o); err == nil || errors.Is(err, ErrDigestMismatch) || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		if attempt == unpackAttempts {
+			return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+		}
+		o.log.Warn("pull interrupted; starting over", "ref", p.ref, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 3
+	}
+}
+
+func unpack(ctx context.Context, p *Plugin, dir string, o *options) (err error) {
 	wrap := func(err error) error { return fmt.Errorf("unpacking %s into %s: %w", p.ref, dir, err) }
 	replace, err := checkTarget(dir)
 	if err != nil {
