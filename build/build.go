@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -54,7 +55,9 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 
 	// 1. The config, before anything expensive.
 	cfg, err := os.ReadFile(o.configFile)
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("reading plugin config: %w (a plugin needs a config.json: give --config PATH, or start from `dplug init`)", err)
+	} else if err != nil {
 		return nil, fmt.Errorf("reading plugin config: %w", err)
 	}
 	check := o.validator
