@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Bytes validates one document held in memory. name is the path reported
@@ -35,7 +36,7 @@ func check(name string, data []byte, o *options) []Diagnostic {
 	}
 	root, serr := parseJSON(data, start)
 	if serr != nil {
-		v.addAt(serr.rule, serr.off, "", "%s", serr.msg)
+		v.addAt(serr.rule, serr.off, "", "%s", serr.msg).hint("%s", syntaxHint(data, serr))
 		sortDiags(v.diags)
 		return v.diags
 	}
@@ -152,4 +153,31 @@ func (v *run) missing(rule string, parent *node, name, format string, args ...an
 func (v *run) where(off int) string {
 	l, c := v.li.pos(off)
 	return fmt.Sprintf("%d:%d", l, c)
+}
+
+// syntaxHint suggests the likely fix for a JSON syntax error.
+func syntaxHint(data []byte, e *syntaxError) string {
+	var c byte
+	if e.off < len(data) {
+		c = data[e.off]
+	}
+	switch {
+	case e.rule == "DP005":
+		return "flatten the structure: nothing in a plugin config nests this deep"
+	case strings.Contains(e.msg, "trailing comma"):
+		return "remove the comma before it"
+	case strings.Contains(e.msg, "truncated"), strings.Contains(e.msg, "is empty"):
+		return "the file ends too early: complete it"
+	case c == '#' || c == '/':
+		return "JSON has no comments: remove them"
+	case c == '\'':
+		return "JSON strings and keys use double quotes"
+	case strings.Contains(e.msg, "after top-level value"):
+		return "remove what follows the closing brace of the config"
+	case strings.Contains(e.msg, "key:value pair"), strings.Contains(e.msg, "after array element"):
+		return "a comma is probably missing before this"
+	case strings.Contains(e.msg, "in string literal"):
+		return "escape control characters in strings (\\n, \\t)"
+	}
+	return "fix the JSON at this position"
 }

@@ -283,6 +283,11 @@ func TestHints(t *testing.T) {
 		{cfg(`, "mounts": [{"name": "state", "destination": "/a", "type": "bind", "settable": ["source"]}]`), "DP306",
 			"set a default source: users can then change it with `docker plugin set PLUGIN state.source=/path` (dockerd refuses to set a null source: \"Plugin config has no mount source\")"},
 		{iface(`"socket": "p.sock", "types": ["acme.volumedriver/1.0"]`), "DP202", `did you mean "docker.volumedriver/1.0"?`},
+		{`{"a": 1,}`, "DP001", "remove the comma before it"},
+		{"{\n  # comment\n}", "DP001", "JSON has no comments: remove them"},
+		{`{"a": 1 "b": 2}`, "DP001", "a comma is probably missing before this"},
+		{`{"a": [1,`, "DP001", "the file ends too early: complete it"},
+		{`{'a': 1}`, "DP001", "JSON strings and keys use double quotes"},
 	}
 	for _, tt := range tests {
 		diags := Bytes("config.json", []byte(tt.in))
