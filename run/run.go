@@ -112,9 +112,10 @@ func makeOptions(opts []Option) options {
 }
 
 // WithRunRoot sets the directory holding one run directory per running
-// plugin, <root>/<id>/ (default DefaultRunRoot). Keep it short: the host
-// socket path, <root>/<id>/sock/<socket>, must fit a unix socket address
-// (107 bytes) for clients that do not know dplug's long-path dialer.
+// plugin, <root>/<first 12 characters of the ID>/ (default DefaultRunRoot).
+// Keep it short: the host socket path, <root>/<short id>/sock/<socket>,
+// must fit a unix socket address (107 bytes) for clients that do not know
+// dplug's long-path dialer.
 func WithRunRoot(dir string) Option { return func(o *options) { o.runRoot = dir } }
 
 // WithCgroupParent sets the cgroup under which each plugin's cgroup is

@@ -67,6 +67,21 @@ type Instance struct {
 
 var validID = regexp.MustCompile(`^[A-Za-z0-9_+.-]+$`)
 
+// errOtherPlugin: two IDs share a run dir name (their first 12 characters).
+var errOtherPlugin = errors.New("another plugin's run")
+
+// runDirName names a plugin's run dir after the first 12 characters of its
+// ID, like docker's short IDs, so that the host socket path,
+// <run root>/<short id>/sock/<socket>, stays well inside the 107 bytes of a
+// unix socket address even under /var/lib/dplug/run. The record inside
+// holds the full ID.
+func runDirName(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
 // Start runs p under libcontainer and returns once its socket accepts a
 // connection. On any failure everything the run made is removed again and
 // the error is a *StartError.
@@ -83,9 +98,12 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if p.Config.Interface.Socket == "" {
 		return nil, fail(errors.New("config declares no interface socket"))
 	}
-	dir := filepath.Join(o.runRoot, p.ID)
+	dir := filepath.Join(o.runRoot, runDirName(p.ID))
 	if _, err := os.Stat(dir); err == nil {
 		old, err := Load(p.ID, opts...)
+		if errors.Is(err, errOtherPlugin) {
+			return nil, fail(err)
+		}
 		if err == nil && old.Running() {
 			return nil, fail(fmt.Errorf("%w (pid %d); stop it first", ErrAlreadyRunning, old.rec.Pid))
 		}
@@ -367,7 +385,7 @@ func Load(id string, opts ...Option) (*Instance, error) {
 	if !validID.MatchString(id) {
 		return nil, fmt.Errorf("invalid plugin ID %q", id)
 	}
-	dir := filepath.Join(o.runRoot, id)
+	dir := filepath.Join(o.runRoot, runDirName(id))
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("loading run of %s: %w", id, ErrNotRunning)
@@ -377,6 +395,9 @@ func Load(id string, opts ...Option) (*Instance, error) {
 	inst := &Instance{dir: dir, opts: o, exitCode: -1}
 	if err := json.Unmarshal(data, &inst.rec); err != nil {
 		return nil, fmt.Errorf("loading run of %s: %w", id, err)
+	}
+	if inst.rec.ID != id {
+		return nil, fmt.Errorf("loading run of %s: %w: %s uses %s", id, errOtherPlugin, inst.rec.ID, dir)
 	}
 	c, err := libcontainer.Load(filepath.Join(dir, containerDir), id)
 	if err != nil && !errors.Is(err, libcontainer.ErrNotExist) {

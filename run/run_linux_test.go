@@ -70,8 +70,8 @@ func assertClean(t *testing.T, root, id string) {
 	for _, d := range dirs {
 		t.Errorf("cgroup left behind: %s", d)
 	}
-	if _, err := os.Stat(filepath.Join(root, id)); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("run dir left behind: %s (%v)", filepath.Join(root, id), err)
+	if _, err := os.Stat(filepath.Join(root, runDirName(id))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run dir left behind: %s (%v)", filepath.Join(root, runDirName(id)), err)
 	}
 }
 
@@ -93,7 +93,7 @@ func TestVolumeLifecycle(t *testing.T) {
 	var out strings.Builder
 	sw := &syncWriter{b: &out}
 	inst := start(t, p, root, WithStdout(sw), WithStderr(sw))
-	if want := filepath.Join(root, p.ID, "sock", testplugin.Socket); inst.Socket() != want {
+	if want := filepath.Join(root, p.ID[:12], "sock", testplugin.Socket); inst.Socket() != want {
 		t.Errorf("Socket() = %s, want %s", inst.Socket(), want)
 	}
 	ctx := context.Background()
@@ -285,6 +285,11 @@ func TestDetachedLoadStop(t *testing.T) {
 		if !strings.Contains(d, DefaultCgroupParent+"/"+p.ID) {
 			t.Errorf("cgroup %s not under %s", d, DefaultCgroupParent)
 		}
+	}
+	twin := p
+	twin.ID = p.ID[:12] + strings.Repeat("0", 52) // same run dir name, another plugin
+	if _, err := Start(context.Background(), twin, WithRunRoot(root)); err == nil || !strings.Contains(err.Error(), p.ID) {
+		t.Errorf("Start of a plugin whose short ID is taken: %v", err)
 	}
 	if err := loaded.Stop(context.Background(), 2*time.Second); err != nil {
 		t.Fatal(err)

@@ -303,6 +303,19 @@ func runTest(ctx context.Context, g *globalOptions, o *startOptions, arg string)
 		return err
 	}
 	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, probe.WithRootfs(p.Rootfs))
+	if rep.Failed() > 0 {
+		// Failures may come from a plugin that just died: give its exit
+		// a moment to be noticed.
+		select {
+		case <-inst.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	alive := probe.Check{Interface: "Plugin", Method: "(process)", Name: "plugin still running after the probes", Pass: inst.Running()}
+	if !alive.Pass {
+		alive.Detail = fmt.Sprintf("exited with code %d; last output: %s", inst.ExitCode(), strings.Join(inst.LastLines(5), " ⏎ "))
+	}
+	rep.Checks = append(rep.Checks, alive)
 	stopErr := inst.Stop(context.WithoutCancel(ctx), o.grace)
 	if g.outputJSON() {
 		if err := json.NewEncoder(g.stdout).Encode(struct {

@@ -66,6 +66,7 @@ func TestTestCommand(t *testing.T) {
 	}{
 		{"", 0, "0 failed"},
 		{"wrongimpl", 1, "FAIL  Plugin.Activate"},
+		{"dieonremove", 1, "exited with code 4; last output: "},
 	}
 	for _, tt := range tests {
 		t.Run("mode="+tt.mode, func(t *testing.T) {
@@ -74,6 +75,9 @@ func TestTestCommand(t *testing.T) {
 			code, out, errOut := rundplug(t, context.Background(), root, "test", dir)
 			if code != tt.wantCode || !strings.Contains(out, tt.wantOut) {
 				t.Errorf("dplug test: exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			if tt.mode == "dieonremove" && !strings.Contains(out, "volplug: dying on Remove") {
+				t.Errorf("the report lacks the plugin's last output:\n%s", out)
 			}
 			if tt.mode == "wrongimpl" && !strings.Contains(errOut, "missing VolumeDriver") {
 				t.Errorf("no warning about Implements on stderr:\n%s", errOut)

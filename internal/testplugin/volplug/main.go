@@ -7,6 +7,7 @@
 //	nolisten   never create the socket
 //	wrongimpl  answer /Plugin.Activate with NetworkDriver
 //	mount      try to mount a tmpfs at start and print the outcome
+//	dieonremove  serve normally, but exit 4 on the first Remove
 package main
 
 import (
@@ -65,6 +66,10 @@ func (d *driver) Get(r *volume.GetRequest) (*volume.GetResponse, error) {
 }
 
 func (d *driver) Remove(r *volume.RemoveRequest) error {
+	if os.Getenv("TESTPLUGIN_MODE") == "dieonremove" {
+		fmt.Fprintln(os.Stderr, "volplug: dying on Remove")
+		os.Exit(4)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p, ok := d.vols[r.Name]
