@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/dplug/dplug/archive"
 	"github.com/dplug/dplug/plugin"
 )
@@ -189,7 +187,7 @@ func (s *Store) fill(ctx context.Context, dir string, src Source, cfgJSON []byte
 		return err
 	}
 	defer d.Close()
-	if err := unix.Syncfs(int(d.Fd())); err != nil {
+	if err := syncFS(d); err != nil {
 		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
