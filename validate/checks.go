@@ -64,9 +64,11 @@ func (v *run) checkConfig(root *node) {
 	}
 }
 
-// knownTypes are the interface types moby dispatches on, plus the managed
-// graph driver type moby still recognises.
-var knownTypes = append(slices.Clip(plugin.KnownTypes), "docker.graphdriver/1.0")
+// knownTypes are the interface types moby dispatches on (plugin.KnownTypes),
+// plus the managed graph driver type moby still recognises. A literal, so
+// that nothing runs at init.
+var knownTypes = []string{plugin.TypeVolume, plugin.TypeNetwork, plugin.TypeIPAM, plugin.TypeAuthz, plugin.TypeLog,
+	plugin.TypeMetrics, plugin.TypeCSIController, plugin.TypeCSINode, plugin.TypeSecretProvider, "docker.graphdriver/1.0"}
 
 func (v *run) checkInterface(root *node) {
 	iface := root.get("Interface")
@@ -360,7 +362,7 @@ func (v *run) checkEnv(env *node) {
 				names[name] = nameNode
 			}
 		}
-		if e.get("Value").isNull() && !settableHas(e.get("Settable"), "value") {
+		if ok && name != "" && e.get("Value").isNull() && !settableHas(e.get("Settable"), "value") {
 			at := nameNode
 			if at == nil {
 				at = e

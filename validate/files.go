@@ -30,8 +30,8 @@ func Files(paths []string, opts ...Option) (*Report, error) {
 	var errs []error
 	seen := map[string]bool{}
 	addFile := func(p string) {
-		if !seen[p] {
-			seen[p] = true
+		if c := filepath.Clean(p); !seen[c] {
+			seen[c] = true
 			files = append(files, p)
 		}
 	}

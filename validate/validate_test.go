@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dplug/dplug/plugin"
 )
 
 // marker marks, in a test input, where each expected diagnostic is located;
@@ -341,5 +343,14 @@ func TestAcceptedCase(t *testing.T) {
 	diags := Bytes("config.json", []byte(`{"deſcription": "d", "documentation": "d", "entrypoint": ["/p"], "interface": {"types": ["docker.authz/1.0"], "socket": "a.sock"}}`))
 	if len(diags) != 1 || diags[0].Rule != "DP104" {
 		t.Errorf("long-s key: %v, want one DP104", diags)
+	}
+}
+
+// TestKnownTypes keeps knownTypes a superset of plugin.KnownTypes.
+func TestKnownTypes(t *testing.T) {
+	for _, k := range plugin.KnownTypes {
+		if !slices.Contains(knownTypes, k) {
+			t.Errorf("knownTypes lacks %s", k)
+		}
 	}
 }
