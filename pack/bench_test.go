@@ -40,7 +40,7 @@ func fillRootfs(tb testing.TB, dir string, size int) {
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "config.json"),
-		[]byte(`{"Description":"b","Documentation":"d","Interface":{"Socket":"s.sock","Types":["docker.volumedriver/1.0"]}}`), 0o644); err != nil {
+		[]byte(`{"Description":"b","Documentation":"d","Entrypoint":["/f0"],"Interface":{"Socket":"s.sock","Types":["docker.volumedriver/1.0"]}}`), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 }

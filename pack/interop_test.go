@@ -205,7 +205,10 @@ func TestInteropDockerPushDplugPull(t *testing.T) {
 		t.Errorf("pulled config.json (-want +got):\n%s", diff)
 	}
 
-	// And the pulled directory is a plugin dockerd accepts again.
+	// And the pulled directory is a plugin dockerd accepts again (after
+	// removing the original: dockerd refuses to store identical rootfs
+	// content twice).
+	d.MustDocker(t, "plugin", "rm", ref)
 	d.MustDocker(t, "plugin", "create", "dplugtest/repulled:latest", out)
 	d.MustDocker(t, "plugin", "enable", "dplugtest/repulled:latest")
 	d.MustDocker(t, "plugin", "disable", "dplugtest/repulled:latest")
