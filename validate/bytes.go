@@ -56,7 +56,6 @@ func check(name string, data []byte, o *options) []Diagnostic {
 		return v.diags
 	}
 	schemaDiags := v.schemaCheck(root)
-	v.checkShadowed()
 	if root.kind == kObject {
 		if v.kind == KindSettings {
 			v.checkSettings(root)
@@ -80,6 +79,7 @@ func check(name string, data []byte, o *options) []Diagnostic {
 			v.diags = append(v.diags, d)
 		}
 	}
+	v.checkShadowed()
 	sortDiags(v.diags)
 	return v.diags
 }

@@ -98,3 +98,19 @@ func TestDuplicateKeys(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestShadowedTypeErrors: both values of a duplicate key are decoded by
+// encoding/json, so a type error in either fails dockerd's parse.
+func TestShadowedTypeErrors(t *testing.T) {
+	in := `{"IpcHost": "x", "ipchost": "y"}`
+	var got []string
+	for _, d := range Bytes("config.json", []byte(in)) {
+		if d.Rule == "DP100" || d.Rule == "DP004" {
+			got = append(got, d.Rule+"@"+itoa2(d.Column))
+		}
+	}
+	want := []string{"DP004@2", "DP100@13", "DP100@29"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
