@@ -36,6 +36,10 @@ type InstallOptions struct {
 	Reference string
 	// Disabled installs the plugin without enabling it.
 	Disabled bool
+	// Replace swaps out a disabled plugin of the same name in the same
+	// atomic inventory write (the edit-build loop); without it an existing
+	// name is ErrExists. An enabled plugin is never replaced (ErrEnabled).
+	Replace bool
 	// Settings are KEY=VALUE settings applied at install, with the rules of
 	// Set.
 	Settings []string
@@ -95,8 +99,8 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := inv.find(name, tag); err == nil {
-		return nil, errorf(ErrExists, "plugin %s already exists", full)
+	if _, err := checkName(inv, name, tag, opts.Replace); err != nil {
+		return nil, err
 	}
 	cfgJSON, err := cfg.Marshal()
 	if err != nil {
@@ -126,13 +130,22 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
 	inv, err = s.readInventory()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := inv.find(name, tag); err == nil {
-		return nil, errorf(ErrExists, "plugin %s already exists", full)
+	old, err := checkName(inv, name, tag, opts.Replace)
+	if err != nil {
+		return nil, err
+	}
+	if old != nil {
+		delete(inv, old.ID)
 	}
 	if p.ID, err = newID(); err != nil {
 		return nil, err
@@ -152,7 +165,37 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 		_ = removeDir(p.Dir)
 		return nil, fmt.Errorf("installing %s: %w", full, err)
 	}
+	if old != nil {
+		// The replaced plugin left the inventory with the write above; its
+		// dir goes to tmp/ under the lock and is deleted after it.
+		w, err := lockDir(old.Dir)
+		if err == nil {
+			trash := filepath.Join(s.dir, tmpDir, "rm-"+old.ID)
+			if os.Rename(old.Dir, trash) == nil {
+				w.path = trash
+			}
+			unlock()
+			locked = false
+			_ = removeDir(w.path)
+			w.release()
+		}
+	}
 	return p, nil
+}
+
+// checkName returns the plugin name:tag may replace (nil if the name is
+// free), or why it cannot be installed.
+func checkName(inv inventory, name, tag string, replace bool) (*Plugin, error) {
+	old, err := inv.find(name, tag)
+	switch {
+	case err != nil:
+		return nil, nil
+	case !replace:
+		return nil, errorf(ErrExists, "plugin %s already exists", old.FullName())
+	case old.Enabled:
+		return nil, errorf(ErrEnabled, "plugin %s is enabled: disable it before replacing it", old.FullName())
+	}
+	return old, nil
 }
 
 // fill writes a complete plugin dir into dir: rootfs/, config.json and

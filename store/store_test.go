@@ -464,3 +464,24 @@ func TestPrivileges(t *testing.T) {
 		t.Errorf(`network "none" is a privilege in dockerd; got %v`, got)
 	}
 }
+
+func TestInstallReplace(t *testing.T) {
+	s, root := openStore(t)
+	first := install(t, s, "plug", func(o *InstallOptions) { o.Disabled = true })
+	second := install(t, s, "plug", func(o *InstallOptions) { o.Replace = true })
+	if first.ID == second.ID {
+		t.Fatal("replace kept the old ID")
+	}
+	if _, err := os.Stat(first.Dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("replaced plugin dir still there: %v", err)
+	}
+	if got, err := s.Get("plug"); err != nil || got.ID != second.ID {
+		t.Errorf("Get after replace = %v, %v", got, err)
+	}
+	// second is enabled: not replaceable.
+	_, err := s.Install(context.Background(), DirSource(pluginDir(t, testConfig())), InstallOptions{Name: "plug", Replace: true, Grant: GrantAll})
+	if !errors.Is(err, ErrEnabled) {
+		t.Errorf("replacing an enabled plugin: %v", err)
+	}
+	assertClean(t, root, 1)
+}
