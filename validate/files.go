@@ -42,6 +42,13 @@ func Files(paths []string, opts ...Option) (*Report, error) {
 			continue
 		}
 		if !fi.IsDir() {
+			// An argument that cannot be opened is a usage error, not a finding.
+			f, err := os.Open(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
+				continue
+			}
+			f.Close()
 			addFile(p)
 			continue
 		}

@@ -79,6 +79,14 @@ func TestFilesMissingArgument(t *testing.T) {
 	if _, err := Files([]string{filepath.Join(dir, "nope.json")}); err == nil {
 		t.Fatal("Files of a missing argument: want an error")
 	}
+	// A dangling symlink named explicitly is an unreadable argument too.
+	link := filepath.Join(dir, "config.json")
+	if err := os.Symlink(filepath.Join(dir, "missing"), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Files([]string{link}); err == nil {
+		t.Fatal("Files of a dangling symlink argument: want an error")
+	}
 }
 
 func TestFilesTooLarge(t *testing.T) {
