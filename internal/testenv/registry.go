@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // InstallRegistry is how CI and developers get docker-registry.
@@ -25,17 +27,44 @@ type Registry struct {
 	cmd *exec.Cmd
 }
 
+// RegistryOption configures StartRegistry.
+type RegistryOption func(*registryOptions)
+
+type registryOptions struct{ user, password string }
+
+// RegistryAuth makes the registry require HTTP basic auth (htpasswd, bcrypt)
+// for user and password.
+func RegistryAuth(user, password string) RegistryOption {
+	return func(o *registryOptions) { o.user, o.password = user, password }
+}
+
 // StartRegistry starts docker-registry on a free loopback port with a temp
 // storage dir and a generated config.yml, waits until /v2/ answers, and
 // stops it (removing its storage) in t.Cleanup.
-func StartRegistry(t testing.TB) *Registry {
+func StartRegistry(t testing.TB, opts ...RegistryOption) *Registry {
 	t.Helper()
+	var ro registryOptions
+	for _, o := range opts {
+		o(&ro)
+	}
 	bin := "/usr/bin/docker-registry"
 	if _, err := os.Stat(bin); err != nil {
 		bin = RequireBinary(t, "docker-registry", InstallRegistry)
 	}
 	dir := t.TempDir()
 	r := &Registry{Storage: filepath.Join(dir, "storage"), LogFile: filepath.Join(dir, "registry.log")}
+	auth := ""
+	if ro.user != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(ro.password), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		htpasswd := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(htpasswd, []byte(ro.user+":"+string(hash)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: dplug-test\n    path: %s\n", htpasswd)
+	}
 	var lastErr error
 	// The port is free when picked but could be taken before the registry
 	// binds it: retry with another.
@@ -60,7 +89,7 @@ storage:
 http:
   addr: %s
   secret: dplug-test-secret
-`, r.Storage, r.Host)
+%s`, r.Storage, r.Host, auth)
 		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}
