@@ -2,10 +2,14 @@ package validate
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/dplug/dplug/schemas"
 )
@@ -99,6 +103,28 @@ func TestDependencyFence(t *testing.T) {
 			if strings.HasPrefix(dep, banned) {
 				t.Errorf("validate depends on %s", dep)
 			}
+		}
+	}
+}
+
+// TestSchemaForEditors: an editor applies the schema without dplug's case
+// normalisation; configs in dockerd's canonical case pass as they are.
+func TestSchemaForEditors(t *testing.T) {
+	s, err := configSchema.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"24-rexray-rexray-ebs.json", "25-rexray-rexray-csi-nfs.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "corpus", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Validate(gojsonschema.NewBytesLoader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.Errors() {
+			t.Errorf("%s: %s", f, e)
 		}
 	}
 }
