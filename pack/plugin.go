@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -101,8 +102,7 @@ func (p *Plugin) Layers(ctx context.Context, fn func(tar io.Reader) error) error
 }
 
 func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, fn func(io.Reader) error) (err error) {
-	gzipped, err := layerCompression(desc.MediaType)
-	if err != nil {
+	if err := checkLayerType(desc.MediaType); err != nil {
 		return err
 	}
 	rc, err := p.blobs.blob(ctx, desc)
@@ -111,9 +111,12 @@ func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, fn func(io.Reade
 	}
 	defer rc.Close()
 	vr := newVerifier(rc, desc)
-	var r io.Reader = vr
-	if gzipped {
-		zr, err := gzip.NewReader(vr)
+	// Like dockerd (chrootarchive.ApplyLayer), trust the bytes rather than
+	// the media type: gzip is recognised by its magic number.
+	br := bufio.NewReaderSize(vr, 64<<10)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			if cerr := drainCheck(vr); cerr != nil {
 				return cerr
@@ -137,21 +140,21 @@ func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, fn func(io.Reade
 		}
 		return fmt.Errorf("decompressing: %w", err)
 	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return err
+	}
 	return drainCheck(vr)
 }
 
-// layerCompression accepts the layer types dockerd accepts for plugins
-// (Docker or OCI, gzip or plain tar) and reports whether it is gzipped.
-// dockerd silently skips others (zstd, foreign layers), leaving an empty
-// rootfs; dplug refuses them.
-func layerCompression(mt types.MediaType) (bool, error) {
+// checkLayerType accepts the layer types dockerd applies for plugins
+// (Docker or OCI, gzip or plain tar). dockerd silently skips others (zstd,
+// foreign layers), leaving an empty rootfs; dplug refuses them.
+func checkLayerType(mt types.MediaType) error {
 	switch mt {
-	case types.DockerLayer, types.OCILayer:
-		return true, nil
-	case types.DockerUncompressedLayer, types.OCIUncompressedLayer:
-		return false, nil
+	case types.DockerLayer, types.OCILayer, types.DockerUncompressedLayer, types.OCIUncompressedLayer:
+		return nil
 	}
-	return false, fmt.Errorf("%w: layer media type %s (docker plugin install would skip it and leave an empty rootfs; push the rootfs as a gzip or plain tar layer)",
+	return fmt.Errorf("%w: layer media type %s (docker plugin install would skip it and leave an empty rootfs; push the rootfs as a gzip or plain tar layer)",
 		ErrUnsupported, mt)
 }
 
