@@ -46,22 +46,7 @@ func TestBuildWithBuildKit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "plugin")
-			var progress bytes.Buffer
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			args, name := proxyArgs(), testenv.GoImageName
-			if tt.goImage != "" {
-				args["GO_IMAGE"], name = tt.goImage, tt.goImage
-			}
-			_, err := build.Run(ctx, tt.dir, &build.Dir{Path: out},
-				build.WithAddr(bk.Addr),
-				build.WithBuildContexts(map[string]string{name: goimg.BuildContext()}),
-				build.WithBuildArgs(args),
-				build.WithProgress("plain", &progress))
-			if err != nil {
-				t.Fatalf("building %s: %v\n%s", tt.dir, err, progress.String())
-			}
+			out := buildPlugin(t, bk.Addr, goimg, tt.dir, tt.goImage)
 			entries, err := os.ReadDir(filepath.Join(out, "rootfs"))
 			if err != nil {
 				t.Fatal(err)
@@ -83,6 +68,30 @@ func TestBuildWithBuildKit(t *testing.T) {
 			runPlugin(t, filepath.Join(out, "rootfs", tt.bin), tt.implements)
 		})
 	}
+}
+
+// buildPlugin builds the project in dir with buildkitd at addr into a new
+// plugin directory and returns it. goImage, when set, is passed as
+// GO_IMAGE and names the Go image's context; otherwise golang:1.26 does.
+func buildPlugin(t *testing.T, addr string, goimg *testenv.BaseImage, dir, goImage string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "plugin")
+	var progress bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	args, name := proxyArgs(), testenv.GoImageName
+	if goImage != "" {
+		args["GO_IMAGE"], name = goImage, goImage
+	}
+	_, err := build.Run(ctx, dir, &build.Dir{Path: out},
+		build.WithAddr(addr),
+		build.WithBuildContexts(map[string]string{name: goimg.BuildContext()}),
+		build.WithBuildArgs(args),
+		build.WithProgress("plain", &progress))
+	if err != nil {
+		t.Fatalf("building %s: %v\n%s", dir, err, progress.String())
+	}
+	return out
 }
 
 // proxyArgs passes the host's GOPROXY into the build, when set.

@@ -4,7 +4,7 @@
 // memory, as for dockerd's own default IPAM driver, which asks again for the
 // pools of its networks when it restarts.
 //
-//	docker network create --ipam-driver example-ipam --driver bridge mynet
+//	docker network create --ipam-driver example-ipam:latest mynet
 package main
 
 import (

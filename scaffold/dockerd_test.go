@@ -1,0 +1,135 @@
+package scaffold
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dplug/dplug/internal/testenv"
+)
+
+// TestExamplesInDockerd builds each example with buildkitd, then has a real
+// dockerd create and enable it from the plugin directory and use it: volumes
+// created, found on the host under the propagated mount, removed; networks
+// given pools by the IPAM plugin; authorization answers following the
+// settings changed with docker plugin set. Needs root, runc, buildkitd,
+// dockerd and the Go module proxy.
+func TestExamplesInDockerd(t *testing.T) {
+	testenv.Short(t)
+	bk := testenv.SharedBuildkitd(t)
+	goimg := testenv.GoImage(t)
+	d := testenv.StartDockerd(t)
+	dir := func(typ string) string {
+		return buildPlugin(t, bk.Addr, goimg, filepath.Join("..", "examples", typ), "")
+	}
+
+	t.Run("volume", func(t *testing.T) {
+		d.MustDocker(t, "plugin", "create", "example-volume", dir("volume"))
+		d.MustDocker(t, "plugin", "enable", "example-volume")
+		d.MustDocker(t, "volume", "create", "-d", "example-volume", "v1")
+		if out := d.MustDocker(t, "volume", "ls", "--format", "{{.Driver}} {{.Name}}"); !strings.Contains(out, "example-volume:latest v1") {
+			t.Errorf("docker volume ls = %q, want v1 from example-volume", out)
+		}
+		// Inside the plugin the volume is /data/volumes/v1; on the host it
+		// is under the plugin's propagated-mount directory.
+		if mp := strings.TrimSpace(d.MustDocker(t, "volume", "inspect", "--format", "{{.Mountpoint}}", "v1")); mp != "/data/volumes/v1" {
+			t.Errorf("volume inspect Mountpoint = %q, want /data/volumes/v1", mp)
+		}
+		id := strings.TrimSpace(d.MustDocker(t, "plugin", "inspect", "--format", "{{.Id}}", "example-volume"))
+		host := filepath.Join(d.DataRoot, "plugins", id, "propagated-mount", "volumes", "v1")
+
+		// A container writes into the volume; the file appears on the host.
+		archive := filepath.Join(t.TempDir(), "busybox.tar")
+		img, err := testenv.BusyboxImage(testenv.BusyboxPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := testenv.WriteDockerArchive(archive, img, "dplug.test/busybox:latest"); err != nil {
+			t.Fatal(err)
+		}
+		d.MustDocker(t, "load", "-i", archive)
+		d.MustDocker(t, "run", "--rm", "--network", "none", "-v", "v1:/mnt", "dplug.test/busybox:latest",
+			"sh", "-c", "echo written-by-a-container > /mnt/hello")
+		if b, err := os.ReadFile(filepath.Join(host, "hello")); err != nil || string(b) != "written-by-a-container\n" {
+			t.Errorf("file written in the volume, seen on the host at %s: %q, %v", host, b, err)
+		}
+
+		d.MustDocker(t, "volume", "rm", "v1")
+		if _, err := os.Stat(host); !os.IsNotExist(err) {
+			t.Errorf("volume directory still there after docker volume rm: %v", err)
+		}
+		if _, err := d.Docker(context.Background(), "volume", "rm", "v1"); err == nil {
+			t.Errorf("removing a removed volume succeeded")
+		}
+	})
+
+	t.Run("ipam", func(t *testing.T) {
+		d.MustDocker(t, "plugin", "create", "example-ipam", dir("ipam"))
+		d.MustDocker(t, "plugin", "enable", "example-ipam")
+		for i, want := range []string{"10.200.0.0/24", "10.200.1.0/24"} {
+			name := []string{"n1", "n2"}[i]
+			// Network and IPAM drivers are named with their tag.
+			d.MustDocker(t, "network", "create", "--ipam-driver", "example-ipam:latest", name)
+			if out := d.MustDocker(t, "network", "inspect", "--format", "{{json .IPAM.Config}}", name); !strings.Contains(out, want) {
+				t.Errorf("network %s IPAM config %s, want subnet %s", name, out, want)
+			}
+		}
+		d.MustDocker(t, "network", "rm", "n1", "n2")
+	})
+
+	t.Run("authz", func(t *testing.T) {
+		d.MustDocker(t, "plugin", "create", "example-authz", dir("authz"))
+		d.MustDocker(t, "plugin", "set", "example-authz", "DENY_METHODS=^GET$", "DENY_PATHS=/volumes$")
+		d.MustDocker(t, "plugin", "enable", "example-authz")
+		id := strings.TrimSpace(d.MustDocker(t, "plugin", "inspect", "--format", "{{.Id}}", "example-authz"))
+		sock := filepath.Join("/run/docker/plugins", id, "example-authz.sock")
+		tests := []struct {
+			method, uri string
+			allow       bool
+		}{
+			{"GET", "/v1.41/volumes", false},
+			{"GET", "/v1.41/volumes?filters=x", false},
+			{"POST", "/v1.41/volumes/create", true},
+			{"GET", "/v1.41/containers/json", true},
+		}
+		for _, tt := range tests {
+			res := authzReq(t, sock, tt.method, tt.uri)
+			if res.Allow != tt.allow {
+				t.Errorf("%s %s: Allow = %v, want %v (%s)", tt.method, tt.uri, res.Allow, tt.allow, res.Msg)
+			}
+			if !tt.allow && !strings.Contains(res.Msg, "denied by policy") {
+				t.Errorf("%s %s: deny message %q", tt.method, tt.uri, res.Msg)
+			}
+		}
+	})
+}
+
+// authzReq asks the authorization plugin on sock about one request, the way
+// dockerd does.
+func authzReq(t *testing.T, sock, method, uri string) (res struct {
+	Allow    bool
+	Msg, Err string
+}) {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}}}
+	body, _ := json.Marshal(map[string]string{"User": "tester", "RequestMethod": method, "RequestUri": uri})
+	resp, err := client.Post("http://plugin/AuthZPlugin.AuthZReq", "application/vnd.docker.plugins.v1.2+json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
