@@ -119,11 +119,15 @@ func (v *run) checkInterface(root *node) {
 		case s == "":
 			v.add("DP101", sock, posValue, "interface.socket is empty: dockerd has nothing to dial and enable fails").
 				hint(`name the socket, e.g. "plugin.sock", and listen on /run/docker/plugins/plugin.sock`)
-		case path.IsAbs(s) || slices.Contains(strings.Split(s, "/"), ".."):
-			v.add("DP206", sock, posValue, "interface.socket %q is a path: dockerd dials /run/docker/plugins/<id>/%s, which the plugin cannot listen on", s, strings.TrimLeft(s, "/")).
+		case slices.Contains(strings.Split(s, "/"), ".."):
+			v.add("DP206", sock, posValue, "interface.socket %q leaves the plugin's socket directory: dockerd dials /run/docker/plugins/<id>/%s, which the plugin cannot listen on", s, s).
 				hint("use a file name such as %q and listen on /run/docker/plugins/%s", path.Base(s), path.Base(s))
+		case strings.HasPrefix(path.Clean(s), "/run/docker/plugins/"):
+			v.add("DP206", sock, posValue, "interface.socket %q is the full path as seen by the plugin: dockerd dials /run/docker/plugins/<id>%s instead", s, s).
+				hint("write just the file name, %q", path.Base(s))
 		case strings.Contains(s, "/"):
-			v.add("DP207", sock, posValue, "interface.socket %q is in a subdirectory: dockerd dials /run/docker/plugins/<id>/%s, so the plugin must create that directory", s, s).
+			rel := strings.TrimLeft(s, "/")
+			v.add("DP207", sock, posValue, "interface.socket %q is a path: dockerd dials /run/docker/plugins/<id>/%s, so the plugin must listen on /run/docker/plugins/%s", s, rel, rel).
 				hint("use a plain file name such as %q", path.Base(s))
 		}
 	}
@@ -328,7 +332,7 @@ func (v *run) checkDevices(devs *node) {
 			v.missingOr("DP309", d, p, "Path", "device has no path: dockerd cannot create it when it enables the plugin").
 				hint(`set "path", e.g. "/dev/fuse"`)
 		} else if ok && !path.IsAbs(s) {
-			v.add("DP310", p, posValue, "device path %q is not an absolute path", s).
+			v.add("DP310", p, posValue, "device path %q is not an absolute path: dockerd resolves it against its own working directory", s).
 				hint("use the host path of the device node, e.g. %q", "/dev/"+path.Base(s))
 		}
 		v.checkSettable(d.get("Settable"), "path", "a device")

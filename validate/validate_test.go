@@ -122,6 +122,7 @@ var cases = []tcase{
 	{name: "unknown protocol scheme", in: iface(`"socket": "p.sock", "types": ["docker.authz/1.0"], "protocolscheme": ` + marker + `"grpc"`), rules: []string{"DP205"}},
 	{name: "socket is an absolute path", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `"/run/docker/plugins/a.sock"`), rules: []string{"DP206"}},
 	{name: "socket escapes", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `"../a.sock"`), rules: []string{"DP206"}},
+	{name: "socket with a leading slash", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `"/a.sock"`), rules: []string{"DP207"}},
 	{name: "socket in subdirectory", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `"sub/a.sock"`), rules: []string{"DP207"}},
 	{name: "duplicate type", in: iface(`"socket": "p.sock", "types": ["docker.authz/1.0", ` + marker + `"docker.authz/1.0"]`), rules: []string{"DP208"}},
 
