@@ -388,14 +388,14 @@ func (v *run) checkCapabilities(caps *node) {
 		known := slices.Contains(capabilities, norm)
 		switch {
 		case !known:
-			d := v.add("DP501", c, posValue, "%q is not a Linux capability", c.str)
+			d := v.add("DP501", c, posValue, "%q is not a Linux capability: runc before 1.0 refuses to start the plugin, later runc silently drops it", c.str)
 			if s := closestCap(norm); s != "" {
 				d.hint("did you mean %q?", s)
 			} else {
 				d.hint("see capabilities(7)")
 			}
 		case c.str != norm:
-			v.add("DP502", c, posValue, "capability %q is not in CAP_NAME form: runc ignores it (\"unknown capability\"), so the plugin does not get it", c.str).
+			v.add("DP502", c, posValue, "capability %q is not in CAP_NAME form: runc does not recognise it (it drops it, or before 1.0 refuses it), so the plugin does not get it", c.str).
 				hint("write %q", norm)
 		}
 		if seen[norm] {
