@@ -20,7 +20,12 @@
 // docs use (propagatedMount). Any other casing (PROPAGATEDMOUNT,
 // Propagatedmount) still works in dockerd but draws a DP104 warning.
 //
-// A config that dockerd accepts and enables never gets an error, only
-// warnings; the package never panics on any input. Nothing is compiled or
+// An error means dockerd fails to parse, enable or start the plugin, or runs
+// it broken (a malformed interface type, a relative propagatedMount, a
+// capability runc drops); what dockerd merely ignores is a warning. DP100
+// (wrong type) is reported exactly when encoding/json fails to decode the
+// document into moby's types, which the tests check against encoding/json
+// itself. Real-world configs that dockerd runs (testdata/corpus) give no
+// errors. The package never panics on any input. Nothing is compiled or
 // parsed at init: the schemas are compiled on first use, once per process.
 package validate
