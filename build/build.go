@@ -92,10 +92,11 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	}
 
 	// 3. BuildKit.
-	c, addr, err := connect(ctx, &o)
+	c, addr, release, err := connect(ctx, &o)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	defer c.Close()
 
 	tr := newTracker()
@@ -145,19 +146,24 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start)}, nil
 }
 
-// connect dials the configured BuildKit, or starts/reuses dplug's own.
-func connect(ctx context.Context, o *options) (*client.Client, string, error) {
-	addr := o.addr
+// connect dials the configured BuildKit, or starts/reuses dplug's own; call
+// release when done with it.
+func connect(ctx context.Context, o *options) (c *client.Client, addr string, release func(), err error) {
+	addr, release = o.addr, func() {}
 	if addr == "" {
-		m := buildkitd.New(o.root, buildkitd.WithLogger(o.log))
+		m := buildkitd.New(o.root, append([]buildkitd.Option{buildkitd.WithLogger(o.log)}, o.daemonOpts...)...)
+		if release, err = m.Use(ctx); err != nil {
+			return nil, "", nil, err
+		}
 		a, started, err := m.Ensure(ctx)
 		if err != nil {
-			return nil, "", fmt.Errorf("starting dplug's buildkitd: %w", err)
+			release()
+			return nil, "", nil, fmt.Errorf("starting dplug's buildkitd: %w", err)
 		}
 		addr = a
 		if o.progress != "quiet" {
 			if started {
-				fmt.Fprintf(o.progressOut, "dplug: started buildkitd at %s (state %s); it stays for later builds, `dplug buildkitd stop` stops it\n", addr, m.StateDir())
+				fmt.Fprintf(o.progressOut, "dplug: started buildkitd at %s (state %s); later builds reuse it, `dplug buildkitd stop` stops it\n", addr, m.StateDir())
 			} else {
 				fmt.Fprintf(o.progressOut, "dplug: using dplug's buildkitd at %s\n", addr)
 			}
@@ -178,11 +184,12 @@ func connect(ctx context.Context, o *options) (*client.Client, string, error) {
 			copts = append(copts, client.WithCredentials(o.tlsCert, o.tlsKey))
 		}
 	}
-	c, err := client.New(ctx, addr, copts...)
+	c, err = client.New(ctx, addr, copts...)
 	if err != nil {
-		return nil, "", fmt.Errorf("connecting to BuildKit at %s: %w", addr, err)
+		release()
+		return nil, "", nil, fmt.Errorf("connecting to BuildKit at %s: %w", addr, err)
 	}
-	return c, addr, nil
+	return c, addr, release, nil
 }
 
 // ConfigError is a plugin config that failed validation; the build did not

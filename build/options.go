@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/moby/buildkit/util/progress/progressui"
+
+	"github.com/dplug/dplug/build/buildkitd"
 )
 
 // Validator checks a plugin config before the build starts. file is the
@@ -36,6 +38,7 @@ type options struct {
 	progressOut io.Writer
 	log         *slog.Logger
 	validator   Validator
+	daemonOpts  []buildkitd.Option
 }
 
 // Option configures Run.
@@ -54,6 +57,12 @@ func WithTLS(caCert, cert, key string) Option {
 // WithRoot sets the dplug root whose buildkitd is started or reused when no
 // address is given. Default: /var/lib/dplug.
 func WithRoot(root string) Option { return func(o *options) { o.root = root } }
+
+// WithBuildkitdOptions configures dplug's own buildkitd, used when no
+// address is given (e.g. buildkitd.WithIdleTimeout).
+func WithBuildkitdOptions(opts ...buildkitd.Option) Option {
+	return func(o *options) { o.daemonOpts = append(o.daemonOpts, opts...) }
+}
 
 // WithDockerfile sets the Dockerfile path. Default: CONTEXT/Dockerfile.
 func WithDockerfile(path string) Option { return func(o *options) { o.dockerfile = path } }

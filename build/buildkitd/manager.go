@@ -34,6 +34,8 @@ type options struct {
 	debug        bool
 	startTimeout time.Duration
 	stopTimeout  time.Duration
+	idle         time.Duration
+	watcher      []string
 }
 
 // Option configures a Manager.
@@ -186,6 +188,9 @@ func (m *Manager) Ensure(ctx context.Context) (addr string, started bool, err er
 		return "", false, fmt.Errorf("writing buildkitd pid file: %w", err)
 	}
 	m.touch()
+	if err := m.startWatcher(); err != nil {
+		m.o.log.Warn("buildkitd will not stop when idle", "err", err)
+	}
 	return p.Addr, true, nil
 }
 

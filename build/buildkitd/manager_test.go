@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dplug/dplug/build/buildkitd"
 	"github.com/dplug/dplug/internal/testenv"
@@ -158,5 +159,49 @@ func TestEnsure(t *testing.T) {
 	}
 	if st, _ := m.Status(context.Background()); st.Running {
 		t.Errorf("still running after Stop: %+v", st)
+	}
+}
+
+// TestStopWhenIdle: the daemon is not stopped while a build uses it, and is
+// stopped once it has been idle for the timeout.
+func TestStopWhenIdle(t *testing.T) {
+	testenv.Short(t)
+	testenv.RequireRoot(t)
+	testenv.RequireBinary(t, "runc", "apt-get install runc")
+	m := buildkitd.New(t.TempDir(), buildkitd.WithBinary(testenv.BuildkitdBinary(t)))
+	t.Cleanup(func() { _, _ = m.Stop(context.Background()) })
+	ctx := context.Background()
+	release, err := m.Use(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Ensure(ctx); err != nil {
+		release()
+		t.Fatal(err)
+	}
+	const idle = 300 * time.Millisecond
+	done := make(chan error, 1)
+	go func() { done <- m.StopWhenIdle(ctx, idle) }()
+
+	time.Sleep(3 * idle) // in use all along: must survive
+	if st, _ := m.Status(ctx); !st.Running {
+		t.Fatal("stopped while in use")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("StopWhenIdle returned while in use: %v", err)
+	default:
+	}
+	release()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("idle daemon not stopped")
+	}
+	if st, _ := m.Status(ctx); st.Running {
+		t.Errorf("still running: %+v", st)
 	}
 }

@@ -63,7 +63,8 @@ Several destinations may be combined (e.g. -t NAME --push REF).
 BuildKit: --addr or BUILDKIT_HOST (unix://, tcp:// with --tlscacert/--tlscert/
 --tlskey, docker-container://, kube-pod://, ssh://). With neither, dplug starts
 its own buildkitd (root, runc worker, state under --root) and reuses it for
-later builds; 'dplug buildkitd stop' stops it.
+later builds; it stops after 30 minutes unused (DPLUG_BUILDKITD_IDLE) or with
+'dplug buildkitd stop'.
 
 Base images: without Docker Hub access, give FROM images as named contexts
 (--build-context NAME=oci-layout:///PATH@sha256:..., docker-image://REF, a
@@ -235,8 +236,13 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	if err != nil {
 		return usageError(err)
 	}
+	daemonOpts, err := daemonOptions(g)
+	if err != nil {
+		return usageError(err)
+	}
 	opts := []build.Option{
 		build.WithRoot(g.Root),
+		build.WithBuildkitdOptions(daemonOpts...),
 		build.WithLogger(g.log),
 		build.WithProgress(progress, g.stderr),
 		build.WithBuildArgs(args),

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,11 +21,56 @@ func newBuildkitdCmd(g *globalOptions) *cobra.Command {
 		Short: "Manage the buildkitd dplug starts for builds",
 		Long: `When neither --addr nor BUILDKIT_HOST is set, 'dplug build' starts its own
 buildkitd (root mode, runc worker) with state under ROOT/buildkit and a socket
-in a private directory, and reuses it for later builds. It keeps running until
-'dplug buildkitd stop'.`,
+in a private directory, and reuses it for later builds. It stops after 30
+minutes unused (DPLUG_BUILDKITD_IDLE=DURATION changes that, 0 = never) or
+with 'dplug buildkitd stop'.`,
 		Args: withUsage(cobra.NoArgs),
 	}
-	cmd.AddCommand(newBuildkitdStartCmd(g), newBuildkitdStatusCmd(g), newBuildkitdStopCmd(g))
+	cmd.AddCommand(newBuildkitdStartCmd(g), newBuildkitdStatusCmd(g), newBuildkitdStopCmd(g), newBuildkitdWatchCmd(g))
+	return cmd
+}
+
+// defaultIdle is how long dplug's buildkitd may sit unused before its
+// watcher stops it; DPLUG_BUILDKITD_IDLE overrides it (0 = never).
+const defaultIdle = 30 * time.Minute
+
+// daemonOptions configure dplug's own buildkitd: debug, and the idle stop
+// (dplug re-runs itself as the watcher; not from a test binary, which
+// would run its tests instead).
+func daemonOptions(g *globalOptions) ([]buildkitd.Option, error) {
+	opts := []buildkitd.Option{buildkitd.WithLogger(g.log), buildkitd.WithDebug(g.Debug)}
+	idle := defaultIdle
+	if v := os.Getenv("DPLUG_BUILDKITD_IDLE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("invalid DPLUG_BUILDKITD_IDLE %q: want a duration like 30m, or 0 for never", v)
+		}
+		idle = d
+	}
+	exe, err := os.Executable()
+	if idle > 0 && err == nil && !strings.HasSuffix(exe, ".test") {
+		opts = append(opts, buildkitd.WithIdleTimeout(idle),
+			buildkitd.WithWatcher(exe, "--root", g.Root, "buildkitd", "watch", "--idle", idle.String()))
+	}
+	return opts, nil
+}
+
+func newBuildkitdWatchCmd(g *globalOptions) *cobra.Command {
+	var idle time.Duration
+	cmd := &cobra.Command{
+		Use:    "watch",
+		Short:  "Stop dplug's buildkitd once it has been idle for --idle (started with the daemon)",
+		Hidden: true,
+		Args:   withUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if idle <= 0 {
+				return usageError(fmt.Errorf("--idle must be positive"))
+			}
+			m := buildkitd.New(g.Root, buildkitd.WithLogger(g.log))
+			return m.StopWhenIdle(cmd.Context(), idle)
+		},
+	}
+	cmd.Flags().DurationVar(&idle, "idle", defaultIdle, "stop after this long unused")
 	return cmd
 }
 
@@ -34,7 +80,11 @@ func newBuildkitdStartCmd(g *globalOptions) *cobra.Command {
 		Short: "Start dplug's buildkitd (or find it running) and print its address",
 		Args:  withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m := buildkitd.New(g.Root, buildkitd.WithLogger(g.log), buildkitd.WithDebug(g.Debug))
+			opts, err := daemonOptions(g)
+			if err != nil {
+				return usageError(err)
+			}
+			m := buildkitd.New(g.Root, opts...)
 			addr, started, err := m.Ensure(cmd.Context())
 			if err != nil {
 				return err

@@ -1,0 +1,110 @@
+package buildkitd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// An idle daemon is stopped by a small watcher process the manager starts
+// beside it (WithIdleTimeout + WithWatcher): builds hold a shared lock on
+// RUNDIR/in-use while they use the daemon (Use), and the watcher stops the
+// daemon once nothing used it for the timeout and it can take that lock
+// exclusively, so a running build is never cut off.
+
+// WithIdleTimeout stops a daemon this manager starts after it has been
+// unused for d; 0 (the default) keeps it until Stop. Needs WithWatcher.
+func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idle = d } }
+
+// WithWatcher is the command that runs StopWhenIdle for the daemon of this
+// root (dplug runs itself: `dplug --root ROOT buildkitd watch --idle D`). It
+// is started detached next to a new daemon when an idle timeout is set.
+func WithWatcher(argv ...string) Option { return func(o *options) { o.watcher = argv } }
+
+func (m *Manager) inUsePath() string { return filepath.Join(m.RunDir(), "in-use") }
+
+// Use marks the daemon as in use until release is called; take it before
+// Ensure so an idle stop cannot race the build.
+func (m *Manager) Use(ctx context.Context) (release func(), err error) {
+	if err := os.MkdirAll(m.RunDir(), 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", m.RunDir(), err)
+	}
+	l := flock.New(m.inUsePath(), flock.SetPermissions(0o600))
+	ok, err := l.TryRLockContext(ctx, 50*time.Millisecond)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("marking buildkitd in use: %w", errorOr(err, ctx.Err()))
+	}
+	m.touch()
+	return func() {
+		m.touch()
+		_ = l.Unlock()
+	}, nil
+}
+
+func errorOr(err, other error) error {
+	if err != nil {
+		return err
+	}
+	return other
+}
+
+// StopWhenIdle waits until the managed daemon has been unused for timeout
+// and no build holds it (see Use), then stops it. It returns when the
+// daemon is gone, stopped by it or by anyone else, or ctx is done.
+func (m *Manager) StopWhenIdle(ctx context.Context, timeout time.Duration) error {
+	tick := min(max(timeout/4, 50*time.Millisecond), time.Minute)
+	for {
+		pid, err := m.readPID()
+		if err != nil {
+			return err
+		}
+		if pid == 0 || !alive(pid) {
+			return nil
+		}
+		if time.Since(m.LastUse()) >= timeout {
+			l := flock.New(m.inUsePath(), flock.SetPermissions(0o600))
+			if ok, err := l.TryLock(); err == nil && ok {
+				// Nothing uses it, and nothing can start to until we unlock.
+				if time.Since(m.LastUse()) >= timeout {
+					m.o.log.Info("stopping idle buildkitd", "pid", pid, "idle", time.Since(m.LastUse()).Round(time.Second))
+					_, err := m.Stop(ctx)
+					_ = l.Unlock()
+					return err
+				}
+				_ = l.Unlock()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(tick):
+		}
+	}
+}
+
+// startWatcher launches the idle watcher detached, logging to the daemon's log.
+func (m *Manager) startWatcher() error {
+	if m.o.idle <= 0 || len(m.o.watcher) == 0 {
+		return nil
+	}
+	log, err := os.OpenFile(m.LogFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	cmd := exec.Command(m.o.watcher[0], m.o.watcher[1:]...)
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting buildkitd idle watcher: %w", err)
+	}
+	go func() { _ = cmd.Wait() }() // reap it if we are still around
+	return nil
+}
