@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,7 +109,48 @@ func TestExamplesInDockerd(t *testing.T) {
 				t.Errorf("%s %s: deny message %q", tt.method, tt.uri, res.Msg)
 			}
 		}
+
+		// And as dockerd's authorization plugin: authorization-plugins is
+		// reloadable, so point the daemon at it with SIGHUP, then undo it.
+		reloadAuthz(t, d, `{"authorization-plugins": ["example-authz"]}`)
+		_, err := d.Docker(context.Background(), "volume", "ls")
+		if err == nil || !strings.Contains(err.Error(), "authorization denied by plugin example-authz") ||
+			!strings.Contains(err.Error(), "GET /v1.41/volumes is denied by policy") {
+			t.Errorf("docker volume ls under the plugin's policy: %v, want a denial naming the request", err)
+		}
+		d.MustDocker(t, "network", "ls") // not covered by the policy
+		reloadAuthz(t, d, `{}`)
+		d.MustDocker(t, "volume", "ls")
 	})
+}
+
+// reloadAuthz rewrites the test dockerd's daemon.json (beside its data
+// root) and makes it reload its configuration.
+func reloadAuthz(t *testing.T, d *testenv.Dockerd, config string) {
+	t.Helper()
+	dir := filepath.Dir(d.DataRoot)
+	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "docker.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := strings.Count(d.Log(), "Reloaded configuration")
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	// The reload is asynchronous; dockerd logs when it is done.
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(d.Log(), "Reloaded configuration") == before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("dockerd did not reload its configuration:\n%s", d.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // authzReq asks the authorization plugin on sock about one request, the way
