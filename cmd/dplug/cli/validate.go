@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -65,6 +66,9 @@ func runValidate(g *globalOptions, o *validateOptions, args []string) error {
 	report, err := validate.Files(args, validate.WithKind(kind))
 	if err != nil {
 		return usageError(err)
+	}
+	if report.Files == 0 {
+		return usageError(fmt.Errorf("no config.json or plugin-settings.json found in %s", strings.Join(args, ", ")))
 	}
 	switch g.Output {
 	case "json":
