@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Benchmarks installing a plugin from a loopback docker-registry:
+# `dplug install REF` into dplug's store against `docker plugin install REF`
+# on a private dockerd (Debian docker.io 20.10), same plugin, same registry.
+# Both download the gzip layer, verify it and extract the rootfs; neither
+# starts the plugin (docker gets --disable). Each side runs RUNS times
+# (default 3), removing the plugin in between; the table shows the first
+# (cold) run and the median.
+#
+# Needs root, docker-registry, docker.io (apt-get install -y docker-registry
+# docker.io). Prints a Markdown table (also written to bench/out/install.md).
+# SIZE_MIB sets the rootfs size (default 100); DPLUG=/path/to/dplug skips
+# building it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/out
+mkdir -p "$out"
+size_mib=${SIZE_MIB:-100}
+runs=${RUNS:-3}
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (dockerd)" >&2; exit 2; }
+for b in /usr/bin/docker-registry /usr/sbin/dockerd /usr/bin/docker; do
+  [ -x "$b" ] || { echo "bench: $b missing: apt-get install -y docker-registry docker.io" >&2; exit 2; }
+done
+if [ -z "${DPLUG:-}" ]; then
+  go build -trimpath -o bin/dplug ./cmd/dplug
+  DPLUG=$PWD/bin/dplug
+fi
+dplug=$DPLUG
+
+work=$(mktemp -d /tmp/dplug-bench-install-XXXXXX)
+reg_pid= dd_pid=
+cleanup() {
+  set +e
+  if [ -n "$dd_pid" ]; then
+    for id in $(docker_ plugin ls -q --no-trunc 2>/dev/null); do
+      docker_ plugin rm -f "$id" >/dev/null 2>&1
+    done
+    kill "$dd_pid" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$dd_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$dd_pid" 2>/dev/null
+  fi
+  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
+  grep " $work/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+docker_() { DOCKER_CONFIG=$work/client DOCKER_API_VERSION=1.41 /usr/bin/docker -H "unix://$work/docker.sock" "$@"; }
+
+# The plugin: real binaries and libraries, so that sizes and file counts
+# look like a real rootfs.
+dir=$work/plugin
+mkdir -p "$dir/rootfs"
+cat > "$dir/config.json" <<'JSON'
+{"Description": "bench plugin", "Documentation": "https://example.invalid",
+ "Entrypoint": ["/usr/bin/true"], "Interface": {"Socket": "bench.sock", "Types": ["docker.volumedriver/1.0"]},
+ "Network": {"Type": "host"}}
+JSON
+find /usr/lib /usr/bin -xdev -type f -links 1 -size -40M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 > "$work/all" || true
+awk -v limit=$((size_mib << 20)) '{ if (n + $1 > limit) exit; n += $1; print $2 }' "$work/all" > "$work/files"
+tar -C / -cf - -T <(sed 's|^/||' "$work/files") 2>/dev/null | tar -C "$dir/rootfs" -xf -
+bytes=$(du -sb "$dir/rootfs" | cut -f1)
+nfiles=$(wc -l < "$work/files")
+echo "bench: rootfs $(( bytes >> 20 )) MiB in $nfiles files" >&2
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/registry.yml" <<YML
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
+http: {addr: 127.0.0.1:$port, secret: bench}
+YML
+/usr/bin/docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 & reg_pid=$!
+mkdir -p "$work/client"
+echo '{}' > "$work/daemon.json"
+/usr/sbin/dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
+  --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
+  --config-file "$work/daemon.json" -H "unix://$work/docker.sock" > "$work/dockerd.log" 2>&1 & dd_pid=$!
+for _ in $(seq 1 200); do
+  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && docker_ version >/dev/null 2>&1 && break
+  sleep 0.1
+done
+docker_ version >/dev/null
+ref=127.0.0.1:$port/bench/plugin:1
+"$dplug" push "$dir" "$ref" > /dev/null 2>&1
+
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
+
+dplug_times=() docker_times=()
+for i in $(seq 1 "$runs"); do
+  sync
+  t0=$(now)
+  "$dplug" --root "$work/dplug-root" install "$ref" --grant-all-permissions --alias "bench/dplug:$i" > /dev/null
+  t1=$(now)
+  dplug_times+=("$(secs "$t0" "$t1")")
+  "$dplug" --root "$work/dplug-root" rm -f "bench/dplug:$i" > /dev/null
+
+  sync
+  t0=$(now)
+  docker_ plugin install --grant-all-permissions --disable --alias "bench/docker:$i" "$ref" > /dev/null
+  t1=$(now)
+  docker_times+=("$(secs "$t0" "$t1")")
+  docker_ plugin rm -f "bench/docker:$i" > /dev/null
+done
+
+python3 - "$(( bytes >> 20 ))" "$nfiles" "${dplug_times[*]}" "${docker_times[*]}" <<'PY' | tee "$out/install.md"
+import statistics, sys
+mib, n, dp, dk = int(sys.argv[1]), int(sys.argv[2]), [float(x) for x in sys.argv[3].split()], [float(x) for x in sys.argv[4].split()]
+mdp, mdk = statistics.median(dp), statistics.median(dk)
+print(f"Install of a {mib} MiB, {n}-file plugin from a loopback docker-registry 2.8, same machine, {len(dp)} runs each:\n")
+print("| what | first run | median | runs |")
+print("|---|---:|---:|---|")
+print(f"| `dplug install REF --grant-all-permissions` | {dp[0]:.2f} s | {mdp:.2f} s | {' '.join(f'{x:.2f}' for x in dp)} |")
+print(f"| `docker plugin install --disable REF` (dockerd 20.10) | {dk[0]:.2f} s | {mdk:.2f} s | {' '.join(f'{x:.2f}' for x in dk)} |")
+print()
+print(f"dplug / docker wall-time ratio (median): **{mdp/mdk:.2f}** (lower is better).")
+PY
