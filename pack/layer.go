@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -227,9 +226,7 @@ func writeTree(tw *tar.Writer, root string, preserve bool, prog *progressWriter)
 			}
 		}
 		hdr.Name = name
-		st, _ := fi.Sys().(*syscall.Stat_t)
-		if st != nil && fi.Mode().IsRegular() && st.Nlink > 1 {
-			key := inode{uint64(st.Dev), uint64(st.Ino)}
+		if key, ok := hardlinkKey(fi); ok {
 			if first, ok := seen[key]; ok {
 				hdr.Typeflag = tar.TypeLink
 				hdr.Linkname = first
