@@ -120,7 +120,13 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		if err != nil {
 			return err
 		}
-		src, opts.Name, opts.Reference = p, localName(ref), p.Ref()
+		// PluginReference as dockerd records it: fully qualified, tagged.
+		src, opts.Name, opts.Reference = p, localName(ref), reference.TagNameOnly(ref).String()
+	}
+	if o.alias == "" && opts.Reference == "" {
+		if _, _, err := store.ParseName(opts.Name); err != nil {
+			return usageError(fmt.Errorf("%s does not make a valid plugin name (%w): name it with --alias NAME", srcArg, err))
+		}
 	}
 	// Like docker, the prompt names the remote reference; for local
 	// sources, the name the plugin gets.
