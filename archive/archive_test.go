@@ -66,6 +66,7 @@ func sandbox(t *testing.T) (string, func()) {
 	t.Helper()
 	parent := t.TempDir()
 	dst := filepath.Join(parent, "dst")
+	t.Cleanup(func() { makeWritable(dst) })
 	return dst, func() {
 		t.Helper()
 		ents, err := os.ReadDir(parent)
@@ -331,4 +332,15 @@ func TestExtractDefaultEntryLimit(t *testing.T) {
 	if !errors.Is(err, ErrLimit) || !strings.Contains(err.Error(), "more than 250000 entries") {
 		t.Fatalf("Extract = %v, want the default entry limit", err)
 	}
+}
+
+// makeWritable lets t.TempDir's cleanup delete read-only directories when
+// the tests do not run as root.
+func makeWritable(dir string) {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
 }
