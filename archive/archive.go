@@ -241,7 +241,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			x.dirIdx[target] = len(x.dirs)
 			x.dirs = append(x.dirs, dm)
 		}
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont: // sparse files read expanded
 		if hdr.Size < 0 || st.Bytes+hdr.Size > x.o.maxBytes {
 			return &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("content exceeds %d bytes in total", x.o.maxBytes), Err: ErrLimit}
 		}
