@@ -57,7 +57,7 @@ cat > "$dir/config.json" <<'JSON'
  "Network": {"Type": "host"}}
 JSON
 find /usr/lib /usr/bin -xdev -type f -links 1 -size -40M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 > "$work/all" || true
-awk -v limit=$((size_mib << 20)) '{ if (n + $1 > limit) exit; n += $1; print $2 }' "$work/all" > "$work/files"
+awk -v limit=$((size_mib << 20)) '{ if (n + $1 > limit) next; n += $1; print $2 }' "$work/all" > "$work/files"
 tar -C / -cf - -T <(sed 's|^/||' "$work/files") 2>/dev/null | tar -C "$dir/rootfs" -xf -
 bytes=$(du -sb "$dir/rootfs" | cut -f1)
 echo "bench: rootfs $(( bytes >> 20 )) MiB in $(wc -l < "$work/files") files" >&2
