@@ -228,7 +228,8 @@ func installBuildkitd(cmd *cobra.Command, g *globalOptions) (string, error) {
 	if err := run("get", buildkitModule+"/cmd/buildkitd@"+version); err != nil {
 		return "", err
 	}
-	if err := run("build", "-trimpath", "-o", dst, buildkitModule+"/cmd/buildkitd"); err != nil {
+	if err := run("build", "-trimpath", "-ldflags", "-X "+buildkitModule+"/version.Version="+version,
+		"-o", dst, buildkitModule+"/cmd/buildkitd"); err != nil {
 		return "", err
 	}
 	return dst, nil
