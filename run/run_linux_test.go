@@ -1,3 +1,5 @@
+//go:build cgo
+
 package run
 
 import (
@@ -6,8 +8,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -303,4 +307,41 @@ func TestDetachedLoadStop(t *testing.T) {
 		t.Errorf("Load after Stop: %v, want ErrNotRunning", err)
 	}
 	assertClean(t, root, p.ID)
+}
+
+func TestStopGrace(t *testing.T) {
+	tests := []struct {
+		mode     string
+		grace    time.Duration
+		wantCode []int
+		min, max time.Duration
+	}{
+		// As PID 1 a Go program's default SIGTERM action is ignored by the
+		// kernel, so the runtime exits 2 instead of dying of the signal.
+		{"", 5 * time.Second, []int{2, 128 + 15}, 0, 4 * time.Second},                                   // exits on SIGTERM
+		{"ignoreterm", 500 * time.Millisecond, []int{128 + 9}, 500 * time.Millisecond, 4 * time.Second}, // SIGKILL after the grace
+	}
+	for _, tt := range tests {
+		t.Run("mode="+tt.mode, func(t *testing.T) {
+			cfg := testplugin.Config()
+			if tt.mode != "" {
+				cfg = withEnv(cfg, "TESTPLUGIN_MODE", tt.mode)
+			}
+			p := newPlugin(t, &cfg)
+			root := runRoot(t)
+			inst := start(t, p, root, WithStdout(io.Discard))
+			begin := time.Now()
+			if err := inst.Stop(context.Background(), tt.grace); err != nil {
+				t.Fatal(err)
+			}
+			took := time.Since(begin)
+			if took < tt.min || took > tt.max {
+				t.Errorf("Stop took %s, want %s..%s", took, tt.min, tt.max)
+			}
+			if got := inst.ExitCode(); !slices.Contains(tt.wantCode, got) {
+				t.Errorf("exit code %d, want %d", got, tt.wantCode)
+			}
+			assertClean(t, root, p.ID)
+		})
+	}
 }

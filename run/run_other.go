@@ -1,20 +1,31 @@
-//go:build !linux
+//go:build !linux || !cgo
 
 package run
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"time"
 )
 
-// Instance is a running plugin. Off Linux there never is one.
+// unsupported says why this build cannot run plugins.
+func unsupported() error {
+	if runtime.GOOS == "linux" {
+		return fmt.Errorf("%w: this dplug was built without cgo, which libcontainer needs", ErrUnsupported)
+	}
+	return ErrUnsupported
+}
+
+// Instance is a running plugin. Off Linux (or without cgo) there never is
+// one.
 type Instance struct{}
 
 // Start fails off Linux: running plugins needs Linux.
-func Start(context.Context, Plugin, ...Option) (*Instance, error) { return nil, ErrUnsupported }
+func Start(context.Context, Plugin, ...Option) (*Instance, error) { return nil, unsupported() }
 
 // Load fails off Linux: running plugins needs Linux.
-func Load(string, ...Option) (*Instance, error) { return nil, ErrUnsupported }
+func Load(string, ...Option) (*Instance, error) { return nil, unsupported() }
 
 // Socket is empty off Linux.
 func (*Instance) Socket() string { return "" }
@@ -41,10 +52,10 @@ func (*Instance) ExitCode() int { return -1 }
 func (*Instance) LastLines(int) []string { return nil }
 
 // Wait fails off Linux: running plugins needs Linux.
-func (*Instance) Wait(context.Context) (int, error) { return -1, ErrUnsupported }
+func (*Instance) Wait(context.Context) (int, error) { return -1, unsupported() }
 
 // Stop fails off Linux: running plugins needs Linux.
-func (*Instance) Stop(context.Context, time.Duration) error { return ErrUnsupported }
+func (*Instance) Stop(context.Context, time.Duration) error { return unsupported() }
 
 // IsContainerInit is always false off Linux.
 func IsContainerInit() bool { return false }

@@ -8,6 +8,7 @@
 //	wrongimpl  answer /Plugin.Activate with NetworkDriver
 //	mount      try to mount a tmpfs at start and print the outcome
 //	dieonremove  serve normally, but exit 4 on the first Remove
+//	ignoreterm   serve normally, but ignore SIGTERM (only SIGKILL stops it)
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -119,6 +121,8 @@ func main() {
 		for {
 			time.Sleep(time.Hour)
 		}
+	case "ignoreterm":
+		signal.Ignore(syscall.SIGTERM)
 	case "wrongimpl":
 		serveWrongImplements(socket)
 		return
