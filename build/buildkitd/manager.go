@@ -21,6 +21,10 @@ import (
 // maxSocketPath keeps socket paths under the kernel's sun_path limit (108).
 const maxSocketPath = 100
 
+// ErrNotRoot says dplug cannot start its own buildkitd without root.
+var ErrNotRoot = errors.New("dplug's own buildkitd runs as root: run dplug as root, " +
+	"or point --addr/BUILDKIT_HOST at another BuildKit (a rootless buildkitd, docker-container://NAME, tcp://HOST:PORT)")
+
 // Manager owns the buildkitd of one dplug root.
 type Manager struct {
 	root string
@@ -158,6 +162,9 @@ func (m *Manager) Ensure(ctx context.Context) (addr string, started bool, err er
 		return m.Addr(), false, nil
 	}
 
+	if os.Geteuid() != 0 {
+		return "", false, ErrNotRoot
+	}
 	bin := m.o.binary
 	if bin == "" {
 		if bin, err = Binary(m.root); err != nil {
