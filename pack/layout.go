@@ -101,6 +101,32 @@ func ReadLayout(path string, opts ...Option) (*Plugin, error) {
 	}
 }
 
+// LayoutImage returns the plugin stored in the OCI layout at path as a
+// v1.Image, for pushing it to a registry unchanged (same manifest bytes,
+// same digest): the other half of an air-gapped transfer. The choice among
+// several plugins and the checks are those of ReadLayout.
+func LayoutImage(path string, opts ...Option) (v1.Image, error) {
+	p, err := ReadLayout(path, opts...)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := layout.FromPath(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
+	}
+	img, err := lp.Image(p.digest)
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
+	}
+	return img, nil
+}
+
+// IsLayout reports whether dir looks like an OCI image layout.
+func IsLayout(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "oci-layout"))
+	return err == nil
+}
+
 // layoutBlobs reads blobs from an OCI layout's blobs/ directory.
 type layoutBlobs struct{ p layout.Path }
 

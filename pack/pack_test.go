@@ -608,9 +608,20 @@ func TestLayoutRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(treeOf(t, filepath.Join(dir, "rootfs")), treeOf(t, filepath.Join(out, "rootfs"))); diff != "" {
 		t.Errorf("rootfs from layout (-want +got):\n%s", diff)
 	}
-	// The layout pushes like any image, and the result is the same artifact.
+	// The layout pushes unchanged: same digest as the original.
 	host := newRegistry(t, nil)
-	if _, err := Push(ctx, img, host+"/from-layout:1", anon); err != nil {
+	limg, err := LayoutImage(lay)
+	if err != nil {
 		t.Fatal(err)
+	}
+	dg, err := Push(ctx, limg, host+"/from-layout:1", anon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dg != p.Digest() {
+		t.Errorf("pushed from layout as %s; want %s", dg, p.Digest())
+	}
+	if !IsLayout(lay) || IsLayout(dir) {
+		t.Error("IsLayout is wrong")
 	}
 }

@@ -41,14 +41,16 @@ no blob.
 Credentials come from ~/.docker/config.json and credential helpers, like
 docker. Loopback registries (localhost, 127.0.0.1) use plain HTTP; use
 --insecure for other plain-HTTP registries. --oci-layout DIR writes the
-artifact to an OCI image layout instead of (or as well as) a registry.
+artifact to an OCI image layout instead of (or as well as) a registry; an
+OCI layout given as the source is pushed unchanged (air-gapped transfer).
 
 The result (REF@DIGEST, or {"ref","digest"} with --output json) is printed
 on stdout; progress goes to stderr.`,
 		Example: `  dplug push ./myplugin registry.example.com/me/myplugin:1.0
   dplug push registry.example.com/me/myplugin:1.0
   dplug push ./myplugin 127.0.0.1:5000/myplugin:dev -o json
-  dplug push ./myplugin --oci-layout ./out`,
+  dplug push ./myplugin --oci-layout ./out
+  dplug push ./out registry.internal/me/myplugin:1.0`,
 		Args: withUsage(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ref := ""
@@ -69,10 +71,16 @@ on stdout; progress goes to stderr.`,
 
 func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref string) error {
 	ctx := cmd.Context()
-	// A directory is a plugin dir; anything else names a store plugin.
+	// A directory is a plugin dir or an OCI layout; anything else names a
+	// store plugin.
 	var stored *store.Plugin
+	fromLayout := pack.IsLayout(src)
 	if fi, err := os.Stat(src); err == nil && fi.IsDir() {
-		if _, err := os.Stat(filepath.Join(src, "config.json")); err != nil {
+		if fromLayout {
+			if ref == "" {
+				return usageError(errors.New("push LAYOUT needs a REF"))
+			}
+		} else if _, err := os.Stat(filepath.Join(src, "config.json")); err != nil {
 			return usageError(fmt.Errorf("%s is not a plugin directory (config.json + rootfs/)", src))
 		}
 		if ref == "" && o.ociLayout == "" {
@@ -116,13 +124,17 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 			return merr
 		}
 		img, err = pack.ImageFromRootfs(ctx, data, stored.Rootfs(), opts...)
+	} else if fromLayout {
+		img, err = pack.LayoutImage(src, opts...)
 	} else {
 		img, err = pack.Image(ctx, src, opts...)
 	}
 	if err != nil {
 		return err
 	}
-	defer img.(io.Closer).Close()
+	if c, ok := img.(io.Closer); ok {
+		defer c.Close()
+	}
 	digest, err := img.Digest()
 	if err != nil {
 		return err

@@ -111,6 +111,11 @@ func TestPushPullCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("pull --oci-layout: exit %d\n%s", code, errOut)
 	}
+	// ... and from the layout to a registry, unchanged.
+	code, out, errOut = run(t, "push", lay, host+"/from/layout:1")
+	if code != 0 || strings.TrimSpace(out) != host+"/from/layout:1@"+res.Digest {
+		t.Fatalf("push LAYOUT REF: exit %d stdout %q; want digest %s\n%s", code, out, res.Digest, errOut)
+	}
 }
 
 func TestPushPullCLIErrors(t *testing.T) {
