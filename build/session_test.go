@@ -84,3 +84,21 @@ func TestBuildRemoteTLS(t *testing.T) {
 		t.Error("build without a client certificate succeeded")
 	}
 }
+
+// TestBuildLocalContext uses a directory as a named build context.
+func TestBuildLocalContext(t *testing.T) {
+	e := setup(t)
+	extra := t.TempDir()
+	if err := os.WriteFile(filepath.Join(extra, "extra.txt"), []byte("from a named context\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nCOPY --from=extra extra.txt /extra.txt\n"})
+	out := filepath.Join(t.TempDir(), "plugin")
+	if _, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out},
+		e.opts(t, build.WithBuildContexts(map[string]string{"extra": extra}))...); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(out, "rootfs/extra.txt")); got != "from a named context\n" {
+		t.Errorf("extra.txt = %q", got)
+	}
+}
