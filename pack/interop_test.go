@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -154,6 +155,18 @@ func TestInteropDockerPushDplugPull(t *testing.T) {
 	reg := testenv.StartRegistry(t)
 	d := testenv.StartDockerd(t)
 	dir := interopDir(t)
+	// A config in lower-case keys with HTML characters, null and empty
+	// values: dockerd normalises it, and dplug must produce the same bytes.
+	writeFiles(t, dir, map[string]string{"config.json": `{
+  "description": "volplug <&> test", "documentation": "https://example.invalid/volplug",
+  "entrypoint": ["/volplug", "volplug"],
+  "interface": {"types": ["docker.volumedriver/1.0"], "socket": "volplug.sock"},
+  "network": {"type": "host"}, "propagatedMount": "/data",
+  "linux": {"capabilities": ["CAP_SYS_ADMIN"]},
+  "env": [{"name": "DEBUG", "settable": ["value"], "value": "0", "description": "debug"},
+          {"name": "NOVAL", "description": "no value"}],
+  "args": {"name": "args", "description": "extra", "settable": ["value"], "value": []}
+}`})
 	ref := reg.Host + "/docker/volplug:1.0"
 	d.MustDocker(t, "plugin", "create", ref, dir)
 	d.MustDocker(t, "plugin", "push", ref)
@@ -175,14 +188,26 @@ func TestInteropDockerPushDplugPull(t *testing.T) {
 	if diff := cmp.Diff(string(blob), string(again)); diff != "" {
 		t.Errorf("dockerd's config blob re-serialised differently (-dockerd +dplug):\n%s", diff)
 	}
+	// Same config.json through dplug: the same bytes but for the
+	// DockerVersion stamp and diff_ids (20.10 writes the compressed digest;
+	// dplug the uncompressed one, which every engine accepts).
+	img := mustImage(t, dir)
+	ourBlob, _ := img.RawConfigFile()
+	theirs := regexp.MustCompile(`"DockerVersion":"[^"]*",`).ReplaceAllString(string(blob), "")
+	theirs = regexp.MustCompile(`"diff_ids":\["[^"]*"\]`).ReplaceAllString(theirs, `"diff_ids":["X"]`)
+	ours := regexp.MustCompile(`"diff_ids":\["[^"]*"\]`).ReplaceAllString(string(ourBlob), `"diff_ids":["X"]`)
+	if diff := cmp.Diff(theirs, ours); diff != "" {
+		t.Errorf("config blob for the same config.json (-dockerd +dplug):\n%s", diff)
+	}
+
 	m := p.Manifest()
 	var layers []descriptor
 	for _, l := range m.Layers {
 		layers = append(layers, descriptor{MediaType: l.MediaType, Digest: l.Digest.String(), Size: l.Size})
 	}
-	ours, _ := marshalManifest(descriptor{MediaType: m.Config.MediaType, Digest: m.Config.Digest.String(), Size: m.Config.Size}, layers)
-	if h, _, _ := v1.SHA256(bytes.NewReader(ours)); h.String() != p.Digest() {
-		t.Errorf("dockerd's manifest (%s) does not re-serialise to the same bytes (%s): %s", p.Digest(), h, ours)
+	ourM, _ := marshalManifest(descriptor{MediaType: m.Config.MediaType, Digest: m.Config.Digest.String(), Size: m.Config.Size}, layers)
+	if h, _, _ := v1.SHA256(bytes.NewReader(ourM)); h.String() != p.Digest() {
+		t.Errorf("dockerd's manifest (%s) does not re-serialise to the same bytes (%s): %s", p.Digest(), h, ourM)
 	}
 
 	out := filepath.Join(t.TempDir(), "pulled")
