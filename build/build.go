@@ -139,6 +139,10 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if err := os.WriteFile(filepath.Join(staging, "config.json"), cfg, 0o644); err != nil {
 		return nil, fmt.Errorf("writing config.json: %w", err)
 	}
+	// Private while it was being written; a plugin dir like any other now.
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return nil, err
+	}
 	out, err := dest.Deliver(ctx, staging)
 	if err != nil {
 		return nil, err

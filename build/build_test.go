@@ -133,6 +133,9 @@ func TestBuildDir(t *testing.T) {
 			t.Errorf("%s = %q, want %q", c.path, got, c.want)
 		}
 	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("plugin dir mode: %v, %v; want 0755", fi.Mode(), err)
+	}
 	if fi, err := os.Lstat(filepath.Join(out, "rootfs/bin/sh")); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("rootfs/bin/sh from the base image: %v, %v", fi, err)
 	}

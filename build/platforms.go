@@ -117,6 +117,9 @@ func (d *Dir) DeliverAll(ctx context.Context, plugins []PlatformDir) (string, er
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	if err := os.Chmod(parent, 0o755); err != nil {
+		return "", err
+	}
 	if err := os.Rename(parent, path); err != nil {
 		return "", fmt.Errorf("writing plugins to %s: %w", path, err)
 	}
