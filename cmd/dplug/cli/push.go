@@ -258,7 +258,6 @@ type progress struct {
 	start   time.Time
 	last    pack.Progress
 	lastOut time.Time
-	dirty   bool
 }
 
 func newProgress(w io.Writer) *progress {
@@ -278,7 +277,6 @@ func (p *progress) update(u pack.Progress) {
 	if p.tty && time.Since(p.lastOut) > 100*time.Millisecond {
 		p.lastOut = time.Now()
 		fmt.Fprintf(p.w, "\r\033[K%s", p.format())
-		p.dirty = true
 	}
 }
 
@@ -312,7 +310,7 @@ func (p *progress) finish() {
 	} else {
 		fmt.Fprintln(p.w, p.summary())
 	}
-	p.phase, p.dirty = "", false
+	p.phase = ""
 }
 
 func (p *progress) done() { p.finish() }
