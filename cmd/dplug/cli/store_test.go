@@ -233,7 +233,7 @@ func TestKillDuringInstallAndRemove(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	killAt := func() time.Duration { return time.Duration(rng.Int64N(int64(full) * 5 / 4)) }
-	killed := 0
+	killed, midway := 0, 0
 	for i := 0; i < iterations; i++ {
 		// Install, killed at a random moment.
 		cmd := storeCmd(root, "install", src, "--alias", fmt.Sprintf("k%02d", i), "--grant-all-permissions")
@@ -245,6 +245,11 @@ func TestKillDuringInstallAndRemove(t *testing.T) {
 			killed++
 		}
 		cmd.Wait()
+		// A work dir left under tmp/ means the kill hit mid-install; the
+		// next dplug command (ls, in checkStore) must clean it up.
+		if ents, _ := os.ReadDir(filepath.Join(root, "plugins", "tmp")); len(ents) > 0 {
+			midway++
+		}
 		list := checkStore(t, root, files)
 
 		// Remove, killed at a random moment.
@@ -260,7 +265,10 @@ func TestKillDuringInstallAndRemove(t *testing.T) {
 			checkStore(t, root, files)
 		}
 	}
-	t.Logf("%d iterations, full install %v", iterations, full)
+	t.Logf("%d iterations, full install %v, %d installs killed mid-extraction", iterations, full, midway)
+	if midway == 0 {
+		t.Errorf("no kill landed during an install's extraction: the test proved nothing")
+	}
 	// doctor --fix leaves exactly the inventory on disk.
 	mustStore(t, root, "doctor", "--fix")
 	list := checkStore(t, root, files)
