@@ -30,6 +30,7 @@ func TestExamplesInDockerd(t *testing.T) {
 	dir := func(typ string) string {
 		return buildPlugin(t, bk.Addr, goimg, filepath.Join("..", "examples", typ), "")
 	}
+	busybox := loadBusybox(t, d)
 
 	t.Run("volume", func(t *testing.T) {
 		d.MustDocker(t, "plugin", "create", "example-volume", dir("volume"))
@@ -47,16 +48,7 @@ func TestExamplesInDockerd(t *testing.T) {
 		host := filepath.Join(d.DataRoot, "plugins", id, "propagated-mount", "volumes", "v1")
 
 		// A container writes into the volume; the file appears on the host.
-		archive := filepath.Join(t.TempDir(), "busybox.tar")
-		img, err := testenv.BusyboxImage(testenv.BusyboxPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := testenv.WriteDockerArchive(archive, img, "dplug.test/busybox:latest"); err != nil {
-			t.Fatal(err)
-		}
-		d.MustDocker(t, "load", "-i", archive)
-		d.MustDocker(t, "run", "--rm", "--network", "none", "-v", "v1:/mnt", "dplug.test/busybox:latest",
+		d.MustDocker(t, "run", "--rm", "--network", "none", "-v", "v1:/mnt", busybox,
 			"sh", "-c", "echo written-by-a-container > /mnt/hello")
 		if b, err := os.ReadFile(filepath.Join(host, "hello")); err != nil || string(b) != "written-by-a-container\n" {
 			t.Errorf("file written in the volume, seen on the host at %s: %q, %v", host, b, err)
@@ -122,6 +114,73 @@ func TestExamplesInDockerd(t *testing.T) {
 		reloadAuthz(t, d, `{}`)
 		d.MustDocker(t, "volume", "ls")
 	})
+}
+
+// TestScaffoldsInDockerd builds the log and network scaffolds (the types
+// without an example) and uses them in a real dockerd: a container's output
+// goes through the log driver's FIFO reader and protobuf decoder, and a
+// network is created with the network driver, joined by a container and
+// removed.
+func TestScaffoldsInDockerd(t *testing.T) {
+	testenv.Short(t)
+	bk := testenv.SharedBuildkitd(t)
+	goimg := testenv.GoImage(t)
+	d := testenv.StartDockerd(t)
+	busybox := loadBusybox(t, d)
+	scaffold := func(typ string) string {
+		dir := filepath.Join(t.TempDir(), "my-"+typ)
+		if _, err := Write(dir, typ, WithName("my-"+typ)); err != nil {
+			t.Fatal(err)
+		}
+		return buildPlugin(t, bk.Addr, goimg, dir, "")
+	}
+
+	t.Run("log", func(t *testing.T) {
+		d.MustDocker(t, "plugin", "create", "my-log", scaffold("log"))
+		d.MustDocker(t, "plugin", "enable", "my-log")
+		d.MustDocker(t, "run", "--rm", "--network", "none", "--log-driver", "my-log", "--name", "talker",
+			busybox, "sh", "-c", "echo line-one; echo line-two >&2")
+		// The plugin's stdout lands in dockerd's log.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			log := d.Log()
+			if strings.Contains(log, "/talker stdout: line-one") && strings.Contains(log, "/talker stderr: line-two") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the container's lines never came out of the log plugin; dockerd log:\n%s", log)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+
+	t.Run("network", func(t *testing.T) {
+		d.MustDocker(t, "plugin", "create", "my-network", scaffold("network"))
+		d.MustDocker(t, "plugin", "enable", "my-network")
+		d.MustDocker(t, "network", "create", "--driver", "my-network:latest", "--subnet", "10.77.0.0/24", "net1")
+		if out := d.MustDocker(t, "network", "inspect", "--format", "{{.Driver}}", "net1"); strings.TrimSpace(out) != "my-network:latest" {
+			t.Errorf("network driver = %q", out)
+		}
+		// A container can join (CreateEndpoint, Join, Leave, DeleteEndpoint).
+		d.MustDocker(t, "run", "--rm", "--network", "net1", busybox, "true")
+		d.MustDocker(t, "network", "rm", "net1")
+	})
+}
+
+// loadBusybox loads a busybox image (from busybox-static, no registry)
+// into d and returns its name.
+func loadBusybox(t *testing.T, d *testenv.Dockerd) string {
+	t.Helper()
+	const ref = "dplug.test/busybox:latest"
+	img, err := testenv.BusyboxImage(testenv.BusyboxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "busybox.tar")
+	if err := testenv.WriteDockerArchive(archive, img, ref); err != nil {
+		t.Fatal(err)
+	}
+	d.MustDocker(t, "load", "-i", archive)
+	return ref
 }
 
 // reloadAuthz rewrites the test dockerd's daemon.json (beside its data
