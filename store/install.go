@@ -82,6 +82,14 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 		return nil, fmt.Errorf("installing %s: %w", full, err)
 	}
 	p.Enabled = !opts.Disabled
+	// A taken name fails before the user is asked anything.
+	inv, err := s.readInventory()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkName(inv, name, tag, opts.Replace); err != nil {
+		return nil, err
+	}
 	privs := Privileges(cfg)
 	grant := opts.Grant
 	if grant == nil {
@@ -94,13 +102,6 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 	}
 	if err := grant(privs); err != nil {
 		return nil, fmt.Errorf("installing %s: %w", full, err)
-	}
-	inv, err := s.readInventory()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := checkName(inv, name, tag, opts.Replace); err != nil {
-		return nil, err
 	}
 	cfgJSON, err := cfg.Marshal()
 	if err != nil {
