@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 )
 
 // ent is one hand-built tar entry.
@@ -343,4 +344,37 @@ func makeWritable(dir string) {
 		}
 		return nil
 	})
+}
+
+func TestExtractOwnershipAndXattrsAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("ownership and trusted xattrs need root")
+	}
+	dst := t.TempDir()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "f", Typeflag: tar.TypeReg, Mode: 0o640, Uid: 1234, Gid: 5678,
+		PAXRecords: map[string]string{"SCHILY.xattr.user.dplug": "yes"}, Format: tar.FormatPAX})
+	tw.WriteHeader(&tar.Header{Name: "l", Typeflag: tar.TypeSymlink, Linkname: "f", Uid: 42, Gid: 43})
+	tw.Close()
+	if err := Extract(context.Background(), &buf, dst); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][2]uint32{"f": {1234, 5678}, "l": {42, 43}} {
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(dst, name), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Uid != want[0] || st.Gid != want[1] {
+			t.Errorf("%s owner = %d:%d, want %d:%d", name, st.Uid, st.Gid, want[0], want[1])
+		}
+	}
+	val := make([]byte, 16)
+	n, err := unix.Lgetxattr(filepath.Join(dst, "f"), "user.dplug", val)
+	if errors.Is(err, unix.ENOTSUP) {
+		t.Skip("filesystem has no user xattrs")
+	}
+	if err != nil || string(val[:n]) != "yes" {
+		t.Errorf("xattr user.dplug = %q, %v", val[:n], err)
+	}
 }
