@@ -16,7 +16,6 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
 	_ "github.com/moby/buildkit/client/connhelper/kubepod"
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dplug/dplug/build/buildkitd"
 	"github.com/dplug/dplug/validate"
@@ -71,6 +70,23 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if err != nil {
 		return nil, err
 	}
+	// One display for BuildKit's vertices and dplug's own steps; it is
+	// closed (and shows its summary) when Run returns.
+	tr := newTracker()
+	displayCh := make(chan *client.SolveStatus)
+	displayDone := make(chan struct{})
+	go func() {
+		if err := display(disp, displayCh, tr); err != nil {
+			o.log.Debug("progress display", "err", err)
+		}
+		close(displayDone)
+	}()
+	defer func() {
+		close(displayCh)
+		<-displayDone
+	}()
+	st := &steps{ch: displayCh}
+	st.start("[dplug] validated " + filepath.Base(o.configFile)).done(nil)
 
 	// 2. Staging: PARENT/.dplug-build-XXXX/{config.json,rootfs/}.
 	parent := os.TempDir()
@@ -99,24 +115,20 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	defer release()
 	defer c.Close()
 
-	tr := newTracker()
-	ch := make(chan *client.SolveStatus)
-	eg, ectx := errgroup.WithContext(ctx)
-	var solveErr error
-	eg.Go(func() error {
-		_, solveErr = c.Solve(ectx, nil, *so, ch)
-		return solveErr
-	})
-	eg.Go(func() error {
-		if err := display(disp, ch, tr); err != nil {
-			o.log.Debug("progress display", "err", err)
+	solveCh := make(chan *client.SolveStatus)
+	forwarded := make(chan struct{})
+	go func() {
+		for s := range solveCh { // closed by Solve
+			displayCh <- s
 		}
-		return nil
-	})
-	_ = eg.Wait()
+		close(forwarded)
+	}()
+	_, solveErr := c.Solve(ctx, nil, *so, solveCh)
+	<-forwarded
 	if solveErr != nil {
 		return nil, explain(ctx, solveErr, tr, o.dockerfile)
 	}
+	ctx = withSteps(ctx, st)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("build canceled: %w", err)
 	}

@@ -42,7 +42,13 @@ func (d *OCILayout) StagingParent() string { return filepath.Dir(filepath.Clean(
 
 // Deliver packs dir and writes it to the layout; it returns PATH@DIGEST.
 func (d *OCILayout) Deliver(ctx context.Context, dir string) (string, error) {
-	img, err := pack.Image(ctx, dir, d.Options...)
+	return packStep(ctx, "[dplug] pack to OCI layout "+d.Path, d.Options, func(opts []pack.Option) (string, error) {
+		return d.deliver(ctx, dir, opts)
+	})
+}
+
+func (d *OCILayout) deliver(ctx context.Context, dir string, opts []pack.Option) (string, error) {
+	img, err := pack.Image(ctx, dir, opts...)
 	if err != nil {
 		return "", err
 	}
@@ -78,12 +84,18 @@ func (d *Registry) String() string { return "registry " + d.Ref }
 
 // Deliver packs dir and pushes it; it returns REF@DIGEST.
 func (d *Registry) Deliver(ctx context.Context, dir string) (string, error) {
-	img, err := pack.Image(ctx, dir, d.Options...)
+	return packStep(ctx, "[dplug] pack and push "+d.Ref, d.Options, func(opts []pack.Option) (string, error) {
+		return d.deliver(ctx, dir, opts)
+	})
+}
+
+func (d *Registry) deliver(ctx context.Context, dir string, opts []pack.Option) (string, error) {
+	img, err := pack.Image(ctx, dir, opts...)
 	if err != nil {
 		return "", err
 	}
 	defer closeImage(img)
-	dgst, err := pack.Push(ctx, img, d.Ref, d.Options...)
+	dgst, err := pack.Push(ctx, img, d.Ref, opts...)
 	if err != nil {
 		return "", err
 	}

@@ -24,6 +24,18 @@ func (d *Store) String() string { return "plugin store " + d.Name }
 
 // Deliver installs dir and returns the plugin's NAME:TAG.
 func (d *Store) Deliver(ctx context.Context, dir string) (string, error) {
+	var st *step
+	if s := stepsFrom(ctx); s != nil {
+		st = s.start("[dplug] install into the plugin store as " + d.Name)
+	}
+	out, err := d.deliver(ctx, dir)
+	if st != nil {
+		st.done(err)
+	}
+	return out, err
+}
+
+func (d *Store) deliver(ctx context.Context, dir string) (string, error) {
 	s, err := store.Open(d.Root, d.Options...)
 	if err != nil {
 		return "", err

@@ -218,11 +218,8 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 		logrus.SetOutput(io.Discard)
 	}
 
-	prog := newProgress(g.stderr)
+	// Packing and pushing report into BuildKit's display (build does that).
 	packOpts := []pack.Option{pack.WithInsecure(o.insecure), pack.WithLogger(g.log)}
-	if progress != "quiet" {
-		packOpts = append(packOpts, pack.WithProgress(prog.update))
-	}
 	o.root = g.Root
 	dest, err := o.dest(packOpts)
 	if err != nil {
@@ -268,7 +265,6 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 		opts = append(opts, build.WithConfigFile(o.config))
 	}
 	res, err := build.Run(ctx, contextDir, dest, opts...)
-	prog.done()
 	if err != nil {
 		var ce *build.ConfigError
 		if errors.As(err, &ce) {
