@@ -5,8 +5,10 @@
 // the dplug root (ROOT/buildkit) and listens on a unix socket in a private
 // 0700 directory (ROOT/run/buildkitd, or /run/dplug/buildkitd-HASH when that
 // path is too long for a socket). A pid file beside the socket lets later
-// builds reuse it; it keeps running until `dplug buildkitd stop` (Manager.Stop).
+// builds reuse it (Manager.Ensure); it runs until Manager.Stop (`dplug
+// buildkitd stop`) or, with WithIdleTimeout and WithWatcher, until it has
+// been unused for the timeout (Manager.StopWhenIdle, Manager.Use).
 //
 // The buildkitd binary is looked up on PATH, then at ROOT/bin/buildkitd,
-// where `dplug setup` (Install) builds the version pinned in dplug's go.mod.
+// where `dplug setup` builds the BuildKit version dplug was built with.
 package buildkitd
