@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -252,6 +254,7 @@ type lsOptions struct {
 	format  string
 	quiet   bool
 	noTrunc bool
+	filters []string
 }
 
 // lsRow is what a `dplug ls --format` template sees.
@@ -286,8 +289,15 @@ prints a JSON array.`,
 			if err != nil {
 				return err
 			}
+			keep, err := lsFilter(o.filters)
+			if err != nil {
+				return usageError(err)
+			}
 			rows := make([]lsRow, 0, len(list))
 			for _, p := range list {
+				if !keep(p) {
+					continue
+				}
 				r := lsRow{ID: p.ID, Name: p.FullName(), Description: p.Config.Description, Enabled: p.Enabled, PluginReference: p.PluginReference}
 				if !o.noTrunc {
 					r.ID = p.ShortID()
@@ -301,7 +311,42 @@ prints a JSON array.`,
 	f.StringVar(&o.format, "format", "", "Go template for each plugin, or 'json'")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "only print plugin IDs")
 	f.BoolVar(&o.noTrunc, "no-trunc", false, "do not truncate IDs and descriptions")
+	f.StringArrayVarP(&o.filters, "filter", "f", nil, "filter like docker plugin ls: enabled=true|false, capability=volumedriver|networkdriver|...")
 	return cmd
+}
+
+// lsFilter builds the predicate for docker plugin ls's --filter values:
+// enabled=BOOL and capability=NAME (an interface type's capability, e.g.
+// volumedriver); several values of one key match any, keys combine with AND.
+func lsFilter(filters []string) (func(*store.Plugin) bool, error) {
+	want := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || (k != "enabled" && k != "capability") {
+			return nil, fmt.Errorf("invalid filter %q: use enabled=true|false or capability=NAME", f)
+		}
+		if k == "enabled" && v != "true" && v != "false" {
+			return nil, fmt.Errorf("invalid filter %q: enabled takes true or false", f)
+		}
+		want[k] = append(want[k], v)
+	}
+	return func(p *store.Plugin) bool {
+		if vs, ok := want["enabled"]; ok && !slices.Contains(vs, strconv.FormatBool(p.Enabled)) {
+			return false
+		}
+		if vs, ok := want["capability"]; ok {
+			match := false
+			for _, typ := range p.Config.Interface.Types {
+				if it, err := plugin.ParseInterfaceType(typ); err == nil && it.Prefix == "docker" && slices.Contains(vs, strings.ToLower(it.Capability)) {
+					match = true
+				}
+			}
+			if !match {
+				return false
+			}
+		}
+		return true
+	}, nil
 }
 
 func printLs(g *globalOptions, o *lsOptions, rows []lsRow) error {
