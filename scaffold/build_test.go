@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dplug/dplug/probe"
 )
 
 // implements is what each type answers to /Plugin.Activate.
@@ -54,14 +56,15 @@ func TestScaffoldBuilds(t *testing.T) {
 			goCmd("vet", ".")
 			goCmd("test", "-count=1", ".")
 			goCmd("mod", "tidy", "-diff")
-			runPlugin(t, bin, implements[typ])
+			runPlugin(t, bin, typ)
 		})
 	}
 }
 
-// runPlugin starts bin on a socket in a temp dir, checks its activation
-// answer, then stops it with SIGTERM.
-func runPlugin(t *testing.T, bin, want string) {
+// runPlugin starts bin, a plugin of type typ, on a socket in a temp dir,
+// checks its activation answer, runs dplug test's probes against it (those
+// that need the plugin's rootfs skip), then stops it with SIGTERM.
+func runPlugin(t *testing.T, bin, typ string) {
 	t.Helper()
 	sockDir, err := os.MkdirTemp("", "scaffold-sock-") // short: unix socket paths are limited
 	if err != nil {
@@ -71,7 +74,7 @@ func runPlugin(t *testing.T, bin, want string) {
 	sock := filepath.Join(sockDir, "p.sock")
 	var stderr bytes.Buffer
 	cmd := exec.Command(bin, "-socket", sock, "-root", filepath.Join(sockDir, "volumes"))
-	if want != "VolumeDriver" {
+	if typ != "volume" {
 		cmd = exec.Command(bin, "-socket", sock)
 	}
 	cmd.Stderr = &stderr
@@ -105,9 +108,27 @@ func runPlugin(t *testing.T, bin, want string) {
 	var act struct{ Implements []string }
 	err = json.NewDecoder(resp.Body).Decode(&act)
 	resp.Body.Close()
-	if err != nil || !slices.Equal(act.Implements, []string{want}) {
+	if want := implements[typ]; err != nil || !slices.Equal(act.Implements, []string{want}) {
 		t.Errorf("/Plugin.Activate = %+v (%v), want Implements [%s]", act, err, want)
 	}
+
+	// dplug test's probes: valid and invalid requests per interface type.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep := probe.Run(ctx, sock, []string{kinds[typ].iface})
+	ran := 0
+	for _, c := range rep.Checks {
+		if !c.Skipped {
+			ran++
+		}
+		if !c.Pass && !c.Skipped {
+			t.Errorf("probe %s %s (%s): %s", c.Interface, c.Name, c.Method, c.Detail)
+		}
+	}
+	if rep.Failed() > 0 {
+		t.Logf("plugin log:\n%s", stderr.String())
+	}
+	t.Logf("%d probes passed, %d skipped", ran-rep.Failed(), len(rep.Checks)-ran)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

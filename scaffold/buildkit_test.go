@@ -34,15 +34,15 @@ func TestBuildWithBuildKit(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name, dir, bin, implements string
-		goImage                    string // --build-arg GO_IMAGE, "" for the default golang:1.26
+		name, dir, bin, typ string
+		goImage             string // --build-arg GO_IMAGE, "" for the default golang:1.26
 	}{
-		{"example-volume", filepath.Join("..", "examples", "volume"), "example-volume", "VolumeDriver", ""},
+		{"example-volume", filepath.Join("..", "examples", "volume"), "example-volume", "volume", ""},
 		{"example-authz", filepath.Join("..", "examples", "authz"), "example-authz", "authz", ""},
-		{"example-ipam", filepath.Join("..", "examples", "ipam"), "example-ipam", "IpamDriver", ""},
+		{"example-ipam", filepath.Join("..", "examples", "ipam"), "example-ipam", "ipam", ""},
 		// The other documented way: name any image with GO_IMAGE; a named
 		// context of that name still wins over the registry.
-		{"scaffold-volume", scaffolded, "myvol", "VolumeDriver", "dplug.test/toolchain/go:local"},
+		{"scaffold-volume", scaffolded, "myvol", "volume", "dplug.test/toolchain/go:local"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestBuildWithBuildKit(t *testing.T) {
 			if got, err := os.ReadFile(filepath.Join(out, "config.json")); err != nil || !bytes.Equal(got, want) {
 				t.Errorf("plugin config.json differs from the project's (%v)", err)
 			}
-			runPlugin(t, filepath.Join(out, "rootfs", tt.bin), tt.implements)
+			runPlugin(t, filepath.Join(out, "rootfs", tt.bin), tt.typ)
 		})
 	}
 }
