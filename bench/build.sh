@@ -29,7 +29,7 @@ command -v buildkitd >/dev/null || { echo "bench: buildkitd missing: go build -o
 
 work=$(mktemp -d /tmp/dplug-bbench-XXXXXX)
 go build -trimpath -o "$work/dplug" ./cmd/dplug
-dplug() { "$work/dplug" --root "$work/dplug-root" "$@"; }
+dplug() { DPLUG_BUILDKITD_IDLE=0 "$work/dplug" --root "$work/dplug-root" "$@"; }
 reg_pid= dd_pid=
 cleanup() {
   set +e

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -106,5 +108,26 @@ func (m *Manager) startWatcher() error {
 		return fmt.Errorf("starting buildkitd idle watcher: %w", err)
 	}
 	go func() { _ = cmd.Wait() }() // reap it if we are still around
-	return nil
+	return writeFileAtomic(m.watcherPIDPath(), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"))
+}
+
+func (m *Manager) watcherPIDPath() string { return filepath.Join(m.RunDir(), "watcher.pid") }
+
+// stopWatcher ends the idle watcher of a daemon being stopped by someone
+// else (it would notice on its own, but only at its next tick).
+func (m *Manager) stopWatcher() {
+	data, err := os.ReadFile(m.watcherPIDPath())
+	if err != nil {
+		return
+	}
+	_ = os.Remove(m.watcherPIDPath())
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(cmdline), "\x00buildkitd\x00watch\x00") {
+		return // gone, or the pid was reused
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
 }

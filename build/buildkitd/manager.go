@@ -219,6 +219,7 @@ func (m *Manager) Stop(ctx context.Context) (stopped bool, err error) {
 		}
 		stopped = true
 	}
+	m.stopWatcher()
 	var errs []error
 	for _, p := range []string{m.pidPath(), m.socketPath()} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
