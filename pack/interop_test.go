@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -268,13 +269,13 @@ func TestInteropRegistryFaults(t *testing.T) {
 	})
 
 	t.Run("cross-repository mount", func(t *testing.T) {
-		var mounts, streamed int
+		var mounts, streamed atomic.Int32
 		proxy.setFault(func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method == http.MethodPost && r.URL.Query().Get("mount") != "" {
-				mounts++
+				mounts.Add(1)
 			}
 			if r.Method == http.MethodPatch || (r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/")) {
-				streamed++
+				streamed.Add(1)
 			}
 			return false
 		})
@@ -283,8 +284,8 @@ func TestInteropRegistryFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mounts == 0 || streamed != 0 {
-			t.Errorf("push with WithMountFrom: %d mount requests, %d blob uploads; want mounts and no upload", mounts, streamed)
+		if mounts.Load() == 0 || streamed.Load() != 0 {
+			t.Errorf("push with WithMountFrom: %d mount requests, %d blob uploads; want mounts and no upload", mounts.Load(), streamed.Load())
 		}
 		// The mounted artifact is complete.
 		out := filepath.Join(t.TempDir(), "out")
@@ -298,12 +299,11 @@ func TestInteropRegistryFaults(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		fault func(hit *int) func(http.ResponseWriter, *http.Request) bool
+		fault func(hit *atomic.Int32) func(http.ResponseWriter, *http.Request) bool
 	}{
-		{"500 on upload", func(hit *int) func(http.ResponseWriter, *http.Request) bool {
+		{"500 on upload", func(hit *atomic.Int32) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
-				if r.Method == http.MethodPatch && *hit == 0 {
-					*hit++
+				if r.Method == http.MethodPatch && hit.CompareAndSwap(0, 1) {
 					io.Copy(io.Discard, r.Body)
 					http.Error(w, "injected", http.StatusInternalServerError)
 					return true
@@ -311,10 +311,9 @@ func TestInteropRegistryFaults(t *testing.T) {
 				return false
 			}
 		}},
-		{"reset on upload", func(hit *int) func(http.ResponseWriter, *http.Request) bool {
+		{"reset on upload", func(hit *atomic.Int32) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
-				if r.Method == http.MethodPatch && *hit == 0 {
-					*hit++
+				if r.Method == http.MethodPatch && hit.CompareAndSwap(0, 1) {
 					io.CopyN(io.Discard, r.Body, 4096) // mid-upload
 					resetConn(w)
 					return true
@@ -322,10 +321,9 @@ func TestInteropRegistryFaults(t *testing.T) {
 				return false
 			}
 		}},
-		{"500 on manifest put", func(hit *int) func(http.ResponseWriter, *http.Request) bool {
+		{"500 on manifest put", func(hit *atomic.Int32) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
-				if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && *hit == 0 {
-					*hit++
+				if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && hit.CompareAndSwap(0, 1) {
 					http.Error(w, "injected", http.StatusServiceUnavailable)
 					return true
 				}
@@ -338,7 +336,7 @@ func TestInteropRegistryFaults(t *testing.T) {
 			// A distinct rootfs each time, so the blobs are new to the registry.
 			d := interopDir(t)
 			writeFiles(t, filepath.Join(d, "rootfs"), map[string]string{"case": tt.name + string(rune('a'+i))})
-			var hit int
+			var hit atomic.Int32
 			proxy.setFault(tt.fault(&hit))
 			defer proxy.setFault(nil)
 			ref := proxy.Host + "/faults/p:" + string(rune('a'+i))
@@ -346,7 +344,7 @@ func TestInteropRegistryFaults(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Push with one injected fault: %v", err)
 			}
-			if hit == 0 {
+			if hit.Load() == 0 {
 				t.Fatal("the fault was never injected")
 			}
 			proxy.setFault(nil)
@@ -366,9 +364,9 @@ func TestInteropRegistryFaults(t *testing.T) {
 		ok     bool // whether Pull should still succeed
 	}{{"reset mid-layer on pull", 1, true}, {"reset on every pull", 1000, false}} {
 		t.Run(tt.name, func(t *testing.T) {
-			var cut int
+			var cut atomic.Int32
 			proxy.setFault(func(w http.ResponseWriter, r *http.Request) bool {
-				if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/sha256:") || cut >= tt.resets {
+				if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/sha256:") || int(cut.Load()) >= tt.resets {
 					return false
 				}
 				resp, err := http.Get("http://" + reg.Host + r.URL.Path)
@@ -380,7 +378,7 @@ func TestInteropRegistryFaults(t *testing.T) {
 				if len(body) < 1000 { // the config: serve it
 					return false
 				}
-				cut++
+				cut.Add(1)
 				conn, bw, err := http.NewResponseController(w).Hijack()
 				if err != nil {
 					return false
@@ -401,7 +399,7 @@ func TestInteropRegistryFaults(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Pull with one connection reset: %v", err)
 				}
-				if cut == 0 {
+				if cut.Load() == 0 {
 					t.Fatal("no download was cut")
 				}
 				return

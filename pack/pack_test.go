@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -398,6 +399,12 @@ func (c *counter) wrap(h http.Handler) http.Handler {
 	})
 }
 
+func (c *counter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.uploads
+}
+
 func TestPushTwiceUploadsNothing(t *testing.T) {
 	ctx := context.Background()
 	var c counter
@@ -406,16 +413,18 @@ func TestPushTwiceUploadsNothing(t *testing.T) {
 	if _, err := Push(ctx, mustImage(t, dir), host+"/p:1", anon); err != nil {
 		t.Fatal(err)
 	}
-	if c.uploads == 0 {
+	if c.count() == 0 {
 		t.Fatal("first push uploaded nothing")
 	}
+	c.mu.Lock()
 	c.uploads = 0
+	c.mu.Unlock()
 	// A fresh Image of the same dir: same digests, so nothing to upload.
 	if _, err := Push(ctx, mustImage(t, dir), host+"/p:2", anon); err != nil {
 		t.Fatal(err)
 	}
-	if c.uploads != 0 {
-		t.Errorf("second push made %d upload requests; want 0", c.uploads)
+	if n := c.count(); n != 0 {
+		t.Errorf("second push made %d upload requests; want 0", n)
 	}
 }
 
@@ -507,10 +516,10 @@ func TestFetchErrors(t *testing.T) {
 
 func TestPullWrongDigest(t *testing.T) {
 	ctx := context.Background()
-	var corrupt bool
+	var corrupt atomic.Bool
 	host := newRegistry(t, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if corrupt && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") {
+			if corrupt.Load() && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") {
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, r)
 				body := rec.Body.Bytes()
@@ -531,7 +540,7 @@ func TestPullWrongDigest(t *testing.T) {
 	if _, err := Push(ctx, mustImage(t, testDir(t)), ref, anon); err != nil {
 		t.Fatal(err)
 	}
-	corrupt = true
+	corrupt.Store(true)
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
 	err := Pull(ctx, ref, out, anon)
