@@ -14,7 +14,6 @@ import (
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
-	"golang.org/x/sys/unix"
 )
 
 // Default limits. A plugin rootfs is typically a few thousand files and tens
@@ -273,16 +272,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			}
 			return unsafeErr(hdr.Name, "%s not allowed", kind)
 		}
-		m := uint32(perm.Perm())
-		switch hdr.Typeflag {
-		case tar.TypeChar:
-			m |= unix.S_IFCHR
-		case tar.TypeBlock:
-			m |= unix.S_IFBLK
-		default:
-			m |= unix.S_IFIFO
-		}
-		if err := unix.Mknod(target, m, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))); err != nil {
+		if err := mknod(target, hdr.Typeflag, perm, hdr.Devmajor, hdr.Devminor); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
 	default:
@@ -301,7 +291,7 @@ func (x *extractor) meta(hdr *tar.Header, target string, perm fs.FileMode) error
 		for k, v := range hdr.PAXRecords {
 			if attr, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
 				// Best effort: filesystems may not support every namespace.
-				_ = unix.Lsetxattr(target, attr, []byte(v), 0)
+				_ = lsetxattr(target, attr, v)
 			}
 		}
 	}
@@ -317,22 +307,8 @@ func (x *extractor) meta(hdr *tar.Header, target string, perm fs.FileMode) error
 	return setTimes(target, hdr.AccessTime, hdr.ModTime)
 }
 
-func setTimes(p string, atime, mtime time.Time) error {
-	if atime.IsZero() {
-		atime = mtime
-	}
-	ts := []unix.Timespec{unix.NsecToTimespec(atime.UnixNano()), unix.NsecToTimespec(mtime.UnixNano())}
-	if mtime.IsZero() {
-		return nil
-	}
-	if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("setting times on %s: %w", p, err)
-	}
-	return nil
-}
-
 func (x *extractor) writeFile(r io.Reader, hdr *tar.Header, target string, perm fs.FileMode) error {
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 	if err != nil {
 		return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 	}

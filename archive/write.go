@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // WriteDir streams the contents of dir to w as an uncompressed tar: entries
@@ -58,8 +57,8 @@ func WriteDir(ctx context.Context, w io.Writer, dir string) error {
 		}
 		hdr.Uname, hdr.Gname = "", ""
 		hdr.Format = tar.FormatPAX
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() && st.Nlink > 1 {
-			key := inode{uint64(st.Dev), uint64(st.Ino)}
+		if dev, ino, nlink, ok := inodeOf(fi); ok && fi.Mode().IsRegular() && nlink > 1 {
+			key := inode{dev, ino}
 			if first, ok := seen[key]; ok {
 				hdr.Typeflag = tar.TypeLink
 				hdr.Linkname = first

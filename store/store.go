@@ -17,7 +17,6 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/gofrs/flock"
-	"golang.org/x/sys/unix"
 
 	"github.com/dplug/dplug/archive"
 )
@@ -248,7 +247,7 @@ func lockDir(p string) (*workDir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locking %s: %w", p, err)
 	}
-	if err := unix.Flock(int(fd.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := tryLockFile(fd); err != nil {
 		fd.Close()
 		return nil, fmt.Errorf("locking %s: %w", p, err)
 	}

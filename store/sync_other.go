@@ -2,14 +2,9 @@
 
 package store
 
-import (
-	"os"
+import "os"
 
-	"golang.org/x/sys/unix"
-)
-
-// syncFS flushes everything (no syncfs outside Linux).
-func syncFS(*os.File) error {
-	unix.Sync()
-	return nil
-}
+// syncFS flushes d itself only: syncfs(2) is Linux's. The plugin store is
+// meant for Linux (plugins run there); elsewhere it stays usable for
+// inspection and export with weaker durability.
+func syncFS(d *os.File) error { return d.Sync() }
