@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,9 @@ The installed plugin's name is printed on stdout (its inspect object with
 
 func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg string, settings []string) error {
 	ctx := cmd.Context()
+	if runtime.GOOS != "linux" {
+		return fmt.Errorf("dplug install needs Linux, where plugins run (this is %s); 'dplug pull REF DIR' fetches a plugin dir anywhere", runtime.GOOS)
+	}
 	for _, s := range settings {
 		if !strings.Contains(s, "=") {
 			return usageError(fmt.Errorf("setting %q: want KEY=VALUE", s))
