@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -103,7 +102,7 @@ func (m *Manager) startWatcher() error {
 	cmd := exec.Command(m.o.watcher[0], m.o.watcher[1:]...)
 	cmd.Dir = "/"
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = detachedAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting buildkitd idle watcher: %w", err)
 	}
@@ -129,5 +128,5 @@ func (m *Manager) stopWatcher() {
 	if err != nil || !strings.Contains(string(cmdline), "\x00buildkitd\x00watch\x00") {
 		return // gone, or the pid was reused
 	}
-	_ = syscall.Kill(pid, syscall.SIGTERM)
+	_ = signal(pid, false)
 }

@@ -10,9 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -24,6 +24,10 @@ const maxSocketPath = 100
 // ErrNotRoot says dplug cannot start its own buildkitd without root.
 var ErrNotRoot = errors.New("dplug's own buildkitd runs as root: run dplug as root, " +
 	"or point --addr/BUILDKIT_HOST at another BuildKit (a rootless buildkitd, docker-container://NAME, tcp://HOST:PORT)")
+
+// ErrNeedsLinux says dplug cannot start its own buildkitd on this system.
+var ErrNeedsLinux = errors.New("dplug's own buildkitd needs Linux: " +
+	"point --addr/BUILDKIT_HOST at a BuildKit (docker-container://NAME, tcp://HOST:PORT, ...)")
 
 // Manager owns the buildkitd of one dplug root.
 type Manager struct {
@@ -162,6 +166,9 @@ func (m *Manager) Ensure(ctx context.Context) (addr string, started bool, err er
 		return m.Addr(), false, nil
 	}
 
+	if runtime.GOOS != "linux" {
+		return "", false, ErrNeedsLinux
+	}
 	if os.Geteuid() != 0 {
 		return "", false, ErrNotRoot
 	}
@@ -191,7 +198,7 @@ func (m *Manager) Ensure(ctx context.Context) (addr string, started bool, err er
 		return "", false, err
 	}
 	if err := writeFileAtomic(m.pidPath(), []byte(strconv.Itoa(p.PID)+"\n")); err != nil {
-		_ = syscall.Kill(p.PID, syscall.SIGKILL)
+		_ = signal(p.PID, true)
 		return "", false, fmt.Errorf("writing buildkitd pid file: %w", err)
 	}
 	m.touch()
@@ -284,7 +291,7 @@ func (m *Manager) readPID() (int, error) {
 
 // alive reports whether pid is a live (not zombie) buildkitd process.
 func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil {
+	if !exists(pid) {
 		return false
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -306,8 +313,8 @@ func alive(pid int) bool {
 
 // terminate sends SIGTERM, waits up to grace, then SIGKILLs.
 func terminate(ctx context.Context, pid int, grace time.Duration) error {
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-		if errors.Is(err, syscall.ESRCH) {
+	if err := signal(pid, false); err != nil {
+		if !exists(pid) {
 			return nil
 		}
 		return err
@@ -323,7 +330,7 @@ func terminate(ctx context.Context, pid int, grace time.Duration) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := signal(pid, true); err != nil && exists(pid) {
 		return err
 	}
 	for i := 0; i < 100 && alive(pid); i++ {
