@@ -59,6 +59,8 @@ Where the plugin goes:
   -t NAME[:TAG]        the local plugin store, disabled (like 'docker plugin
                        create'), replacing a disabled plugin of that name
 Several destinations may be combined (e.g. -t NAME --push REF).
+Docker installs single-platform plugins only: --platform A,B builds one plugin
+per platform, written to PATH/os_arch/ (dir) or pushed as REF's TAG-ARCH tags.
 
 BuildKit: --addr or BUILDKIT_HOST (unix://, tcp:// with --tlscacert/--tlscert/
 --tlskey, docker-container://, kube-pod://, ssh://). With neither, dplug starts
