@@ -146,6 +146,16 @@ func TestInteropDplugPushDockerInstall(t *testing.T) {
 	}
 	d.MustDocker(t, "volume", "rm", "interop-vol")
 	d.MustDocker(t, "plugin", "disable", alias)
+
+	// The layer options still give an artifact dockerd installs: stored
+	// (level 0) gzip, original times and owners.
+	ref2 := reg.Host + "/dplug/volplug:stored"
+	writeFiles(t, filepath.Join(dir, "rootfs"), map[string]string{"variant": "stored"})
+	if _, err := Push(ctx, mustImage(t, dir, WithCompressionLevel(0), WithPreserveTimes(true)), ref2, anon); err != nil {
+		t.Fatal(err)
+	}
+	d.MustDocker(t, "plugin", "install", "--grant-all-permissions", "--alias", "dplugtest/stored:latest", ref2)
+	d.MustDocker(t, "plugin", "disable", "dplugtest/stored:latest")
 }
 
 // (b) docker plugin create + push -> dplug pull reproduces config and rootfs,
