@@ -3,15 +3,32 @@
 // artifact to and from registries and OCI image layouts.
 //
 // The artifact is byte-compatible with what dockerd writes and reads: a
-// Docker schema-2 manifest, a config blob of media type
-// application/vnd.docker.plugin.v1+json (the plugin config serialised like
-// dockerd, with rootfs.diff_ids set to the uncompressed layer digest, which
-// every engine version accepts) and one gzip rootfs layer. Layers are
-// reproducible (sorted entries, normalised times and owners) and streamed:
-// the compressed layer is spooled to an unlinked temporary file, never held
-// in memory.
+// Docker schema-2 manifest (dockerd's field order), a config blob of media
+// type application/vnd.docker.plugin.v1+json (the plugin config serialised
+// exactly like dockerd, with rootfs.diff_ids set to the uncompressed layer
+// digest, which every engine version accepts) and one gzip rootfs layer.
+// Layers are reproducible (sorted entries, normalised times and owners) and
+// streamed: the compressed layer is spooled to an unlinked temporary file,
+// never held in memory.
+//
+// Writing:
+//
+//	img, err := pack.Image(ctx, dir)             // validate + pack (or ImageFromRootfs)
+//	digest, err := pack.Push(ctx, img, ref)      // to a registry
+//	err = pack.WriteLayout(path, img)            // or to an OCI layout
+//	res, err := pack.PushPlatforms(ctx, ref, imgs, pack.WithIndex(true)) // TAG-ARCH tags
+//
+// Reading (a *Plugin satisfies the store's Source interface):
+//
+//	p, err := pack.Fetch(ctx, ref)               // or pack.ReadLayout(path)
+//	err = pack.Unpack(ctx, p, dir)               // or pack.Pull(ctx, ref, dir)
 //
 // Registry access requests the token scope dockerd uses,
 // repository(plugin):NAME:pull[,push], so registries that gate plugins by
-// resource class (Docker Hub) grant it.
+// resource class (Docker Hub) grant it; credentials come from
+// authn.DefaultKeychain; 5xx answers and lost connections are retried with
+// backoff; blobs the registry has are skipped, and WithMountFrom mounts them
+// from another repository. Errors wrap sentinels (ErrNotFound,
+// ErrUnauthorized, ErrNotPlugin, ErrDigestMismatch, ...) and name the
+// reference and what to do.
 package pack
