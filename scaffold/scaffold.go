@@ -15,7 +15,7 @@ import (
 	"strings"
 	"text/template"
 
-	"golang.org/x/mod/module"
+	modpath "golang.org/x/mod/module"
 
 	"github.com/dplug/dplug/plugin"
 )
@@ -29,6 +29,19 @@ const HelpersVersion = "v0.0.0-20240701071450-45e2431495c8"
 
 // GoVersion is the go directive of a generated go.mod.
 const GoVersion = "1.26.0"
+
+// module is one requirement of a generated go.mod.
+type module struct{ Path, Version string }
+
+// indirect are the modules go-plugins-helpers needs, at the versions dplug
+// builds with; a generated go.mod pins them, and so does the Dockerfile when
+// it has to make a go.mod (templates/common/go.sum.tmpl has their sums).
+var indirect = []module{
+	{"github.com/Microsoft/go-winio", "v0.6.3-0.20251027160822-ad3df93bed29"},
+	{"github.com/coreos/go-systemd", "v0.0.0-20191104093116-d3cd4ed1dbcf"},
+	{"github.com/docker/go-connections", "v0.7.0"},
+	{"golang.org/x/sys", "v0.49.0"},
+}
 
 // kind describes one plugin type Init can generate.
 type kind struct {
@@ -128,6 +141,7 @@ type data struct {
 	Type, Name, Module, Description, Documentation string
 	Interface, Helper                              string
 	HelpersVersion, GoVersion                      string
+	Indirect                                       []module
 }
 
 func makeData(typ string, opts []Option) (data, options, error) {
@@ -148,7 +162,7 @@ func makeData(typ string, opts []Option) (data, options, error) {
 	if o.module == "" {
 		o.module = "example.com/" + o.name
 	}
-	if err := module.CheckPath(o.module); err != nil {
+	if err := modpath.CheckPath(o.module); err != nil {
 		return data{}, o, fmt.Errorf("invalid module path: %w", err)
 	}
 	if o.description == "" {
@@ -162,6 +176,7 @@ func makeData(typ string, opts []Option) (data, options, error) {
 		Description: o.description, Documentation: o.documentation,
 		Interface: k.iface, Helper: k.helper,
 		HelpersVersion: HelpersVersion, GoVersion: GoVersion,
+		Indirect: indirect,
 	}, o, nil
 }
 
