@@ -28,6 +28,7 @@ test: build
 # Bounded fuzzing of the parsers that take untrusted input.
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzBytes$$' -fuzztime=$(FUZZTIME) ./validate/
+	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) ./archive/
 
 unit:
 	$(GO) test -short -count=1 ./...
