@@ -44,7 +44,7 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	o.platforms = plats
 	multi, isMulti := dest.(MultiDest)
 	if len(plats) > 1 && !isMulti {
-		return nil, fmt.Errorf("building for %d platforms: %s takes one platform (use a directory or --push)", len(plats), dest)
+		return nil, fmt.Errorf("building for %d platforms: %s takes one platform (use a directory, an OCI layout or a registry)", len(plats), dest)
 	}
 	if fi, err := os.Stat(contextDir); err != nil {
 		return nil, fmt.Errorf("reading build context: %w", err)

@@ -19,31 +19,12 @@ func TestNames(t *testing.T) {
 		{shortName, "shortName", "127.0.0.1:5000/base/busybox:latest", "127.0.0.1:5000/base/busybox:latest"},
 		{contextName, "contextName", "busybox:latest", "busybox"},
 		{contextName, "contextName", "alpine:3.20", "alpine:3.20"},
-		{platformTag, "platformTag", "linux/amd64", "amd64"},
-		{platformTag, "platformTag", "linux/arm/v7", "armv7"},
 		{platformPath, "platformPath", "linux/arm/v7", "linux_arm_v7"},
 	}
 	for _, tc := range tests {
 		if got := tc.fn(tc.in); got != tc.want {
 			t.Errorf("%s(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
 		}
-	}
-}
-
-func TestSplitTag(t *testing.T) {
-	tests := []struct{ ref, repo, tag string }{
-		{"127.0.0.1:5000/me/p:1.0", "127.0.0.1:5000/me/p", "1.0"},
-		{"127.0.0.1:5000/me/p", "127.0.0.1:5000/me/p", "latest"},
-		{"me/p", "me/p", "latest"},
-	}
-	for _, tc := range tests {
-		repo, tag, err := splitTag(tc.ref)
-		if err != nil || repo != tc.repo || tag != tc.tag {
-			t.Errorf("splitTag(%q) = %q, %q, %v; want %q, %q", tc.ref, repo, tag, err, tc.repo, tc.tag)
-		}
-	}
-	if _, _, err := splitTag("r/p@sha256:abc"); err == nil {
-		t.Error("splitTag took a digest")
 	}
 }
 

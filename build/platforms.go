@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+
+	"github.com/dplug/dplug/pack"
 )
 
 // PlatformDir is the plugin built for one platform of a multi-platform
@@ -29,6 +31,7 @@ type MultiDest interface {
 var (
 	_ MultiDest = (*Dir)(nil)
 	_ MultiDest = (*Registry)(nil)
+	_ MultiDest = (*OCILayout)(nil)
 )
 
 // normalizePlatforms parses and normalises os/arch[/variant] specifiers,
@@ -59,16 +62,6 @@ func normalizePlatforms(in []string) ([]string, error) {
 // platformPath is the directory BuildKit's local exporter uses for a
 // platform when it splits its output: os_arch[_variant].
 func platformPath(p string) string { return strings.ReplaceAll(p, "/", "_") }
-
-// platformTag is the tag suffix of a platform's plugin: arch plus variant
-// (amd64, arm64, armv7), what `TAG-ARCH` names.
-func platformTag(p string) string {
-	parts := strings.Split(p, "/")
-	if len(parts) < 2 {
-		return p
-	}
-	return strings.Join(parts[1:], "")
-}
 
 // splitPlatforms turns BuildKit's split export (rootfs/os_arch/...) into one
 // plugin dir per platform under staging.
@@ -130,32 +123,91 @@ func (d *Dir) DeliverAll(ctx context.Context, plugins []PlatformDir) (string, er
 	return strings.Join(lines, "\n"), nil
 }
 
-// DeliverAll pushes each platform's plugin as REF's tag with "-ARCH"
-// appended (TAG-amd64, TAG-arm64, TAG-armv7), what dockerd users install.
+// DeliverAll packs each platform's plugin and pushes them with
+// pack.PushPlatforms: REF's tag with "-ARCH" appended per platform (TAG-amd64,
+// TAG-arm64, TAG-armv7), what dockerd users install, plus a manifest list at
+// REF when the options include pack.WithIndex(true).
 func (d *Registry) DeliverAll(ctx context.Context, plugins []PlatformDir) (string, error) {
-	base, tag, err := splitTag(d.Ref)
+	imgs, closeAll, err := packAll(ctx, plugins, d.Options)
+	defer closeAll()
 	if err != nil {
 		return "", err
 	}
-	var lines []string
-	for _, p := range plugins {
-		r := &Registry{Ref: base + ":" + tag + "-" + platformTag(p.Platform), Options: d.Options}
-		out, err := r.Deliver(ctx, p.Dir)
+	return packStep(ctx, fmt.Sprintf("[dplug] push %s (%d platforms)", d.Ref, len(imgs)), d.Options, func(opts []pack.Option) (string, error) {
+		res, err := pack.PushPlatforms(ctx, d.Ref, imgs, opts...)
 		if err != nil {
 			return "", err
 		}
-		lines = append(lines, out)
+		var lines []string
+		for _, p := range res.Platforms {
+			lines = append(lines, p.Ref+"@"+p.Digest)
+		}
+		if res.Index != "" {
+			lines = append(lines, res.Index+"@"+res.IndexDigest)
+		}
+		return strings.Join(lines, "\n"), nil
+	})
+}
+
+// DeliverAll packs each platform's plugin into the one layout, each
+// recorded with its platform (pack.WriteLayoutPlatform), so pull and
+// install pick by platform. A new layout appears complete or not at all.
+func (d *OCILayout) DeliverAll(ctx context.Context, plugins []PlatformDir) (string, error) {
+	imgs, closeAll, err := packAll(ctx, plugins, d.Options)
+	defer closeAll()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Clean(d.Path)
+	target := path
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		target = filepath.Join(filepath.Dir(plugins[0].Dir), ".oci")
+		defer os.RemoveAll(target)
+	} else if err != nil {
+		return "", fmt.Errorf("writing OCI layout %s: %w", path, err)
+	}
+	var lines []string
+	for _, pi := range imgs {
+		if err := pack.WriteLayoutPlatform(target, pi.Image, pi.Platform); err != nil {
+			return "", err
+		}
+		dg, err := pi.Image.Digest()
+		if err != nil {
+			return "", err
+		}
+		lines = append(lines, path+"@"+dg.String()+" "+pi.Platform)
+	}
+	if target != path {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		if err := os.Rename(target, path); err != nil {
+			return "", fmt.Errorf("writing OCI layout %s: %w", path, err)
+		}
 	}
 	return strings.Join(lines, "\n"), nil
 }
 
-// splitTag splits REPO[:TAG] (latest when absent); digests are refused.
-func splitTag(ref string) (repo, tag string, err error) {
-	if strings.Contains(ref, "@") {
-		return "", "", fmt.Errorf("pushing %s: a multi-platform push needs a tag, not a digest", ref)
+// packAll packs each platform's plugin, as one [dplug] step each.
+func packAll(ctx context.Context, plugins []PlatformDir, opts []pack.Option) ([]pack.PlatformImage, func(), error) {
+	var imgs []pack.PlatformImage
+	closeAll := func() {
+		for _, pi := range imgs {
+			closeImage(pi.Image)
+		}
 	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		return ref[:i], ref[i+1:], nil
+	for _, p := range plugins {
+		_, err := packStep(ctx, "[dplug] pack "+p.Platform, opts, func(opts []pack.Option) (string, error) {
+			img, err := pack.Image(ctx, p.Dir, opts...)
+			if err != nil {
+				return "", err
+			}
+			imgs = append(imgs, pack.PlatformImage{Platform: p.Platform, Image: img})
+			return "", nil
+		})
+		if err != nil {
+			return nil, closeAll, err
+		}
 	}
-	return ref, "latest", nil
+	return imgs, closeAll, nil
 }

@@ -43,7 +43,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 	t.Run("push", func(t *testing.T) {
 		host := testenv.StartRegistry(t).Host
 		ref := host + "/plugins/multi:1.0"
-		res, err := build.Run(context.Background(), ctxDir, &build.Registry{Ref: ref}, e.opts(t, plats)...)
+		res, err := build.Run(context.Background(), ctxDir, &build.Registry{Ref: ref, Options: []pack.Option{pack.WithIndex(true)}}, e.opts(t, plats)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,12 +59,36 @@ func TestBuildMultiPlatform(t *testing.T) {
 			if got := rootfsFiles(t, p)["arch.txt"]; got != arch+"\n" {
 				t.Errorf("%s: arch.txt = %q", tagged, got)
 			}
+			// The index at the plain tag resolves to the asked platform.
+			p, err = pack.Fetch(context.Background(), ref, pack.WithPlatform("linux/"+arch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rootfsFiles(t, p)["arch.txt"]; got != arch+"\n" {
+				t.Errorf("%s via the index: arch.txt = %q", arch, got)
+			}
 		}
 	})
 
-	t.Run("single-platform destination", func(t *testing.T) {
+	t.Run("oci layout", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "layout")
-		_, err := build.Run(context.Background(), ctxDir, &build.OCILayout{Path: out}, e.opts(t, plats)...)
+		if _, err := build.Run(context.Background(), ctxDir, &build.OCILayout{Path: out}, e.opts(t, plats)...); err != nil {
+			t.Fatal(err)
+		}
+		for _, arch := range []string{"amd64", "arm64"} {
+			p, err := pack.ReadLayout(out, pack.WithPlatform("linux/"+arch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rootfsFiles(t, p)["arch.txt"]; got != arch+"\n" {
+				t.Errorf("%s: arch.txt = %q", arch, got)
+			}
+		}
+		assertNoStaging(t, filepath.Dir(out))
+	})
+
+	t.Run("single-platform destination", func(t *testing.T) {
+		_, err := build.Run(context.Background(), ctxDir, &build.Store{Root: t.TempDir(), Name: "multi"}, e.opts(t, plats)...)
 		if err == nil || !strings.Contains(err.Error(), "takes one platform") {
 			t.Errorf("error %v, want one platform only", err)
 		}

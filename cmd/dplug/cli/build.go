@@ -33,6 +33,7 @@ type buildOptions struct {
 	outputs      []string
 	push         string
 	insecure     bool
+	index        bool
 	addr         string
 	tlsCA        string
 	tlsCert      string
@@ -60,7 +61,8 @@ Where the plugin goes:
                        create'), replacing a disabled plugin of that name
 Several destinations may be combined (e.g. -t NAME --push REF).
 Docker installs single-platform plugins only: --platform A,B builds one plugin
-per platform, written to PATH/os_arch/ (dir) or pushed as REF's TAG-ARCH tags.
+per platform: PATH/os_arch/ (dir), one layout with a plugin per platform (oci),
+or REF's TAG-ARCH tags (--push; --index adds a manifest list at REF).
 
 BuildKit: --addr or BUILDKIT_HOST (unix://, tcp:// with --tlscacert/--tlscert/
 --tlskey, docker-container://, kube-pod://, ssh://). With neither, dplug starts
@@ -106,6 +108,7 @@ BUILDKIT_PROGRESS).`,
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "destination `dir=PATH|oci=PATH` (buildx's type=local|oci,dest=PATH too); json prints the result as JSON")
 	f.StringVar(&o.push, "push", "", "pack and push the plugin to `REF`")
 	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for --push")
+	f.BoolVar(&o.index, "index", false, "with several --platform and --push, also push a manifest list at REF (for dplug pull; dockerd cannot install from it)")
 	f.StringVar(&o.addr, "addr", "", "BuildKit `ADDRESS` (env BUILDKIT_HOST; default: dplug's own buildkitd)")
 	f.StringVar(&o.tlsCA, "tlscacert", "", "CA certificate `FILE` for a tcp:// BuildKit")
 	f.StringVar(&o.tlsCert, "tlscert", "", "client certificate `FILE` for a tcp:// BuildKit")
@@ -221,7 +224,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	}
 
 	// Packing and pushing report into BuildKit's display (build does that).
-	packOpts := []pack.Option{pack.WithInsecure(o.insecure), pack.WithLogger(g.log)}
+	packOpts := []pack.Option{pack.WithInsecure(o.insecure), pack.WithIndex(o.index), pack.WithLogger(g.log)}
 	o.root = g.Root
 	dest, err := o.dest(packOpts)
 	if err != nil {
