@@ -634,3 +634,38 @@ func TestLayoutRoundTrip(t *testing.T) {
 		t.Error("IsLayout is wrong")
 	}
 }
+
+func TestHTTPSOnly(t *testing.T) {
+	var reached bool
+	h := httpsOnly{inner: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		reached = true
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(""))}, nil
+	})}
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"http://127.0.0.1:5000/v2/", true},
+		{"http://localhost:5000/v2/", true},
+		{"http://[::1]:5000/v2/", true},
+		{"https://10.0.0.1/v2/", true},
+		{"http://10.0.0.1/v2/", false},
+		{"http://192.168.1.20:5000/v2/", false},
+		{"http://registry.example.com/v2/", false},
+	}
+	for _, tt := range tests {
+		reached = false
+		req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
+		_, err := h.RoundTrip(req)
+		if (err == nil) != tt.ok || reached != tt.ok {
+			t.Errorf("%s: err %v, reached %v; want ok=%v", tt.url, err, reached, tt.ok)
+		}
+		if !tt.ok && !errors.Is(err, ErrUnreachable) {
+			t.Errorf("%s: %v does not wrap ErrUnreachable", tt.url, err)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

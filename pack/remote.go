@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 
@@ -82,6 +83,9 @@ func remoteOptions(ctx context.Context, repo name.Repository, push bool, extraSc
 			t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for --insecure
 			base = t
 		}
+	}
+	if !o.insecure {
+		base = httpsOnly{inner: base}
 	}
 	rt := transport.NewRetry(base,
 		transport.WithRetryBackoff(retryBackoff),
@@ -218,4 +222,25 @@ func (m *mountImage) ConfigLayer() (v1.Layer, error) {
 		return nil, err
 	}
 	return &remote.MountableLayer{Layer: l, Reference: m.from}, nil
+}
+
+// httpsOnly refuses plain-HTTP requests except to loopback hosts, like
+// Docker: go-containerregistry would also fall back to HTTP for RFC 1918
+// addresses, which a man in the middle could force. --insecure lifts it.
+type httpsOnly struct{ inner http.RoundTripper }
+
+func (h httpsOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "http" && !isLoopback(r.URL.Hostname()) {
+		return nil, fmt.Errorf("%w: refusing plain HTTP to %s (use --insecure for a plain-HTTP registry)", ErrUnreachable, r.URL.Host)
+	}
+	return h.inner.RoundTrip(r)
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
