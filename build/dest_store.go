@@ -47,14 +47,13 @@ func (d *Store) deliver(ctx context.Context, dir string) (string, error) {
 		return "", err
 	case old.Enabled:
 		return "", fmt.Errorf("replacing %s: it is enabled; `dplug disable %s` first", old.FullName(), old.FullName())
-	default:
-		if err := s.Remove(old.ID, false); err != nil {
-			return "", fmt.Errorf("replacing %s: %w", old.FullName(), err)
-		}
 	}
+	// Replace swaps the old plugin for the new one in one atomic inventory
+	// write: a kill at any moment leaves one of the two installed.
 	p, err := s.Install(ctx, store.DirSource(dir), store.InstallOptions{
 		Name:     d.Name,
 		Disabled: true,
+		Replace:  true,
 		Grant:    store.GrantAll, // the author builds it: like docker plugin create, no prompt
 	})
 	if err != nil {
