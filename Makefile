@@ -22,8 +22,8 @@ demo: setup
 # laptop but fail under CI=true.
 test: build
 	$(GO) vet ./...
-	$(GO) test $(TESTFLAGS) -p 2 ./...
 	$(MAKE) fuzz
+	$(GO) test $(TESTFLAGS) -p 2 ./...
 
 # Bounded fuzzing of the parsers that take untrusted input.
 fuzz:
