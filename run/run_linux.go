@@ -88,6 +88,7 @@ func runDirName(id string) string {
 // connection. On any failure everything the run made is removed again and
 // the error is a *StartError.
 func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr error) {
+	begin := time.Now()
 	o := makeOptions(opts)
 	name := p.Name
 	if name == "" {
@@ -238,10 +239,11 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if err := inst.writeRecord(); err != nil {
 		return nil, fail(err)
 	}
-	o.log.Debug("plugin started", "id", p.ID, "pid", inst.rec.Pid, "socket", inst.rec.Socket)
+	o.log.Debug("plugin started", "id", p.ID, "pid", inst.rec.Pid, "socket", inst.rec.Socket, "took", time.Since(begin))
 	if err := inst.waitReady(ctx, o.timeout); err != nil {
 		return nil, fail(err)
 	}
+	o.log.Debug("plugin ready", "took", time.Since(begin))
 	return inst, nil
 }
 
