@@ -345,3 +345,65 @@ func TestStopGrace(t *testing.T) {
 		})
 	}
 }
+
+// TestRuntimeEnvironment checks, from inside the plugin, what dockerd would
+// give it: uid 0 whatever `user` says, workdir, entrypoint + settings args,
+// env from settings only, declared mounts (read-only) and devices, and an
+// empty network namespace for a non-host network type.
+func TestRuntimeEnvironment(t *testing.T) {
+	hostDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(hostDir, "hello"), []byte("hi from the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open := "/mnt/cfg/hello"
+	_, fuseErr := os.Stat("/dev/fuse")
+	cfg := testplugin.Config()
+	cfg.Entrypoint = []string{"/volplug"}
+	cfg.Args = plugin.Args{Name: "args", Settable: []string{"value"}, Value: []string{"volplug", "default-arg"}}
+	cfg.WorkDir = "/tmp"
+	cfg.User = plugin.User{UID: 1000, GID: 1000}
+	cfg.Network.Type = "bridge"
+	cfg.Mounts = []plugin.Mount{{Name: "cfg", Source: &hostDir, Destination: "/mnt/cfg", Type: "bind", Options: []string{"rbind", "ro"}}}
+	if fuseErr == nil {
+		fuse := "/dev/fuse"
+		cfg.Linux.Devices = []plugin.Device{{Name: "fuse", Path: &fuse}}
+		open += ",/dev/fuse"
+	}
+	cfg.Env = []plugin.Env{{Name: "TESTPLUGIN_MODE", Value: ptr("inspect")}, {Name: "TESTPLUGIN_OPEN", Value: &open},
+		{Name: "FOO", Value: ptr("bar")}, {Name: "UNSET"}}
+	p := newPlugin(t, &cfg)
+	p.Settings.Args = []string{"volplug", "set-arg"} // as `dplug set NAME args=...` would
+	root := runRoot(t)
+	var out strings.Builder
+	inst := start(t, p, root, WithStdout(&syncWriter{b: &out}))
+	if err := inst.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	want := []string{
+		"inspect uid: 0\n",
+		"inspect cwd: /tmp\n",
+		"inspect args: /volplug volplug set-arg\n",
+		"inspect env: FOO=bar\n",
+		"inspect env: PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
+		`inspect open /mnt/cfg/hello: ok "hi from the host"`,
+		"inspect if: lo\n",
+	}
+	if fuseErr == nil {
+		want = append(want, `inspect open /dev/fuse: ok`)
+	}
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("plugin output lacks %q", w)
+		}
+	}
+	for _, bad := range []string{"UNSET", "default-arg", "inspect if: eth"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("plugin output has %q", bad)
+		}
+	}
+	if t.Failed() {
+		t.Logf("plugin output:\n%s", got)
+	}
+	assertClean(t, root, p.ID)
+}

@@ -9,6 +9,9 @@
 //	mount      try to mount a tmpfs at start and print the outcome
 //	dieonremove  serve normally, but exit 4 on the first Remove
 //	ignoreterm   serve normally, but ignore SIGTERM (only SIGKILL stops it)
+//	inspect      print what the runtime gave it (uid, cwd, args, env, the
+//	             devices and files named in TESTPLUGIN_OPEN, comma-separated,
+//	             hostname, net interfaces), then serve normally
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -123,6 +127,8 @@ func main() {
 		}
 	case "ignoreterm":
 		signal.Ignore(syscall.SIGTERM)
+	case "inspect":
+		inspect()
 	case "wrongimpl":
 		serveWrongImplements(socket)
 		return
@@ -158,4 +164,33 @@ func serveWrongImplements(socket string) {
 		fmt.Fprintln(w, `{"Implements":["NetworkDriver"]}`)
 	})
 	_ = http.Serve(l, mux)
+}
+
+// inspect prints one "key: value" line per fact about its environment.
+func inspect() {
+	cwd, _ := os.Getwd()
+	fmt.Printf("inspect uid: %d\n", os.Getuid())
+	fmt.Printf("inspect cwd: %s\n", cwd)
+	fmt.Printf("inspect args: %s\n", strings.Join(os.Args, " "))
+	for _, e := range os.Environ() {
+		fmt.Printf("inspect env: %s\n", e)
+	}
+	for _, p := range strings.Split(os.Getenv("TESTPLUGIN_OPEN"), ",") {
+		if p == "" {
+			continue
+		}
+		f, err := os.OpenFile(p, os.O_RDONLY, 0)
+		if err != nil {
+			fmt.Printf("inspect open %s: %v\n", p, err)
+			continue
+		}
+		buf := make([]byte, 64)
+		n, _ := f.Read(buf)
+		f.Close()
+		fmt.Printf("inspect open %s: ok %q\n", p, strings.TrimSpace(string(buf[:n])))
+	}
+	ifs, _ := net.Interfaces()
+	for _, i := range ifs {
+		fmt.Printf("inspect if: %s\n", i.Name)
+	}
 }
