@@ -109,8 +109,9 @@ func resolvePlugin(g *globalOptions, arg string) (run.Plugin, error) {
 func runRoot(g *globalOptions) string { return filepath.Join(g.Root, "run") }
 
 // start resolves and starts the plugin, with its output streamed to w
-// (nil: to its log file only) and the activation handshake checked.
-func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w io.Writer) (*run.Instance, run.Plugin, error) {
+// (nil: to its log file only) and the activation handshake checked; a
+// wrong Implements is reported on msgs.
+func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w, msgs io.Writer) (*run.Instance, run.Plugin, error) {
 	p, err := resolvePlugin(g, arg)
 	if err != nil {
 		return nil, p, err
@@ -135,7 +136,7 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w
 		g.log.Debug("plugin does not answer /Plugin.Activate (dockerd does not need it for v2 plugins)", "err", err)
 	default:
 		if missing := probe.MissingImplements(p.Config.Interface.Types, impl); len(missing) > 0 {
-			fmt.Fprintf(g.stderr, "dplug: warning: %s declares %s but its /Plugin.Activate answer implements %v: missing %s\n",
+			fmt.Fprintf(msgs, "dplug: warning: %s declares %s but its /Plugin.Activate answer implements %v: missing %s\n",
 				p.Name, strings.Join(p.Config.Interface.Types, ", "), impl, strings.Join(missing, ", "))
 		}
 	}
@@ -150,11 +151,13 @@ func shortName(name string) string {
 }
 
 func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) error {
-	var w io.Writer = g.stderr
+	// The plugin's output and dplug's own messages share stderr.
+	errw := &syncWriter{w: g.stderr}
+	var w io.Writer = errw
 	if o.detach {
 		w = nil
 	}
-	inst, p, err := start(ctx, g, &o.startOptions, arg, w)
+	inst, p, err := start(ctx, g, &o.startOptions, arg, w, errw)
 	if err != nil {
 		return err
 	}
@@ -172,10 +175,10 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 	if o.detach {
 		return nil
 	}
-	fmt.Fprintf(g.stderr, "dplug: %s is ready; Ctrl-C stops it\n", p.Name)
+	fmt.Fprintf(errw, "dplug: %s is ready; Ctrl-C stops it\n", p.Name)
 	select {
 	case <-ctx.Done():
-		fmt.Fprintf(g.stderr, "dplug: stopping %s\n", p.Name)
+		fmt.Fprintf(errw, "dplug: stopping %s\n", p.Name)
 		if err := inst.Stop(context.WithoutCancel(ctx), o.grace); err != nil {
 			return err
 		}
@@ -293,12 +296,14 @@ check (or the report as JSON with --output json), stops the plugin and exits
 }
 
 func runTest(ctx context.Context, g *globalOptions, o *startOptions, arg string) error {
-	var out bytes.Buffer // the plugin's output, shown only with --debug
-	var w io.Writer = &out
+	errw := &syncWriter{w: g.stderr}
+	// The plugin's output goes to its log (the report quotes its tail if it
+	// dies); with --debug it is shown live too.
+	var w io.Writer
 	if g.Debug {
-		w = g.stderr
+		w = errw
 	}
-	inst, p, err := start(ctx, g, o, arg, &syncWriter{w: w})
+	inst, p, err := start(ctx, g, o, arg, w, errw)
 	if err != nil {
 		return err
 	}
