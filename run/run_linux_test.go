@@ -168,6 +168,7 @@ func TestStartFailures(t *testing.T) {
 	}{
 		{"crash", func(c *plugin.Config) { *c = withEnv(*c, "TESTPLUGIN_MODE", "crash") }, 5 * time.Second, ErrExited, 3, "crashing on purpose"},
 		{"nolisten", func(c *plugin.Config) { *c = withEnv(*c, "TESTPLUGIN_MODE", "nolisten") }, 700 * time.Millisecond, ErrNoSocket, -1, "volplug starting"},
+		{"deadsocket", func(c *plugin.Config) { *c = withEnv(*c, "TESTPLUGIN_MODE", "deadsocket") }, 700 * time.Millisecond, ErrNotAnswering, -1, "volplug starting"},
 		{"missing entrypoint", func(c *plugin.Config) { c.Entrypoint = []string{"/nope"} }, time.Second, ErrNoEntrypoint, -1, ""},
 		{"empty entrypoint", func(c *plugin.Config) { c.Entrypoint = nil }, time.Second, ErrNoEntrypoint, -1, ""},
 	}

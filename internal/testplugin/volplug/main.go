@@ -9,6 +9,7 @@
 //	mount      try to mount a tmpfs at start and print the outcome
 //	dieonremove  serve normally, but exit 4 on the first Remove
 //	ignoreterm   serve normally, but ignore SIGTERM (only SIGKILL stops it)
+//	deadsocket   leave a socket file nobody listens on, then sleep
 //	inspect      print what the runtime gave it (uid, cwd, args, env, the
 //	             devices and files named in TESTPLUGIN_OPEN, comma-separated,
 //	             hostname, net interfaces), then serve normally
@@ -122,6 +123,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "volplug: crashing on purpose")
 		os.Exit(3)
 	case "nolisten":
+		for {
+			time.Sleep(time.Hour)
+		}
+	case "deadsocket":
+		path := filepath.Join("/run/docker/plugins", socket+".sock")
+		if l, err := net.Listen("unix", path); err == nil {
+			l.(*net.UnixListener).SetUnlinkOnClose(false)
+			l.Close()
+		}
 		for {
 			time.Sleep(time.Hour)
 		}
