@@ -16,6 +16,7 @@
 // Containers are started by re-executing the current binary as
 // libcontainer's init: a program that calls Start must call
 // IsContainerInit/ContainerInit first thing in main (and in TestMain),
-// before anything else runs. Running plugins needs Linux; elsewhere Start
-// returns ErrUnsupported.
+// before anything else runs, and LockMainThread from an init function (see
+// there why). Running plugins needs Linux and cgo; elsewhere Start returns
+// ErrUnsupported.
 package run

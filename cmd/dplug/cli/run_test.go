@@ -15,6 +15,7 @@ import (
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/plugin"
+	"github.com/dplug/dplug/probe"
 	runpkg "github.com/dplug/dplug/run"
 )
 
@@ -235,5 +236,34 @@ func TestTestExamples(t *testing.T) {
 				t.Errorf("dplug test examples/%s: exit %d\n%s\n%s", ex, code, out, errOut)
 			}
 		})
+	}
+}
+
+// TestRunPluginDies: a plugin that dies while `dplug run` streams it ends
+// the run with exit 1, its exit code and its last words.
+func TestRunPluginDies(t *testing.T) {
+	dir := volplugDir(t, "dieonremove")
+	root := shortRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	var code int
+	var errOut string
+	go func() {
+		defer close(done)
+		code, _, errOut = rundplug(t, ctx, root, "run", dir)
+	}()
+	var sock string
+	for sock == "" && ctx.Err() == nil {
+		if m, _ := filepath.Glob(filepath.Join(root, "run", "*", "sock", testplugin.Socket)); len(m) == 1 {
+			sock = m[0]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	_, _ = probe.NewClient(sock).Call(ctx, "VolumeDriver.Remove", map[string]string{"Name": "x"})
+	<-done
+	if code != 1 || !strings.Contains(errOut, "exited with code 4") || !strings.Contains(errOut, "dying on Remove") {
+		t.Errorf("exit %d; stderr:\n%s", code, errOut)
 	}
 }
