@@ -102,6 +102,17 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		return nil, fail(errors.New("config declares no interface socket"))
 	}
 	dir := filepath.Join(o.runRoot, runDirName(p.ID))
+	// Starts under one run root are serialised until the run is recorded,
+	// so that a run dir without a record is a leftover, never a start in
+	// progress. The readiness wait happens outside the lock.
+	if err := os.MkdirAll(o.runRoot, 0o700); err != nil {
+		return nil, fail(err)
+	}
+	unlock, err := lockDir(o.runRoot)
+	if err != nil {
+		return nil, fail(err)
+	}
+	defer unlock() // after the cleanup below (defers run last-in first-out)
 	if _, err := os.Stat(dir); err == nil {
 		old, err := Load(p.ID, opts...)
 		if errors.Is(err, errOtherPlugin) {
@@ -134,7 +145,9 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	inst := &Instance{dir: dir, opts: o, exitCode: -1, done: make(chan struct{})}
 	inst.rec = record{ID: p.ID, Name: p.Name, CgroupParent: o.cgroupParent,
 		Socket: filepath.Join(dir, sockDirName, p.Config.Interface.Socket)}
-	if err := os.MkdirAll(filepath.Join(dir, sockDirName), 0o700); err != nil {
+	if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
+		return nil, fail(fmt.Errorf("%w: %s was created meanwhile", ErrAlreadyRunning, dir))
+	} else if err != nil {
 		return nil, fail(err)
 	}
 	defer func() {
@@ -153,6 +166,9 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 			_ = removeRunDir(dir, inst.rec.Propagated != "")
 		}
 	}()
+	if err := os.Mkdir(filepath.Join(dir, sockDirName), 0o700); err != nil {
+		return nil, fail(err)
+	}
 	if p.Config.PropagatedMount != "" {
 		inst.rec.Propagated = filepath.Join(dir, propagatedDir)
 		if err := makeShared(inst.rec.Propagated); err != nil {
@@ -239,6 +255,7 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if err := inst.writeRecord(); err != nil {
 		return nil, fail(err)
 	}
+	unlock()
 	o.log.Debug("plugin started", "id", p.ID, "pid", inst.rec.Pid, "socket", inst.rec.Socket, "took", time.Since(begin))
 	if err := inst.waitReady(ctx, o.timeout); err != nil {
 		return nil, fail(err)
@@ -342,6 +359,21 @@ func checkEntrypoint(rootfs string, p Plugin) error {
 		}
 	}
 	return fmt.Errorf("%w: %s is not an executable file in the rootfs %s", ErrNoEntrypoint, prog, rootfs)
+}
+
+// lockDir takes an exclusive flock on dir; the returned func releases it
+// and may be called more than once.
+func lockDir(dir string) (func(), error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { f.Close() }) }, nil
 }
 
 // makeShared creates dir and bind-mounts it onto itself as a shared mount,

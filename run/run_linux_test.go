@@ -408,3 +408,45 @@ func TestRuntimeEnvironment(t *testing.T) {
 	}
 	assertClean(t, root, p.ID)
 }
+
+// TestConcurrentStarts: of several simultaneous starts of one plugin exactly
+// one wins, and the losers leave the winner's run alone.
+func TestConcurrentStarts(t *testing.T) {
+	p := newPlugin(t, nil)
+	root := runRoot(t)
+	const n = 4
+	type result struct {
+		inst *Instance
+		err  error
+	}
+	results := make(chan result, n)
+	for range n {
+		go func() {
+			inst, err := Start(context.Background(), p, WithRunRoot(root))
+			results <- result{inst, err}
+		}()
+	}
+	var winner *Instance
+	for range n {
+		r := <-results
+		switch {
+		case r.err == nil && winner == nil:
+			winner = r.inst
+		case r.err == nil:
+			r.inst.Stop(context.Background(), 0)
+			t.Error("two starts of one plugin both succeeded")
+		case !errors.Is(r.err, ErrAlreadyRunning):
+			t.Errorf("losing Start: %v, want ErrAlreadyRunning", r.err)
+		}
+	}
+	if winner == nil {
+		t.Fatal("no Start succeeded")
+	}
+	if _, err := probe.Activate(context.Background(), winner.Socket()); err != nil {
+		t.Errorf("the winner's plugin does not answer: %v", err)
+	}
+	if err := winner.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, root, p.ID)
+}
