@@ -121,6 +121,13 @@ func TestRunDetachLogsStop(t *testing.T) {
 	if code, out, _ := rundplug(t, ctx, root, "logs", dir); code != 0 || !strings.Contains(out, "volplug starting") {
 		t.Errorf("logs: exit %d, %q", code, out)
 	}
+	// logs -f follows until Ctrl-C (here: the context's deadline).
+	fctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	code, out, errOut = rundplug(t, fctx, root, "logs", "-f", dir)
+	cancel()
+	if code != 0 || !strings.Contains(out, "volplug starting") {
+		t.Errorf("logs -f: exit %d, %q, %s", code, out, errOut)
+	}
 	if code, _, errOut := rundplug(t, ctx, root, "stop", dir); code != 0 {
 		t.Errorf("stop: exit %d: %s", code, errOut)
 	}
