@@ -210,6 +210,33 @@ func TestRunInstalled(t *testing.T) {
 	}
 }
 
+// TestRmRunning: a plugin running detached is not removed from under its
+// container; rm --force stops it, cleans its run up, then removes it.
+func TestRmRunning(t *testing.T) {
+	dir := volplugDir(t, "")
+	root := shortRoot(t)
+	ctx := context.Background()
+	if code, _, errOut := rundplug(t, ctx, root, "install", "--grant-all-permissions", "--disable", "--alias", "volplug", dir); code != 0 {
+		t.Fatalf("install: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := rundplug(t, ctx, root, "run", "--detach", "volplug"); code != 0 {
+		t.Fatalf("run --detach: exit %d: %s", code, errOut)
+	}
+	code, _, errOut := rundplug(t, ctx, root, "rm", "volplug")
+	if code != 1 || !strings.Contains(errOut, "is running") {
+		t.Fatalf("rm of a running plugin: exit %d, want 1 and 'is running': %s", code, errOut)
+	}
+	if code, out, _ := rundplug(t, ctx, root, "ls", "-q"); code != 0 || strings.TrimSpace(out) == "" {
+		t.Fatalf("the refused rm removed the plugin: ls exit %d %q", code, out)
+	}
+	if code, _, errOut := rundplug(t, ctx, root, "rm", "-f", "volplug"); code != 0 {
+		t.Fatalf("rm -f: exit %d: %s", code, errOut)
+	}
+	if code, out, _ := rundplug(t, ctx, root, "ls", "-q"); code != 0 || strings.TrimSpace(out) != "" {
+		t.Fatalf("after rm -f: ls exit %d %q, want empty", code, out)
+	}
+}
+
 // TestTestExamples builds each example plugin's binary straight into a
 // plugin dir (what its Dockerfile does, minus BuildKit) and runs
 // `dplug test` on it: every check must pass.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"text/template"
+	"time"
 
 	"github.com/distribution/reference"
 	"github.com/spf13/cobra"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/plugin"
+	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
 )
 
@@ -457,8 +460,9 @@ func newRmCmd(g *globalOptions) *cobra.Command {
 		Aliases: []string{"remove"},
 		Short:   "Remove installed plugins",
 		Long: `Rm removes plugins from the local store. An enabled plugin is only
-removed with --force, as with 'docker plugin rm'. Each removed name is
-printed on stdout.`,
+removed with --force, as with 'docker plugin rm'. A plugin that is running
+('dplug run --detach') is only removed with --force, which stops it first.
+Each removed name is printed on stdout.`,
 		Args: withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(g)
@@ -467,6 +471,10 @@ printed on stdout.`,
 			}
 			var errs []error
 			for _, a := range args {
+				if err := stopBeforeRemove(cmd.Context(), g, s, a, force); err != nil {
+					errs = append(errs, err)
+					continue
+				}
 				if err := s.Remove(a, force); err != nil {
 					if errors.Is(err, store.ErrEnabled) {
 						err = fmt.Errorf("%w (disable it first, or use --force)", err)
@@ -603,4 +611,25 @@ repairs them. Exit status 1 when problems remain.`,
 	}
 	cmd.Flags().BoolVar(&fix, "fix", false, "remove orphan dirs, drop entries with no dir, rewrite stale settings")
 	return cmd
+}
+
+// stopBeforeRemove refuses to remove a plugin that is running (its rootfs is
+// mounted by the container) unless force is set, in which case it stops the
+// plugin and cleans up its run first, as dockerd disables before `rm -f`.
+func stopBeforeRemove(ctx context.Context, g *globalOptions, s *store.Store, name string, force bool) error {
+	p, err := s.Get(name)
+	if err != nil {
+		return nil // Remove reports it
+	}
+	inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	if err != nil {
+		return nil // no run recorded (or none possible on this OS): nothing to stop
+	}
+	if inst.Running() && !force {
+		return fmt.Errorf("plugin %s is running: `dplug stop %s` first, or use --force", p.FullName(), p.FullName())
+	}
+	if err := inst.Stop(ctx, 5*time.Second); err != nil {
+		return fmt.Errorf("stopping %s before removing it: %w", p.FullName(), err)
+	}
+	return nil
 }
