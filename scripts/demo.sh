@@ -13,10 +13,32 @@ dplug="$PWD/bin/dplug"
 work=$(mktemp -d /tmp/dplug-demo.XXXXXX)
 export DPLUG_ROOT="$work/root"
 registry_pid=""
+dockerd_pid=""
+dd="$work/dd"
 t0=$(date +%s%N)
+
+# docker runs Debian's docker 20.10 client against the demo's private dockerd.
+docker() { /usr/bin/docker -H "unix://$dd/docker.sock" "$@"; }
+
+stop_dockerd() {
+  [ -n "$dockerd_pid" ] || return 0
+  for id in $(docker plugin ls -q --no-trunc 2>/dev/null); do
+    docker plugin disable -f "$id" >/dev/null 2>&1 || true
+    docker plugin rm -f "$id" >/dev/null 2>&1 || true
+    # dockerd keeps plugin sockets in /run/docker/plugins/<id> whatever its exec-root.
+    grep -o " /run/docker/plugins/$id[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    rm -rf "/run/docker/plugins/$id"
+  done
+  kill "$dockerd_pid" 2>/dev/null || true
+  for _ in $(seq 200); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$dockerd_pid" 2>/dev/null || true
+  grep -o " $dd/[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  dockerd_pid=""
+}
 
 cleanup() {
   status=$?
+  stop_dockerd
   "$dplug" stop demo/volume:1.0 >/dev/null 2>&1 || true
   "$dplug" buildkitd stop >/dev/null 2>&1 || true
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true
@@ -78,3 +100,24 @@ step "install the pushed plugin from the registry under another name" \
   "$dplug" install "$ref" --alias demo/volume-copy:1.0 --grant-all-permissions
 
 step "probe the copy too" "$dplug" test demo/volume-copy:1.0
+
+# The compatibility oracle: a real dockerd installs and enables what dplug
+# pushed, and serves a volume from it.
+if [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ]; then
+  mkdir -p "$dd"
+  echo '{}' > "$dd/daemon.json"
+  PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$dd" /usr/sbin/dockerd \
+    --iptables=false --ip6tables=false --bridge=none --ip-forward=false --ip-masq=false \
+    --storage-driver=vfs --data-root "$dd/data" --exec-root "$dd/exec" --pidfile "$dd/docker.pid" \
+    --config-file "$dd/daemon.json" -H "unix://$dd/docker.sock" >"$dd/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 600); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
+  export DOCKER_CONFIG="$dd/client"
+  step "a real dockerd ($(docker version --format '{{.Server.Version}}')) installs and enables the pushed plugin" \
+    docker plugin install --grant-all-permissions --alias demo-volume "$ref"
+  step "and creates a volume with it" docker volume create -d demo-volume demo-vol
+  docker volume ls
+  docker volume rm demo-vol >/dev/null
+else
+  echo "demo: dockerd not installed (apt-get install docker.io): skipping the dockerd check"
+fi
