@@ -30,22 +30,9 @@ command -v buildkitd >/dev/null || { echo "bench: buildkitd missing: go build -o
 work=$(mktemp -d /tmp/dplug-bbench-XXXXXX)
 go build -trimpath -o "$work/dplug" ./cmd/dplug
 dplug() { DPLUG_BUILDKITD_IDLE=0 "$work/dplug" --root "$work/dplug-root" "$@"; }
-reg_pid= dd_pid=
-cleanup() {
-  set +e
-  dplug buildkitd stop >/dev/null 2>&1
-  if [ -n "$dd_pid" ]; then
-    for id in $(docker_ plugin ls -q --no-trunc 2>/dev/null); do docker_ plugin rm -f "$id" >/dev/null 2>&1; done
-    kill "$dd_pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$dd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$dd_pid" 2>/dev/null
-  fi
-  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
-  grep " $work/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  rm -rf "$work"
-}
+. scripts/lib.sh
+cleanup() { set +e; dplug buildkitd stop >/dev/null 2>&1; lib_teardown; }
 trap cleanup EXIT
-docker_() { DOCKER_CONFIG=$work/client DOCKER_API_VERSION=1.41 /usr/bin/docker -H "unix://$work/docker.sock" "$@"; }
 
 # The plugin project.
 ctx=$work/ctx
@@ -68,26 +55,10 @@ EOF
 base=$(go run ./bench/mkbase -layout "$work/base" -docker-archive "$work/base.tar" -tag base:latest)
 
 # Registry and dockerd, private, on loopback.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:$port, secret: bench}
-YML
-/usr/bin/docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 & reg_pid=$!
-mkdir -p "$work/client"
-echo '{}' > "$work/daemon.json"
-/usr/sbin/dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
-  --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
-  --config-file "$work/daemon.json" -H "unix://$work/docker.sock" > "$work/dockerd.log" 2>&1 & dd_pid=$!
-for _ in $(seq 1 200); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && docker_ version >/dev/null 2>&1 && break
-  sleep 0.1
-done
-docker_ version >/dev/null
+lib_start_registry
+lib_start_dockerd
 docker_ load -i "$work/base.tar" >/dev/null
-reg=127.0.0.1:$port
+reg=$registry
 
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }

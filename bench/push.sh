@@ -28,27 +28,11 @@ fi
 dplug=$DPLUG
 
 work=$(mktemp -d /tmp/dplug-bench-XXXXXX)
-reg_pid= dd_pid=
-cleanup() {
-  set +e
-  if [ -n "$dd_pid" ]; then
-    for id in $(docker_ plugin ls -q --no-trunc 2>/dev/null); do
-      docker_ plugin rm -f "$id" >/dev/null 2>&1
-    done
-    kill "$dd_pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$dd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$dd_pid" 2>/dev/null
-  fi
-  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
-  grep " $work/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-docker_() { DOCKER_CONFIG=$work/client DOCKER_API_VERSION=1.41 /usr/bin/docker -H "unix://$work/docker.sock" "$@"; }
+. scripts/lib.sh
+trap lib_teardown EXIT
 
 # The plugin: a volume-plugin config and a rootfs of real binaries and
-# libraries (the first $size_mib MiB of regular files under /usr/lib and
-# /usr/bin in sorted order), so that compression behaves as on a real plugin.
+# libraries, so that compression behaves as on a real plugin.
 dir=$work/plugin
 mkdir -p "$dir/rootfs"
 cat > "$dir/config.json" <<'JSON'
@@ -56,32 +40,14 @@ cat > "$dir/config.json" <<'JSON'
  "Entrypoint": ["/usr/bin/true"], "Interface": {"Socket": "bench.sock", "Types": ["docker.volumedriver/1.0"]},
  "Network": {"Type": "host"}}
 JSON
-find /usr/lib /usr/bin -xdev -type f -links 1 -size -40M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 > "$work/all" || true
-awk -v limit=$((size_mib << 20)) '{ if (n + $1 > limit) next; n += $1; print $2 }' "$work/all" > "$work/files"
-tar -C / -cf - -T <(sed 's|^/||' "$work/files") 2>/dev/null | tar -C "$dir/rootfs" -xf -
+nfiles=$(lib_real_rootfs "$dir/rootfs" "$size_mib")
 bytes=$(du -sb "$dir/rootfs" | cut -f1)
-echo "bench: rootfs $(( bytes >> 20 )) MiB in $(wc -l < "$work/files") files" >&2
+echo "bench: rootfs $(( bytes >> 20 )) MiB in $nfiles files" >&2
 
 # Registry and dockerd, private, on loopback.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:$port, secret: bench}
-YML
-/usr/bin/docker-registry serve "$work/registry.yml" > "$work/registry.log" 2>&1 & reg_pid=$!
-mkdir -p "$work/client"
-echo '{}' > "$work/daemon.json"
-/usr/sbin/dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
-  --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
-  --config-file "$work/daemon.json" -H "unix://$work/docker.sock" > "$work/dockerd.log" 2>&1 & dd_pid=$!
-for _ in $(seq 1 200); do
-  curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && docker_ version >/dev/null 2>&1 && break
-  sleep 0.1
-done
-docker_ version >/dev/null
-reg=127.0.0.1:$port
+lib_start_registry
+lib_start_dockerd
+reg=$registry
 
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.2f}')"; }

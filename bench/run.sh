@@ -23,21 +23,9 @@ for b in /usr/sbin/dockerd /usr/bin/docker; do
 done
 
 work=$(mktemp -d /tmp/dplug-rbench-XXXXXX)
-dd_pid=
-cleanup() {
-  set +e
-  [ -x "$work/dplug" ] && "$work/dplug" --root "$work/r" stop "$work/plugin" >/dev/null 2>&1
-  if [ -n "$dd_pid" ]; then
-    for id in $(docker_ plugin ls -q --no-trunc 2>/dev/null); do docker_ plugin rm -f "$id" >/dev/null 2>&1; done
-    kill "$dd_pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$dd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$dd_pid" 2>/dev/null
-  fi
-  grep " $work/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  rm -rf "$work"
-}
+. scripts/lib.sh
+cleanup() { set +e; [ -x "$work/dplug" ] && "$work/dplug" --root "$work/r" stop "$work/plugin" >/dev/null 2>&1; lib_teardown; }
 trap cleanup EXIT
-docker_() { DOCKER_CONFIG=$work/client DOCKER_API_VERSION=1.41 /usr/bin/docker -H "unix://$work/docker.sock" "$@"; }
 
 go build -trimpath -o "$work/dplug" ./cmd/dplug
 dir=$work/plugin
@@ -46,13 +34,7 @@ CGO_ENABLED=0 go build -trimpath -ldflags=-s\ -w -o "$dir/rootfs/example-volume"
 cp examples/volume/config.json "$dir/"
 dplug() { "$work/dplug" --root "$work/r" "$@"; }
 
-mkdir -p "$work/client"
-echo '{}' > "$work/daemon.json"
-/usr/sbin/dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
-  --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
-  --config-file "$work/daemon.json" -H "unix://$work/docker.sock" > "$work/dockerd.log" 2>&1 & dd_pid=$!
-for _ in $(seq 1 200); do docker_ version >/dev/null 2>&1 && break; sleep 0.1; done
-docker_ version >/dev/null
+lib_start_dockerd
 docker_ plugin create bench-volume "$dir" >/dev/null
 
 now() { date +%s.%N; }

@@ -12,37 +12,18 @@ cd "$(dirname "$0")/.."
 dplug="$PWD/bin/dplug"
 work=$(mktemp -d /tmp/dplug-demo.XXXXXX)
 export DPLUG_ROOT="$work/root"
-registry_pid=""
-dockerd_pid=""
-dd="$work/dd"
+. scripts/lib.sh
 t0=$(date +%s%N)
 
-# docker runs Debian's docker 20.10 client against the demo's private dockerd.
-docker() { /usr/bin/docker -H "unix://$dd/docker.sock" "$@"; }
-
-stop_dockerd() {
-  [ -n "$dockerd_pid" ] || return 0
-  for id in $(docker plugin ls -q --no-trunc 2>/dev/null); do
-    docker plugin disable -f "$id" >/dev/null 2>&1 || true
-    docker plugin rm -f "$id" >/dev/null 2>&1 || true
-    # dockerd keeps plugin sockets in /run/docker/plugins/<id> whatever its exec-root.
-    grep -o " /run/docker/plugins/$id[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    rm -rf "/run/docker/plugins/$id"
-  done
-  kill "$dockerd_pid" 2>/dev/null || true
-  for _ in $(seq 200); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$dockerd_pid" 2>/dev/null || true
-  grep -o " $dd/[^ ]*" /proc/self/mountinfo 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-  dockerd_pid=""
-}
+# docker is Debian's docker 20.10 client on the demo's private dockerd.
+docker() { docker_ "$@"; }
 
 cleanup() {
   status=$?
-  stop_dockerd
-  "$dplug" stop demo/volume:1.0 >/dev/null 2>&1 || true
-  "$dplug" buildkitd stop >/dev/null 2>&1 || true
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true
-  rm -rf "$work"
+  set +e
+  "$dplug" stop demo/volume:1.0 >/dev/null 2>&1
+  "$dplug" buildkitd stop >/dev/null 2>&1
+  lib_teardown
   if [ $status = 0 ]; then
     printf '\n\033[1mdemo: done in %s ms\033[0m\n' "$(( ($(date +%s%N) - t0) / 1000000 ))"
   else
@@ -60,19 +41,9 @@ step() {
   printf '\033[2m(%s ms)\033[0m\n' "$(( ($(date +%s%N) - s) / 1000000 ))"
 }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$work/registry"
-cat > "$work/registry.yml" <<YML
-version: 0.1
-log: {level: warn}
-storage: {filesystem: {rootdirectory: $work/registry}, delete: {enabled: true}}
-http: {addr: 127.0.0.1:$port}
-YML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-ref="127.0.0.1:$port/demo/volume:1.0"
-echo "demo: loopback registry on 127.0.0.1:$port, store at $DPLUG_ROOT"
+lib_start_registry
+ref="$registry/demo/volume:1.0"
+echo "demo: loopback registry on $registry, store at $DPLUG_ROOT"
 
 step "validate the config (what dockerd would only reject at enable)" \
   "$dplug" validate --strict examples/volume/config.json
@@ -104,15 +75,7 @@ step "probe the copy too" "$dplug" test demo/volume-copy:1.0
 # The compatibility oracle: a real dockerd installs and enables what dplug
 # pushed, and serves a volume from it.
 if [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ]; then
-  mkdir -p "$dd"
-  echo '{}' > "$dd/daemon.json"
-  PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$dd" /usr/sbin/dockerd \
-    --iptables=false --ip6tables=false --bridge=none --ip-forward=false --ip-masq=false \
-    --storage-driver=vfs --data-root "$dd/data" --exec-root "$dd/exec" --pidfile "$dd/docker.pid" \
-    --config-file "$dd/daemon.json" -H "unix://$dd/docker.sock" >"$dd/dockerd.log" 2>&1 &
-  dockerd_pid=$!
-  for _ in $(seq 600); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
-  export DOCKER_CONFIG="$dd/client"
+  lib_start_dockerd
   step "a real dockerd ($(docker version --format '{{.Server.Version}}')) installs and enables the pushed plugin" \
     docker plugin install --grant-all-permissions --alias demo-volume "$ref"
   step "and creates a volume with it" docker volume create -d demo-volume demo-vol
