@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -30,7 +31,9 @@ var (
 )
 
 // classify turns go-containerregistry and net errors into one of the
-// sentinel errors above, with a hint; other errors pass through.
+// sentinel errors above, with a hint; other errors pass through. The
+// messages are one line: the registry's own error code and message, not
+// the request URL and detail map go-containerregistry prints.
 func classify(ref string, err error) error {
 	if err == nil {
 		return nil
@@ -39,32 +42,54 @@ func classify(ref string, err error) error {
 	if errors.As(err, &te) {
 		switch te.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Errorf("%w: the registry refused access (log in with `docker login %s` or check the credential helper): %v",
-				ErrUnauthorized, registryOf(ref), err)
+			return fmt.Errorf("%w: the registry refused access (%s; log in with `docker login %s` or check the credential helper)",
+				ErrUnauthorized, registryMessage(te), registryOf(ref))
 		case http.StatusNotFound:
-			return fmt.Errorf("%w: no such repository, tag or digest in the registry (check the name and tag): %v", ErrNotFound, err)
+			return fmt.Errorf("%w in the registry (%s; check the repository name and tag)", ErrNotFound, registryMessage(te))
 		}
 		for _, d := range te.Errors {
 			switch d.Code {
 			case transport.UnauthorizedErrorCode, transport.DeniedErrorCode:
-				return fmt.Errorf("%w: the registry refused access (log in with `docker login %s` or check the credential helper): %v",
-					ErrUnauthorized, registryOf(ref), err)
+				return fmt.Errorf("%w: the registry refused access (%s; log in with `docker login %s` or check the credential helper)",
+					ErrUnauthorized, registryMessage(te), registryOf(ref))
 			case transport.ManifestUnknownErrorCode, transport.NameUnknownErrorCode, transport.BlobUnknownErrorCode:
-				return fmt.Errorf("%w: no such repository, tag or digest in the registry (check the name and tag): %v", ErrNotFound, err)
+				return fmt.Errorf("%w in the registry (%s; check the repository name and tag)", ErrNotFound, registryMessage(te))
 			}
 		}
 		return err
 	}
 	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Errorf("%w: cannot resolve the registry host %s (check its spelling)", ErrUnreachable, dnsErr.Name)
+	}
 	var opErr *net.OpError
-	if errors.As(err, &dnsErr) || errors.As(err, &opErr) && opErr.Op == "dial" {
-		return fmt.Errorf("%w: cannot reach %s (check the host name and port; use --insecure for a plain-HTTP registry): %v",
-			ErrUnreachable, registryOf(ref), err)
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		cause := opErr.Err
+		var sysErr *os.SyscallError
+		if errors.As(cause, &sysErr) {
+			cause = sysErr.Err
+		}
+		return fmt.Errorf("%w: cannot connect to %s: %v (check the host name and port, and that the registry is running)",
+			ErrUnreachable, registryOf(ref), cause)
 	}
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return fmt.Errorf("%w: %s serves plain HTTP (use --insecure): %v", ErrUnreachable, registryOf(ref), err)
 	}
 	return err
+}
+
+// registryMessage renders the registry's error codes and messages
+// ("MANIFEST_UNKNOWN: manifest unknown"), or the HTTP status when the body
+// held none.
+func registryMessage(te *transport.Error) string {
+	var parts []string
+	for _, d := range te.Errors {
+		parts = append(parts, fmt.Sprintf("%s: %s", d.Code, d.Message))
+	}
+	if len(parts) == 0 {
+		return fmt.Sprintf("HTTP %d %s", te.StatusCode, http.StatusText(te.StatusCode))
+	}
+	return strings.Join(parts, "; ")
 }
 
 func registryOf(ref string) string {

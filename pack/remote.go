@@ -58,9 +58,43 @@ func parseRef(ref string, o *options) (name.Reference, error) {
 	}
 	r, err := name.ParseReference(ref, nopts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %v", ErrBadReference, ref, err)
+		return nil, fmt.Errorf("%w: %s (want [REGISTRY/]REPOSITORY[:TAG|@DIGEST], lowercase)", ErrBadReference, refProblem(ref))
 	}
 	return r, nil
+}
+
+// ParseReference checks ref the way Push, Fetch and Pull will, so that a
+// caller can reject a bad reference before doing any work; the error wraps
+// ErrBadReference.
+func ParseReference(ref string, opts ...Option) error {
+	o := makeOptions(opts...)
+	_, err := parseRef(ref, o)
+	return err
+}
+
+// refProblem says in words what is wrong with a reference
+// go-containerregistry refused (its own message only repeats the input).
+func refProblem(ref string) string {
+	repo, _, _ := strings.Cut(ref, "@")
+	if i := strings.LastIndexByte(repo, '/'); strings.Count(repo[i+1:], ":") > 1 {
+		return "more than one ':' after the repository name"
+	}
+	if i := strings.IndexByte(repo, '/'); i >= 0 && (strings.ContainsAny(repo[:i], ".:") || repo[:i] == "localhost") {
+		repo = repo[i+1:] // the registry host may hold upper case
+	}
+	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
+		repo = repo[:i] // so may the tag
+	}
+	if strings.ToLower(repo) != repo {
+		return "repository names must be lowercase"
+	}
+	switch {
+	case ref == "":
+		return "it is empty"
+	case strings.Contains(ref, "@") && !strings.Contains(ref, "@sha256:"):
+		return "a digest looks like @sha256:<64 hex digits>"
+	}
+	return "it is not a valid image reference"
 }
 
 // pluginScope is the token scope dockerd requests for plugins: resource

@@ -101,6 +101,15 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 			ref = stored.FullName()
 		}
 	}
+	if o.level < 0 || o.level > 9 {
+		return usageError(fmt.Errorf("--compression-level %d out of range: use 0 (none) to 9 (smallest)", o.level))
+	}
+	if ref != "" {
+		// A bad REF fails before minutes of packing.
+		if err := pack.ParseReference(ref, pack.WithInsecure(o.insecure)); err != nil {
+			return usageError(fmt.Errorf("pushing %s: %w", ref, err))
+		}
+	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
 	opts := []pack.Option{
@@ -212,6 +221,16 @@ the host platform unless --platform says otherwise.`,
 
 func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string) error {
 	ctx := cmd.Context()
+	dir := args[len(args)-1]
+	// Check DIR and REF before any download.
+	if err := checkEmptyDir(dir); err != nil {
+		return usageError(err)
+	}
+	if o.ociLayout == "" {
+		if err := pack.ParseReference(args[0], pack.WithInsecure(o.insecure)); err != nil {
+			return usageError(fmt.Errorf("pulling %s: %w", args[0], err))
+		}
+	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
 	opts := []pack.Option{
@@ -223,7 +242,6 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	var (
 		p   *pack.Plugin
 		err error
-		dir = args[len(args)-1]
 	)
 	if o.ociLayout != "" {
 		p, err = pack.ReadLayout(o.ociLayout, opts...)
@@ -332,4 +350,27 @@ func human(n int64) string {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+}
+
+// checkEmptyDir accepts a path that does not exist or is an empty
+// directory: where pull and export may write a plugin dir.
+func checkEmptyDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s exists and is not a directory: give a new or empty directory", dir)
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if names, _ := f.Readdirnames(1); len(names) > 0 {
+		return fmt.Errorf("%s is not empty: give a new or empty directory", dir)
+	}
+	return nil
 }

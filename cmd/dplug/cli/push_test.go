@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -129,10 +130,17 @@ func TestPushPullCLIErrors(t *testing.T) {
 	}{
 		{"push without ref", []string{"push", dir}, 2, "needs a REF"},
 		{"push not a dir", []string{"push", filepath.Join(dir, "nope"), host + "/x:1"}, 2, "neither a plugin directory"},
-		{"push bad level", []string{"push", "--compression-level", "11", dir, host + "/x:1"}, 1, "compression level"},
-		{"pull missing", []string{"pull", host + "/missing:1", filepath.Join(t.TempDir(), "o")}, 1, "no such repository"},
+		{"push bad level", []string{"push", "--compression-level", "11", dir, host + "/x:1"}, 2, "--compression-level 11 out of range"},
+		{"pull missing", []string{"pull", host + "/missing:1", filepath.Join(t.TempDir(), "o")}, 1, "not found in the registry"},
 		{"pull no dir", []string{"pull", host + "/missing:1"}, 2, "needs REF and DIR"},
-		{"pull bad ref", []string{"pull", "Not/A:Ref:", filepath.Join(t.TempDir(), "o")}, 1, "invalid reference"},
+		{"pull bad ref", []string{"pull", "Not/A:Ref:", filepath.Join(t.TempDir(), "o")}, 2, "invalid reference"},
+		{"pull upper case", []string{"pull", "UPPER/case", filepath.Join(t.TempDir(), "o")}, 2, "repository names must be lowercase"},
+		{"pull two colons", []string{"pull", "a:b:c", filepath.Join(t.TempDir(), "o")}, 2, "more than one ':'"},
+		{"pull into a non-empty dir", []string{"pull", host + "/missing:1", dir}, 2, dir + " is not empty: give a new or empty directory"},
+		{"pull into a file", []string{"pull", host + "/missing:1", filepath.Join(dir, "config.json")}, 2, "exists and is not a directory"},
+		{"pull closed port", []string{"pull", closedHost(t) + "/x:1", filepath.Join(t.TempDir(), "o")}, 1, "connection refused (check the host name and port"},
+		{"push bad ref", []string{"push", dir, "UPPER/case"}, 2, "pushing UPPER/case: invalid reference: repository names must be lowercase"},
+		{"install bad ref", []string{"install", "a:b:c"}, 2, "invalid reference: more than one ':'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +150,9 @@ func TestPushPullCLIErrors(t *testing.T) {
 			}
 			if out != "" {
 				t.Errorf("stdout = %q; want nothing on failure", out)
+			}
+			if strings.HasPrefix(errOut, "packing ") {
+				t.Errorf("stderr %q: packed before failing", errOut)
 			}
 			if n := strings.Count(strings.TrimSpace(errOut), "\n"); n > 1 {
 				t.Errorf("stderr has %d lines; want one clear line:\n%s", n+1, errOut)
@@ -174,4 +185,12 @@ func TestPushFromStore(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "neither a plugin directory") {
 		t.Errorf("push of an unknown NAME: exit %d, %q; want exit 2", code, errOut)
 	}
+}
+
+// closedHost is a loopback host:port nothing listens on.
+func closedHost(t *testing.T) string {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	host := strings.TrimPrefix(srv.URL, "http://")
+	srv.Close()
+	return host
 }

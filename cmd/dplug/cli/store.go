@@ -121,6 +121,9 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		if fi, err := os.Stat(srcArg); err == nil && fi.IsDir() {
 			return usageError(fmt.Errorf("%s is neither a plugin dir (config.json + rootfs/) nor an OCI layout", srcArg))
 		}
+		if err := pack.ParseReference(srcArg, pack.WithInsecure(o.insecure)); err != nil {
+			return usageError(fmt.Errorf("%s is neither a directory nor a registry reference: %w", srcArg, err))
+		}
 		ref, err := reference.ParseNormalizedNamed(srcArg)
 		if err != nil {
 			return usageError(fmt.Errorf("%s is neither a directory nor a registry reference: %w", srcArg, err))
