@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -167,11 +168,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
-			fmt.Fprintf(stderr, "dplug: %v\n", ee.Err)
+			printError(stderr, ee.Err)
 		}
 		return ee.Code
 	}
-	fmt.Fprintf(stderr, "dplug: %v\n", err)
+	printError(stderr, err)
 	if errors.Is(err, context.Canceled) {
 		return ExitCanceled
 	}
@@ -180,4 +181,24 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// printError writes err to stderr after "dplug: "; the errors of an
+// errors.Join (one per argument of rm, inspect, ...) get a line and a
+// prefix each.
+func printError(w io.Writer, err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		var msgs []string
+		for _, e := range errs {
+			msgs = append(msgs, e.Error())
+		}
+		if len(errs) > 1 && strings.Join(msgs, "\n") == err.Error() {
+			for _, e := range errs {
+				printError(w, e)
+			}
+			return
+		}
+	}
+	fmt.Fprintf(w, "dplug: %v\n", err)
 }

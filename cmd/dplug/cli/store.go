@@ -25,6 +25,7 @@ import (
 	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/validate"
 )
 
 // openStore opens the plugin store under --root.
@@ -110,6 +111,9 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	)
 	switch {
 	case isFile(filepath.Join(srcArg, "config.json")):
+		if err := checkPluginDir(srcArg); err != nil {
+			return err
+		}
 		src, opts.Name = store.DirSource(srcArg), dirName(srcArg)
 	case isFile(filepath.Join(srcArg, "oci-layout")):
 		p, err := pack.ReadLayout(srcArg, popts...)
@@ -153,6 +157,16 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		return grant(g, o.grantAll, shown, privs)
 	}
 	p, err := s.Install(ctx, src, opts)
+	if errors.Is(err, store.ErrExists) {
+		taken := opts.Name
+		if o.alias != "" {
+			taken = o.alias
+		}
+		if n, t, perr := store.ParseName(taken); perr == nil {
+			taken = n + ":" + t
+		}
+		return fmt.Errorf("%w: remove it first (`dplug rm %s`) or install under another name with --alias NAME", err, taken)
+	}
 	if err != nil {
 		return err
 	}
@@ -161,6 +175,30 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		return writeJSON(g.stdout, inspectView(p))
 	}
 	fmt.Fprintln(g.stdout, p.FullName())
+	return nil
+}
+
+// checkPluginDir checks a plugin dir before install writes anything: a
+// config.json the validator accepts (errors located FILE:LINE:COL, as push
+// and build report them) and a rootfs/ directory.
+func checkPluginDir(dir string) error {
+	path := filepath.Join(dir, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return usageError(fmt.Errorf("reading plugin config: %w", err))
+	}
+	var errs []validate.Diagnostic
+	for _, d := range validate.Bytes(path, data, validate.WithKind(validate.KindConfig)) {
+		if d.Severity == validate.Error {
+			errs = append(errs, d)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("installing from %s: %w", dir, &pack.ConfigError{Diagnostics: errs})
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "rootfs")); err != nil || !fi.IsDir() {
+		return usageError(fmt.Errorf("%s has config.json but no rootfs/ directory: a plugin dir holds both (the rootfs is the plugin's filesystem)", dir))
+	}
 	return nil
 }
 
@@ -557,6 +595,12 @@ host. DIR must not exist or be empty. DIR is printed on stdout.`,
 			s, err := openStore(g)
 			if err != nil {
 				return err
+			}
+			if _, err := s.Get(args[0]); err != nil {
+				return err
+			}
+			if err := checkEmptyDir(args[1]); err != nil {
+				return usageError(fmt.Errorf("exporting %s: %w", args[0], err))
 			}
 			if err := s.Export(cmd.Context(), args[0], args[1]); err != nil {
 				return err
