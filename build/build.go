@@ -126,6 +126,9 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	_, solveErr := c.Solve(ctx, nil, *so, solveCh)
 	<-forwarded
 	if solveErr != nil {
+		if cause, ok := unreachable(solveErr); ok && ctx.Err() == nil {
+			return nil, fmt.Errorf("%w at %s: %s (check --addr and BUILDKIT_HOST, or unset both and dplug starts its own buildkitd)", ErrUnreachable, addr, cause)
+		}
 		return nil, explain(ctx, solveErr, tr, o.dockerfile)
 	}
 	ctx = withSteps(ctx, st)

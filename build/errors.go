@@ -9,7 +9,35 @@ import (
 
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/util/grpcerrors"
+	"google.golang.org/grpc/codes"
 )
+
+// Errors callers can branch on with errors.Is.
+var (
+	// ErrNoDockerfile: the Dockerfile to build does not exist.
+	ErrNoDockerfile = errors.New("no Dockerfile")
+	// ErrUnreachable: the BuildKit daemon at the configured address does
+	// not answer.
+	ErrUnreachable = errors.New("cannot reach BuildKit")
+)
+
+// unreachable reports whether a BuildKit call failed because no daemon
+// answers at the address, and if so the cause in a few words (e.g.
+// "connection refused").
+func unreachable(err error) (string, bool) {
+	if grpcerrors.Code(err) != codes.Unavailable {
+		return "", false
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "desc = "); i >= 0 {
+		msg = msg[i+len("desc = "):]
+	}
+	msg = strings.Trim(msg, `"`)
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg, true
+}
 
 // SyntaxError is a Dockerfile the frontend could not parse.
 type SyntaxError struct {
@@ -60,6 +88,8 @@ func (e *BaseImageError) Unwrap() error { return e.Err }
 var (
 	reParseLine = regexp.MustCompile(`dockerfile parse error on line (\d+): `)
 	reResolve   = regexp.MustCompile(`failed to resolve source metadata for (\S+?):? `)
+	reProcess   = regexp.MustCompile(`^process ".*" did not complete successfully: `)
+	reSuggest   = regexp.MustCompile(` \(did you mean [^)]*\?\)$`)
 )
 
 // explain turns a solve error into one of the typed errors above when it
@@ -74,7 +104,13 @@ func explain(ctx context.Context, err error, tr *tracker, dockerfile string) err
 
 	if m := reResolve.FindStringSubmatch(msg); m != nil {
 		ref := strings.TrimSuffix(m[1], ":")
-		return &BaseImageError{Ref: ref, Name: shortName(ref), Err: errors.New(afterLast(msg, ref+": "))}
+		cause := afterLast(msg, ref+": ")
+		if strings.Contains(cause, "dial tcp") || strings.Contains(cause, "no such host") {
+			// BuildKit's spelling suggestion (e.g. "docker.io/libraryalpine")
+			// is noise when the registry itself is out of reach.
+			cause = reSuggest.ReplaceAllString(cause, "")
+		}
+		return &BaseImageError{Ref: ref, Name: shortName(ref), Err: errors.New(cause)}
 	}
 	if m := reParseLine.FindStringSubmatchIndex(msg); m != nil {
 		n := 0
@@ -88,7 +124,8 @@ func explain(ctx context.Context, err error, tr *tracker, dockerfile string) err
 		return &SyntaxError{File: file, Line: line, Msg: msg[m[1]:]}
 	}
 	if st, out, ok := tr.failed(); ok {
-		return &StepError{File: file, Line: line, Step: st.Name, Msg: msg, Output: out}
+		// The step already names the command: keep only why it failed.
+		return &StepError{File: file, Line: line, Step: st.Name, Msg: reProcess.ReplaceAllString(msg, ""), Output: out}
 	}
 	if file != "" && line > 0 {
 		return &SyntaxError{File: file, Line: line, Msg: msg}

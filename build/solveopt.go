@@ -2,8 +2,10 @@ package build
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,7 +30,9 @@ func solveOpt(contextDir string, o *options, rootfsDir string) (*client.SolveOpt
 		return nil, fmt.Errorf("opening build context %s: %w", contextDir, err)
 	}
 	dfDir := filepath.Dir(o.dockerfile)
-	if _, err := os.Stat(o.dockerfile); err != nil {
+	if _, err := os.Stat(o.dockerfile); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s: write one, or point -f at yours", ErrNoDockerfile, o.dockerfile)
+	} else if err != nil {
 		return nil, fmt.Errorf("reading Dockerfile: %w", err)
 	}
 	dfFS, err := fsutil.NewFS(dfDir)

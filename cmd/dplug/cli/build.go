@@ -275,6 +275,9 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 		if errors.As(err, &ce) {
 			return &exitError{Code: ExitFailure, Err: err}
 		}
+		if errors.Is(err, build.ErrNoDockerfile) {
+			return usageError(err)
+		}
 		return err
 	}
 	if o.resultFormat == "json" || g.outputJSON() {

@@ -163,3 +163,51 @@ func TestBuildUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildErrorMessages: failures found before or at the connection to
+// BuildKit are one line that names the thing and says what to do, with no
+// gRPC noise; nothing needs a daemon.
+func TestBuildErrorMessages(t *testing.T) {
+	ctxDir := t.TempDir()
+	cfg, err := json.Marshal(testplugin.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ctxDir, "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withDockerfile := t.TempDir()
+	for name, data := range map[string][]byte{"config.json": cfg, "Dockerfile": []byte("FROM scratch\n")} {
+		if err := os.WriteFile(filepath.Join(withDockerfile, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dead := "unix://" + filepath.Join(t.TempDir(), "nobody.sock")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing Dockerfile", []string{"build", "-o", "dir=" + filepath.Join(t.TempDir(), "o"), ctxDir}, 2,
+			"no Dockerfile at " + filepath.Join(ctxDir, "Dockerfile") + ": write one, or point -f at yours"},
+		{"dead --addr", []string{"build", "--addr", dead, "-o", "dir=" + filepath.Join(t.TempDir(), "o"), withDockerfile}, 1,
+			"cannot reach BuildKit at " + dead + ": no such file or directory (check --addr and BUILDKIT_HOST"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := dplug(t, append([]string{"--root", t.TempDir(), "--progress", "quiet"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q; want nothing", stdout)
+			}
+			for _, noise := range []string{"rpc error", "desc =", "Unavailable", "stat "} {
+				if strings.Contains(stderr, noise) {
+					t.Errorf("stderr %q contains %q", stderr, noise)
+				}
+			}
+		})
+	}
+}
