@@ -310,10 +310,16 @@ func (i *Instance) waitReady(ctx context.Context, timeout time.Duration) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
-			if seen {
-				return fmt.Errorf("%w: %s (waited %s)", ErrNotAnswering, i.rec.Socket, timeout)
+			// Name the socket as the plugin sees it: that is what its
+			// author can fix.
+			inside := "/run/docker/plugins/" + filepath.Base(i.rec.Socket)
+			if rel, err := filepath.Rel(filepath.Join(i.dir, sockDirName), i.rec.Socket); err == nil {
+				inside = "/run/docker/plugins/" + rel
 			}
-			return fmt.Errorf("%w: %s (waited %s)", ErrNoSocket, i.rec.Socket, timeout)
+			if seen {
+				return fmt.Errorf("%w (waited %s): %s exists but nothing accepts connections on it; check that the plugin listens there", ErrNotAnswering, timeout, inside)
+			}
+			return fmt.Errorf("%w (waited %s): the plugin must listen on %s (interface.socket in config.json)", ErrNoSocket, timeout, inside)
 		case <-tick.C:
 		}
 	}
@@ -325,7 +331,7 @@ func (i *Instance) waitReady(ctx context.Context, timeout time.Duration) error {
 func checkEntrypoint(rootfs string, p Plugin) error {
 	args := append(append([]string(nil), p.Config.Entrypoint...), p.Settings.Args...)
 	if len(args) == 0 || args[0] == "" {
-		return fmt.Errorf("%w: the config has no entrypoint", ErrNoEntrypoint)
+		return fmt.Errorf("%w: the config has no entrypoint: add \"entrypoint\": [\"/path/to/plugin-binary\"] to config.json", ErrNoEntrypoint)
 	}
 	prog := args[0]
 	var candidates []string
@@ -358,7 +364,7 @@ func checkEntrypoint(rootfs string, p Plugin) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s is not an executable file in the rootfs %s", ErrNoEntrypoint, prog, rootfs)
+	return fmt.Errorf("%w: %s is not an executable file in the rootfs %s: fix \"entrypoint\" in config.json or add the program to the rootfs", ErrNoEntrypoint, prog, rootfs)
 }
 
 // lockDir takes an exclusive flock on dir; the returned func releases it

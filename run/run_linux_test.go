@@ -197,6 +197,16 @@ func TestStartFailures(t *testing.T) {
 			if tt.logLine != "" && !strings.Contains(err.Error(), tt.logLine) {
 				t.Errorf("error lacks the plugin's output %q:\n%v", tt.logLine, err)
 			}
+			// Each failure says what to fix, in the plugin's terms.
+			says := map[string]string{
+				"nolisten":           "the plugin must listen on /run/docker/plugins/" + testplugin.Socket + " (interface.socket in config.json)",
+				"deadsocket":         "/run/docker/plugins/" + testplugin.Socket + " exists but nothing accepts connections on it",
+				"missing entrypoint": `fix "entrypoint" in config.json or add the program to the rootfs`,
+				"empty entrypoint":   `add "entrypoint"`,
+			}[tt.name]
+			if says != "" && !strings.Contains(err.Error(), says) {
+				t.Errorf("error does not say %q:\n%v", says, err)
+			}
 			if d := time.Since(begin); d > tt.timeout+5*time.Second {
 				t.Errorf("Start took %s with timeout %s", d, tt.timeout)
 			}
