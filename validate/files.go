@@ -39,14 +39,14 @@ func Files(paths []string, opts ...Option) (*Report, error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
+			errs = append(errs, fmt.Errorf("reading %s: %w", p, unwrapPath(err)))
 			continue
 		}
 		if !fi.IsDir() {
 			// An argument that cannot be opened is a usage error, not a finding.
 			f, err := os.Open(p)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("reading %s: %w", p, err))
+				errs = append(errs, fmt.Errorf("reading %s: %w", p, unwrapPath(err)))
 				continue
 			}
 			f.Close()
