@@ -87,7 +87,9 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "invalid plugin config (%d error(s); run `dplug validate` for details)", len(e.Diagnostics))
+	n := len(e.Diagnostics)
+	plural := map[bool]string{true: "s", false: ""}[n != 1]
+	fmt.Fprintf(&b, "invalid plugin config, %d error%s (fix them; `dplug validate` checks again):", n, plural)
 	for _, d := range e.Diagnostics {
 		b.WriteString("\n  ")
 		b.WriteString(d.String())

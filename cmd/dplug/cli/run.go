@@ -18,10 +18,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/probe"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/validate"
 )
 
 // startOptions are the flags `run` and `test` share.
@@ -85,7 +87,10 @@ func resolvePlugin(g *globalOptions, arg string) (run.Plugin, error) {
 		}
 		cfg, err := plugin.Parse(data)
 		if err != nil {
-			return run.Plugin{}, usageError(fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err))
+			return run.Plugin{}, configParseError(filepath.Join(arg, "config.json"), data, err)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "rootfs")); err != nil || !fi.IsDir() {
+			return run.Plugin{}, usageError(fmt.Errorf("%s has config.json but no rootfs/ directory: a plugin dir holds both (the rootfs is the plugin's filesystem)", arg))
 		}
 		// A directory has no store ID: derive a stable one from its path.
 		sum := sha256.Sum256([]byte(dir))
@@ -397,4 +402,20 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
+}
+
+// configParseError explains a config.json that does not decode with the
+// validator's located diagnostics (FILE:LINE:COL), falling back to the
+// decoder's error when the validator finds nothing to point at.
+func configParseError(path string, data []byte, perr error) error {
+	var errs []validate.Diagnostic
+	for _, d := range validate.Bytes(path, data, validate.WithKind(validate.KindConfig)) {
+		if d.Severity == validate.Error {
+			errs = append(errs, d)
+		}
+	}
+	if len(errs) == 0 {
+		return usageError(fmt.Errorf("%s: %w", path, perr))
+	}
+	return usageError(&pack.ConfigError{Diagnostics: errs})
 }
