@@ -7,6 +7,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 func TestParseReferenceMessages(t *testing.T) {
@@ -50,10 +54,22 @@ func TestFetchErrorMessages(t *testing.T) {
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closedHost := strings.TrimPrefix(closed.URL, "http://")
 	closed.Close()
+	img, err := random.Image(64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgRef, err := name.ParseReference(host + "/an/image:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(imgRef, img); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, ref string
 		want      []string
 	}{
+		{"container image", host + "/an/image:1", []string{"pulling " + host + "/an/image:1: not a Docker plugin: it is a container image", "push a plugin there"}},
 		{"closed port", closedHost + "/p:1", []string{"cannot connect to " + closedHost, "connection refused", "registry is running"}},
 		{"unknown host", "nosuchhost.invalid/p:1", []string{"cannot resolve the registry host nosuchhost.invalid"}},
 		{"missing tag", host + "/nothing:here", []string{"pulling " + host + "/nothing:here: not found in the registry (", "_UNKNOWN: ", "check the repository name and tag"}},
@@ -69,6 +85,9 @@ func TestFetchErrorMessages(t *testing.T) {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q does not say %q", msg, w)
 				}
+			}
+			if strings.Count(msg, tt.ref) > 1 {
+				t.Errorf("error %q names %s more than once", msg, tt.ref)
 			}
 			for _, noise := range []string{"map[", `Get "`, "GET http", "\n", "%!"} {
 				if strings.Contains(msg, noise) {

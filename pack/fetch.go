@@ -50,7 +50,7 @@ func Fetch(ctx context.Context, ref string, opts ...Option) (*Plugin, error) {
 		}
 		raw, mt, dg = cd.Manifest, cd.MediaType, cd.Digest
 	}
-	m, err := parseManifest(r.String(), mt, raw)
+	m, err := parseManifest(mt, raw)
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}

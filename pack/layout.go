@@ -81,7 +81,7 @@ func ReadLayout(path string, opts ...Option) (*Plugin, error) {
 			if h, _, _ := v1.SHA256(bytesReader(raw)); h != d.Digest {
 				return nil, fmt.Errorf("reading OCI layout %s: manifest %s: %w", path, d.Digest, ErrDigestMismatch)
 			}
-			m, err := parseManifest(path, d.MediaType, raw)
+			m, err := parseManifest(d.MediaType, raw)
 			if err != nil {
 				return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
 			}

@@ -203,17 +203,17 @@ func drainCheck(v *verifier) error {
 
 // parseManifest checks that raw is a plugin manifest: Docker schema 2 or
 // OCI, with the plugin config media type.
-func parseManifest(ref string, mt types.MediaType, raw []byte) (*v1.Manifest, error) {
+func parseManifest(mt types.MediaType, raw []byte) (*v1.Manifest, error) {
 	switch mt {
 	case types.DockerManifestSchema2, types.OCIManifestSchema1:
 	case types.DockerManifestSchema1, types.DockerManifestSchema1Signed:
-		return nil, fmt.Errorf("%w: %s is a schema-1 manifest (%s), which plugins never used; push it again with dplug push", ErrNotPlugin, ref, mt)
+		return nil, fmt.Errorf("%w: it is a schema-1 manifest (%s), which plugins never used; push it again with dplug push", ErrNotPlugin, mt)
 	default:
-		return nil, fmt.Errorf("%w: %s has manifest media type %s; want %s", ErrUnsupported, ref, mt, types.DockerManifestSchema2)
+		return nil, fmt.Errorf("%w: the manifest is %s; a plugin's is %s", ErrUnsupported, mt, types.DockerManifestSchema2)
 	}
 	m, err := v1.ParseManifest(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("parsing manifest of %s: %w", ref, err)
+		return nil, fmt.Errorf("parsing manifest: %w", err)
 	}
 	if m.Config.MediaType != MediaTypeConfig {
 		what := "an artifact"
@@ -221,11 +221,11 @@ func parseManifest(ref string, mt types.MediaType, raw []byte) (*v1.Manifest, er
 		case types.DockerConfigJSON, types.OCIConfigJSON:
 			what = "a container image"
 		}
-		return nil, fmt.Errorf("%w: %s is %s (config media type %s), not a plugin (%s); push a plugin there with `dplug push` or `docker plugin push`",
-			ErrNotPlugin, ref, what, m.Config.MediaType, MediaTypeConfig)
+		return nil, fmt.Errorf("%w: it is %s (config media type %s; a plugin's is %s); push a plugin there with `dplug push` or `docker plugin push`",
+			ErrNotPlugin, what, m.Config.MediaType, MediaTypeConfig)
 	}
 	if len(m.Layers) == 0 {
-		return nil, fmt.Errorf("%w: %s has no rootfs layer", ErrNotPlugin, ref)
+		return nil, fmt.Errorf("%w: the manifest has no rootfs layer", ErrNotPlugin)
 	}
 	return m, nil
 }
