@@ -125,6 +125,9 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		if fi, err := os.Stat(srcArg); err == nil && fi.IsDir() {
 			return usageError(fmt.Errorf("%s is neither a plugin dir (config.json + rootfs/) nor an OCI layout", srcArg))
 		}
+		if looksLikePath(srcArg) {
+			return usageError(fmt.Errorf("%s: no such plugin dir (config.json + rootfs/) or OCI layout", srcArg))
+		}
 		if err := pack.ParseReference(srcArg, pack.WithInsecure(o.insecure)); err != nil {
 			return usageError(fmt.Errorf("%s is neither a directory nor a registry reference: %w", srcArg, err))
 		}
@@ -176,6 +179,13 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	}
 	fmt.Fprintln(g.stdout, p.FullName())
 	return nil
+}
+
+// looksLikePath reports whether arg can only be meant as a local path
+// (./x, ../x, /x, ~/x): registry references never start that way.
+func looksLikePath(arg string) bool {
+	return strings.HasPrefix(arg, "./") || strings.HasPrefix(arg, "../") || strings.HasPrefix(arg, "/") ||
+		strings.HasPrefix(arg, "~") || arg == "." || arg == ".."
 }
 
 // checkPluginDir checks a plugin dir before install writes anything: a
