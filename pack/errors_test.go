@@ -24,6 +24,7 @@ func TestParseReferenceMessages(t *testing.T) {
 		{"Registry.Example.com/me/Plug", "repository names must be lowercase"},
 		{"a:b:c", "more than one ':'"},
 		{"me/plug@md5:abc", "a digest looks like @sha256:"},
+		{"me/plug@sha256:0000", "a digest looks like @sha256:"},
 		{"", "it is empty"},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -72,6 +73,8 @@ func ParseReference(ref string, opts ...Option) error {
 	return err
 }
 
+var reDigest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
 // refProblem says in words what is wrong with a reference
 // go-containerregistry refused (its own message only repeats the input).
 func refProblem(ref string) string {
@@ -91,7 +94,7 @@ func refProblem(ref string) string {
 	switch {
 	case ref == "":
 		return "it is empty"
-	case strings.Contains(ref, "@") && !strings.Contains(ref, "@sha256:"):
+	case strings.Contains(ref, "@") && !reDigest.MatchString(ref[strings.LastIndexByte(ref, '@')+1:]):
 		return "a digest looks like @sha256:<64 hex digits>"
 	}
 	return "it is not a valid image reference"

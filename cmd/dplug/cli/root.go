@@ -96,7 +96,11 @@ volume, network, IPAM, authorization, log and metrics drivers.
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			switch g.Output {
-			case "text", "json", "sarif":
+			case "text", "json":
+			case "sarif":
+				if cmd.Name() != "validate" {
+					return usageError(fmt.Errorf("--output sarif is for dplug validate only: use text or json"))
+				}
 			default:
 				return usageError(fmt.Errorf("unknown --output %q: use text or json", g.Output))
 			}
