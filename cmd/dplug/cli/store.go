@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"text/template"
 	"time"
 
 	"github.com/distribution/reference"
@@ -425,12 +424,12 @@ func printLs(g *globalOptions, o *lsOptions, rows []lsRow) error {
 		}
 		return nil
 	case o.format != "":
-		tmpl, err := template.New("ls").Parse(o.format)
+		tmpl, err := parseFormat("ls", o.format)
 		if err != nil {
 			return usageError(fmt.Errorf("parsing --format: %w", err))
 		}
 		for _, r := range rows {
-			if err := tmpl.Execute(g.stdout, r); err != nil {
+			if err := executeFormat(g.stdout, tmpl, r); err != nil {
 				return fmt.Errorf("executing --format: %w", err)
 			}
 			fmt.Fprintln(g.stdout)
@@ -479,12 +478,12 @@ inspect' prints. NAME is a name, name:tag, ID or unique ID prefix.
 				views = append(views, inspectView(p))
 			}
 			if format != "" {
-				tmpl, err := template.New("inspect").Parse(format)
+				tmpl, err := parseFormat("inspect", format)
 				if err != nil {
 					return usageError(fmt.Errorf("parsing --format: %w", err))
 				}
 				for _, v := range views {
-					if err := tmpl.Execute(g.stdout, v); err != nil {
+					if err := executeFormat(g.stdout, tmpl, v); err != nil {
 						return fmt.Errorf("executing --format: %w", err)
 					}
 					fmt.Fprintln(g.stdout)

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/dplug/dplug/plugin"
+)
+
+func TestExecuteFormat(t *testing.T) {
+	v := inspect{ID: "abc123", Name: "me/p:1", Enabled: true,
+		Settings: plugin.Settings{Env: []string{"DEBUG=1"}}}
+	for _, tt := range []struct {
+		format, want, err string
+	}{
+		{format: "{{.ID}}", want: "abc123"},
+		{format: "{{.Id}}", want: "abc123"}, // the JSON key, as with docker plugin inspect
+		{format: "{{.Name}} {{.Enabled}}", want: "me/p:1 true"},
+		{format: "{{json .Settings.Env}}", want: `["DEBUG=1"]`},
+		{format: "{{.Settings.Env}}", want: "[DEBUG=1]"},
+		{format: "{{.Nope}}", err: "can't evaluate field Nope"},
+		{format: "{{.Name.Foo}}", err: "can't evaluate field Foo"},
+	} {
+		t.Run(tt.format, func(t *testing.T) {
+			tmpl, err := parseFormat("inspect", tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			err = executeFormat(&out, tmpl, v)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want %q", err, tt.err)
+				}
+				if out.Len() != 0 {
+					t.Errorf("wrote %q on error", out.String())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tt.want {
+				t.Errorf("got %q, want %q", out.String(), tt.want)
+			}
+		})
+	}
+}
