@@ -95,6 +95,10 @@ volume, network, IPAM, authorization, log and metrics drivers.
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if g.Root == "" {
+				// An empty root would put the store in the working directory.
+				return usageError(errors.New("--root is empty: give the plugin store directory"))
+			}
 			switch g.Output {
 			case "text", "json":
 			case "sarif":
