@@ -46,18 +46,20 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if len(plats) > 1 && !isMulti {
 		return nil, fmt.Errorf("building for %d platforms: %s takes one platform (use a directory, an OCI layout or a registry)", len(plats), dest)
 	}
-	if fi, err := os.Stat(contextDir); err != nil {
-		return nil, fmt.Errorf("reading build context: %w", err)
+	if fi, err := os.Stat(contextDir); errors.Is(err, os.ErrNotExist) {
+		return nil, &InputError{fmt.Errorf("build context %s: no such directory", contextDir)}
+	} else if err != nil {
+		return nil, &InputError{fmt.Errorf("reading build context: %w", err)}
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("reading build context: %s is not a directory", contextDir)
+		return nil, &InputError{fmt.Errorf("reading build context: %s is not a directory", contextDir)}
 	}
 
 	// 1. The config, before anything expensive.
 	cfg, err := os.ReadFile(o.configFile)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("reading plugin config: %w (a plugin needs a config.json: give --config PATH, or start from `dplug init`)", err)
+		return nil, &InputError{fmt.Errorf("no plugin config at %s: a plugin needs a config.json (give --config PATH, or start from `dplug init`)", o.configFile)}
 	} else if err != nil {
-		return nil, fmt.Errorf("reading plugin config: %w", err)
+		return nil, &InputError{fmt.Errorf("reading plugin config: %w", err)}
 	}
 	check := o.validator
 	if check == nil {

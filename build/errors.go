@@ -21,6 +21,15 @@ var (
 	ErrUnreachable = errors.New("cannot reach BuildKit")
 )
 
+// InputError is a build input (the context dir, the Dockerfile, the
+// plugin config) that is missing or unreadable: nothing was built. The CLI
+// treats it as a usage error.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+
+func (e *InputError) Unwrap() error { return e.Err }
+
 // unreachable reports whether a BuildKit call failed because no daemon
 // answers at the address, and if so the cause in a few words (e.g.
 // "connection refused").

@@ -31,9 +31,9 @@ func solveOpt(contextDir string, o *options, rootfsDir string) (*client.SolveOpt
 	}
 	dfDir := filepath.Dir(o.dockerfile)
 	if _, err := os.Stat(o.dockerfile); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s: write one, or point -f at yours", ErrNoDockerfile, o.dockerfile)
+		return nil, &InputError{fmt.Errorf("%w at %s: write one, or point -f at yours", ErrNoDockerfile, o.dockerfile)}
 	} else if err != nil {
-		return nil, fmt.Errorf("reading Dockerfile: %w", err)
+		return nil, &InputError{fmt.Errorf("reading Dockerfile: %w", err)}
 	}
 	dfFS, err := fsutil.NewFS(dfDir)
 	if err != nil {

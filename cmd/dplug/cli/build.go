@@ -13,6 +13,7 @@ import (
 
 	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/store"
 )
 
 // buildOptions are the flags of `dplug build`, named like docker buildx's.
@@ -132,12 +133,19 @@ func (o *buildOptions) dest(packOpts []pack.Option) (build.Dest, error) {
 		dests = append(dests, d)
 	}
 	if o.push != "" {
+		// Bad names fail now, not after the build.
+		if err := pack.ParseReference(o.push, packOpts...); err != nil {
+			return nil, fmt.Errorf("--push %s: %w", o.push, err)
+		}
 		dests = append(dests, &build.Registry{Ref: o.push, Options: packOpts})
 	}
 	if len(o.tags) > 1 {
 		return nil, errors.New("one -t NAME per build")
 	}
 	if len(o.tags) == 1 {
+		if _, _, err := store.ParseName(o.tags[0]); err != nil {
+			return nil, fmt.Errorf("-t %s: %w", o.tags[0], err)
+		}
 		dests = append([]build.Dest{&build.Store{Root: o.root, Name: o.tags[0]}}, dests...)
 	}
 	if len(dests) == 0 {
@@ -275,7 +283,8 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 		if errors.As(err, &ce) {
 			return &exitError{Code: ExitFailure, Err: err}
 		}
-		if errors.Is(err, build.ErrNoDockerfile) {
+		var ie *build.InputError
+		if errors.As(err, &ie) {
 			return usageError(err)
 		}
 		return err

@@ -191,6 +191,12 @@ func TestBuildErrorMessages(t *testing.T) {
 	}{
 		{"missing Dockerfile", []string{"build", "-o", "dir=" + filepath.Join(t.TempDir(), "o"), ctxDir}, 2,
 			"no Dockerfile at " + filepath.Join(ctxDir, "Dockerfile") + ": write one, or point -f at yours"},
+		{"missing context", []string{"build", "-t", "me/x", filepath.Join(ctxDir, "nope")}, 2,
+			"build context " + filepath.Join(ctxDir, "nope") + ": no such directory"},
+		{"missing config", []string{"build", "-t", "me/x", "--config", filepath.Join(ctxDir, "nope.json"), ctxDir}, 2,
+			"no plugin config at " + filepath.Join(ctxDir, "nope.json") + ": a plugin needs a config.json"},
+		{"bad --push", []string{"build", "--push", "a:b:c", withDockerfile}, 2,
+			"--push a:b:c: invalid reference: more than one ':'"},
 		{"dead --addr", []string{"build", "--addr", dead, "-o", "dir=" + filepath.Join(t.TempDir(), "o"), withDockerfile}, 1,
 			"cannot reach BuildKit at " + dead + ": no such file or directory (check --addr and BUILDKIT_HOST"},
 	}
