@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -51,7 +53,8 @@ Exit status: 0 valid, 1 findings (errors, or warnings with --strict),
 }
 
 func runValidate(g *globalOptions, o *validateOptions, args []string) error {
-	if len(args) == 0 {
+	implicit := len(args) == 0
+	if implicit {
 		args = []string{"config.json"}
 	}
 	// validate is a short batch job allocating a few MiB per 1,000 files:
@@ -71,6 +74,9 @@ func runValidate(g *globalOptions, o *validateOptions, args []string) error {
 		return usageError(fmt.Errorf("unknown --kind %q: use auto, config or settings", o.Kind))
 	}
 	report, err := validate.Files(args, validate.WithKind(kind))
+	if implicit && errors.Is(err, fs.ErrNotExist) {
+		return usageError(fmt.Errorf("%w: give the FILE or DIR to check, or run it where config.json is", err))
+	}
 	if err != nil {
 		return usageError(err)
 	}
