@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -59,6 +60,9 @@ type initResult struct {
 }
 
 func runInit(g *globalOptions, dir string, o initOptions) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return usageError(fmt.Errorf("%s exists and is not a directory: give a new or existing project directory", dir))
+	}
 	name := o.Name
 	if name == "" {
 		abs, err := filepath.Abs(dir)
