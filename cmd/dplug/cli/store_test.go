@@ -412,7 +412,7 @@ func TestStoreCommands(t *testing.T) {
 		{[]string{"enable", "me/set:1"}, 1, "plugin already enabled: plugin me/set:1 is enabled"},
 		{[]string{"rm", "me/set:1"}, 1, "plugin me/set:1 is enabled"},
 		{[]string{"inspect", "nope"}, 1, `plugin "nope" not found`},
-		{[]string{"install", "/nonexistent/dir"}, 2, "is neither a directory nor a registry reference"},
+		{[]string{"install", "/nonexistent/dir"}, 2, "no such plugin dir (config.json + rootfs/) or OCI layout"},
 		{[]string{"ls", "--format", "{{.Name"}, 2, "parsing --format"},
 	} {
 		r := runStore(t, root, tt.args...)
