@@ -37,6 +37,13 @@ const (
 	sockDirName   = "sock"
 	propagatedDir = "propagated-mount"
 	containerDir  = "container"
+	// The plugin runs on an overlay of its rootfs: rootDir is the merged
+	// view, upperDir/workDir hold what the run (init layer, runc's mount
+	// points, the plugin itself) writes. The installed rootfs stays as it
+	// was installed, so a later push or export is byte-identical.
+	rootDir  = "rootfs"
+	upperDir = "upper"
+	workDir  = "work"
 )
 
 // record is the state of a run that another dplug process needs to find,
@@ -138,9 +145,6 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if p.Config.User != (plugin.User{}) {
 		o.log.Warn("config sets user, which dockerd ignores: the plugin runs as uid 0", "uid", p.Config.User.UID, "gid", p.Config.User.GID)
 	}
-	if err := setupInitLayer(rootfs); err != nil {
-		return nil, fail(err)
-	}
 
 	inst := &Instance{dir: dir, opts: o, exitCode: -1, done: make(chan struct{})}
 	inst.rec = record{ID: p.ID, Name: p.Name, CgroupParent: o.cgroupParent,
@@ -167,6 +171,14 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		}
 	}()
 	if err := os.Mkdir(filepath.Join(dir, sockDirName), 0o700); err != nil {
+		return nil, fail(err)
+	}
+	if merged, err := mountOverlay(dir, rootfs); err != nil {
+		o.log.Warn("cannot run on an overlay of the rootfs: the run writes into the installed rootfs", "err", err)
+	} else {
+		rootfs = merged
+	}
+	if err := setupInitLayer(rootfs); err != nil {
 		return nil, fail(err)
 	}
 	if p.Config.PropagatedMount != "" {
@@ -399,10 +411,44 @@ func makeShared(dir string) error {
 	return nil
 }
 
+// mountOverlay mounts an overlay of rootfs (read-only lower layer) at
+// dir/rootfs with its upper and work dirs in dir, and returns the merged
+// path. Paths overlayfs cannot take as options (',', ':') are refused.
+func mountOverlay(dir, rootfs string) (string, error) {
+	if strings.ContainsAny(rootfs+dir, ",:") {
+		return "", fmt.Errorf("path %q or %q has a character overlayfs options cannot carry", rootfs, dir)
+	}
+	merged, upper, work := filepath.Join(dir, rootDir), filepath.Join(dir, upperDir), filepath.Join(dir, workDir)
+	for _, d := range []string{merged, upper, work} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	opts := "lowerdir=" + rootfs + ",upperdir=" + upper + ",workdir=" + work
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		for _, d := range []string{merged, upper, work} {
+			_ = os.RemoveAll(d)
+		}
+		return "", fmt.Errorf("mounting overlay at %s: %w", merged, err)
+	}
+	return merged, nil
+}
+
 // removeRunDir unmounts the propagated mount (with everything the plugin
-// mounted below it) and removes the run directory.
+// mounted below it) and the overlay rootfs, and removes the run directory.
+// The overlay is unmounted before anything is removed: removing through a
+// still-mounted overlay would only write whiteouts, but never risk it.
 func removeRunDir(dir string, propagated bool) error {
 	var errs []error
+	merged := filepath.Join(dir, rootDir)
+	for {
+		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {
+			if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+				return fmt.Errorf("unmounting %s: %w", merged, err)
+			}
+			break
+		}
+	}
 	if propagated {
 		p := filepath.Join(dir, propagatedDir)
 		for {

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
@@ -459,4 +462,36 @@ func TestConcurrentStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertClean(t, root, p.ID)
+}
+
+// TestRootfsUntouched: a run writes only to its overlay — the init layer,
+// runc's mount points, files the plugin creates — never to the installed
+// rootfs, so pushing or exporting a plugin after running it gives the same
+// bytes as before.
+func TestRootfsUntouched(t *testing.T) {
+	p := newPlugin(t, nil)
+	root := runRoot(t)
+	list := func() []string {
+		var paths []string
+		_ = filepath.WalkDir(p.Rootfs, func(path string, d os.DirEntry, err error) error {
+			if err == nil {
+				info, _ := d.Info()
+				paths = append(paths, fmt.Sprintf("%s %v %d", path, d.Type(), info.Size()))
+			}
+			return nil
+		})
+		return paths
+	}
+	before := list()
+	inst := start(t, p, root)
+	if _, err := os.Stat(filepath.Join(root, runDirName(p.ID), rootDir, ".dockerenv")); err != nil {
+		t.Errorf("the init layer is missing from the running plugin's root: %v", err)
+	}
+	if err := inst.Stop(context.Background(), 2*time.Second); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	assertClean(t, root, p.ID)
+	if diff := cmp.Diff(before, list()); diff != "" {
+		t.Errorf("running the plugin changed its installed rootfs (-before +after):\n%s", diff)
+	}
 }
