@@ -88,7 +88,7 @@ volume, network, IPAM, authorization, log and metrics drivers.
 
   dplug validate config.json     check a plugin config against dockerd's rules
   dplug build -t NAME .          build the rootfs from a Dockerfile with BuildKit
-  dplug install NAME             install into the local plugin store
+  dplug install SOURCE           install a plugin dir, OCI layout or registry ref
   dplug run NAME                 run it under runc's libcontainer, logs live
   dplug push NAME REF            publish it; 'docker plugin install REF' works`,
 		Version:       Version,
@@ -108,11 +108,11 @@ volume, network, IPAM, authorization, log and metrics drivers.
 			default:
 				return usageError(fmt.Errorf("unknown --output %q: use text or json", g.Output))
 			}
-			level := slog.LevelWarn
 			if g.Debug {
-				level = slog.LevelDebug
+				g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			} else {
+				g.log = slog.New(newLineHandler(g.stderr, slog.LevelWarn))
 			}
-			g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 			return nil
 		},
 	}
