@@ -115,7 +115,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	)
 	switch {
 	case isFile(filepath.Join(srcArg, "config.json")):
-		if err := checkPluginDir(srcArg); err != nil {
+		if err := checkPluginDir(g, srcArg); err != nil {
 			return err
 		}
 		src, opts.Name = store.DirSource(srcArg), dirName(srcArg)
@@ -194,8 +194,8 @@ func looksLikePath(arg string) bool {
 
 // checkPluginDir checks a plugin dir before install writes anything: a
 // config.json the validator accepts (errors located FILE:LINE:COL, as push
-// and build report them) and a rootfs/ directory.
-func checkPluginDir(dir string) error {
+// and build report them; warnings logged) and a rootfs/ directory.
+func checkPluginDir(g *globalOptions, dir string) error {
 	path := filepath.Join(dir, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -205,6 +205,8 @@ func checkPluginDir(dir string) error {
 	for _, d := range validate.Bytes(path, data, validate.WithKind(validate.KindConfig)) {
 		if d.Severity == validate.Error {
 			errs = append(errs, d)
+		} else {
+			g.log.Warn(d.String())
 		}
 	}
 	if len(errs) > 0 {

@@ -1,0 +1,30 @@
+package cli
+
+import (
+	"bytes"
+	"log/slog"
+	"testing"
+)
+
+func TestLineHandler(t *testing.T) {
+	tests := []struct {
+		name string
+		log  func(*slog.Logger)
+		want string
+	}{
+		{"warning with attrs", func(l *slog.Logger) { l.Warn("cleaning up", "err", "busy") }, "dplug: warning: cleaning up err=busy\n"},
+		{"diagnostic keeps its own severity", func(l *slog.Logger) { l.Warn("c.json:1:2: warning: user is ignored (DP601)") },
+			"dplug: c.json:1:2: warning: user is ignored (DP601)\n"},
+		{"error", func(l *slog.Logger) { l.With("plugin", "p").Error("gone") }, "dplug: error: gone plugin=p\n"},
+		{"below the level", func(l *slog.Logger) { l.Info("chatter") }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			tt.log(slog.New(newLineHandler(&b, slog.LevelWarn)))
+			if b.String() != tt.want {
+				t.Errorf("got %q; want %q", b.String(), tt.want)
+			}
+		})
+	}
+}
