@@ -101,6 +101,12 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 			ref = stored.FullName()
 		}
 	}
+	if o.ociLayout != "" && !pack.IsLayout(o.ociLayout) {
+		// An OCI layout may gain images; any other non-empty dir is a mistake.
+		if err := checkEmptyDir(o.ociLayout); err != nil {
+			return usageError(fmt.Errorf("--oci-layout: %w", err))
+		}
+	}
 	if o.level < 0 || o.level > 9 {
 		return usageError(fmt.Errorf("--compression-level %d out of range: use 0 (none) to 9 (smallest)", o.level))
 	}

@@ -141,6 +141,7 @@ func TestPushPullCLIErrors(t *testing.T) {
 		{"pull closed port", []string{"pull", closedHost(t) + "/x:1", filepath.Join(t.TempDir(), "o")}, 1, "connection refused (check the host name and port"},
 		{"push bad ref", []string{"push", dir, "UPPER/case"}, 2, "pushing UPPER/case: invalid reference: repository names must be lowercase"},
 		{"install bad ref", []string{"install", "a:b:c"}, 2, "invalid reference: more than one ':'"},
+		{"push into a non-empty non-layout dir", []string{"push", dir, "--oci-layout", dir}, 2, "--oci-layout: " + dir + " is not empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
