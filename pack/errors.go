@@ -56,7 +56,7 @@ func classify(ref string, err error) error {
 				return fmt.Errorf("%w in the registry (%s; check the repository name and tag)", ErrNotFound, registryMessage(te))
 			}
 		}
-		return err
+		return &registryError{err: te}
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
@@ -77,6 +77,15 @@ func classify(ref string, err error) error {
 	}
 	return err
 }
+
+// registryError is any other error answer from a registry, printed as
+// "the registry answered CODE: message" (or its HTTP status) rather than
+// with the request URL; errors.As still finds the *transport.Error.
+type registryError struct{ err *transport.Error }
+
+func (e *registryError) Error() string { return "the registry answered " + registryMessage(e.err) }
+
+func (e *registryError) Unwrap() error { return e.err }
 
 // registryMessage renders the registry's error codes and messages
 // ("MANIFEST_UNKNOWN: manifest unknown"), or the HTTP status when the body

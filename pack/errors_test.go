@@ -66,10 +66,21 @@ func TestFetchErrorMessages(t *testing.T) {
 	if err := remote.Write(imgRef, img); err != nil {
 		t.Fatal(err)
 	}
+	refusing := newRegistry(t, func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/" {
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"errors":[{"code":"UNSUPPORTED","message":"the operation is unsupported"}]}`))
+		})
+	})
 	tests := []struct {
 		name, ref string
 		want      []string
 	}{
+		{"other registry error", refusing + "/p:1", []string{"pulling " + refusing + "/p:1: the registry answered UNSUPPORTED: the operation is unsupported"}},
 		{"container image", host + "/an/image:1", []string{"pulling " + host + "/an/image:1: not a Docker plugin: it is a container image", "push a plugin there"}},
 		{"closed port", closedHost + "/p:1", []string{"cannot connect to " + closedHost, "connection refused", "registry is running"}},
 		{"unknown host", "nosuchhost.invalid/p:1", []string{"cannot resolve the registry host nosuchhost.invalid"}},
