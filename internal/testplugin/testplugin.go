@@ -5,11 +5,14 @@
 package testplugin
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -27,21 +30,43 @@ var (
 )
 
 // Binary builds volplug once per test process (static, CGO_ENABLED=0) and
-// returns its path.
+// returns its path. The binary is cached under os.TempDir()/dplug-volplug/,
+// keyed by volplug's source, go.sum and the Go version, so test processes
+// share one copy instead of each leaving a new temp dir behind.
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "volplug-bin-")
-		if err != nil {
-			buildErr = err
+		_, self, _, _ := runtime.Caller(0)
+		src := filepath.Join(filepath.Dir(self), "volplug")
+		h := sha256.New()
+		for _, f := range []string{filepath.Join(src, "main.go"), filepath.Join(filepath.Dir(self), "..", "..", "go.sum")} {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				buildErr = err
+				return
+			}
+			h.Write(data)
+		}
+		h.Write([]byte(runtime.Version()))
+		dir := filepath.Join(os.TempDir(), "dplug-volplug", hex.EncodeToString(h.Sum(nil))[:16])
+		binPath = filepath.Join(dir, "volplug")
+		if fi, err := os.Stat(binPath); err == nil && fi.Mode().IsRegular() {
 			return
 		}
-		binPath = filepath.Join(dir, "volplug")
-		_, self, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binPath, "./volplug")
+		if buildErr = os.MkdirAll(dir, 0o755); buildErr != nil {
+			return
+		}
+		// Build beside the final path and rename: concurrent test
+		// processes never see a half-written binary.
+		tmp := filepath.Join(dir, "volplug."+strconv.Itoa(os.Getpid())+".tmp")
+		defer os.Remove(tmp)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, "./volplug")
 		cmd.Dir = filepath.Dir(self)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		buildOut, buildErr = cmd.CombinedOutput()
+		if buildOut, buildErr = cmd.CombinedOutput(); buildErr != nil {
+			return
+		}
+		buildErr = os.Rename(tmp, binPath)
 	})
 	if buildErr != nil {
 		t.Fatalf("building volplug: %v\n%s", buildErr, buildOut)
