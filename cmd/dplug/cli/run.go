@@ -103,9 +103,8 @@ func resolvePlugin(g *globalOptions, arg string) (run.Plugin, error) {
 	}
 	p, err := s.Get(arg)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return run.Plugin{}, usageError(err)
-		}
+		// Not found is a failure (exit 1), as in rm, inspect, set and the
+		// rest of the store commands (and docker plugin).
 		return run.Plugin{}, err
 	}
 	return run.Plugin{ID: p.ID, Name: p.FullName(), Rootfs: p.Rootfs(), Config: p.Config, Settings: p.Settings}, nil

@@ -205,8 +205,8 @@ func TestRunInstalled(t *testing.T) {
 	if code, out, errOut := rundplug(t, ctx, root, "test", "volplug"); code != 0 {
 		t.Errorf("test volplug: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if code, _, errOut := rundplug(t, ctx, root, "run", "no-such-plugin"); code != 2 {
-		t.Errorf("run of a missing plugin: exit %d, want 2: %s", code, errOut)
+	if code, _, errOut := rundplug(t, ctx, root, "run", "no-such-plugin"); code != 1 {
+		t.Errorf("run of a missing plugin: exit %d, want 1: %s", code, errOut)
 	}
 }
 
