@@ -9,7 +9,8 @@
 #
 # Needs root, docker-registry, docker.io (apt-get install -y docker-registry
 # docker.io). Prints a Markdown table (also written to bench/out/install.md).
-# SIZE_MIB sets the rootfs size (default 100); DPLUG=/path/to/dplug skips
+# ROOTFS=fill (default: many small files) or ROOTFS=prefix (fewer, larger files)
+# picks the rootfs shape. SIZE_MIB sets its size (default 100); DPLUG=/path/to/dplug skips
 # building it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,7 +41,7 @@ cat > "$dir/config.json" <<'JSON'
  "Entrypoint": ["/usr/bin/true"], "Interface": {"Socket": "bench.sock", "Types": ["docker.volumedriver/1.0"]},
  "Network": {"Type": "host"}}
 JSON
-nfiles=$(lib_real_rootfs "$dir/rootfs" "$size_mib")
+nfiles=$(lib_real_rootfs "$dir/rootfs" "$size_mib" "${ROOTFS:-fill}")
 bytes=$(du -sb "$dir/rootfs" | cut -f1)
 echo "bench: rootfs $(( bytes >> 20 )) MiB in $nfiles files" >&2
 

@@ -75,14 +75,18 @@ lib_teardown() {
   rm -rf "$work"
 }
 
-# lib_real_rootfs DIR MIB fills DIR with the first MIB MiB of regular files
-# under /usr/lib and /usr/bin (sorted), so that sizes, file counts and
-# compression behave as on a real plugin rootfs. Prints the file count.
+# lib_real_rootfs DIR MIB [fill|prefix] fills DIR with regular files from
+# /usr/lib and /usr/bin (in sorted order), so that sizes, file counts and
+# compression behave as on a real plugin rootfs: "fill" (the default) takes
+# every file that still fits in MIB MiB (many small files), "prefix" stops at
+# the first one that does not (fewer, larger files). Prints the file count.
 lib_real_rootfs() {
-  local dir=$1 mib=$2
+  local dir=$1 mib=$2 mode=${3:-fill}
+  local act=next
+  [ "$mode" = prefix ] && act=exit
   mkdir -p "$dir"
   find /usr/lib /usr/bin -xdev -type f -links 1 -size -40M -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 > "$work/all" || true
-  awk -v limit=$((mib << 20)) '{ if (n + $1 > limit) next; n += $1; print $2 }' "$work/all" > "$work/files"
+  awk -v limit=$((mib << 20)) "{ if (n + \$1 > limit) $act; n += \$1; print \$2 }" "$work/all" > "$work/files"
   tar -C / -cf - -T <(sed 's|^/||' "$work/files") 2>/dev/null | tar -C "$dir" -xf -
   wc -l < "$work/files"
 }
