@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -16,7 +17,38 @@ import (
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
+// Without it, version() adds the VCS revision the go command stamped.
 var Version = "dev"
+
+// version is Version, plus the commit (and "-dirty") of a plain `go build`
+// from a git checkout.
+func version() string {
+	if Version != "dev" {
+		return Version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev == "" {
+		return Version
+	}
+	return Version + "+" + rev + dirty
+}
 
 // Exit codes shared by every command.
 const (
@@ -91,7 +123,7 @@ volume, network, IPAM, authorization, log and metrics drivers.
   dplug install SOURCE           install a plugin dir, OCI layout or registry ref
   dplug run NAME                 run it under runc's libcontainer, logs live
   dplug push NAME REF            publish it; 'docker plugin install REF' works`,
-		Version:       Version,
+		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
