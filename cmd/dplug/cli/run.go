@@ -207,15 +207,8 @@ its cgroups, mounts and run directory. Stopping a plugin that already exited
 cleans up after it.`,
 		Args: withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := resolvePlugin(g, args[0])
+			inst, err := loadRun(g, args[0], "")
 			if err != nil {
-				return err
-			}
-			inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
-			if err != nil {
-				if errors.Is(err, run.ErrNotRunning) {
-					return &exitError{Code: ExitFailure, Err: fmt.Errorf("%s is not running", p.Name)}
-				}
 				return err
 			}
 			return inst.Stop(cmd.Context(), grace)
@@ -232,15 +225,8 @@ func newLogsCmd(g *globalOptions) *cobra.Command {
 		Short: "Print the output of a plugin started with 'dplug run --detach'",
 		Args:  withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := resolvePlugin(g, args[0])
+			inst, err := loadRun(g, args[0], " (its log goes when it is stopped)")
 			if err != nil {
-				return err
-			}
-			inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
-			if err != nil {
-				if errors.Is(err, run.ErrNotRunning) {
-					return &exitError{Code: ExitFailure, Err: fmt.Errorf("%s is not running (its log goes when it is stopped)", p.Name)}
-				}
 				return err
 			}
 			return copyLog(cmd.Context(), g.stdout, inst, follow)
@@ -248,6 +234,21 @@ func newLogsCmd(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new output until the plugin exits or Ctrl-C")
 	return cmd
+}
+
+// loadRun finds the run of the plugin NAME|DIR started by another dplug
+// process; a plugin that is not running is a failure (exit 1) whose message
+// ends with note.
+func loadRun(g *globalOptions, arg, note string) (*run.Instance, error) {
+	p, err := resolvePlugin(g, arg)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	if errors.Is(err, run.ErrNotRunning) {
+		return nil, &exitError{Code: ExitFailure, Err: fmt.Errorf("%s is not running%s", p.Name, note)}
+	}
+	return inst, err
 }
 
 // copyLog copies the run's log to w, then, when following, what the plugin
