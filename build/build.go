@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/client"
 	// BuildKit's connection helpers register the docker-container://,
 	// kube-pod:// and ssh:// address schemes with client.New.
+	"github.com/moby/buildkit/client/connhelper"
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
 	_ "github.com/moby/buildkit/client/connhelper/kubepod"
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
@@ -167,10 +168,36 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start)}, nil
 }
 
+// checkAddr refuses a BuildKit address whose scheme neither the client
+// (unix, tcp) nor a registered connection helper understands, instead of
+// letting the dialer fail with an unrelated "unknown port".
+func checkAddr(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		return &InputError{Err: fmt.Errorf("BuildKit address %q: %w", addr, err)}
+	}
+	switch u.Scheme {
+	case "unix", "tcp":
+		return nil
+	}
+	if h, err := connhelper.GetConnectionHelper(addr); err != nil {
+		return &InputError{Err: fmt.Errorf("BuildKit address %q: %w", addr, err)}
+	} else if h == nil {
+		return &InputError{Err: fmt.Errorf("BuildKit address %q: unknown scheme %q: use unix://PATH, tcp://HOST:PORT, docker-container://NAME, kube-pod://POD or ssh://HOST", addr, u.Scheme)}
+	}
+	return nil
+}
+
 // connect dials the configured BuildKit, or starts/reuses dplug's own; call
 // release when done with it.
 func connect(ctx context.Context, o *options) (c *client.Client, addr string, release func(), err error) {
 	addr, release = o.addr, func() {}
+	if err := checkAddr(addr); err != nil {
+		return nil, "", nil, err
+	}
 	if addr == "" {
 		m := buildkitd.New(o.root, append([]buildkitd.Option{buildkitd.WithLogger(o.log)}, o.daemonOpts...)...)
 		if release, err = m.Use(ctx); err != nil {

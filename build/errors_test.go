@@ -3,6 +3,7 @@ package build
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/util/grpcerrors"
@@ -47,6 +48,33 @@ func TestMessageCleanup(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.re(tt.in); got != tt.want {
 			t.Errorf("%s: %q; want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestCheckAddr(t *testing.T) {
+	for _, tc := range []struct {
+		addr    string
+		wantErr string
+	}{
+		{"", ""},
+		{"unix:///run/buildkit/buildkitd.sock", ""},
+		{"tcp://127.0.0.1:1234", ""},
+		{"docker-container://buildkitd", ""},
+		{"kube-pod://buildkitd-0?namespace=ci", ""},
+		{"bogus://x", `unknown scheme "bogus"`},
+		{"/run/buildkit/buildkitd.sock", `unknown scheme ""`},
+	} {
+		err := checkAddr(tc.addr)
+		if tc.wantErr == "" {
+			if err != nil {
+				t.Errorf("checkAddr(%q) = %v, want nil", tc.addr, err)
+			}
+			continue
+		}
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("checkAddr(%q) = %v, want an InputError with %q", tc.addr, err, tc.wantErr)
 		}
 	}
 }
