@@ -703,6 +703,9 @@ repairs them. Exit status 1 when problems remain.`,
 				for _, p := range r.Resynced {
 					fmt.Fprintf(g.stdout, "%s stale settings file %s\n", map[bool]string{false: "found", true: "rewrote"}[fix], p)
 				}
+				if len(r.Removed)+len(r.Orphans)+len(r.Missing)+len(r.Resynced) == 0 {
+					fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
+				}
 			}
 			if !fix && len(r.Orphans)+len(r.Missing)+len(r.Resynced) > 0 {
 				return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
