@@ -100,6 +100,41 @@ type extractor struct {
 	written map[string]bool // cleaned names written by this call (for opaque whiteouts)
 	dirs    []dirMeta       // directory modes/times applied at the end
 	dirIdx  map[string]int  // index into dirs by host path
+
+	// resolved memoises mkdirAll: cleaned relative directory -> its host
+	// path, a real directory inside dst. An entry stays valid only while
+	// nothing on that path can have changed: invalidate drops them all
+	// whenever this extraction removes or replaces anything, creates a
+	// symlink or a hard link, or creates any entry at a path that is a key
+	// or an ancestor of one (ancestors lists those).
+	resolved  map[string]string
+	ancestors map[string]bool
+}
+
+// remember caches the host path p of the relative directory rel, which
+// the caller has just checked or made to be a real directory inside dst.
+func (x *extractor) remember(rel, p string) {
+	x.resolved[rel] = p
+	for d := path.Dir(rel); d != "." && d != "/" && !x.ancestors[d]; d = path.Dir(d) {
+		x.ancestors[d] = true
+	}
+}
+
+// invalidate forgets every resolved directory.
+func (x *extractor) invalidate() {
+	clear(x.resolved)
+	clear(x.ancestors)
+}
+
+// creating must be called before a non-directory entry is created at the
+// relative path name: if name is (or is above) a remembered directory, the
+// cache can no longer be trusted. Creation never replaces an existing path
+// without a removal, which invalidates anyway; this is the belt to those
+// braces.
+func (x *extractor) creating(name string) {
+	if _, ok := x.resolved[name]; ok || x.ancestors[name] {
+		x.invalidate()
+	}
 }
 
 type dirMeta struct {
@@ -127,7 +162,8 @@ func Extract(ctx context.Context, r io.Reader, dst string, opts ...Option) error
 	if err != nil {
 		return fmt.Errorf("extracting archive: %w", err)
 	}
-	x := &extractor{ctx: ctx, dst: abs, o: makeOptions(opts), root: os.Geteuid() == 0, written: map[string]bool{}, dirIdx: map[string]int{}}
+	x := &extractor{ctx: ctx, dst: abs, o: makeOptions(opts), root: os.Geteuid() == 0, written: map[string]bool{}, dirIdx: map[string]int{},
+		resolved: map[string]string{}, ancestors: map[string]bool{}}
 	tr := tar.NewReader(r)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -212,6 +248,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	// directory entry (layers re-declare parents all the time).
 	fi, lerr := os.Lstat(target)
 	if lerr == nil && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
+		x.invalidate()
 		if err := os.RemoveAll(target); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
@@ -233,6 +270,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 		if err := os.Chmod(target, 0o700|perm.Perm()); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
+		x.remember(name, target)
 		dm := dirMeta{path: target, mode: perm, mtime: hdr.ModTime, atime: hdr.AccessTime}
 		if i, ok := x.dirIdx[target]; ok {
 			x.dirs[i] = dm
@@ -244,6 +282,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 		if hdr.Size < 0 || st.Bytes+hdr.Size > x.o.maxBytes {
 			return &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("content exceeds %d bytes in total", x.o.maxBytes), Err: ErrLimit}
 		}
+		x.creating(name)
 		if err := x.writeFile(tr, hdr, target, perm); err != nil {
 			return err
 		}
@@ -252,6 +291,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 		if err := checkSymlink(name, hdr.Linkname); err != nil {
 			return unsafeErr(hdr.Name, "%v", err)
 		}
+		x.invalidate()
 		if err := os.Symlink(hdr.Linkname, target); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
@@ -260,6 +300,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 		if err != nil {
 			return err
 		}
+		x.invalidate() // old may itself be a symlink
 		if err := os.Link(old, target); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
@@ -272,6 +313,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			}
 			return unsafeErr(hdr.Name, "%s not allowed", kind)
 		}
+		x.creating(name)
 		if err := mknod(target, hdr.Typeflag, perm, hdr.Devmajor, hdr.Devminor); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
@@ -389,6 +431,9 @@ func (x *extractor) mkdirAll(entry, rel string) (string, error) {
 	if rel == "" || rel == "." {
 		return x.dst, nil
 	}
+	if p, ok := x.resolved[rel]; ok {
+		return p, nil
+	}
 	p, err := securejoin.SecureJoin(x.dst, rel)
 	if err != nil {
 		return "", fmt.Errorf("extracting %q: %w", entry, err)
@@ -419,11 +464,13 @@ func (x *extractor) mkdirAll(entry, rel string) (string, error) {
 			return "", fmt.Errorf("extracting %q: %w", entry, err)
 		}
 	}
+	x.remember(rel, p)
 	return p, nil
 }
 
 // whiteout applies a .wh. entry found in directory dir.
 func (x *extractor) whiteout(entry, dir, base string) error {
+	x.invalidate() // whatever it removes may be on a remembered path
 	reldir := strings.TrimSuffix(dir, "/")
 	p, err := securejoin.SecureJoin(x.dst, reldir)
 	if err != nil {
