@@ -109,6 +109,8 @@ type extractor struct {
 	// or an ancestor of one (ancestors lists those).
 	resolved  map[string]string
 	ancestors map[string]bool
+
+	buf []byte // copy buffer shared by all regular files
 }
 
 // remember caches the host path p of the relative directory rel, which
@@ -245,12 +247,19 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	x.written[name] = true
 
 	// Replace whatever is there, except an existing directory for a
-	// directory entry (layers re-declare parents all the time).
-	fi, lerr := os.Lstat(target)
-	if lerr == nil && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
-		x.invalidate()
-		if err := os.RemoveAll(target); err != nil {
-			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+	// directory entry (layers re-declare parents all the time). Regular
+	// files and symlinks are created exclusively instead, and replace what
+	// is there only when that fails (x.exclusive): one syscall less for
+	// the common case of a path seen for the first time.
+	var fi fs.FileInfo
+	lerr := fs.ErrNotExist
+	if !createsExclusively(hdr.Typeflag) {
+		fi, lerr = os.Lstat(target)
+		if lerr == nil && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
+			x.invalidate()
+			if err := os.RemoveAll(target); err != nil {
+				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+			}
 		}
 	}
 
@@ -287,13 +296,14 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			return err
 		}
 		st.Bytes += hdr.Size
+		return nil // writeFile applied the metadata
 	case tar.TypeSymlink:
 		if err := checkSymlink(name, hdr.Linkname); err != nil {
 			return unsafeErr(hdr.Name, "%v", err)
 		}
 		x.invalidate()
-		if err := os.Symlink(hdr.Linkname, target); err != nil {
-			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+		if err := x.exclusive(hdr, target, func() error { return os.Symlink(hdr.Linkname, target) }); err != nil {
+			return err
 		}
 	case tar.TypeLink:
 		old, err := x.linkTarget(hdr)
@@ -330,12 +340,7 @@ func (x *extractor) meta(hdr *tar.Header, target string, perm fs.FileMode) error
 		if err := os.Lchown(target, hdr.Uid, hdr.Gid); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
-		for k, v := range hdr.PAXRecords {
-			if attr, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
-				// Best effort: filesystems may not support every namespace.
-				_ = lsetxattr(target, attr, v)
-			}
-		}
+		x.xattrs(hdr, target)
 	}
 	if hdr.Typeflag == tar.TypeDir {
 		return nil
@@ -349,17 +354,101 @@ func (x *extractor) meta(hdr *tar.Header, target string, perm fs.FileMode) error
 	return setTimes(target, hdr.AccessTime, hdr.ModTime)
 }
 
-func (x *extractor) writeFile(r io.Reader, hdr *tar.Header, target string, perm fs.FileMode) error {
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
+// createsExclusively reports whether entries of type typ are created with
+// x.exclusive rather than after an Lstat of their path.
+func createsExclusively(typ byte) bool {
+	switch typ {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont, tar.TypeSymlink:
+		return true
+	}
+	return false
+}
+
+// exclusive runs create, which must fail with fs.ErrExist rather than
+// reuse or follow anything already at target. If it does, whatever is
+// there is removed and create runs once more.
+func (x *extractor) exclusive(hdr *tar.Header, target string, create func() error) error {
+	err := create()
+	if errors.Is(err, fs.ErrExist) {
+		x.invalidate()
+		if err := os.RemoveAll(target); err != nil {
+			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+		}
+		err = create()
+	}
 	if err != nil {
 		return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 	}
-	_, err = io.Copy(f, &ctxReader{ctx: x.ctx, r: io.LimitReader(r, hdr.Size)})
+	return nil
+}
+
+// writeFile creates the regular file target (O_EXCL|O_NOFOLLOW, never
+// through a symlink), copies its content and applies its metadata through
+// the open descriptor, times last.
+// xattrs applies the entry's SCHILY.xattr PAX records to target, best
+// effort: filesystems may not support every namespace.
+func (x *extractor) xattrs(hdr *tar.Header, target string) {
+	for k, v := range hdr.PAXRecords {
+		if attr, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
+			_ = lsetxattr(target, attr, v)
+		}
+	}
+}
+
+func (x *extractor) writeFile(r io.Reader, hdr *tar.Header, target string, perm fs.FileMode) error {
+	var f *os.File
+	err := x.exclusive(hdr, target, func() (err error) {
+		f, err = os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = x.copyN(f, r, hdr.Size)
+	if err == nil && x.root {
+		err = f.Chown(hdr.Uid, hdr.Gid)
+		x.xattrs(hdr, target)
+	}
+	if err == nil {
+		// Chmod after chown: chown clears setuid bits.
+		err = f.Chmod(perm)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+	}
+	return setTimes(target, hdr.AccessTime, hdr.ModTime)
+}
+
+// copyN copies exactly n bytes from r to w through one buffer reused for
+// the whole extraction, checking the context between chunks.
+func (x *extractor) copyN(w io.Writer, r io.Reader, n int64) error {
+	if n > 0 && x.buf == nil {
+		x.buf = make([]byte, 128<<10)
+	}
+	for n > 0 {
+		if err := x.ctx.Err(); err != nil {
+			return err
+		}
+		b := x.buf
+		if int64(len(b)) > n {
+			b = b[:n]
+		}
+		m, err := io.ReadFull(r, b)
+		if m > 0 {
+			if _, werr := w.Write(b[:m]); werr != nil {
+				return werr
+			}
+			n -= int64(m)
+		}
+		if errors.Is(err, io.EOF) {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -534,16 +623,4 @@ func (x *extractor) finish() error {
 // within reports whether p is dst or below it (both clean and absolute).
 func within(dst, p string) bool {
 	return p == dst || strings.HasPrefix(p, dst+string(filepath.Separator))
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

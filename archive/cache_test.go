@@ -168,3 +168,70 @@ func sortedCopy(s []string) []string {
 	}
 	return c
 }
+
+// TestExtractReplacesExisting covers the paths where a regular file or a
+// symlink is created over something already there (the exclusive create
+// fails, the old entry is removed, the create runs again), within one layer
+// and across layers.
+func TestExtractReplacesExisting(t *testing.T) {
+	tests := []struct {
+		name   string
+		layers func(host string) [][]ent
+		want   []string
+	}{
+		{
+			name:   "file over dir with children",
+			layers: func(string) [][]ent { return [][]ent{{dir("d/e"), file("d/e/x", "1"), file("d", "f")}} },
+			want:   []string{"d: f"},
+		},
+		{
+			name:   "file over file across layers",
+			layers: func(string) [][]ent { return [][]ent{{file("a", "old")}, {file("a", "new")}} },
+			want:   []string{"a: new"},
+		},
+		{
+			name:   "file over symlink to host dir",
+			layers: func(host string) [][]ent { return [][]ent{{symlink("a", host)}, {file("a", "mine")}} },
+			want:   []string{"a: mine"},
+		},
+		{
+			name:   "file over dangling symlink",
+			layers: func(host string) [][]ent { return [][]ent{{symlink("a", host+"/dst2"), file("a", "mine")}} },
+			want:   []string{"a: mine"},
+		},
+		{
+			name:   "symlink over file",
+			layers: func(string) [][]ent { return [][]ent{{file("a", "1"), symlink("a", "b")}} },
+			want:   []string{"a -> b"},
+		},
+		{
+			name:   "symlink over dir across layers",
+			layers: func(string) [][]ent { return [][]ent{{dir("a"), file("a/x", "1")}, {symlink("a", "/b")}} },
+			want:   []string{"a -> /b"},
+		},
+		{
+			name:   "symlink over symlink",
+			layers: func(host string) [][]ent { return [][]ent{{symlink("a", host), symlink("a", "c")}} },
+			want:   []string{"a -> c"},
+		},
+		{
+			name:   "hard link over file",
+			layers: func(string) [][]ent { return [][]ent{{file("a", "1"), file("b", "2"), hardlink("b", "a")}} },
+			want:   []string{"a: 1", "b: 1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dst, check := sandbox(t)
+			defer check()
+			for _, l := range tt.layers(filepath.Dir(dst)) {
+				if err := Extract(context.Background(), bytes.NewReader(mktar(t, l...)), dst); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(tt.want, tree(t, dst)); diff != "" {
+				t.Errorf("tree (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
