@@ -8,7 +8,9 @@
 //   - entry names must be relative and free of ".." components;
 //   - parent directories are resolved inside the destination with
 //     github.com/cyphar/filepath-securejoin, so a previously extracted symlink
-//     can never redirect a later entry outside it;
+//     can never redirect a later entry outside it (within one Extract call
+//     resolved directories are remembered, and all forgotten as soon as an
+//     entry removes or replaces anything or creates a symlink or hard link);
 //   - relative symlinks whose target climbs above the destination are
 //     refused; absolute symlink targets are allowed, because inside the
 //     plugin's container they resolve within the rootfs (/bin -> /usr/bin is
