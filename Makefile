@@ -27,8 +27,8 @@ test: build
 
 # Bounded fuzzing of the parsers that take untrusted input.
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzBytes$$' -fuzztime=$(FUZZTIME) ./validate/
-	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) ./archive/
+	$(GO) test -run='^$$' -fuzz='^FuzzBytes$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./validate/
+	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./archive/
 
 unit:
 	$(GO) test -short -count=1 ./...
