@@ -260,13 +260,7 @@ func (e *ConfigError) Error() string {
 func validateConfig(o *options) Validator {
 	return func(file string, data []byte) error {
 		diags := validate.Bytes(file, data, validate.WithKind(validate.KindConfig))
-		failed := false
-		for _, d := range diags {
-			if d.Severity == validate.Error {
-				failed = true
-			}
-		}
-		if failed {
+		if errs, _ := validate.Split(diags); len(errs) > 0 {
 			return &ConfigError{Diagnostics: diags}
 		}
 		for _, d := range diags {

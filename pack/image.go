@@ -102,13 +102,9 @@ func checkConfig(name string, data []byte, o *options) error {
 	if !o.validate {
 		return nil
 	}
-	var errs []validate.Diagnostic
-	for _, d := range validate.Bytes(name, data, validate.WithKind(validate.KindConfig)) {
-		if d.Severity == validate.Error {
-			errs = append(errs, d)
-		} else {
-			o.log.Warn(d.String())
-		}
+	errs, warnings := validate.Split(validate.Bytes(name, data, validate.WithKind(validate.KindConfig)))
+	for _, d := range warnings {
+		o.log.Warn(d.String())
 	}
 	if len(errs) > 0 {
 		return &ConfigError{Diagnostics: errs}

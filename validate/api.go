@@ -138,6 +138,20 @@ func (r *Report) Failed(strict bool) bool {
 	return r.Errors() > 0
 }
 
+// Split separates errors from warnings, keeping their order: callers that
+// act on a config (pack, install, build) refuse it on errors and only show
+// the warnings.
+func Split(diags []Diagnostic) (errs, warnings []Diagnostic) {
+	for _, d := range diags {
+		if d.Severity == Error {
+			errs = append(errs, d)
+		} else {
+			warnings = append(warnings, d)
+		}
+	}
+	return errs, warnings
+}
+
 func count(diags []Diagnostic, s Severity) int {
 	n := 0
 	for _, d := range diags {

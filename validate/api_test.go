@@ -1,6 +1,9 @@
 package validate
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestDiagnosticString(t *testing.T) {
 	tests := []struct {
@@ -18,5 +21,27 @@ func TestDiagnosticString(t *testing.T) {
 		if got := tt.d.String(); got != tt.want {
 			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	diags := []Diagnostic{
+		{Rule: "DP103", Severity: Warning},
+		{Rule: "DP306", Severity: Error},
+		{Rule: "DP601", Severity: Warning},
+		{Rule: "DP501", Severity: Error},
+	}
+	errs, warnings := Split(diags)
+	rules := func(ds []Diagnostic) (r []string) {
+		for _, d := range ds {
+			r = append(r, d.Rule)
+		}
+		return r
+	}
+	if got := rules(errs); !slices.Equal(got, []string{"DP306", "DP501"}) {
+		t.Errorf("errors = %v", got)
+	}
+	if got := rules(warnings); !slices.Equal(got, []string{"DP103", "DP601"}) {
+		t.Errorf("warnings = %v", got)
 	}
 }

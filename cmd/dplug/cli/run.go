@@ -408,12 +408,7 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 // validator's located diagnostics (FILE:LINE:COL), falling back to the
 // decoder's error when the validator finds nothing to point at.
 func configParseError(path string, data []byte, perr error) error {
-	var errs []validate.Diagnostic
-	for _, d := range validate.Bytes(path, data, validate.WithKind(validate.KindConfig)) {
-		if d.Severity == validate.Error {
-			errs = append(errs, d)
-		}
-	}
+	errs, _ := validate.Split(validate.Bytes(path, data, validate.WithKind(validate.KindConfig)))
 	if len(errs) == 0 {
 		return usageError(fmt.Errorf("%s: %w", path, perr))
 	}

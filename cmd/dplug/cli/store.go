@@ -201,13 +201,9 @@ func checkPluginDir(g *globalOptions, dir string) error {
 	if err != nil {
 		return usageError(fmt.Errorf("reading plugin config: %w", err))
 	}
-	var errs []validate.Diagnostic
-	for _, d := range validate.Bytes(path, data, validate.WithKind(validate.KindConfig)) {
-		if d.Severity == validate.Error {
-			errs = append(errs, d)
-		} else {
-			g.log.Warn(d.String())
-		}
+	errs, warnings := validate.Split(validate.Bytes(path, data, validate.WithKind(validate.KindConfig)))
+	for _, d := range warnings {
+		g.log.Warn(d.String())
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("installing from %s: %w", dir, &pack.ConfigError{Diagnostics: errs})
