@@ -36,11 +36,7 @@ trap lib_teardown EXIT
 # look like a real rootfs.
 dir=$work/plugin
 mkdir -p "$dir/rootfs"
-cat > "$dir/config.json" <<'JSON'
-{"Description": "bench plugin", "Documentation": "https://example.invalid",
- "Entrypoint": ["/usr/bin/true"], "Interface": {"Socket": "bench.sock", "Types": ["docker.volumedriver/1.0"]},
- "Network": {"Type": "host"}}
-JSON
+lib_bench_config "$dir/config.json"
 nfiles=$(lib_real_rootfs "$dir/rootfs" "$size_mib" "${ROOTFS:-fill}")
 bytes=$(du -sb "$dir/rootfs" | cut -f1)
 echo "bench: rootfs $(( bytes >> 20 )) MiB in $nfiles files" >&2

@@ -35,11 +35,7 @@ trap lib_teardown EXIT
 # libraries, so that compression behaves as on a real plugin.
 dir=$work/plugin
 mkdir -p "$dir/rootfs"
-cat > "$dir/config.json" <<'JSON'
-{"Description": "bench plugin", "Documentation": "https://example.invalid",
- "Entrypoint": ["/usr/bin/true"], "Interface": {"Socket": "bench.sock", "Types": ["docker.volumedriver/1.0"]},
- "Network": {"Type": "host"}}
-JSON
+lib_bench_config "$dir/config.json"
 nfiles=$(lib_real_rootfs "$dir/rootfs" "$size_mib")
 bytes=$(du -sb "$dir/rootfs" | cut -f1)
 echo "bench: rootfs $(( bytes >> 20 )) MiB in $nfiles files" >&2

@@ -75,6 +75,16 @@ lib_teardown() {
   rm -rf "$work"
 }
 
+# lib_bench_config FILE writes the volume-plugin config the size benchmarks
+# pack, install and push (its entrypoint never runs).
+lib_bench_config() {
+  cat > "$1" <<'JSON'
+{"Description": "bench plugin", "Documentation": "https://example.invalid",
+ "Entrypoint": ["/usr/bin/true"], "Interface": {"Socket": "bench.sock", "Types": ["docker.volumedriver/1.0"]},
+ "Network": {"Type": "host"}}
+JSON
+}
+
 # lib_real_rootfs DIR MIB [fill|prefix] fills DIR with regular files from
 # /usr/lib and /usr/bin (in sorted order), so that sizes, file counts and
 # compression behave as on a real plugin rootfs: "fill" (the default) takes
