@@ -1,0 +1,420 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/distribution/reference"
+
+	"github.com/dplug/dplug/archive"
+	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/plugin"
+	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/validate"
+)
+
+// Kind says where a plugin comes from. Kinds combine as a set (WithKinds)
+// to say which a command accepts.
+type Kind int
+
+// The kinds of source, in the order Open tries them.
+const (
+	// Dir is a plugin dir as `docker plugin create` takes it: config.json
+	// and rootfs/.
+	Dir Kind = 1 << iota
+	// Layout is an OCI image layout holding a plugin artifact.
+	Layout
+	// Installed is a plugin in the local store, named by name or ID.
+	Installed
+	// Registry is a registry reference.
+	Registry
+
+	// Any accepts every kind.
+	Any = Dir | Layout | Installed | Registry
+)
+
+// String names the kinds in k the way errors list them.
+func (k Kind) String() string {
+	var names []string
+	for _, c := range []struct {
+		k    Kind
+		name string
+	}{
+		{Dir, "plugin dir (config.json + rootfs/)"},
+		{Layout, "OCI layout"},
+		{Installed, "installed plugin"},
+		{Registry, "registry reference"},
+	} {
+		if k&c.k != 0 {
+			names = append(names, c.name)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "nothing"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// Source is a plugin resolved from a command's argument, its config read
+// and validated. It satisfies store.Source, so any source can be installed.
+type Source struct {
+	Kind Kind
+	// Arg is the argument as given.
+	Arg string
+	// Name is the local name the plugin takes by default: the directory's
+	// base name for a dir or layout, the reference's name for a registry,
+	// the full name for an installed plugin.
+	Name string
+	// Reference is the fully qualified, tagged reference of a registry
+	// source (as dockerd records PluginReference), or the reference an
+	// installed plugin came from; "" otherwise.
+	Reference string
+	// Raw is the config as read: config.json, or the artifact's config blob.
+	Raw []byte
+	// Config is Raw decoded.
+	Config *plugin.Config
+	// Warnings are the validator's findings that do not refuse the
+	// plugin; the caller shows them.
+	Warnings []validate.Diagnostic
+	// Rootfs is the rootfs directory on disk (Dir and Installed), "" for
+	// artifacts, whose rootfs is in layers.
+	Rootfs string
+	// Installed is the store's record (Installed only).
+	Stored *store.Plugin
+	// Artifact is the registry or layout artifact (Layout and Registry).
+	Artifact *pack.Plugin
+}
+
+var _ store.Source = (*Source)(nil)
+
+// ConfigJSON returns the config bytes (store.Source).
+func (s *Source) ConfigJSON(context.Context) ([]byte, error) { return s.Raw, nil }
+
+// Layers streams the rootfs as uncompressed tar layers (store.Source).
+func (s *Source) Layers(ctx context.Context, fn func(tar io.Reader) error) error {
+	if s.Artifact != nil {
+		return s.Artifact.Layers(ctx, fn)
+	}
+	if s.Kind == Dir {
+		return store.DirSource(filepath.Dir(s.Rootfs)).Layers(ctx, fn)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(archive.WriteDir(ctx, pw, s.Rootfs)) }()
+	err := fn(pr)
+	pr.CloseWithError(errors.New("layer consumer returned"))
+	return err
+}
+
+// NotFoundError says that an argument names no source of the kinds a
+// command accepts. Path reports whether the argument could only be a
+// path (the CLI treats that as a usage error).
+type NotFoundError struct {
+	Arg   string
+	Kinds Kind
+	Path  bool
+	// Why is set when the argument exists but is no plugin source.
+	Why string
+}
+
+func (e *NotFoundError) Error() string {
+	if e.Why != "" {
+		return fmt.Sprintf("%s %s: give a %s", e.Arg, e.Why, e.Kinds)
+	}
+	return fmt.Sprintf("%s: no such %s", e.Arg, e.Kinds)
+}
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	kinds    Kind
+	store    func() (*store.Store, error)
+	pack     []pack.Option
+	validate []validate.Option
+}
+
+// WithKinds sets which kinds of source are accepted (default Any).
+func WithKinds(k Kind) Option { return func(o *options) { o.kinds = k } }
+
+// WithStore gives the store installed plugins are looked up in; it is
+// opened only when needed (default: no store, so Installed never matches).
+func WithStore(open func() (*store.Store, error)) Option {
+	return func(o *options) { o.store = open }
+}
+
+// WithPack sets the options used to read layouts and registries
+// (credentials, --insecure, platform, progress, timeouts).
+func WithPack(opts ...pack.Option) Option {
+	return func(o *options) { o.pack = append(o.pack, opts...) }
+}
+
+// WithValidate adds validator options (audience, settings) to the check
+// every source's config goes through.
+func WithValidate(opts ...validate.Option) Option {
+	return func(o *options) { o.validate = append(o.validate, opts...) }
+}
+
+// Open resolves arg, in this order: a directory holding config.json (a
+// plugin dir), a directory holding oci-layout (an OCI layout), an
+// installed plugin, a registry reference — limited to the kinds accepted.
+// Whatever the kind, the config is validated the same way: errors refuse
+// the source with a *pack.ConfigError, a document that is not a plugin
+// config at all is refused in one line, and warnings are kept in Warnings.
+// An argument that names nothing gives a *NotFoundError (or the store's
+// ErrNotFound for a plugin name).
+func Open(ctx context.Context, arg string, opts ...Option) (*Source, error) {
+	o := options{kinds: Any}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.store == nil {
+		o.kinds &^= Installed
+	}
+	s, err := resolve(ctx, arg, &o)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(o.validate); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func resolve(ctx context.Context, arg string, o *options) (*Source, error) {
+	notFound := &NotFoundError{Arg: arg, Kinds: o.kinds, Path: looksLikePath(arg)}
+	if arg == "" {
+		notFound.Why = "is empty"
+		return nil, notFound
+	}
+	fi, statErr := os.Stat(arg)
+	if statErr == nil && fi.IsDir() {
+		notFound.Path = true
+		cfgInfo, cfgErr := os.Lstat(filepath.Join(arg, validate.ConfigFile))
+		switch {
+		case cfgErr == nil && o.kinds&Dir != 0:
+			return openDir(arg, cfgInfo)
+		case isFile(filepath.Join(arg, "oci-layout")) && o.kinds&Layout != 0:
+			p, err := pack.ReadLayout(arg, o.pack...)
+			if err != nil {
+				return nil, err
+			}
+			return artifact(ctx, Layout, arg, dirName(arg), "", p)
+		}
+		notFound.Why = "is a directory but not a " + o.kinds.String()
+		if o.kinds&^(Dir|Layout) != 0 {
+			notFound.Why = "is a directory but neither a plugin dir (config.json + rootfs/) nor an OCI layout"
+		}
+		return nil, notFound
+	}
+	if statErr == nil {
+		notFound.Path = true
+		notFound.Why = "is a file"
+		return nil, notFound
+	}
+	if notFound.Path {
+		return nil, notFound
+	}
+	if o.kinds&Installed != 0 {
+		st, err := o.store()
+		if err != nil {
+			return nil, err
+		}
+		p, err := st.Get(arg)
+		switch {
+		case err == nil:
+			return installed(arg, p), nil
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		case o.kinds&Registry == 0:
+			return nil, err
+		}
+	}
+	if o.kinds&Registry == 0 {
+		return nil, notFound
+	}
+	if err := pack.ParseReference(arg, o.pack...); err != nil {
+		notFound.Why = fmt.Sprintf("is not a reference (%v)", err)
+		return nil, notFound
+	}
+	ref, err := reference.ParseNormalizedNamed(arg)
+	if err != nil {
+		notFound.Why = fmt.Sprintf("is not a reference (%v)", err)
+		return nil, notFound
+	}
+	p, err := pack.Fetch(ctx, arg, o.pack...)
+	if err != nil {
+		return nil, err
+	}
+	return artifact(ctx, Registry, arg, LocalName(ref), reference.TagNameOnly(ref).String(), p)
+}
+
+func openDir(dir string, cfgInfo fs.FileInfo) (*Source, error) {
+	cfgPath := filepath.Join(dir, validate.ConfigFile)
+	if !cfgInfo.Mode().IsRegular() {
+		return nil, &NotFoundError{Arg: dir, Kinds: Dir, Path: true,
+			Why: fmt.Sprintf("has a %s that is not a regular file (%s)", validate.ConfigFile, cfgInfo.Mode().Type())}
+	}
+	rootfs := filepath.Join(dir, "rootfs")
+	if fi, err := os.Stat(rootfs); err != nil || !fi.IsDir() {
+		return nil, &NotFoundError{Arg: dir, Kinds: Dir, Path: true,
+			Why: "has config.json but no rootfs/ directory (a plugin dir holds both; the rootfs is the plugin's filesystem)"}
+	}
+	data, err := readRegular(cfgPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading plugin config: %w", err)
+	}
+	abs, err := filepath.Abs(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Kind: Dir, Arg: dir, Name: dirName(dir), Raw: data, Rootfs: abs}, nil
+}
+
+// readRegular reads a file that must stay a regular file: opened without
+// blocking (a FIFO put in its place cannot hang the read) and checked
+// after opening.
+func readRegular(path string) ([]byte, error) {
+	f, err := openNonblock(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	const maxConfig = 16 << 20
+	data, err := io.ReadAll(io.LimitReader(f, maxConfig+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxConfig {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfig)
+	}
+	return data, nil
+}
+
+func installed(arg string, p *store.Plugin) *Source {
+	cfg := p.Config
+	cfg.Rootfs = nil
+	data, _ := cfg.Marshal()
+	return &Source{Kind: Installed, Arg: arg, Name: p.FullName(), Reference: p.PluginReference,
+		Raw: data, Config: &p.Config, Rootfs: p.Rootfs(), Stored: p}
+}
+
+func artifact(ctx context.Context, k Kind, arg, name, ref string, p *pack.Plugin) (*Source, error) {
+	data, err := p.ConfigJSON(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Kind: k, Arg: arg, Name: name, Reference: ref, Raw: data, Artifact: p}, nil
+}
+
+// check validates the config the same way for every kind.
+func (s *Source) check(vopts []validate.Option) error {
+	name := s.Arg
+	switch s.Kind {
+	case Dir:
+		name = filepath.Join(s.Arg, validate.ConfigFile)
+	case Layout, Registry:
+		name = s.Arg + " (config blob)"
+	case Installed:
+		name = s.Name + " (installed config)"
+	}
+	if err := notPluginConfig(s.Raw); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	diags := validate.Bytes(name, s.Raw, append([]validate.Option{validate.WithKind(validate.KindConfig)}, vopts...)...)
+	var keep []validate.Diagnostic
+	for _, d := range diags {
+		// An artifact's config carries the rootfs and engine version the
+		// pusher filled in: expected there, not a finding.
+		if d.Rule == "DP108" && s.Kind != Dir {
+			continue
+		}
+		keep = append(keep, d)
+	}
+	errs, warnings := validate.Split(keep)
+	s.Warnings = warnings
+	if len(errs) > 0 {
+		return fmt.Errorf("%s: %w", s.Arg, &pack.ConfigError{Diagnostics: errs})
+	}
+	if s.Config == nil {
+		cfg, err := plugin.Parse(s.Raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		s.Config = cfg
+	}
+	return nil
+}
+
+// ErrNotPluginConfig is wrapped when a config is valid JSON but not a
+// plugin config at all (null, an empty object, a container image config).
+var ErrNotPluginConfig = errors.New("not a plugin config")
+
+// notPluginConfig refuses, in one line, documents that are no plugin
+// config, before the validator would list every missing field.
+func notPluginConfig(data []byte) error {
+	v, ok := topLevel(data)
+	if !ok {
+		return nil // not JSON: the validator locates the syntax error
+	}
+	if v == nil {
+		return fmt.Errorf("%w: the document is not a JSON object", ErrNotPluginConfig)
+	}
+	if len(v) == 0 {
+		return fmt.Errorf("%w: the document is an empty object", ErrNotPluginConfig)
+	}
+	has := func(k string) bool { _, ok := v[strings.ToLower(k)]; return ok }
+	if !has("interface") && (has("architecture") || has("os")) && has("rootfs") {
+		return fmt.Errorf("%w: it is a container image config (architecture/os/rootfs); `docker plugin install` cannot use a container image", ErrNotPluginConfig)
+	}
+	if !has("interface") {
+		return fmt.Errorf("%w: it has no interface (types and socket), so nothing could use it", ErrNotPluginConfig)
+	}
+	return nil
+}
+
+// LocalName is the store name for a registry reference: its familiar name
+// and tag (a digest-only reference gets :latest, as names cannot hold
+// digests).
+func LocalName(ref reference.Named) string {
+	name := reference.FamiliarName(ref)
+	if t, ok := ref.(reference.Tagged); ok {
+		return name + ":" + t.Tag()
+	}
+	return name + ":latest"
+}
+
+func looksLikePath(arg string) bool {
+	return strings.HasPrefix(arg, "./") || strings.HasPrefix(arg, "../") || strings.HasPrefix(arg, "/") ||
+		strings.HasPrefix(arg, "~") || arg == "." || arg == ".."
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// dirName is the plugin name a directory source gets: its base name,
+// lowercased (names cannot hold capitals).
+func dirName(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	return strings.ToLower(filepath.Base(abs))
+}
