@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 30s
 TESTFLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all build setup demo test unit fuzz bench docs lint
+.PHONY: all build setup demo test unit fuzz bench docs lint mutate
 
 all: build
 
@@ -35,3 +35,9 @@ unit:
 
 bench: build
 	./bench/validate.sh
+
+# Mutation testing of validate, archive, store, pack, probe and run (slow: tens of
+# minutes; as root with the daemons, CI=true). Scores: bench/out/mutation.json.
+# PKGS="validate" or DIFF=main narrow it.
+mutate:
+	CI=true ./scripts/mutate.sh
