@@ -61,19 +61,29 @@ func (d dirFS) Head(name string, n int) ([]byte, error) {
 	return buf[:m], nil
 }
 
-// Tar reads a rootfs layer (an uncompressed tar stream) into an index the
-// check can use without extracting it: names, modes, link targets, and the
-// first bytes of executable files only. Later entries replace earlier ones.
-func Tar(r io.Reader) (FS, error) {
+// Tar reads a rootfs (uncompressed tar streams, one per layer, lowest
+// first) into an index the check can use without extracting it: names,
+// modes, link targets, and the first bytes of executable files only. Later
+// entries replace earlier ones.
+func Tar(layers ...io.Reader) (FS, error) {
 	t := tarFS{}
+	for _, r := range layers {
+		if err := t.add(r); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func (t tarFS) add(r io.Reader) error {
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return t, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading rootfs layer: %w", err)
+			return fmt.Errorf("reading rootfs layer: %w", err)
 		}
 		name := path.Clean("/" + h.Name)
 		e := &tarEntry{name: path.Base(name), typ: h.Typeflag, mode: fs.FileMode(h.Mode).Perm(), link: h.Linkname}
@@ -81,7 +91,7 @@ func Tar(r io.Reader) (FS, error) {
 			buf := make([]byte, headSize)
 			n, err := io.ReadFull(tr, buf)
 			if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("reading rootfs layer: %s: %w", h.Name, err)
+				return fmt.Errorf("reading rootfs layer: %s: %w", h.Name, err)
 			}
 			e.head = buf[:n]
 		}
