@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"runtime"
 	"strings"
@@ -384,3 +385,23 @@ func elfArch(h []byte) (arch, desc string, err error) {
 }
 
 var _ fs.FileInfo = (*tarEntry)(nil)
+
+// qemuNames maps a GOARCH to the name Debian's qemu-user-static gives its
+// binfmt_misc handler (/proc/sys/fs/binfmt_misc/qemu-NAME).
+var qemuNames = map[string]string{
+	"amd64": "x86_64", "arm64": "aarch64", "arm": "arm", "386": "i386", "ppc64le": "ppc64le",
+	"s390x": "s390x", "riscv64": "riscv64", "mips64le": "mips64el", "loong64": "loongarch64",
+}
+
+// Emulated reports whether this machine has an enabled qemu binfmt_misc
+// handler for arch, so that a binary for arch runs here anyway (slowly):
+// what `apt-get install qemu-user-static` (with binfmt-support or
+// systemd-binfmt) registers.
+func Emulated(arch string) bool {
+	n, ok := qemuNames[arch]
+	if !ok {
+		return false
+	}
+	b, err := os.ReadFile("/proc/sys/fs/binfmt_misc/qemu-" + n)
+	return err == nil && bytes.HasPrefix(b, []byte("enabled"))
+}
