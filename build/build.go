@@ -132,7 +132,7 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 		if cause, ok := unreachable(solveErr); ok && ctx.Err() == nil {
 			return nil, fmt.Errorf("%w at %s: %s (check --addr and BUILDKIT_HOST, or unset both and dplug starts its own buildkitd)", ErrUnreachable, addr, cause)
 		}
-		return nil, explain(ctx, solveErr, tr, o.dockerfile)
+		return nil, explainExecFormat(explain(ctx, solveErr, tr, o.dockerfile))
 	}
 	ctx = withSteps(ctx, st)
 	if err := ctx.Err(); err != nil {
@@ -143,6 +143,9 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if len(plats) > 1 {
 		dirs, err := splitPlatforms(staging, rootfs, plats, cfg)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkPlatforms(ctx, cfg, dirs, o.progressOut); err != nil {
 			return nil, err
 		}
 		out, err := multi.DeliverAll(ctx, dirs)
@@ -156,6 +159,16 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	}
 	if err := os.WriteFile(filepath.Join(staging, "config.json"), cfg, 0o644); err != nil {
 		return nil, fmt.Errorf("writing config.json: %w", err)
+	}
+	var plat string
+	if len(plats) == 1 {
+		plat = plats[0]
+		ctx = withPlatform(ctx, plat)
+	} else {
+		plat = workerPlatform(ctx, c)
+	}
+	if err := checkPlatforms(ctx, cfg, []PlatformDir{{Platform: plat, Dir: staging}}, o.progressOut); err != nil {
+		return nil, err
 	}
 	// Private while it was being written; a plugin dir like any other now.
 	if err := os.Chmod(staging, 0o755); err != nil {

@@ -59,7 +59,7 @@ func (d *OCILayout) deliver(ctx context.Context, dir string, opts []pack.Option)
 	}
 	path := filepath.Clean(d.Path)
 	if _, err := os.Stat(path); err == nil {
-		if err := pack.WriteLayout(path, img); err != nil {
+		if err := writeLayout(ctx, path, img); err != nil {
 			return "", err
 		}
 		return path + "@" + dgst.String(), nil
@@ -68,7 +68,7 @@ func (d *OCILayout) deliver(ctx context.Context, dir string, opts []pack.Option)
 	}
 	tmp := dir + ".oci"
 	defer os.RemoveAll(tmp)
-	if err := pack.WriteLayout(tmp, img); err != nil {
+	if err := writeLayout(ctx, tmp, img); err != nil {
 		return "", err
 	}
 	if err := ctx.Err(); err != nil {

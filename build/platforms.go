@@ -2,15 +2,23 @@ package build
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/containerd/platforms"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/buildkit/client"
 
+	"github.com/dplug/dplug/entrypoint"
 	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/plugin"
 )
 
 // PlatformDir is the plugin built for one platform of a multi-platform
@@ -210,4 +218,152 @@ func packAll(ctx context.Context, plugins []PlatformDir, opts []pack.Option) ([]
 		}
 	}
 	return imgs, closeAll, nil
+}
+
+// ArchError is a built plugin whose entrypoint is for another architecture
+// than the platform it was built for, or a multi-platform build whose
+// platforms are byte-for-byte the same plugin: publishing it would give
+// dockerd users a plugin that installs and then fails at enable with "exec
+// format error".
+type ArchError struct {
+	Platform string
+	Err      error
+}
+
+func (e *ArchError) Error() string {
+	return fmt.Sprintf("the plugin built for %s cannot run there: %v\n%s", e.Platform, e.Err, crossCompileHint)
+}
+
+func (e *ArchError) Unwrap() error { return e.Err }
+
+// crossCompileHint is the one line naming both ways to build a binary for
+// another platform.
+const crossCompileHint = "fix: cross-compile in a build stage on the build platform " +
+	"(FROM --platform=$BUILDPLATFORM ... AS build; ARG TARGETOS TARGETARCH; GOOS=$TARGETOS GOARCH=$TARGETARCH CGO_ENABLED=0 go build), " +
+	"or register qemu-user-static binfmt handlers (Debian: apt-get install qemu-user-static) so BuildKit can emulate the target"
+
+// checkPlatforms checks what a build produced before it is delivered: each
+// platform's entrypoint must be built for that platform (a mismatch is an
+// error; an undeterminable architecture a warning on w), and the platforms
+// of a multi-platform build must differ.
+func checkPlatforms(ctx context.Context, cfg []byte, dirs []PlatformDir, w io.Writer) error {
+	st := stepsFrom(ctx).start("[dplug] check entrypoint architecture")
+	err := checkPlatformDirs(cfg, dirs, w)
+	st.done(err)
+	return err
+}
+
+func checkPlatformDirs(cfg []byte, dirs []PlatformDir, w io.Writer) error {
+	c, err := plugin.Parse(cfg)
+	if err != nil {
+		return fmt.Errorf("parsing plugin config: %w", err)
+	}
+	for _, d := range dirs {
+		r := entrypoint.Check(filepath.Join(d.Dir, "rootfs"), c, d.Platform)
+		switch r.Verdict {
+		case entrypoint.Mismatch:
+			return &ArchError{Platform: d.Platform, Err: &entrypoint.MismatchError{Result: r, Platform: d.Platform}}
+		case entrypoint.Unknown:
+			fmt.Fprintf(w, "warning: %s: cannot check the entrypoint's architecture: %s\n", d.Platform, r.Reason)
+		}
+	}
+	if len(dirs) < 2 {
+		return nil
+	}
+	seen := map[string]string{}
+	for _, d := range dirs {
+		sum, err := treeDigest(filepath.Join(d.Dir, "rootfs"))
+		if err != nil {
+			return fmt.Errorf("checking the rootfs for %s: %w", d.Platform, err)
+		}
+		if other, ok := seen[sum]; ok {
+			return &ArchError{Platform: d.Platform, Err: fmt.Errorf("its rootfs is identical to the one built for %s: "+
+				"the binary was built for one platform only (a build stage that ignores TARGETOS/TARGETARCH, or a single-platform base image)", other)}
+		}
+		seen[sum] = d.Platform
+	}
+	return nil
+}
+
+// treeDigest is a digest of a directory tree's names, types, modes, link
+// targets and file contents.
+func treeDigest(root string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%q %v\n", filepath.ToSlash(rel), fi.Mode())
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "-> %q\n", t)
+		case fi.Mode().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
+}
+
+// workerPlatform is the platform BuildKit builds for when none is given:
+// its first worker's first platform; the host's when it does not say.
+func workerPlatform(ctx context.Context, c *client.Client) string {
+	ws, err := c.ListWorkers(ctx)
+	if err == nil && len(ws) > 0 && len(ws[0].Platforms) > 0 {
+		return platforms.Format(ws[0].Platforms[0])
+	}
+	return entrypoint.Host()
+}
+
+// explainExecFormat adds the fix to a build that failed because a RUN step
+// ran a binary of another platform, with no emulation registered.
+func explainExecFormat(err error) error {
+	if err == nil || !strings.Contains(err.Error(), "exec format error") {
+		return err
+	}
+	return &EmulationError{Err: err}
+}
+
+// EmulationError is a RUN step that failed with "exec format error": it ran
+// on a base image of another platform than the build machine's, which needs
+// emulation BuildKit does not have here.
+type EmulationError struct{ Err error }
+
+func (e *EmulationError) Error() string {
+	return fmt.Sprintf("%v\na RUN step executed a binary for another platform and no emulator is registered; %s", e.Err, crossCompileHint)
+}
+
+func (e *EmulationError) Unwrap() error { return e.Err }
+
+type platformKey struct{}
+
+// withPlatform tells destinations the platform of a single-platform build.
+func withPlatform(ctx context.Context, p string) context.Context {
+	return context.WithValue(ctx, platformKey{}, p)
+}
+
+// writeLayout writes img to the layout, recording the platform of a
+// single-platform build given with --platform.
+func writeLayout(ctx context.Context, path string, img v1.Image) error {
+	if p, _ := ctx.Value(platformKey{}).(string); p != "" {
+		return pack.WriteLayoutPlatform(path, img, p)
+	}
+	return pack.WriteLayout(path, img)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -11,6 +12,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/dplug/dplug/entrypoint"
+	"github.com/dplug/dplug/plugin"
 )
 
 // PlatformImage is one plugin of a multi-platform push: Platform is
@@ -65,6 +69,9 @@ func PushPlatforms(ctx context.Context, ref string, images []PlatformImage, opts
 	}
 	if len(images) == 0 {
 		return nil, fmt.Errorf("pushing %s: no platforms", ref)
+	}
+	if err := CheckPlatforms(images); err != nil {
+		return nil, fmt.Errorf("pushing %s: %w", ref, err)
 	}
 	res := &MultiResult{}
 	seen := map[string]bool{}
@@ -153,4 +160,89 @@ func WriteLayoutPlatform(path string, img v1.Image, platform string) error {
 		return fmt.Errorf("writing OCI layout %s: parsing platform %q: want os/arch[/variant]", path, platform)
 	}
 	return writeLayout(path, img, layout.WithPlatform(*p))
+}
+
+// ArchError is a plugin labelled with a platform its entrypoint cannot run
+// on; the push was refused. Result is the check's finding.
+type ArchError struct {
+	Platform string
+	Result   *entrypoint.Result // nil when two platforms hold the same layers
+	Same     string             // the other platform with the same layers
+}
+
+func (e *ArchError) Error() string {
+	if e.Result == nil {
+		return fmt.Sprintf("the plugins for %s and %s have the same layers: one of them holds a binary for the other's architecture (a build that ignored TARGETOS/TARGETARCH)", e.Same, e.Platform)
+	}
+	return fmt.Sprintf("the plugin for %s cannot run there: %v", e.Platform, &entrypoint.MismatchError{Result: e.Result, Platform: e.Platform})
+}
+
+// CheckPlatforms refuses a multi-platform set where two platforms have the
+// same layers (a wrong-architecture build, since a plugin's entrypoint is a
+// binary or runs one) or where a platform's entrypoint is for another
+// architecture (see CheckImage). Entrypoints whose architecture cannot be
+// determined pass.
+func CheckPlatforms(images []PlatformImage) error {
+	seen := map[string]string{}
+	for _, pi := range images {
+		ls, err := pi.Image.Layers()
+		if err != nil {
+			return err
+		}
+		var key []string
+		for _, l := range ls {
+			d, err := l.Digest()
+			if err != nil {
+				return err
+			}
+			key = append(key, d.String())
+		}
+		k := strings.Join(key, ",")
+		if other, ok := seen[k]; ok {
+			return &ArchError{Platform: pi.Platform, Same: other}
+		}
+		seen[k] = pi.Platform
+	}
+	for _, pi := range images {
+		r, err := CheckImage(pi.Image, pi.Platform)
+		if err != nil {
+			return err
+		}
+		if r.Verdict == entrypoint.Mismatch {
+			return &ArchError{Platform: pi.Platform, Result: r}
+		}
+	}
+	return nil
+}
+
+// CheckImage checks, statically, the entrypoint of the plugin img against
+// platform (os/arch[/variant]; "" for the host), reading its layers without
+// extracting them.
+func CheckImage(img v1.Image, platform string) (*entrypoint.Result, error) {
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading plugin config: %w", err)
+	}
+	cfg, err := plugin.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parsing plugin config: %w", err)
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	var rs []io.Reader
+	for _, l := range ls {
+		rc, err := l.Uncompressed()
+		if err != nil {
+			return nil, fmt.Errorf("reading layer: %w", err)
+		}
+		defer rc.Close()
+		rs = append(rs, rc)
+	}
+	fsys, err := entrypoint.Tar(rs...)
+	if err != nil {
+		return nil, err
+	}
+	return entrypoint.CheckFS(fsys, cfg, platform), nil
 }

@@ -2,9 +2,16 @@ package pack
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 func TestPlatformTag(t *testing.T) {
@@ -80,5 +87,70 @@ func TestPushPlatforms(t *testing.T) {
 	lp, err := ReadLayout(lay, WithPlatform("linux/arm64"))
 	if err != nil || lp.Digest() != res.Platforms[1].Digest {
 		t.Errorf("ReadLayout(arm64) = %v, %v; want %s", lp, err, res.Platforms[1].Digest)
+	}
+}
+
+// elf64 is a minimal ELF64 little-endian executable header for machine m
+// (EM_X86_64 62, EM_AARCH64 183): all the entrypoint check reads.
+func elf64(m uint16) string {
+	h := make([]byte, 64)
+	copy(h, "\x7fELF\x02\x01\x01")
+	h[16], h[18], h[19], h[20] = 2, byte(m), byte(m>>8), 1
+	return string(h)
+}
+
+func TestPushPlatformsRefusesWrongArch(t *testing.T) {
+	ctx := context.Background()
+	host := newRegistry(t, nil)
+	plugin := func(bin string) v1.Image {
+		dir := testDir(t)
+		cfg := filepath.Join(dir, "config.json")
+		data, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c map[string]any
+		if err := json.Unmarshal(data, &c); err != nil {
+			t.Fatal(err)
+		}
+		c["Entrypoint"] = []string{"/bin/plug"}
+		data, _ = json.Marshal(c)
+		if err := os.WriteFile(cfg, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "rootfs", "bin"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "rootfs", "bin", "plug"), []byte(bin), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return mustImage(t, dir)
+	}
+	amd, arm := plugin(elf64(62)), plugin(elf64(183))
+	tests := []struct {
+		name   string
+		images []PlatformImage
+		want   string // "" = pushed
+	}{
+		{"right", []PlatformImage{{"linux/amd64", amd}, {"linux/arm64", arm}}, ""},
+		{"same layers", []PlatformImage{{"linux/amd64", amd}, {"linux/arm64", plugin(elf64(62))}},
+			"the plugins for linux/amd64 and linux/arm64 have the same layers"},
+		{"swapped", []PlatformImage{{"linux/amd64", arm}, {"linux/arm64", amd}},
+			"the plugin for linux/amd64 cannot run there: the entrypoint /bin/plug is arm64, not linux/amd64"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := PushPlatforms(ctx, fmt.Sprintf("%s/multi/arch%d:1.0", host, i), tt.images, anon)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ae *ArchError
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("PushPlatforms = %v, want an ArchError containing %q", err, tt.want)
+			}
+		})
 	}
 }

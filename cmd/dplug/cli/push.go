@@ -24,6 +24,7 @@ type pushOptions struct {
 	level         int
 	ociLayout     string
 	mountFrom     []string
+	platform      string
 }
 
 func newPushCmd(g *globalOptions) *cobra.Command {
@@ -43,6 +44,11 @@ docker. Loopback registries (localhost, 127.0.0.1) use plain HTTP; use
 --insecure for other plain-HTTP registries. --oci-layout DIR writes the
 artifact to an OCI image layout instead of (or as well as) a registry; an
 OCI layout given as the source is pushed unchanged (air-gapped transfer).
+
+The entrypoint must be built for the platform the plugin is pushed for:
+this host's, or --platform. A binary for another architecture is refused
+(dockerd would install it and fail at enable); publish several platforms
+with 'dplug build --platform linux/amd64,linux/arm64 --push REF'.
 
 The result (REF@DIGEST, or {"ref","digest"} with --output json) is printed
 on stdout; progress goes to stderr.`,
@@ -66,6 +72,7 @@ on stdout; progress goes to stderr.`,
 	f.IntVar(&o.level, "compression-level", 6, "gzip level of the rootfs layer, 0 (none) to 9 (smallest)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "also write the artifact to the OCI image layout `DIR`")
 	f.StringArrayVar(&o.mountFrom, "mount-from", nil, "`REF` on the same registry that may hold the layers already: mount instead of upload (repeatable)")
+	f.StringVar(&o.platform, "platform", "", "the platform the plugin is for, os/arch[/variant]: its entrypoint must be built for it, and it picks from a multi-platform OCI layout (default: this host's)")
 	return cmd
 }
 
@@ -140,7 +147,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 		}
 		img, err = pack.ImageFromRootfs(ctx, data, stored.Rootfs(), opts...)
 	} else if fromLayout {
-		img, err = pack.LayoutImage(src, opts...)
+		img, err = pack.LayoutImage(src, append(opts, pack.WithPlatform(o.platform))...)
 	} else {
 		img, err = pack.Image(ctx, src, opts...)
 	}
@@ -149,6 +156,9 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	}
 	if c, ok := img.(io.Closer); ok {
 		defer c.Close()
+	}
+	if err := checkPushArch(img, o.platform); err != nil {
+		return err
 	}
 	digest, err := img.Digest()
 	if err != nil {
@@ -261,6 +271,11 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 		return err
 	}
 	prog.done()
+	if cfg, err := p.Config(ctx); err == nil {
+		if w := archWarning(filepath.Join(dir, "rootfs"), cfg, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\""); w != "" {
+			fmt.Fprintln(g.stderr, w)
+		}
+	}
 	abs, _ := filepath.Abs(dir)
 	if g.outputJSON() {
 		return json.NewEncoder(g.stdout).Encode(struct {

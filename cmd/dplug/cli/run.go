@@ -127,7 +127,7 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w
 	}
 	inst, err := run.Start(ctx, p, opts...)
 	if err != nil {
-		return nil, p, err
+		return nil, p, explainExecFormat(err, p.Rootfs, &p.Config)
 	}
 	if len(inst.Socket()) > 107 {
 		g.log.Warn("the socket's host path is longer than a unix socket address: clients other than dplug need a shorter --root", "socket", inst.Socket())

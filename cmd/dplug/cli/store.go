@@ -178,6 +178,9 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		return err
 	}
 	prog.done()
+	if w := archWarning(p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)"); w != "" {
+		fmt.Fprintln(g.stderr, w)
+	}
 	if g.outputJSON() {
 		return writeJSON(g.stdout, inspectView(p))
 	}

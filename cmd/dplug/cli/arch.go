@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dplug/dplug/entrypoint"
+	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/plugin"
+)
+
+// archWarning checks the entrypoint of a plugin being consumed (installed,
+// pulled, run) against platform ("" for this host) and returns a warning
+// that ends with consequence, or "" when it matches or the architecture
+// cannot be told statically.
+func archWarning(rootfs string, cfg *plugin.Config, platform, consequence string) string {
+	r := entrypoint.Check(rootfs, cfg, platform)
+	if r.Verdict != entrypoint.Mismatch {
+		return ""
+	}
+	msg := fmt.Sprintf("dplug: warning: %s but %s: %s", r.Subject(), against(platform), consequence)
+	if r.Want == runtime.GOARCH && entrypoint.Emulated(r.Arch) {
+		msg += fmt.Sprintf(" (here a qemu binfmt handler for %s is registered, so it runs emulated)", r.Arch)
+	}
+	return msg
+}
+
+// against names what a plugin is checked against, for messages.
+func against(platform string) string {
+	if platform == "" || entrypoint.Arch(platform) == runtime.GOARCH {
+		return "this host is " + runtime.GOARCH
+	}
+	return "the platform asked for is " + platform
+}
+
+// explainExecFormat adds what the static check found to an error that
+// ends in "exec format error" (a foreign binary started without emulation).
+func explainExecFormat(err error, rootfs string, cfg *plugin.Config) error {
+	if err == nil || !strings.Contains(err.Error(), "exec format error") {
+		return err
+	}
+	r := entrypoint.Check(rootfs, cfg, "")
+	switch r.Verdict {
+	case entrypoint.Mismatch:
+		return fmt.Errorf("%w\n%s but this host is %s: install the plugin built for linux/%s (a multi-platform push names it TAG-%s), or register a qemu-user-static binfmt handler for %s", err, r.Subject(), runtime.GOARCH, runtime.GOARCH, runtime.GOARCH, r.Arch)
+	case entrypoint.Unknown:
+		return fmt.Errorf("%w\n%s", err, r.Subject())
+	}
+	return err
+}
+
+// checkPushArch refuses to publish a plugin whose entrypoint is built for
+// another architecture than platform ("" for this host's).
+func checkPushArch(img v1.Image, platform string) error {
+	r, err := pack.CheckImage(img, platform)
+	if err != nil {
+		return err
+	}
+	if r.Verdict != entrypoint.Mismatch {
+		return nil
+	}
+	want := platform
+	if want == "" {
+		want = entrypoint.Host() + " (this host)"
+	}
+	return fmt.Errorf("refusing to push: %s, not %s: dockerd would install it and fail at enable with \"exec format error\"; "+
+		"if it is meant for %s hosts, say so with --platform linux/%s", r.Subject(), want, r.Arch, r.Arch)
+}
