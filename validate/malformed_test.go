@@ -13,7 +13,9 @@ import (
 func TestMalformed(t *testing.T) {
 	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	deepObj := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
-	huge := cfg(`, "x": "` + strings.Repeat("a", 2<<20) + `"`)
+	huge := cfg(`, "x": "` + strings.Repeat("a", 17<<20) + `"`)
+	// dockerd creates, enables and runs a config of 1,048,821 bytes.
+	big := cfg(`, "description": "` + strings.Repeat("a", 1048821-len(cfg(`, "description": ""`))) + `"`)
 	tests := []struct {
 		name string
 		in   string
@@ -41,11 +43,13 @@ func TestMalformed(t *testing.T) {
 		{"100k nested arrays", deep(100000), "DP005", "1:10001"},
 		{"deep objects", deepObj(20000), "DP005", "1:50001"},
 		{"huge file", huge, "DP003", "0:0"},
+		{"1,048,821-byte config that dockerd runs", big, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
-			diags := Bytes("config.json", []byte(tt.in))
+			// The consumer view: an unknown key "x" is then only a warning.
+			diags := Bytes("config.json", []byte(tt.in), ForConsumer())
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("took %v", d)
 			}

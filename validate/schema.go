@@ -80,6 +80,11 @@ func (v *run) mapSchemaError(n *node, ptr string, e gojsonschema.ResultError) {
 		v.missing("DP101", n, prop, "%s is missing: dockerd cannot enable the plugin without it", displayPath(ptr+"/"+prop)).
 			hint("add %q", strings.ToLower(prop))
 	case "invalid_type":
+		if ptr == "" {
+			v.add("DP100", n, posValue, "the document is %s, not a plugin config (a JSON object): dockerd fails with \"failed to parse config\"", kindName(n.kind)).
+				hint("check that this is a plugin's config.json")
+			return
+		}
 		v.add("DP100", n, posValue, "%s is %s, want %s: dockerd fails with \"failed to parse config\"",
 			displayPath(ptr), kindName(n.kind), expected(e.Details()["expected"])).
 			hint("fix the type; see `dplug schema`")
