@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -34,8 +35,8 @@ func (v *run) checkConfig(root *node) {
 			// encoding/json parses the literal with strconv.ParseUint(s, 10, 32):
 			// 1.0, 1e3 and -0 fail even though they are integers.
 			if n := u.get(id); n != nil && n.kind == kNumber {
-				if _, err := strconv.ParseUint(n.str, 10, 32); err != nil {
-					v.add("DP100", n, posValue, "user.%s %s is not an unsigned 32-bit integer: dockerd fails with \"failed to parse config\"", strings.ToLower(id), n.str).
+				if _, err := strconv.ParseUint(n.str, 10, 32); len(n.str) > maxNumberLen || err != nil {
+					v.add("DP100", n, posValue, "user.%s %s is not an unsigned 32-bit integer: dockerd fails with \"failed to parse config\"", strings.ToLower(id), shorten(n.str)).
 						hint("write a plain integer between 0 and 4294967295, or remove user (dockerd ignores it)")
 				}
 			}
@@ -493,6 +494,14 @@ var capabilities = []string{
 	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
 	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
 	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
+// shorten abbreviates a long literal for a message.
+func shorten(s string) string {
+	if len(s) <= maxNumberLen {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d characters)", s[:16], len(s))
 }
 
 // checkSettings applies the rules that make sense to plugin-settings.json.
