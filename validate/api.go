@@ -83,16 +83,42 @@ func (k Kind) resolve(name string) Kind {
 	return KindConfig
 }
 
-// DefaultMaxSize is the largest file validated (1 MiB); real configs are a
-// few KiB, so anything bigger is a mistake (and a cheap denial of service).
-const DefaultMaxSize int64 = 1 << 20
+// DefaultMaxSize is the largest file validated (16 MiB). Real configs are a
+// few KiB, but dockerd runs bigger ones (a 1,048,821-byte config was
+// measured to work), so the cap only guards against a denial of service.
+const DefaultMaxSize int64 = 16 << 20
+
+// Audience says who reads the findings, which decides the severity of
+// Misleading rules (see Class).
+type Audience int
+
+// Audiences.
+const (
+	// Author: the plugin's author (dplug validate, build, push DIR, the
+	// pre-commit hook). Misleading findings are errors. The default.
+	Author Audience = iota
+	// Consumer: someone installing, pulling, running or testing a plugin
+	// built by others. Misleading findings are warnings; only what dockerd
+	// itself refuses is an error.
+	Consumer
+)
+
+// String names a as the CLI spells it.
+func (a Audience) String() string {
+	if a == Consumer {
+		return "consumer"
+	}
+	return "author"
+}
 
 // Option configures Bytes and Files.
 type Option func(*options)
 
 type options struct {
-	kind    Kind
-	maxSize int64
+	kind     Kind
+	maxSize  int64
+	aud      Audience
+	settings []setting
 }
 
 func makeOptions(opts []Option) options {
@@ -116,6 +142,31 @@ func WithKind(k Kind) Option { return func(o *options) { o.kind = k } }
 // too large (DP003) instead of parsed (default DefaultMaxSize; <= 0 means the
 // default).
 func WithMaxSize(n int64) Option { return func(o *options) { o.maxSize = n } }
+
+// WithAudience sets who reads the findings (default Author).
+func WithAudience(a Audience) Option { return func(o *options) { o.aud = a } }
+
+// ForConsumer is WithAudience(Consumer): the view of install, pull, run and
+// test, where only what dockerd refuses is an error and what it accepts but
+// runs differently (class Misleading) is a warning stating the consequence.
+func ForConsumer() Option { return WithAudience(Consumer) }
+
+// WithSettings validates the config with install-time settings applied, as
+// `docker plugin set` and `dplug install REF KEY=VALUE...` take them:
+// NAME=VALUE or NAME.FIELD=VALUE (env and args value, mount source, device
+// path). The checks then see the effective values: a settable mount source
+// left empty that is set is no longer reported, a relative one set is DP312.
+// Settings that name nothing settable are ignored here (the store refuses
+// them with dockerd's message). Only config documents are affected.
+func WithSettings(settings ...string) Option {
+	return func(o *options) {
+		for _, s := range settings {
+			if st, ok := parseSetting(s); ok {
+				o.settings = append(o.settings, st)
+			}
+		}
+	}
+}
 
 // Report is the result of validating many files.
 type Report struct {

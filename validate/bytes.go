@@ -21,7 +21,7 @@ func Bytes(name string, data []byte, opts ...Option) []Diagnostic {
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
 func check(name string, data []byte, o *options) []Diagnostic {
-	v := &run{name: name, kind: o.kind.resolve(name), li: lineIndex{data: data}}
+	v := &run{name: name, kind: o.kind.resolve(name), aud: o.aud, li: lineIndex{data: data}}
 	if int64(len(data)) > o.maxSize {
 		v.diags = append(v.diags, Diagnostic{File: name, Severity: Error, Rule: "DP003",
 			Message: fmt.Sprintf("file is %d bytes, larger than the %d-byte cap: not a plugin config", len(data), o.maxSize),
@@ -44,16 +44,26 @@ func check(name string, data []byte, o *options) []Diagnostic {
 	if v.kind == KindSettings {
 		sh = settingsShape
 	}
+	v.root = root
 	v.normalise(root, sh, "", true)
 	if root.kind == kNull && v.kind == KindSettings {
 		return v.diags // encoding/json decodes null as empty settings: harmless
 	}
-	if root.kind == kNull {
-		// encoding/json decodes null as an empty config: nothing to run.
-		v.add("DP101", root, posValue, "the document is null: dockerd reads it as an empty config and cannot enable it").
-			hint("write the plugin config as a JSON object")
-		sortDiags(v.diags)
-		return v.diags
+	if v.kind == KindConfig {
+		if msg, hint := notPluginConfig(root); msg != "" {
+			// One line, not a cascade of missing fields; DP100 stays for
+			// parity with dockerd's decoder.
+			v.diags = v.diags[:0]
+			v.add("DP007", root, posValue, "%s", msg).hint("%s", hint)
+			for _, d := range v.schemaCheck(root) {
+				if d.Rule == "DP100" && root.kind == kObject {
+					v.diags = append(v.diags, d)
+				}
+			}
+			sortDiags(v.diags)
+			return v.diags
+		}
+		v.applySettings(root, o.settings)
 	}
 	schemaDiags := v.schemaCheck(root)
 	if root.kind == kObject {
@@ -84,6 +94,38 @@ func check(name string, data []byte, o *options) []Diagnostic {
 	return v.diags
 }
 
+// notPluginConfig tells why a decoded document is not a plugin config at
+// all (JSON null, {}, a container image config, an object without a single
+// plugin field), or "" when it is one. Non-objects are DP100.
+func notPluginConfig(root *node) (msg, hint string) {
+	const h = "check that this is a plugin's config.json (it has \"interface\", \"entrypoint\", ...)"
+	switch root.kind {
+	case kNull:
+		return "the document is null, not a plugin config: dockerd reads it as an empty config and cannot enable it", h
+	case kObject:
+	default:
+		return "", ""
+	}
+	image := false
+	for _, m := range root.members {
+		if f := configShape.lookup(m.key); f != nil && f.name != "rootfs" && f.name != "DockerVersion" {
+			return "", ""
+		}
+		switch m.key {
+		case "architecture", "os", "config", "history":
+			image = true
+		}
+	}
+	switch {
+	case image:
+		return "this is a container image config (architecture, os, rootfs.layers), not a plugin config: dockerd refuses to pull it as a plugin (\"did not find plugin config\")",
+			"a plugin is built with `dplug build` or `docker plugin create`, not `docker build`"
+	case len(root.members) == 0:
+		return "the document is an empty object, not a plugin config: dockerd cannot enable it (no interface, no entrypoint)", h
+	}
+	return "the document has no plugin config field (interface, entrypoint, ...): not a plugin config", h
+}
+
 func sortDiags(diags []Diagnostic) {
 	slices.SortStableFunc(diags, func(a, b Diagnostic) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line),
@@ -95,6 +137,8 @@ func sortDiags(diags []Diagnostic) {
 type run struct {
 	name  string
 	kind  Kind
+	aud   Audience
+	root  *node
 	li    lineIndex
 	diags []Diagnostic
 	index map[string]*node // pointer -> node, built on first use
@@ -116,6 +160,12 @@ type dref struct {
 	i int
 }
 
+// pointer sets the diagnostic's JSON pointer; it returns d for a hint.
+func (d dref) pointer(p string) dref {
+	d.v.diags[d.i].Pointer = p
+	return d
+}
+
 func (d dref) hint(format string, args ...any) {
 	d.v.diags[d.i].Hint = fmt.Sprintf(format, args...)
 }
@@ -126,7 +176,14 @@ func (v *run) add(rule string, n *node, at posKind, format string, args ...any) 
 	if at == posKey && n.keyOff >= 0 {
 		off = n.keyOff
 	}
-	return v.addAt(rule, off, n.ptr, format, args...)
+	ptr := n.ptr
+	if n.keyOff >= 0 && n.rawKey != "" {
+		// a member: its own key, which may be a shadowed duplicate's
+		if i := strings.LastIndexByte(ptr, '/'); i >= 0 {
+			return v.addAt(rule, off, "", format, args...).pointer(v.rawPointer(ptr[:i]) + "/" + escapePointer(n.rawKey))
+		}
+	}
+	return v.addAt(rule, off, "", format, args...).pointer(v.rawPointer(ptr))
 }
 
 // addAt reports rule at a byte offset.
@@ -134,7 +191,7 @@ func (v *run) addAt(rule string, off int, ptr, format string, args ...any) dref 
 	line, col := v.li.pos(off)
 	v.diags = append(v.diags, Diagnostic{
 		File: v.name, Line: line, Column: col, Pointer: ptr,
-		Severity: severityOf(rule), Rule: rule, Message: fmt.Sprintf(format, args...),
+		Severity: severityOf(rule, v.aud), Rule: rule, Message: fmt.Sprintf(format, args...),
 	})
 	return dref{v, len(v.diags) - 1}
 }
@@ -146,7 +203,7 @@ func (v *run) missing(rule string, parent *node, name, format string, args ...an
 	if parent.keyOff >= 0 {
 		off = parent.keyOff
 	}
-	return v.addAt(rule, off, parent.ptr+"/"+name, format, args...)
+	return v.addAt(rule, off, "", format, args...).pointer(v.rawPointer(parent.ptr + "/" + name))
 }
 
 // where renders an offset as line:col for messages.

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -34,8 +35,8 @@ func (v *run) checkConfig(root *node) {
 			// encoding/json parses the literal with strconv.ParseUint(s, 10, 32):
 			// 1.0, 1e3 and -0 fail even though they are integers.
 			if n := u.get(id); n != nil && n.kind == kNumber {
-				if _, err := strconv.ParseUint(n.str, 10, 32); err != nil {
-					v.add("DP100", n, posValue, "user.%s %s is not an unsigned 32-bit integer: dockerd fails with \"failed to parse config\"", strings.ToLower(id), n.str).
+				if _, err := strconv.ParseUint(n.str, 10, 32); len(n.str) > maxNumberLen || err != nil {
+					v.add("DP100", n, posValue, "user.%s %s is not an unsigned 32-bit integer: dockerd fails with \"failed to parse config\"", strings.ToLower(id), shorten(n.str)).
 						hint("write a plain integer between 0 and 4294967295, or remove user (dockerd ignores it)")
 				}
 			}
@@ -90,24 +91,39 @@ func (v *run) checkInterface(root *node) {
 			hint("list the interface types the plugin implements, e.g. docker.volumedriver/1.0")
 	case types.kind == kArray:
 		seen := map[string]bool{}
+		usable := 0
 		for _, t := range types.stringElems() {
-			it, err := plugin.ParseInterfaceType(t.str)
+			prefix, capability, version := dockerdType(t.str)
+			ok := prefix == "docker" && slices.Contains(knownCaps, capability)
+			if ok {
+				usable++
+			}
+			_, err := plugin.ParseInterfaceType(t.str)
 			switch {
+			case err != nil && ok:
+				v.add("DP209", t, posValue, "interface type %q has no version: dockerd ignores the version and uses it as docker.%s", t.str, capability).
+					hint("write %q", "docker."+capability+"/1.0")
 			case err != nil:
-				v.add("DP201", t, posValue, "%v: dockerd stores it as garbage", err).
+				v.add("DP201", t, posValue, "%v: dockerd stores it as garbage and never dispatches to it", err).
 					hint("write it like docker.volumedriver/1.0")
-				continue
-			case it.Prefix != "docker":
-				v.add("DP202", t, posValue, "interface type %q has prefix %q: dockerd only dispatches on prefix \"docker\"", t.str, it.Prefix).
+			case prefix != "docker":
+				v.add("DP202", t, posValue, "interface type %q has prefix %q: dockerd only dispatches on prefix \"docker\", so it never uses this type", t.str, prefix).
 					hint("did you mean %q?", closestType(t.str))
-			case !slices.Contains(knownTypes, t.str):
-				v.add("DP203", t, posValue, "interface type %q is not one dockerd knows", t.str).
+			case !ok:
+				v.add("DP203", t, posValue, "interface type %q: dockerd has no %q capability, so it never uses this type", t.str, capability).
 					hint("known types: %s", strings.Join(knownTypes, ", "))
+			case version != "1.0":
+				v.add("DP209", t, posValue, "interface type %q: dockerd ignores the version and uses it as docker.%s (network and IPAM drivers are registered at enable only for /1.0)", t.str, capability).
+					hint("write %q", "docker."+capability+"/1.0")
 			}
 			if seen[t.str] {
 				v.add("DP208", t, posValue, "interface type %q is listed twice", t.str).hint("remove the duplicate")
 			}
 			seen[t.str] = true
+		}
+		if usable == 0 && len(types.stringElems()) > 0 {
+			v.add("DP204", types, posValue, "no usable interface type: dockerd enables the plugin, but every use fails with \"plugin does not provide ... capability\"").
+				hint("list the interface types the plugin implements, e.g. docker.volumedriver/1.0")
 		}
 	}
 	sock := iface.get("Socket")
@@ -135,6 +151,36 @@ func (v *run) checkInterface(root *node) {
 		v.add("DP205", iface.get("ProtocolScheme"), posValue, "interface.protocolscheme %q is unknown: dockerd's volume, network and log adapters refuse the plugin", ps).
 			hint("remove it, or use %q", plugin.ProtocolSchemeHTTP1)
 	}
+}
+
+// knownCaps are the capabilities of knownTypes.
+var knownCaps = []string{"volumedriver", "networkdriver", "ipamdriver", "authz", "logdriver",
+	"metricscollector", "csicontroller", "csinode", "secretprovider", "graphdriver"}
+
+// dockerdType splits an interface type the way moby's
+// PluginInterfaceType.UnmarshalJSON does: the version follows the first '/',
+// the prefix ends at the last '.' before it. dockerd dispatches on prefix
+// and capability only.
+func dockerdType(s string) (prefix, capability, version string) {
+	vi, pi := len(s), 0
+loop:
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '.':
+			pi = i
+		case '/':
+			vi = i
+			break loop
+		}
+	}
+	prefix = s[:pi]
+	if pi+1 <= vi {
+		capability = s[pi+1 : vi]
+	}
+	if vi < len(s) {
+		version = s[vi+1:]
+	}
+	return prefix, capability, version
 }
 
 // closestType returns the known type nearest to s.
@@ -213,9 +259,24 @@ func (v *run) checkMounts(mounts *node) {
 				bind = true
 			}
 		}
-		if s, ok := src.strVal(); ok && bind && !path.IsAbs(s) {
-			v.add("DP312", src, posValue, "bind mount source %q is not an absolute path: runc resolves it against its bundle directory, so the mount fails or binds the wrong thing", s).
-				hint("use the absolute host path")
+		if s, ok := src.strVal(); ok && bind {
+			settable := settableHas(m.get("Settable"), "source")
+			at, _ := dest.strVal()
+			switch {
+			case s == "" && settable:
+				v.add("DP313", src, posValue, "settable bind mount %q has an empty source: set it at install; left unset, dockerd binds runc's bundle directory at %s", mountName(m), at).
+					hint("`docker plugin set PLUGIN %[1]s.source=/host/path` or `dplug install REF %[1]s.source=/host/path`", mountName(m))
+			case s == "":
+				v.add("DP314", src, posValue, "bind mount at %s has an empty source that cannot be set: dockerd binds runc's bundle directory there", at).
+					hint(`set "source" to the host path to mount, or make it settable with "settable": ["source"]`)
+			case !path.IsAbs(s):
+				how := ""
+				if src.set {
+					how = " (set at install)"
+				}
+				v.add("DP312", src, posValue, "bind mount source %q%s is not an absolute path: runc resolves it against its bundle directory, so the mount fails or binds the wrong thing", s, how).
+					hint("use the absolute host path")
+			}
 		}
 		if typ == "" {
 			if !bind {
@@ -347,20 +408,27 @@ func (v *run) checkEnv(env *node) {
 		switch {
 		case !nameNode.isNull() && !ok:
 			// a wrong type: the schema reports it
+		case (!ok || name == "") && !e.get("Value").isNull():
+			at := nameNode
+			if at == nil {
+				at = e
+			}
+			v.add("DP407", at, posKey, "env entry has a value but no name: runc refuses the environment entry \"=value\" and the plugin cannot be enabled").
+				hint(`give it a "name"`)
 		case !ok || name == "":
 			at := nameNode
 			if at == nil {
 				at = e
 			}
-			v.add("DP405", at, posKey, "env entry has no name: it cannot be set, and its value becomes a bare \"=value\"").
-				hint(`give it a "name"`)
+			v.add("DP404", at, posKey, "env entry has no name and no value: it never reaches the plugin").
+				hint(`give it a "name" and a "value", or remove it`)
 		case strings.ContainsAny(name, "= \t\n"):
-			v.add("DP405", nameNode, posValue, "env name %q contains '=' or whitespace", name).
+			v.add("DP405", nameNode, posValue, "env name %q contains '=' or whitespace: the plugin sees another variable than written (runc splits NAME=value at the first '=')", name).
 				hint("use a plain variable name")
 		}
 		if ok && name != "" {
 			if prev := names[name]; prev != nil {
-				v.add("DP403", nameNode, posValue, "env %q is declared twice (first at %s): the plugin gets both values", name, v.where(prev.off)).
+				v.add("DP403", nameNode, posValue, "env %q is declared twice (first at %s): the plugin sees only the last value", name, v.where(prev.off)).
 					hint("remove one")
 			} else {
 				names[name] = nameNode
@@ -426,6 +494,14 @@ var capabilities = []string{
 	"CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
 	"CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
 	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+}
+
+// shorten abbreviates a long literal for a message.
+func shorten(s string) string {
+	if len(s) <= maxNumberLen {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d characters)", s[:16], len(s))
 }
 
 // checkSettings applies the rules that make sense to plugin-settings.json.

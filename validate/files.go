@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // skipDirs are never descended into when walking a directory: VCS data,
@@ -44,7 +45,7 @@ func Files(paths []string, opts ...Option) (*Report, error) {
 		}
 		if !fi.IsDir() {
 			// An argument that cannot be opened is a usage error, not a finding.
-			f, err := os.Open(p)
+			f, err := openRegular(p)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("reading %s: %w", p, unwrapPath(err)))
 				continue
@@ -65,7 +66,16 @@ func Files(paths []string, opts ...Option) (*Report, error) {
 				}
 				return nil
 			}
+			name := d.Name()
+			if name != ConfigFile && name != SettingsFile {
+				name = ""
+			}
 			if d.IsDir() {
+				if name != "" {
+					diags = append(diags, Diagnostic{File: path, Severity: Error, Rule: "DP006",
+						Message: name + " is a directory, not a file: docker plugin create fails on it",
+						Hint:    "remove or rename the directory; the plugin's config is a JSON file"})
+				}
 				if path != p {
 					for _, s := range skipDirs {
 						if d.Name() == s {
@@ -75,8 +85,12 @@ func Files(paths []string, opts ...Option) (*Report, error) {
 				}
 				return nil
 			}
-			if name := d.Name(); name == ConfigFile || name == SettingsFile {
-				addFile(path)
+			switch t := d.Type(); {
+			case name == "":
+			case t.IsRegular() || t&fs.ModeSymlink != 0:
+				addFile(path) // a symlink's target is checked when it is opened
+			default:
+				diags = append(diags, notRegular(path, t))
 			}
 			return nil
 		})
@@ -124,13 +138,17 @@ func checkFile(path string, o *options) []Diagnostic {
 	fail := func(err error) []Diagnostic {
 		return []Diagnostic{{File: path, Severity: Error, Rule: "DP006", Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))}}
 	}
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
+		var nr *notRegularError
+		if errors.As(err, &nr) {
+			return []Diagnostic{notRegular(path, nr.mode)}
+		}
 		return fail(err)
 	}
 	defer f.Close()
 	size := int64(512)
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+	if fi, err := f.Stat(); err == nil {
 		size = fi.Size()
 	}
 	if size > o.maxSize {
@@ -145,6 +163,64 @@ func checkFile(path string, o *options) []Diagnostic {
 		return tooLarge(path, o.maxSize)
 	}
 	return check(path, buf.Bytes(), o)
+}
+
+// ErrNotRegular is matched (errors.Is) by the error for an argument that is
+// a FIFO, socket or device instead of a file.
+var ErrNotRegular = errors.New("not a regular file")
+
+type notRegularError struct{ mode fs.FileMode }
+
+func (e *notRegularError) Error() string {
+	return fmt.Sprintf("not a regular file but %s: validate reads plugin configs from regular files", modeName(e.mode))
+}
+
+func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
+
+// openRegular opens path for reading without ever blocking: a FIFO opened
+// for reading would wait for a writer forever (and a device may do
+// anything), so the open is non-blocking and anything but a regular file
+// is refused by fstat before a byte is read. Regular files ignore
+// O_NONBLOCK.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &notRegularError{fi.Mode()}
+	}
+	return f, nil
+}
+
+func notRegular(path string, mode fs.FileMode) Diagnostic {
+	return Diagnostic{File: path, Severity: Error, Rule: "DP006",
+		Message: fmt.Sprintf("%s is %s, not a regular file: docker plugin create cannot read it", filepath.Base(path), modeName(mode)),
+		Hint:    "replace it with the plugin's JSON config file"}
+}
+
+func modeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeDir != 0:
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "not a regular file (" + m.Type().String() + ")"
 }
 
 func tooLarge(path string, max int64) []Diagnostic {

@@ -13,7 +13,9 @@ import (
 func TestMalformed(t *testing.T) {
 	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
 	deepObj := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
-	huge := cfg(`, "x": "` + strings.Repeat("a", 2<<20) + `"`)
+	huge := cfg(`, "x": "` + strings.Repeat("a", 17<<20) + `"`)
+	// dockerd creates, enables and runs a config of 1,048,821 bytes.
+	big := cfg(`, "description": "` + strings.Repeat("a", 1048821-len(cfg(`, "description": ""`))) + `"`)
 	tests := []struct {
 		name string
 		in   string
@@ -41,11 +43,13 @@ func TestMalformed(t *testing.T) {
 		{"100k nested arrays", deep(100000), "DP005", "1:10001"},
 		{"deep objects", deepObj(20000), "DP005", "1:50001"},
 		{"huge file", huge, "DP003", "0:0"},
+		{"1,048,821-byte config that dockerd runs", big, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
-			diags := Bytes("config.json", []byte(tt.in))
+			// The consumer view: an unknown key "x" is then only a warning.
+			diags := Bytes("config.json", []byte(tt.in), ForConsumer())
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("took %v", d)
 			}
@@ -112,5 +116,41 @@ func TestShadowedTypeErrors(t *testing.T) {
 	want := []string{"DP004@2", "DP100@13", "DP100@29"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestLongNumbersLinear: a number of 2,000,000 digits is validated in
+// linear time wherever it stands (it took seconds, super-linear, when the
+// schema parsed it as a big rational), and messages do not repeat it.
+func TestLongNumbersLinear(t *testing.T) {
+	num := "1" + strings.Repeat("0", 2_000_000)
+	tests := []struct{ name, in, rule string }{
+		{"uid", cfg(`, "user": {"uid": ` + num + `}`), "DP100"},
+		{"negative gid", cfg(`, "user": {"gid": -` + num + `}`), "DP100"},
+		{"fraction uid", cfg(`, "user": {"uid": 0.` + num + `}`), "DP100"},
+		{"exponent uid", cfg(`, "user": {"uid": 1e` + num + `}`), "DP100"},
+		{"description", cfg(`, "description": ` + num), "DP100"},
+		{"entrypoint element", cfg(`, "entrypoint": [` + num + `]`), "DP100"},
+		{"unknown key", cfg(`, "x": ` + num), "DP103"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			diags := Bytes("config.json", []byte(tt.in))
+			// Linear is a few ms here; the old code took over 10 s.
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+			found := false
+			for _, d := range diags {
+				found = found || d.Rule == tt.rule
+				if len(d.Message) > 300 {
+					t.Errorf("%s message is %d bytes long", d.Rule, len(d.Message))
+				}
+			}
+			if !found {
+				t.Errorf("no %s in %v", tt.rule, diags)
+			}
+		})
 	}
 }

@@ -110,7 +110,7 @@ func WriteSARIF(w io.Writer, diags []Diagnostic, toolVersion string) error {
 	for i, r := range Rules {
 		index[r.ID] = i
 		drv.Rules = append(drv.Rules, sarifRule{ID: r.ID, ShortDescription: sarifMessage{r.Summary},
-			DefaultConfiguration: sarifRuleConf{sarifLevel(r.Severity)}})
+			DefaultConfiguration: sarifRuleConf{sarifLevel(r.Severity())}})
 	}
 	results := make([]sarifResult, 0, len(diags))
 	for _, d := range diags {

@@ -33,8 +33,9 @@ type node struct {
 	b       bool
 	members []*node // object members
 	elems   []*node // array elements
-	ptr     string  // JSON pointer (set by normalisation)
+	ptr     string  // JSON pointer with canonical keys (set by normalisation)
 	unknown bool    // a member dockerd does not decode (set by normalisation)
+	set     bool    // a value given by an install-time setting (WithSettings)
 }
 
 // syntaxError is a located JSON error.

@@ -80,6 +80,11 @@ func (v *run) mapSchemaError(n *node, ptr string, e gojsonschema.ResultError) {
 		v.missing("DP101", n, prop, "%s is missing: dockerd cannot enable the plugin without it", displayPath(ptr+"/"+prop)).
 			hint("add %q", strings.ToLower(prop))
 	case "invalid_type":
+		if ptr == "" {
+			v.add("DP100", n, posValue, "the document is %s, not a plugin config (a JSON object): dockerd fails with \"failed to parse config\"", kindName(n.kind)).
+				hint("check that this is a plugin's config.json")
+			return
+		}
 		v.add("DP100", n, posValue, "%s is %s, want %s: dockerd fails with \"failed to parse config\"",
 			displayPath(ptr), kindName(n.kind), expected(e.Details()["expected"])).
 			hint("fix the type; see `dplug schema`")
@@ -250,6 +255,10 @@ func (v *run) lookup(root *node, ptr string) *node {
 	return v.index[ptr]
 }
 
+// maxNumberLen is the longest number literal handed to the schema as
+// written; uint32 values need 10 digits.
+const maxNumberLen = 32
+
 // toGo converts a tree to the values gojsonschema expects (numbers as
 // json.Number, so large integers keep their precision). Members of unknown
 // keys are left out: dockerd ignores them and the schema allows them.
@@ -273,6 +282,15 @@ func toGo(n *node) any {
 	case kString:
 		return n.str
 	case kNumber:
+		if len(n.str) > maxNumberLen {
+			// gojsonschema parses numbers as big rationals, super-linear in
+			// the digits. The schema only constrains integers to uint32
+			// range, so any number this long has the outcome of a huge one.
+			if n.str[0] == '-' {
+				return json.Number("-1e30")
+			}
+			return json.Number("1e30")
+		}
 		return json.Number(n.str)
 	case kBool:
 		return n.b

@@ -230,6 +230,78 @@ func (v *run) normalise(n *node, sh *shape, ptr string, root bool) {
 	}
 }
 
+// styledKey spells canonical key name the way the keys of object parent
+// are spelled: all lowercase when they are (the style of most real
+// configs), lower camel case when they start lowercase (moby's docs), else
+// canonical. An empty object counts as lowercase.
+func styledKey(parent *node, name string) string {
+	lower, initial := true, true
+	known := 0
+	for _, m := range parent.members {
+		if m.unknown || m.rawKey == "" {
+			continue
+		}
+		known++
+		if m.rawKey != strings.ToLower(m.rawKey) {
+			lower = false
+		}
+		if c := m.rawKey[0]; c < 'a' || c > 'z' {
+			initial = false
+		}
+	}
+	switch {
+	case known == 0 || lower:
+		return strings.ToLower(name)
+	case initial && name[0] >= 'A' && name[0] <= 'Z':
+		return string(name[0]+'a'-'A') + name[1:]
+	}
+	return name
+}
+
+// rawPointer rewrites canonical pointer ptr with the keys as the file spells
+// them, so that it resolves in the file; members that are absent are
+// spelled like their siblings (styledKey). Only diagnostics pay for this.
+func (v *run) rawPointer(ptr string) string {
+	if ptr == "" || v.root == nil {
+		return ptr
+	}
+	var b strings.Builder
+	n := v.root
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		raw := tok
+		switch {
+		case n == nil:
+		case n.kind == kObject:
+			key := strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+			var next *node
+			for _, m := range n.members {
+				if m.key == key {
+					next = m
+					break
+				}
+			}
+			if next != nil {
+				raw = escapePointer(next.rawKey)
+			} else {
+				raw = escapePointer(styledKey(n, key))
+			}
+			n = next
+		case n.kind == kArray:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(n.elems) {
+				n = nil
+			} else {
+				n = n.elems[i]
+			}
+		default:
+			n = nil
+		}
+		b.WriteByte('/')
+		b.WriteString(raw)
+	}
+	return b.String()
+}
+
 // nestedNames maps a lowercase key to where it belongs, for keys written at
 // the top level that belong in a section.
 var nestedNames = []struct{ key, where string }{

@@ -1,8 +1,12 @@
 package validate
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,6 +99,14 @@ var cases = []tcase{
 	{name: "wrong type in env value", in: cfg(`, "env": [{"name": "A", "value": ` + marker + `1}]`), rules: []string{"DP100"}},
 	{name: "uid out of range", in: cfg(`, ` + marker + `"user": {"uid": ` + marker + `-1}`), rules: []string{"DP601", "DP100"}},
 	{name: "document is an array", in: marker + `[]`, rules: []string{"DP100"}},
+	{name: "document is a string", in: marker + `"config"`, rules: []string{"DP100"}},
+	{name: "document is null", in: marker + `null`, rules: []string{"DP007"}},
+	{name: "document is an empty object", in: marker + `{}`, rules: []string{"DP007"}},
+	{name: "document has only unknown keys", in: marker + `{"name": "x", "version": 1}`, rules: []string{"DP007"}},
+	{name: "image config", in: marker + `{"architecture": "amd64", "os": "linux", "config": {"Entrypoint": ["/p"]}, "rootfs": {"type": "layers", "diff_ids": ["sha256:0"]}}`, rules: []string{"DP007"}},
+	{name: "image config with a type error keeps DP100", in: marker + `{"architecture": "amd64", "rootfs": {"type": "layers", "diff_ids": ` + marker + `"x"}}`, rules: []string{"DP007", "DP100"}},
+	{name: "settings null is fine", file: "plugin-settings.json", in: `null`},
+	{name: "settings empty object is fine", file: "plugin-settings.json", in: `{}`},
 	{name: "interface type not a string", in: iface(`"socket": "p.sock", "types": [` + marker + `null]`), rules: []string{"DP100"}},
 	{name: "missing interface", in: marker + `{"description": "d", "documentation": "d", "entrypoint": ["/p"]}`, rules: []string{"DP101"}},
 	{name: "missing socket", in: `{"description": "d", "documentation": "d", "entrypoint": ["/p"], ` + marker + `"interface": {"types": ["docker.authz/1.0"]}}`, rules: []string{"DP101"}},
@@ -114,10 +126,15 @@ var cases = []tcase{
 	{name: "engine fields", in: cfg(`, ` + marker + `"DockerVersion": "20.10.24", ` + marker + `"rootfs": {"type": "layers", "diff_ids": []}`), rules: []string{"DP108", "DP108"}},
 
 	// Interface.
-	{name: "malformed type", in: iface(`"socket": "p.sock", "types": [` + marker + `"weird"]`), rules: []string{"DP201"}},
-	{name: "type without version", in: iface(`"socket": "p.sock", "types": [` + marker + `"docker.volumedriver/"]`), rules: []string{"DP201"}},
-	{name: "foreign prefix", in: iface(`"socket": "p.sock", "types": [` + marker + `"acme.volumedriver/1.0"]`), rules: []string{"DP202"}},
-	{name: "unknown docker type", in: iface(`"socket": "p.sock", "types": [` + marker + `"docker.volumedriver/2.0", ` + marker + `"docker.storage/1.0"]`), rules: []string{"DP203", "DP203"}},
+	{name: "malformed type alone", in: iface(`"socket": "p.sock", "types": ` + marker + `[` + marker + `"weird"]`), rules: []string{"DP204", "DP201"}},
+	{name: "malformed type beside a valid one", in: iface(`"socket": "p.sock", "types": [` + marker + `"weird", "docker.volumedriver/1.0"]`), rules: []string{"DP201"}},
+	{name: "type with an empty version works", in: iface(`"socket": "p.sock", "types": [` + marker + `"docker.volumedriver/"]`), rules: []string{"DP209"}},
+	{name: "type without a slash works", in: iface(`"socket": "p.sock", "types": [` + marker + `"docker.volumedriver"]`), rules: []string{"DP209"}},
+	{name: "type with another version works", in: iface(`"socket": "p.sock", "types": [` + marker + `"docker.volumedriver/2.0"]`), rules: []string{"DP209"}},
+	{name: "foreign prefix alone", in: iface(`"socket": "p.sock", "types": ` + marker + `[` + marker + `"acme.volumedriver/1.0"]`), rules: []string{"DP204", "DP202"}},
+	{name: "foreign prefix beside a valid type", in: iface(`"socket": "p.sock", "types": ["docker.authz/1.0", ` + marker + `"acme.volumedriver/1.0"]`), rules: []string{"DP202"}},
+	{name: "unknown docker capability alone", in: iface(`"socket": "p.sock", "types": ` + marker + `[` + marker + `"docker.storage/1.0"]`), rules: []string{"DP204", "DP203"}},
+	{name: "unknown docker capability beside a valid type", in: iface(`"socket": "p.sock", "types": [` + marker + `"docker.storage/1.0", "docker.volumedriver/2.0"]`), rules: []string{"DP203", "DP209"}, at: []string{"1:118", "1:140"}},
 	{name: "empty types", in: iface(`"socket": "p.sock", "types": ` + marker + `[]`), rules: []string{"DP204"}},
 	{name: "unknown protocol scheme", in: iface(`"socket": "p.sock", "types": ["docker.authz/1.0"], "protocolscheme": ` + marker + `"grpc"`), rules: []string{"DP205"}},
 	{name: "socket is an absolute path", in: iface(`"types": ["docker.authz/1.0"], "socket": ` + marker + `"/run/docker/plugins/a.sock"`), rules: []string{"DP206"}},
@@ -141,6 +158,12 @@ var cases = []tcase{
 	{name: "relative device path", in: cfg(`, "linux": {"devices": [{"path": ` + marker + `"dev/fuse"}]}`), rules: []string{"DP310"}},
 	{name: "relative mount destination", in: cfg(`, "mounts": [{"source": "/a", "destination": ` + marker + `"a", "type": "bind"}]`), rules: []string{"DP311"}},
 	{name: "relative bind source", in: cfg(`, "mounts": [{"source": ` + marker + `"data", "destination": "/data", "type": "bind"}]`), rules: []string{"DP312"}},
+	{name: "relative source with rbind and no type", in: cfg(`, "mounts": [{"source": ` + marker + `"data", "destination": "/data", "options": ["rbind"]}]`), rules: []string{"DP312"}},
+	{name: "relative source with bind and type none", in: cfg(`, "mounts": [{"source": ` + marker + `"data", "destination": "/data", "type": "none", "options": ["ro", "bind"]}]`), rules: []string{"DP312"}},
+	{name: "settable empty bind source (sshfs sshkey)", in: cfg(`, "mounts": [{"name": "sshkey", "source": ` + marker + `"", "destination": "/root/.ssh", "type": "bind", "options": ["rbind"], "settable": ["source"]}]`), rules: []string{"DP313"}},
+	{name: "empty bind source not settable", in: cfg(`, "mounts": [{"source": ` + marker + `"", "destination": "/x", "options": ["rbind"]}]`), rules: []string{"DP314"}},
+	{name: "empty source of a tmpfs is fine", in: cfg(`, "mounts": [{"source": "", "destination": "/x", "type": "tmpfs"}]`)},
+	{name: "relative device path", in: cfg(`, "linux": {"devices": [{"path": ` + marker + `"fuse"}]}`), rules: []string{"DP310"}},
 
 	// Settable and env.
 	{name: "env settable source", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": [` + marker + `"source"]}]`), rules: []string{"DP401"}},
@@ -151,7 +174,10 @@ var cases = []tcase{
 	{name: "settable twice", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": ["value", ` + marker + `"value"]}]`), rules: []string{"DP402"}},
 	{name: "duplicate env", in: cfg(`, "env": [{"name": "A", "value": "1"}, {"name": ` + marker + `"A", "value": "2"}]`), rules: []string{"DP403"}},
 	{name: "env never set", in: cfg(`, "env": [{"name": ` + marker + `"A"}]`), rules: []string{"DP404"}},
-	{name: "env without name", in: cfg(`, "env": [` + marker + `{"value": "1"}]`), rules: []string{"DP405"}},
+	{name: "env without name", in: cfg(`, "env": [` + marker + `{"value": "1"}]`), rules: []string{"DP407"}},
+	{name: "env with an empty name", in: cfg(`, "env": [{` + marker + `"name": "", "value": "1"}]`), rules: []string{"DP407"}},
+	{name: "env without name nor value", in: cfg(`, "env": [` + marker + `{"description": "x"}]`), rules: []string{"DP404"}},
+	{name: "duplicate settable env is not DP406", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": ["value"]}, {"name": ` + marker + `"A", "value": "2", "settable": ["value"]}]`), rules: []string{"DP403"}},
 	{name: "env name with =", in: cfg(`, "env": [{"name": ` + marker + `"A=B", "value": "1"}]`), rules: []string{"DP405"}},
 
 	{name: "settable mount without name", in: cfg(`, "mounts": [` + marker + `{"source": "/a", "destination": "/a", "type": "bind", "settable": ["source"]}]`), rules: []string{"DP406"}},
@@ -162,6 +188,7 @@ var cases = []tcase{
 	{name: "unknown capability", in: cfg(`, "linux": {"capabilities": [` + marker + `"CAP_SYS_ADMN"]}`), rules: []string{"DP501"}},
 	{name: "capability without prefix", in: cfg(`, "linux": {"capabilities": [` + marker + `"NET_ADMIN", ` + marker + `"cap_net_raw"]}`), rules: []string{"DP502", "DP502"}},
 	{name: "capability twice", in: cfg(`, "linux": {"capabilities": ["CAP_NET_ADMIN", ` + marker + `"CAP_NET_ADMIN"]}`), rules: []string{"DP503"}},
+	{name: "capability twice in different spellings", in: cfg(`, "linux": {"capabilities": ["CAP_NET_ADMIN", ` + marker + marker + `"net_admin"]}`), rules: []string{"DP502", "DP503"}},
 
 	// Ignored things.
 	{name: "user", in: cfg(`, ` + marker + `"user": {"uid": 1000, "gid": 1000}`), rules: []string{"DP601"}},
@@ -169,6 +196,7 @@ var cases = []tcase{
 
 	// Settings.
 	{name: "settings env without =", file: "plugin-settings.json", in: `{"Env": [` + marker + `"DEBUG"]}`, rules: []string{"DP701"}},
+	{name: "settings env without name", file: "plugin-settings.json", in: `{"Env": [` + marker + `"=x"]}`, rules: []string{"DP701"}},
 	{name: "settings mount without source", file: "plugin-settings.json", in: `{"Mounts": [` + marker + `{"Destination": "/a", "Type": "bind"}]}`, rules: []string{"DP306"}},
 	{name: "settings device without path", file: "plugin-settings.json", in: `{"Devices": [{` + marker + `"Path": null}]}`, rules: []string{"DP309"}},
 	{name: "settings wrong type", file: "plugin-settings.json", in: `{"Args": ` + marker + `"-v"}`, rules: []string{"DP100"}},
@@ -224,7 +252,7 @@ func TestTable(t *testing.T) {
 			var got []string
 			for _, d := range diags {
 				got = append(got, fmt.Sprintf("%s@%d:%d", d.Rule, d.Line, d.Column))
-				if d.File != tc.fileName() || d.Message == "" || d.Severity != severityOf(d.Rule) {
+				if d.File != tc.fileName() || d.Message == "" || d.Severity != severityOf(d.Rule, makeOptions(tc.opts).aud) {
 					t.Errorf("malformed diagnostic %+v", d)
 				}
 			}
@@ -266,7 +294,7 @@ func TestRulesSortedAndUnique(t *testing.T) {
 		}
 	}
 	for _, r := range Rules {
-		if r.Summary == "" || (r.Severity != Error && r.Severity != Warning) {
+		if r.Summary == "" || r.Engine == "" || (r.Class != Refused && r.Class != Misleading && r.Class != Advice) {
 			t.Errorf("rule %+v incomplete", r)
 		}
 	}
@@ -285,7 +313,7 @@ func TestHints(t *testing.T) {
 		{cfg(`, "linux": {"capabilities": ["sys_admin"]}`), "DP502", `write "CAP_SYS_ADMIN"`},
 		{cfg(`, "mounts": [{"name": "state", "destination": "/a", "type": "bind", "settable": ["source"]}]`), "DP306",
 			"set a default source: users can then change it with `docker plugin set PLUGIN state.source=/path` (dockerd refuses to set a null source: \"Plugin config has no mount source\")"},
-		{iface(`"socket": "p.sock", "types": ["acme.volumedriver/1.0"]`), "DP202", `did you mean "docker.volumedriver/1.0"?`},
+		{iface(`"socket": "p.sock", "types": ["docker.authz/1.0", "acme.volumedriver/1.0"]`), "DP202", `did you mean "docker.volumedriver/1.0"?`},
 		{`{"a": 1,}`, "DP001", "remove the comma before it"},
 		{"{\n  # comment\n}", "DP001", "JSON has no comments: remove them"},
 		{`{"a": 1 "b": 2}`, "DP001", "a comma is probably missing before this"},
@@ -307,10 +335,85 @@ func TestPointers(t *testing.T) {
 	for _, d := range diags {
 		got = append(got, d.Rule+" "+d.Pointer)
 	}
-	want := []string{"DP100 /Env/1/Value", "DP306 /Mounts/0/Source"}
+	// The pointers spell keys as the file does, so that they resolve in it;
+	// a missing member is spelled like its siblings.
+	want := []string{"DP100 /Env/1/value", "DP306 /mounts/0/source"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("pointers (-want +got):\n%s", diff)
 	}
+}
+
+// TestPointersResolve: every pointer of every corpus file resolves in the
+// file itself (as decoded by encoding/json, keys as written), whatever the
+// file's key case (lowercase, lower camel, canonical or mixed).
+func TestPointersResolve(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*.json"))
+	mixed := []byte(`{"Description": "d", "documentation": "d", "entrypoint": ["/p"], "Interface": {"Types": ["acme.x/1.0", "docker.authz/1.0"], "socket": "a.sock"},` +
+		` "Mounts": [{"Name": "m", "source": "rel", "Destination": "/m", "type": "bind"}], "linux": {"Capabilities": ["CAP_SYS_ADMN"], "devices": [{"Path": "dev/fuse"}]},` +
+		` "propagatedMount": "rel", "User": {"UID": 1000}, "network": {"Type": "bridge"}}`)
+	docs := map[string][]byte{"mixed": mixed}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[f] = data
+	}
+	checked := 0
+	for name, data := range docs {
+		var doc any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, d := range Bytes("config.json", data) {
+			if strings.Contains(d.Message, "missing") || strings.Contains(d.Message, "has no") {
+				continue // a pointer to what is absent does not resolve
+			}
+			if !resolves(doc, d.Pointer) {
+				t.Errorf("%s: %s: pointer %q does not resolve in the file", name, d.Rule, d.Pointer)
+			}
+			checked++
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d pointers checked", checked)
+	}
+	got := map[string]string{}
+	for _, d := range Bytes("config.json", mixed) {
+		got[d.Rule] = d.Pointer
+	}
+	want := map[string]string{"DP202": "/Interface/Types/0", "DP312": "/Mounts/0/source", "DP501": "/linux/Capabilities/0",
+		"DP310": "/linux/devices/0/Path", "DP304": "/propagatedMount", "DP601": "/User", "DP602": "/network/Type"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pointers of the mixed-case file (-want +got):\n%s", diff)
+	}
+}
+
+// resolves reports whether RFC 6901 pointer p names a value of doc.
+func resolves(doc any, p string) bool {
+	if p == "" {
+		return true
+	}
+	for _, tok := range strings.Split(p[1:], "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		switch v := doc.(type) {
+		case map[string]any:
+			next, ok := v[tok]
+			if !ok {
+				return false
+			}
+			doc = next
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(v) {
+				return false
+			}
+			doc = v[i]
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // TestAcceptedCase documents the key case rule: canonical, all lowercase or

@@ -15,8 +15,10 @@ import (
 )
 
 type validateOptions struct {
-	Strict bool
-	Kind   string
+	Strict   bool
+	Kind     string
+	Consumer bool
+	Set      []string
 }
 
 func newValidateCmd(g *globalOptions) *cobra.Command {
@@ -27,9 +29,15 @@ func newValidateCmd(g *globalOptions) *cobra.Command {
 		Long: `Validate checks Docker managed-plugin configs against the embedded JSON schema
 and against everything dockerd would only reject later, at enable or run time
 (mounts without a source, malformed interface types, unknown protocol schemes,
-bad settable names, invalid CAP_* names, relative paths, 1.12-era keys). Things
-dockerd silently ignores (user, unknown keys, non-host network types) are
-warnings that say so.
+relative paths, 1.12-era keys).
+
+Each rule has a class (docs/rules.md). What dockerd refuses is an error. What
+dockerd accepts but runs differently from what is written (user, unknown keys,
+misspelled or lowercase capabilities, top-level capabilities) is an error for
+the author, which is this command's default view, and a warning with
+--consumer, the view of install, pull, run and test. Advice (e.g. non-host
+network types) is a warning. --set NAME[.FIELD]=VALUE checks the config with
+install-time settings applied, as docker plugin set takes them.
 
 A DIR is searched for files named config.json and plugin-settings.json
 (rootfs/, .git and node_modules are skipped). With no argument, ./config.json.
@@ -42,13 +50,16 @@ Exit status: 0 valid, 1 findings (errors, or warnings with --strict),
 2 usage or I/O error.`,
 		Example: `  dplug validate                         # ./config.json
   dplug validate plugins/                # every config.json below plugins/
-  dplug validate --strict -o json config.json`,
+  dplug validate --strict -o json config.json
+  dplug validate --consumer --set sshkey.source=/root/.ssh config.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(g, o, args)
 		},
 	}
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "treat warnings as failures (exit 1)")
 	cmd.Flags().StringVar(&o.Kind, "kind", "auto", "file kind: auto (by name), config or settings")
+	cmd.Flags().BoolVar(&o.Consumer, "consumer", false, "judge as a consumer (install, run): what dockerd accepts but runs differently is a warning")
+	cmd.Flags().StringArrayVar(&o.Set, "set", nil, "apply an install-time setting NAME[.FIELD]=VALUE before checking (repeatable)")
 	return cmd
 }
 
@@ -73,7 +84,11 @@ func runValidate(g *globalOptions, o *validateOptions, args []string) error {
 	default:
 		return usageError(fmt.Errorf("unknown --kind %q: use auto, config or settings", o.Kind))
 	}
-	report, err := validate.Files(args, validate.WithKind(kind))
+	opts := []validate.Option{validate.WithKind(kind), validate.WithSettings(o.Set...)}
+	if o.Consumer {
+		opts = append(opts, validate.ForConsumer())
+	}
+	report, err := validate.Files(args, opts...)
 	if implicit && errors.Is(err, fs.ErrNotExist) {
 		return usageError(fmt.Errorf("%w: give the FILE or DIR to check, or run it where config.json is", err))
 	}
