@@ -70,7 +70,7 @@ func TestDifferential(t *testing.T) {
 				if r.got != c.Want {
 					t.Errorf("dockerd %s: %s, want %s (%s)\n%s", d.Version, r.got, c.Want, c.Why, r.detail)
 				} else {
-					t.Logf("%s: %s", r.got, firstLine(r.detail))
+					t.Logf("%s in %v: %s", r.got, r.took.Round(100*time.Millisecond), lastLine(r.detail))
 				}
 			})
 		}
@@ -80,6 +80,7 @@ func TestDifferential(t *testing.T) {
 type result struct {
 	got    Outcome
 	detail string // the error that decided it, or the steps that passed
+	took   time.Duration
 }
 
 // runCases runs the cases concurrently on d and returns their results in
@@ -96,7 +97,9 @@ func runCases(t *testing.T, d *testenv.Dockerd, bin, busybox string, cases []Cas
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			t0 := time.Now()
 			results[i] = runCase(d, busybox, i, c, dir)
+			results[i].took = time.Since(t0)
 		}()
 	}
 	wg.Wait()
@@ -143,31 +146,36 @@ func runCase(d *testenv.Dockerd, busybox string, i int, c Case, dir string) resu
 		return err
 	}
 	if err := do("plugin", "create", name, dir); err != nil {
-		return result{RefusedCreate, err.Error()}
+		return result{got: RefusedCreate, detail: err.Error()}
 	}
 	for _, s := range c.Set {
 		if err := do("plugin", "set", name, s); err != nil {
-			return result{RefusedCreate, err.Error()}
+			return result{got: RefusedCreate, detail: err.Error()}
 		}
 	}
 	if err := do("plugin", "enable", name); err != nil {
-		return result{RefusedEnable, err.Error()}
+		return result{got: RefusedEnable, detail: err.Error()}
 	}
 	defer d.Docker(ctx, "plugin", "disable", "-f", name) //nolint:errcheck // best effort; Stop removes it anyway
 	vol := fmt.Sprintf("diffvol%02d", i)
 	if err := do("volume", "create", "-d", name, vol); err != nil {
-		return result{RefusedUse, err.Error()}
+		return result{got: RefusedUse, detail: err.Error()}
 	}
 	if c.Use == UseContainer {
 		if err := do("run", "--rm", "--network", "none", "-v", vol+":/mnt", busybox, "true"); err != nil {
 			_, _ = d.Docker(ctx, "volume", "rm", "-f", vol)
-			return result{RefusedUse, err.Error()}
+			return result{got: RefusedUse, detail: err.Error()}
 		}
 	}
 	if err := do("volume", "rm", vol); err != nil {
-		return result{RefusedUse, err.Error()}
+		return result{got: RefusedUse, detail: err.Error()}
 	}
-	return result{Accepted, strings.Join(steps, "\n")}
+	return result{got: Accepted, detail: strings.Join(steps, "\n")}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndexByte(s, '\n')+1:]
 }
 
 func firstLine(s string) string {

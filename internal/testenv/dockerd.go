@@ -168,6 +168,9 @@ func StartDockerdEngine(t testing.TB, e Engine, insecureRegistries ...string) *D
 	d.cmd = exec.Command(e.Dockerd, args...)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	d.cmd.Env = env
+	// A fixed working directory: dockerd resolves relative device paths
+	// against it.
+	d.cmd.Dir = dir
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := d.cmd.Start(); err != nil {
 		logf.Close()

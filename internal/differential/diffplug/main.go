@@ -1,20 +1,21 @@
 // Command diffplug is the smallest volume plugin the differential test
 // needs: it listens on the socket path given as its first argument
 // (creating the directory), answers the VolumeDriver protocol with
-// directories under /data/volumes, and needs nothing but the standard
-// library (a small static binary, so dozens of plugins stay cheap).
+// directories under /data/volumes, and speaks just enough HTTP/1.1 by hand
+// to stay a ~1 MB static binary, so that dozens of plugins stay cheap to
+// create.
 package main
 
 import (
-	"encoding/json"
-	"fmt"
+	"bufio"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
-type request struct{ Name string }
+const volumes = "/data/volumes"
 
 func main() {
 	sock := "/run/docker/plugins/diff.sock"
@@ -25,66 +26,122 @@ func main() {
 		sock = filepath.Join("/run/docker/plugins", sock)
 	}
 	if err := os.MkdirAll(filepath.Dir(sock), 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "diffplug:", err)
+		os.Stderr.WriteString("diffplug: " + err.Error() + "\n")
 		os.Exit(1)
 	}
 	l, err := net.Listen("unix", sock)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "diffplug:", err)
+		os.Stderr.WriteString("diffplug: " + err.Error() + "\n")
 		os.Exit(1)
 	}
-	fmt.Println("diffplug: listening on", sock)
-	answer := func(w http.ResponseWriter, v any) {
-		w.Header().Set("Content-Type", "application/vnd.docker.plugins.v1+json")
-		_ = json.NewEncoder(w).Encode(v)
+	os.Stdout.WriteString("diffplug: listening on " + sock + "\n")
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			continue
+		}
+		go serve(c)
 	}
-	mountpoint := func(r *http.Request) (string, string) {
-		var req request
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		return req.Name, filepath.Join("/data/volumes", filepath.Base("/"+req.Name))
+}
+
+// serve answers the requests on one connection until it closes.
+func serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			return
+		}
+		n := 0
+		for {
+			h, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			h = strings.TrimSpace(h)
+			if h == "" {
+				break
+			}
+			if k, v, ok := strings.Cut(h, ":"); ok && strings.EqualFold(k, "Content-Length") {
+				n, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		body := make([]byte, n)
+		if _, err := readFull(r, body); err != nil {
+			return
+		}
+		out := answer(f[1], string(body))
+		resp := "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.plugins.v1+json\r\nContent-Length: " +
+			strconv.Itoa(len(out)) + "\r\n\r\n" + out
+		if _, err := c.Write([]byte(resp)); err != nil {
+			return
+		}
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/Plugin.Activate", func(w http.ResponseWriter, r *http.Request) {
-		answer(w, map[string]any{"Implements": []string{"VolumeDriver"}})
-	})
-	mux.HandleFunc("/VolumeDriver.Create", func(w http.ResponseWriter, r *http.Request) {
-		_, mp := mountpoint(r)
+}
+
+func readFull(r *bufio.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// answer returns the JSON answer to a request for path with body.
+func answer(path, body string) string {
+	name := nameOf(body)
+	mp := filepath.Join(volumes, filepath.Base("/"+name))
+	switch path {
+	case "/Plugin.Activate":
+		return `{"Implements":["VolumeDriver"]}`
+	case "/VolumeDriver.Create":
 		if err := os.MkdirAll(mp, 0o755); err != nil {
-			answer(w, map[string]string{"Err": err.Error()})
-			return
+			return `{"Err":` + strconv.Quote(err.Error()) + `}`
 		}
-		answer(w, map[string]string{})
-	})
-	mux.HandleFunc("/VolumeDriver.Remove", func(w http.ResponseWriter, r *http.Request) {
-		_, mp := mountpoint(r)
+		return `{}`
+	case "/VolumeDriver.Remove":
 		_ = os.RemoveAll(mp)
-		answer(w, map[string]string{})
-	})
-	for _, m := range []string{"/VolumeDriver.Mount", "/VolumeDriver.Path"} {
-		mux.HandleFunc(m, func(w http.ResponseWriter, r *http.Request) {
-			_, mp := mountpoint(r)
-			answer(w, map[string]string{"Mountpoint": mp})
-		})
-	}
-	mux.HandleFunc("/VolumeDriver.Get", func(w http.ResponseWriter, r *http.Request) {
-		name, mp := mountpoint(r)
+		return `{}`
+	case "/VolumeDriver.Mount", "/VolumeDriver.Path":
+		return `{"Mountpoint":` + strconv.Quote(mp) + `}`
+	case "/VolumeDriver.Get":
 		if _, err := os.Stat(mp); err != nil {
-			answer(w, map[string]string{"Err": "no such volume"})
-			return
+			return `{"Err":"no such volume"}`
 		}
-		answer(w, map[string]any{"Volume": map[string]string{"Name": name, "Mountpoint": mp}})
-	})
-	mux.HandleFunc("/VolumeDriver.List", func(w http.ResponseWriter, r *http.Request) {
-		vols := []map[string]string{}
-		entries, _ := os.ReadDir("/data/volumes")
+		return `{"Volume":{"Name":` + strconv.Quote(name) + `,"Mountpoint":` + strconv.Quote(mp) + `}}`
+	case "/VolumeDriver.List":
+		var vols []string
+		entries, _ := os.ReadDir(volumes)
 		for _, e := range entries {
-			vols = append(vols, map[string]string{"Name": e.Name(), "Mountpoint": filepath.Join("/data/volumes", e.Name())})
+			vols = append(vols, `{"Name":`+strconv.Quote(e.Name())+`,"Mountpoint":`+strconv.Quote(filepath.Join(volumes, e.Name()))+`}`)
 		}
-		answer(w, map[string]any{"Volumes": vols})
-	})
-	mux.HandleFunc("/VolumeDriver.Unmount", func(w http.ResponseWriter, r *http.Request) { answer(w, map[string]string{}) })
-	mux.HandleFunc("/VolumeDriver.Capabilities", func(w http.ResponseWriter, r *http.Request) {
-		answer(w, map[string]any{"Capabilities": map[string]string{"Scope": "local"}})
-	})
-	_ = http.Serve(l, mux)
+		return `{"Volumes":[` + strings.Join(vols, ",") + `]}`
+	case "/VolumeDriver.Capabilities":
+		return `{"Capabilities":{"Scope":"local"}}`
+	}
+	return `{}`
+}
+
+// nameOf returns the "Name" string of a request body (volume names are
+// plain: letters, digits, _.-).
+func nameOf(body string) string {
+	_, rest, ok := strings.Cut(body, `"Name":`)
+	if !ok {
+		return ""
+	}
+	rest = strings.TrimLeft(rest, " ")
+	if !strings.HasPrefix(rest, `"`) {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest[1:], `"`)
+	return name
 }
