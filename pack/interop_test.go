@@ -112,11 +112,15 @@ func resetConn(w http.ResponseWriter) {
 // (a) dplug push -> docker plugin install -> enable -> volume create.
 func TestInteropDplugPushDockerInstall(t *testing.T) {
 	testenv.RequireRoot(t)
-	ctx := context.Background()
 	reg := testenv.StartRegistry(t)
-	d := testenv.StartDockerd(t)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) { interopDplugPushDockerInstall(t, e, reg) })
+}
+
+func interopDplugPushDockerInstall(t *testing.T, e testenv.Engine, reg *testenv.Registry) {
+	ctx := context.Background()
+	d := testenv.StartDockerdEngine(t, e)
 	dir := interopDir(t)
-	ref := reg.Host + "/dplug/volplug:1.0"
+	ref := reg.Host + "/dplug/volplug-" + e.Name + ":1.0"
 	dg, err := Push(ctx, mustImage(t, dir), ref, anon)
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +153,7 @@ func TestInteropDplugPushDockerInstall(t *testing.T) {
 
 	// The layer options still give an artifact dockerd installs: stored
 	// (level 0) gzip, original times and owners.
-	ref2 := reg.Host + "/dplug/volplug:stored"
+	ref2 := reg.Host + "/dplug/volplug-" + e.Name + ":stored"
 	writeFiles(t, filepath.Join(dir, "rootfs"), map[string]string{"variant": "stored"})
 	if _, err := Push(ctx, mustImage(t, dir, WithCompressionLevel(0), WithPreserveTimes(true)), ref2, anon); err != nil {
 		t.Fatal(err)
@@ -162,9 +166,13 @@ func TestInteropDplugPushDockerInstall(t *testing.T) {
 // and the artifact dockerd wrote serialises exactly like ours.
 func TestInteropDockerPushDplugPull(t *testing.T) {
 	testenv.RequireRoot(t)
-	ctx := context.Background()
 	reg := testenv.StartRegistry(t)
-	d := testenv.StartDockerd(t)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) { interopDockerPushDplugPull(t, e, reg) })
+}
+
+func interopDockerPushDplugPull(t *testing.T, e testenv.Engine, reg *testenv.Registry) {
+	ctx := context.Background()
+	d := testenv.StartDockerdEngine(t, e)
 	dir := interopDir(t)
 	// A config in lower-case keys with HTML characters, null and empty
 	// values: dockerd normalises it, and dplug must produce the same bytes.
@@ -178,7 +186,7 @@ func TestInteropDockerPushDplugPull(t *testing.T) {
           {"name": "NOVAL", "description": "no value"}],
   "args": {"name": "args", "description": "extra", "settable": ["value"], "value": []}
 }`})
-	ref := reg.Host + "/docker/volplug:1.0"
+	ref := reg.Host + "/docker/volplug-" + e.Name + ":1.0"
 	d.MustDocker(t, "plugin", "create", ref, dir)
 	d.MustDocker(t, "plugin", "push", ref)
 

@@ -22,14 +22,22 @@ import (
 // given pools by the IPAM plugin; authorization answers following the
 // settings changed with docker plugin set. Needs root, runc, buildkitd,
 // dockerd and the Go module proxy.
+// It runs on every engine (engine=NAME subtests), from the same builds.
 func TestExamplesInDockerd(t *testing.T) {
 	testenv.Short(t)
+	testenv.RequireRoot(t)
 	bk := testenv.SharedBuildkitd(t)
 	goimg := testenv.GoImage(t)
-	d := testenv.StartDockerd(t)
-	dir := func(typ string) string {
-		return buildPlugin(t, bk.Addr, goimg, filepath.Join("..", "examples", typ), "")
+	dirs := map[string]string{}
+	for _, typ := range []string{"volume", "ipam", "authz"} {
+		dirs[typ] = buildPlugin(t, bk.Addr, goimg, filepath.Join("..", "examples", typ), "")
 	}
+	dir := func(typ string) string { return dirs[typ] }
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) { examplesInDockerd(t, e, dir) })
+}
+
+func examplesInDockerd(t *testing.T, e testenv.Engine, dir func(typ string) string) {
+	d := testenv.StartDockerdEngine(t, e)
 	busybox := loadBusybox(t, d)
 
 	t.Run("volume", func(t *testing.T) {
@@ -121,19 +129,27 @@ func TestExamplesInDockerd(t *testing.T) {
 // goes through the log driver's FIFO reader and protobuf decoder, and a
 // network is created with the network driver, joined by a container and
 // removed.
+// It runs on every engine (engine=NAME subtests), from the same builds.
 func TestScaffoldsInDockerd(t *testing.T) {
 	testenv.Short(t)
+	testenv.RequireRoot(t)
 	bk := testenv.SharedBuildkitd(t)
 	goimg := testenv.GoImage(t)
-	d := testenv.StartDockerd(t)
-	busybox := loadBusybox(t, d)
-	scaffold := func(typ string) string {
+	dirs := map[string]string{}
+	for _, typ := range []string{"log", "network"} {
 		dir := filepath.Join(t.TempDir(), "my-"+typ)
 		if _, err := Write(dir, typ, WithName("my-"+typ)); err != nil {
 			t.Fatal(err)
 		}
-		return buildPlugin(t, bk.Addr, goimg, dir, "")
+		dirs[typ] = buildPlugin(t, bk.Addr, goimg, dir, "")
 	}
+	scaffold := func(typ string) string { return dirs[typ] }
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) { scaffoldsInDockerd(t, e, scaffold) })
+}
+
+func scaffoldsInDockerd(t *testing.T, e testenv.Engine, scaffold func(typ string) string) {
+	d := testenv.StartDockerdEngine(t, e)
+	busybox := loadBusybox(t, d)
 
 	t.Run("log", func(t *testing.T) {
 		d.MustDocker(t, "plugin", "create", "my-log", scaffold("log"))

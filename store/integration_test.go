@@ -221,29 +221,32 @@ func TestInstallMaliciousFromRegistry(t *testing.T) {
 }
 
 // TestExportDockerPluginCreate: an installed plugin exported with Export is
-// accepted by a real `docker plugin create`, enables and serves volumes.
+// accepted by a real `docker plugin create`, enables and serves volumes, on
+// every engine.
 func TestExportDockerPluginCreate(t *testing.T) {
 	testenv.RequireRoot(t)
-	d := testenv.StartDockerd(t)
-	ctx := context.Background()
-	s, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Install(ctx, store.DirSource(testplugin.Dir(t, nil)), store.InstallOptions{Name: "volplug", Grant: store.GrantAll}); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(t.TempDir(), "export")
-	if err := s.Export(ctx, "volplug", dir); err != nil {
-		t.Fatal(err)
-	}
-	name := "dplugexport/volplug:latest"
-	d.MustDocker(t, "plugin", "create", name, dir)
-	d.MustDocker(t, "plugin", "enable", name)
-	d.MustDocker(t, "volume", "create", "-d", name, "exported-vol")
-	if out := d.MustDocker(t, "volume", "ls", "--format", "{{.Driver}} {{.Name}}"); !strings.Contains(out, name+" exported-vol") {
-		t.Errorf("docker volume ls = %q", out)
-	}
-	d.MustDocker(t, "volume", "rm", "exported-vol")
-	d.MustDocker(t, "plugin", "disable", name)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		d := testenv.StartDockerdEngine(t, e)
+		ctx := context.Background()
+		s, err := store.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Install(ctx, store.DirSource(testplugin.Dir(t, nil)), store.InstallOptions{Name: "volplug", Grant: store.GrantAll}); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(t.TempDir(), "export")
+		if err := s.Export(ctx, "volplug", dir); err != nil {
+			t.Fatal(err)
+		}
+		name := "dplugexport/volplug:latest"
+		d.MustDocker(t, "plugin", "create", name, dir)
+		d.MustDocker(t, "plugin", "enable", name)
+		d.MustDocker(t, "volume", "create", "-d", name, "exported-vol")
+		if out := d.MustDocker(t, "volume", "ls", "--format", "{{.Driver}} {{.Name}}"); !strings.Contains(out, name+" exported-vol") {
+			t.Errorf("docker volume ls = %q", out)
+		}
+		d.MustDocker(t, "volume", "rm", "exported-vol")
+		d.MustDocker(t, "plugin", "disable", name)
+	})
 }

@@ -1,0 +1,224 @@
+package differential
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dplug/dplug/internal/testenv"
+)
+
+// concurrency is how many cases run at once on one daemon. Most of a
+// case's time is dockerd waiting (a plugin that never listens costs
+// ~12.5 s of retries), not CPU.
+const concurrency = 16
+
+// TestCasesWellFormed: every case has a rule or is the baseline, an
+// expected outcome, and a unique name.
+func TestCasesWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range Cases() {
+		switch {
+		case c.Rule == "" && c.Variant != "baseline":
+			t.Errorf("case %q has no rule", c.Name())
+		case c.Want == "":
+			t.Errorf("case %q has no expected outcome", c.Name())
+		case seen[c.Name()]:
+			t.Errorf("case %q listed twice", c.Name())
+		case !c.ConfigDir && c.Config == "":
+			t.Errorf("case %q has no config", c.Name())
+		}
+		seen[c.Name()] = true
+	}
+	rules := Rules()
+	for _, r := range []string{"DP001", "DP003", "DP006", "DP105", "DP201", "DP312", "DP701"} {
+		if _, ok := rules[r]; !ok {
+			t.Errorf("Rules() has no %s", r)
+		}
+	}
+	if rules["DP201"] != RefusedUse || rules["DP312"] != RefusedEnable {
+		t.Errorf("Rules() takes a variant over the main case: DP201 %s, DP312 %s", rules["DP201"], rules["DP312"])
+	}
+}
+
+// TestDifferential runs every case on every engine (engine=NAME) and
+// checks that dockerd does what the table says.
+func TestDifferential(t *testing.T) {
+	testenv.Short(t)
+	testenv.RequireRoot(t)
+	bin := buildDiffplug(t)
+	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
+		d := testenv.StartDockerdEngine(t, e)
+		t.Logf("dockerd %s", d.Version)
+		busybox := loadBusybox(t, d)
+		start := time.Now()
+		results := runCases(t, d, bin, busybox, Cases())
+		t.Logf("%d cases in %v", len(results), time.Since(start).Round(time.Second))
+		if out, err := d.Docker(context.Background(), "version", "--format", "{{.Server.Version}}"); err != nil {
+			t.Fatalf("dockerd no longer answers after the cases: %v\n%s", err, out)
+		}
+		for i, c := range Cases() {
+			r := results[i]
+			t.Run(c.Name(), func(t *testing.T) {
+				if r.got != c.Want {
+					t.Errorf("dockerd %s: %s, want %s (%s)\n%s", d.Version, r.got, c.Want, c.Why, r.detail)
+				} else {
+					t.Logf("%s in %v: %s", r.got, r.took.Round(100*time.Millisecond), lastLine(r.detail))
+				}
+			})
+		}
+	})
+}
+
+type result struct {
+	got    Outcome
+	detail string // the error that decided it, or the steps that passed
+	took   time.Duration
+}
+
+// runCases runs the cases concurrently on d and returns their results in
+// order.
+func runCases(t *testing.T, d *testenv.Dockerd, bin, busybox string, cases []Case) []result {
+	t.Helper()
+	results := make([]result, len(cases))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		dir := caseDir(t, bin, i, c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t0 := time.Now()
+			results[i] = runCase(d, busybox, i, c, dir)
+			results[i].took = time.Since(t0)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// caseDir writes the plugin directory of case i: its config.json and a
+// rootfs with diffplug and a file naming the case, so that no two rootfs
+// are byte-identical (dockerd 26.1.5 refuses to create a second plugin
+// whose rootfs is identical to an existing one's).
+func caseDir(t *testing.T, bin string, i int, c Case) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), fmt.Sprintf("case%02d", i))
+	rootfs := filepath.Join(dir, "rootfs")
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(bin, filepath.Join(rootfs, "diffplug")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "case"), []byte(c.Name()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c.ConfigDir {
+		if err := os.Mkdir(filepath.Join(dir, "config.json"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(c.Config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runCase takes case i through create, set, enable and use on d.
+func runCase(d *testenv.Dockerd, busybox string, i int, c Case, dir string) result {
+	ctx := context.Background()
+	name := fmt.Sprintf("diff/case%02d:latest", i)
+	steps := []string{}
+	do := func(args ...string) error {
+		out, err := d.Docker(ctx, args...)
+		if err == nil {
+			steps = append(steps, "ok: docker "+strings.Join(args, " ")+firstLine(out))
+		}
+		return err
+	}
+	if err := do("plugin", "create", name, dir); err != nil {
+		return result{got: RefusedCreate, detail: err.Error()}
+	}
+	for _, s := range c.Set {
+		if err := do("plugin", "set", name, s); err != nil {
+			return result{got: RefusedCreate, detail: err.Error()}
+		}
+	}
+	if err := do("plugin", "enable", name); err != nil {
+		return result{got: RefusedEnable, detail: err.Error()}
+	}
+	defer d.Docker(ctx, "plugin", "disable", "-f", name) //nolint:errcheck // best effort; Stop removes it anyway
+	vol := fmt.Sprintf("diffvol%02d", i)
+	if err := do("volume", "create", "-d", name, vol); err != nil {
+		return result{got: RefusedUse, detail: err.Error()}
+	}
+	if c.Use == UseContainer {
+		if err := do("run", "--rm", "--network", "none", "-v", vol+":/mnt", busybox, "true"); err != nil {
+			_, _ = d.Docker(ctx, "volume", "rm", "-f", vol)
+			return result{got: RefusedUse, detail: err.Error()}
+		}
+	}
+	if err := do("volume", "rm", vol); err != nil {
+		return result{got: RefusedUse, detail: err.Error()}
+	}
+	return result{got: Accepted, detail: strings.Join(steps, "\n")}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndexByte(s, '\n')+1:]
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if s != "" && !strings.HasPrefix(s, "ok:") {
+		return " → " + s
+	}
+	return s
+}
+
+// buildDiffplug builds the test plugin (static, stripped) once.
+func buildDiffplug(t *testing.T) string {
+	t.Helper()
+	_, self, _, _ := runtime.Caller(0)
+	out := filepath.Join(t.TempDir(), "diffplug")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./diffplug")
+	cmd.Dir = filepath.Dir(self)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building diffplug: %v\n%s", err, b)
+	}
+	return out
+}
+
+// loadBusybox loads a busybox image (from busybox-static, no registry)
+// into d and returns its name.
+func loadBusybox(t *testing.T, d *testenv.Dockerd) string {
+	t.Helper()
+	const ref = "dplug.test/busybox:latest"
+	if _, err := os.Stat(testenv.BusyboxPath); err != nil {
+		testenv.Unavailable(t, "%s not found (install: apt-get install busybox-static)", testenv.BusyboxPath)
+	}
+	img, err := testenv.BusyboxImage(testenv.BusyboxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "busybox.tar")
+	if err := testenv.WriteDockerArchive(archive, img, ref); err != nil {
+		t.Fatal(err)
+	}
+	d.MustDocker(t, "load", "-i", archive)
+	return ref
+}
