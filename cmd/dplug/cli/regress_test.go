@@ -3,6 +3,8 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,6 +67,7 @@ func TestTestRegressionPlugins(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := testplugin.RegDir(t, tt.mode)
 			root := shortRoot(t)
+			before := treeFingerprint(t, filepath.Join(dir, "rootfs"))
 			args := append(append([]string{"test", "-o", "json"}, tt.args...), dir)
 			code, out, errOut := rundplug(t, context.Background(), root, args...)
 			var rep struct {
@@ -100,6 +103,33 @@ func TestTestRegressionPlugins(t *testing.T) {
 			if _, err := os.Lstat(filepath.Join(dir, "rootfs", "run")); err == nil {
 				t.Errorf("dplug test left %s/rootfs/run", dir)
 			}
+			if d := cmp.Diff(before, treeFingerprint(t, filepath.Join(dir, "rootfs"))); d != "" {
+				t.Errorf("dplug test changed the installed rootfs (-before +after):\n%s", d)
+			}
 		})
 	}
+}
+
+// treeFingerprint lists every entry under dir with its mode, size and
+// modification time: a file or directory created, removed or written
+// changes it.
+func treeFingerprint(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, fmt.Sprintf("%s %v %d %d", rel, fi.Mode(), fi.Size(), fi.ModTime().UnixNano()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
