@@ -55,7 +55,7 @@ func (p *prober) authz() {
 	for _, r := range reqs {
 		p.authzOne(r)
 	}
-	p.malformed("AuthZReq")
+	p.malformedAuthz("AuthZReq")
 }
 
 func (p *prober) authzOne(r authzRequest) {

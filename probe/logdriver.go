@@ -62,6 +62,15 @@ func (p *prober) logDriver() {
 	// (plugin_unix.go openPluginStream's comment), but a slow reader works.
 	p.drained(f, start)
 
+	// Required when the driver says it can read logs: `docker logs` streams
+	// ReadLogs' answer, length-prefixed LogEntry messages
+	// (daemon/logger/plugin.go pluginAdapterWithRead, proxy.go ReadLogs).
+	if caps.Cap.ReadLogs {
+		p.call(probeCall{name: "ReadLogs answers a stream of log entries", method: "ReadLogs", kind: Required,
+			req:    map[string]any{"Info": info, "Config": map[string]any{"Since": time.Time{}, "Until": time.Time{}, "Tail": -1, "Follow": false}},
+			expect: wantStatus, needs: []*step{start}, check: func(st *step) error { return checkFrames(st.resp.Body) }})
+	}
+
 	// Required: the container stop reports StopLogging's error
 	// (adapter.go pluginAdapter.Close).
 	p.call(probeCall{name: "StopLogging succeeds", method: "StopLogging", kind: Required,
@@ -118,4 +127,19 @@ func logEntry(source string, line []byte, t time.Time) []byte {
 	msg = binary.AppendUvarint(msg, uint64(len(line)))
 	msg = append(msg, line...)
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(msg))), msg...)
+}
+
+// checkFrames checks that b is a sequence of length-prefixed messages.
+func checkFrames(b []byte) error {
+	for n := 0; len(b) > 0; n++ {
+		if len(b) < 4 {
+			return fmt.Errorf("entry %d: %d bytes left, a length prefix takes 4", n, len(b))
+		}
+		l := binary.BigEndian.Uint32(b)
+		if uint64(len(b)-4) < uint64(l) {
+			return fmt.Errorf("entry %d: length %d but only %d bytes follow", n, l, len(b)-4)
+		}
+		b = b[4+l:]
+	}
+	return nil
 }

@@ -382,6 +382,19 @@ func (p *prober) malformed(method string) {
 		req: []byte("{not json\n"), expect: wantRefused})
 }
 
+// malformedAuthz is malformed for an authorization plugin, for which a
+// deny ("Allow": false) is a refusal too.
+func (p *prober) malformedAuthz(method string) {
+	p.call(probeCall{name: "a malformed request is refused", method: method, kind: Advisory,
+		req: []byte("{not json\n"), expect: wantAnswer, check: func(st *step) error {
+			var a struct{ Allow bool }
+			if st.resp.Status == http.StatusOK && st.errMsg == "" && json.Unmarshal(st.resp.Body, &a) == nil && a.Allow {
+				return fmt.Errorf("allowed: HTTP 200 %s", snippet(st.resp.Body))
+			}
+			return nil
+		}})
+}
+
 func (p *prober) activate(types []string) {
 	// Advisory: dockerd never calls /Plugin.Activate for managed (v2)
 	// plugins (daemon/pkg/plugin/manager_linux.go pluginPostStart only

@@ -71,8 +71,9 @@ func verdicts(r *Report) map[string]Status {
 // (the body is JSON; a body that is not JSON gets 400 and {"Err"} unless
 // malformedOK). Unknown methods get 404.
 type fake struct {
-	malformedOK bool
-	handle      func(method string, req map[string]any) (status int, answer any)
+	malformedOK     bool
+	malformedAnswer string // with malformedOK; default {}
+	handle          func(method string, req map[string]any) (status int, answer any)
 }
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +85,11 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		if f.malformedOK {
-			fmt.Fprintln(w, `{}`)
+			a := f.malformedAnswer
+			if a == "" {
+				a = `{}`
+			}
+			fmt.Fprintln(w, a)
 			return
 		}
 		w.WriteHeader(http.StatusBadRequest)
@@ -97,12 +102,19 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(status)
+	if b, ok := answer.(rawBody); ok {
+		_, _ = w.Write([]byte(b))
+		return
+	}
 	if s, ok := answer.(string); ok {
 		fmt.Fprintln(w, s)
 		return
 	}
 	_ = json.NewEncoder(w).Encode(answer)
 }
+
+// rawBody is an answer written as it is.
+type rawBody string
 
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
@@ -583,6 +595,24 @@ func TestAuthzProbes(t *testing.T) {
 	}
 }
 
+// TestAuthzMalformed: for an authorization plugin a deny of a malformed
+// request is a refusal; only an allow is worth a warning.
+func TestAuthzMalformed(t *testing.T) {
+	const mal = "AuthZPlugin.AuthZReq: a malformed request is refused"
+	allow := &authzPolicy{allow: func(string, string) bool { return true }, bodies: map[string][]byte{}}
+	for answer, want := range map[string]map[string]Status{
+		`{"Allow":false,"Msg":"bad request"}`: {},
+		`{}`:                                  {},
+		`{"Allow":true}`:                      {mal: StatusWarn},
+	} {
+		f := &fake{malformedOK: true, malformedAnswer: answer, handle: allow.handle}
+		r := Run(context.Background(), serve(t, f, false), []string{plugin.TypeAuthz})
+		if d := cmp.Diff(want, verdicts(r)); d != "" {
+			t.Errorf("malformed answered %s: verdicts (-want +got):\n%s", answer, d)
+		}
+	}
+}
+
 func TestMetricsProbes(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -608,19 +638,25 @@ func TestMetricsProbes(t *testing.T) {
 // StartLogging it opens root+File for reading blocking, as ordinary drivers
 // do, and reads entries until StopLogging.
 type logDriver struct {
-	root    string
-	noRead  bool
-	mu      sync.Mutex
-	files   map[string]*os.File
-	lines   []string
-	done    sync.WaitGroup
-	started []string
+	root     string
+	noRead   bool
+	readLogs string // ReadLogs' answer (capability off when "")
+	mu       sync.Mutex
+	files    map[string]*os.File
+	lines    []string
+	done     sync.WaitGroup
+	started  []string
 }
 
 func (d *logDriver) handle(method string, req map[string]any) (int, any) {
 	switch method {
 	case "LogDriver.Capabilities":
+		if d.readLogs != "" {
+			return 200, `{"Cap":{"ReadLogs":true}}`
+		}
 		return 200, `{"Cap":{"ReadLogs":false}}`
+	case "LogDriver.ReadLogs":
+		return 200, rawBody(d.readLogs)
 	case "LogDriver.StartLogging":
 		file := str(req, "File")
 		f, err := os.OpenFile(filepath.Join(d.root, file), os.O_RDONLY, 0) // blocks until a writer exists
@@ -679,20 +715,26 @@ func TestLogDriverProbes(t *testing.T) {
 	old := drainWait
 	drainWait = 300 * time.Millisecond
 	t.Cleanup(func() { drainWait = old })
+	readLogs := "LogDriver.ReadLogs: ReadLogs answers a stream of log entries"
+	entries := string(logEntry("stdout", []byte("a"), timeZero)) + string(logEntry("stderr", []byte("b"), timeZero))
 	tests := []struct {
-		name   string
-		noRoot bool
-		noRead bool
-		want   map[string]Status
+		name     string
+		noRoot   bool
+		noRead   bool
+		readLogs string
+		want     map[string]Status
+		failed   int
 	}{
-		{"blocking reader", false, false, map[string]Status{}},
-		{"driver never reads", false, true, map[string]Status{read: StatusWarn}},
-		{"no root", true, false, map[string]Status{fifo: StatusSkip, start: StatusSkip, read: StatusSkip, stop: StatusSkip}},
+		{"blocking reader", false, false, "", map[string]Status{}, 0},
+		{"driver never reads", false, true, "", map[string]Status{read: StatusWarn}, 0},
+		{"no root", true, false, "", map[string]Status{fifo: StatusSkip, start: StatusSkip, read: StatusSkip, stop: StatusSkip}, 0},
+		{"ReadLogs streams entries", false, false, entries, map[string]Status{}, 0},
+		{"ReadLogs truncated", false, false, entries[:len(entries)-1], map[string]Status{readLogs: StatusFail}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
-			d := &logDriver{root: root, noRead: tt.noRead, files: map[string]*os.File{}}
+			d := &logDriver{root: root, noRead: tt.noRead, readLogs: tt.readLogs, files: map[string]*os.File{}}
 			var opts []Option
 			if !tt.noRoot {
 				opts = append(opts, WithRootfs(root))
@@ -701,8 +743,8 @@ func TestLogDriverProbes(t *testing.T) {
 			if diff := cmp.Diff(tt.want, verdicts(r)); diff != "" {
 				t.Errorf("verdicts (-want +got):\n%s\n%+v", diff, r.Checks)
 			}
-			if r.Failed() != 0 {
-				t.Errorf("Failed() = %d", r.Failed())
+			if r.Failed() != tt.failed {
+				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
 			}
 			d.done.Wait()
 			if tt.noRoot {
