@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/dplug/dplug/internal/testenv"
 )
 
 // TestDependencies keeps probe plain client code: no libcontainer, no cgo
@@ -11,7 +13,7 @@ import (
 func TestDependencies(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
-		t.Skipf("go list: %v", err)
+		testenv.Unavailable(t, "go list: %v", err)
 	}
 	for _, dep := range strings.Fields(string(out)) {
 		for _, banned := range []string{"github.com/opencontainers/runc", "github.com/moby/buildkit", "github.com/dplug/dplug/run"} {

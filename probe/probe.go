@@ -6,35 +6,80 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"time"
 
 	"github.com/dplug/dplug/plugin"
 )
 
+// Kind says what a failed check means.
+type Kind string
+
+const (
+	// Required checks test what dockerd relies on: when one fails, dockerd
+	// fails the operation (or silently misbehaves) with this plugin. Each
+	// one names the moby code path in a comment where it is made.
+	Required Kind = "required"
+	// Advisory checks test a convention dockerd does not depend on (an
+	// error message in the usual field, refusing malformed JSON, answering
+	// the optional endpoints). A failed advisory check is a WARN, or a
+	// FAIL with WithStrict.
+	Advisory Kind = "advisory"
+)
+
+// Status is the verdict of one check.
+type Status string
+
+// The verdicts.
+const (
+	StatusPass Status = "PASS"
+	StatusFail Status = "FAIL"
+	StatusWarn Status = "WARN" // an advisory check failed (not under --strict)
+	StatusSkip Status = "SKIP" // a step it depends on failed; Reason says which
+)
+
 // Check is the outcome of one probe.
 type Check struct {
-	Interface string        `json:"interface"` // VolumeDriver, NetworkDriver, ..., or Plugin
-	Name      string        `json:"name"`      // what was checked, in words
-	Method    string        `json:"method"`    // the endpoint called, e.g. VolumeDriver.Get
-	Pass      bool          `json:"pass"`
-	Skipped   bool          `json:"skipped,omitempty"`
-	Detail    string        `json:"detail,omitempty"` // why it failed, or a note
-	Duration  time.Duration `json:"durationNs"`
+	Interface string `json:"interface"` // VolumeDriver, NetworkDriver, ..., or Plugin
+	Name      string `json:"name"`      // what was checked, in words
+	Method    string `json:"method"`    // the endpoint called, e.g. VolumeDriver.Get
+	Kind      Kind   `json:"kind"`
+	Status    Status `json:"status"`
+	// Reason says why the check failed, warned or was skipped, or holds a
+	// note on a pass (an authz decision, "not implemented").
+	Reason string `json:"reason,omitempty"`
+	// Decision is an authorization plugin's answer: "allow" or "deny".
+	Decision string        `json:"decision,omitempty"`
+	Duration time.Duration `json:"durationNs"`
 }
+
+// Failed reports whether the check counts as a failure.
+func (c Check) Failed() bool { return c.Status == StatusFail }
 
 // Report is the result of Run: every check, in the order they ran.
 type Report struct {
 	Socket string   `json:"socket"`
 	Types  []string `json:"types"`
+	Strict bool     `json:"strict,omitempty"`
 	Checks []Check  `json:"checks"`
 }
 
-// Failed counts the checks that did not pass (skipped ones are not failures).
-func (r *Report) Failed() int {
+// Failed counts the checks whose status is FAIL (a skipped check and an
+// advisory warning are not failures).
+func (r *Report) Failed() int { return r.count(StatusFail) }
+
+// Warned counts the advisory checks that failed without WithStrict.
+func (r *Report) Warned() int { return r.count(StatusWarn) }
+
+// Skipped counts the checks that did not run because a step they depend on
+// failed.
+func (r *Report) Skipped() int { return r.count(StatusSkip) }
+
+func (r *Report) count(s Status) int {
 	n := 0
 	for _, c := range r.Checks {
-		if !c.Pass && !c.Skipped {
+		if c.Status == s {
 			n++
 		}
 	}
@@ -45,17 +90,45 @@ func (r *Report) Failed() int {
 type Option func(*options)
 
 type options struct {
-	rootfs  string
-	timeout time.Duration
+	rootfs     string
+	timeout    time.Duration
+	strict     bool
+	driverOpts map[string]string
+	subnet     string
+	ip         string
 }
 
-// WithRootfs gives the host path of the plugin's rootfs. The log driver
-// probes need it: like dockerd, they create the log FIFO inside the rootfs
-// (at /run/docker/logging/<id>). Without it those probes are skipped.
+// WithRootfs gives the host path of the root filesystem the plugin is
+// running on (for a run on an overlay, its merged view, never the
+// installed rootfs). The log driver probes need it: like dockerd
+// (daemon/logger/plugin.go makePluginCreator, p.ScopedPath), they create
+// the log FIFO there, at /run/docker/logging/<id>. Without it those probes
+// are skipped.
 func WithRootfs(dir string) Option { return func(o *options) { o.rootfs = dir } }
 
 // WithCallTimeout bounds each call (default 10 s).
 func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithStrict makes a failed advisory check a FAIL instead of a WARN.
+func WithStrict(strict bool) Option { return func(o *options) { o.strict = strict } }
+
+// WithDriverOptions passes opts as the driver options of the objects the
+// probes create, where dockerd puts the user's: a volume's Opts (`docker
+// volume create -o`), a network's com.docker.network.generic option
+// (`docker network create -o`), an IPAM pool's Options (`--ipam-opt`).
+func WithDriverOptions(opts map[string]string) Option {
+	return func(o *options) { o.driverOpts = maps.Clone(opts) }
+}
+
+// WithIPAMSubnet requests this pool from an IPAM driver (and uses it for a
+// network driver's IPv4Data), as `docker network create --subnet` does.
+// Without it RequestPool asks for any pool (Pool ""), as dockerd does when
+// no subnet is given.
+func WithIPAMSubnet(cidr string) Option { return func(o *options) { o.subnet = cidr } }
+
+// WithIPAMAddress requests this address for the container endpoint, as
+// `docker run --ip` does. Without it RequestAddress asks for any address.
+func WithIPAMAddress(ip string) Option { return func(o *options) { o.ip = ip } }
 
 // prober runs the checks of one Run.
 type prober struct {
@@ -64,12 +137,16 @@ type prober struct {
 	rep  *Report
 	ctx  context.Context
 	name string // random suffix for the objects the probes create
+
+	iface    string // the interface being probed
+	prefix   string // its method prefix, e.g. "VolumeDriver."
+	errField string // the answer's error field dockerd reads: Err, or Error for IPAM
 }
 
 // Run probes the plugin on socket for each declared interface type: the
-// activation handshake, then, per type, valid requests (which must succeed
-// with a well-formed answer) and invalid ones (which must fail with the
-// error in the field dockerd reads: Err, or Error for IPAM).
+// activation handshake, then, per type, the requests dockerd sends in the
+// order it sends them. Each check is Required or Advisory; a check whose
+// prerequisite failed is skipped (StatusSkip) with the cause.
 func Run(ctx context.Context, socket string, types []string, opts ...Option) *Report {
 	o := options{timeout: 10 * time.Second}
 	for _, opt := range opts {
@@ -78,7 +155,7 @@ func Run(ctx context.Context, socket string, types []string, opts ...Option) *Re
 	p := &prober{
 		c:    NewClient(socket, WithHTTPTimeout(o.timeout)),
 		o:    o,
-		rep:  &Report{Socket: socket, Types: types, Checks: []Check{}},
+		rep:  &Report{Socket: socket, Types: types, Strict: o.strict, Checks: []Check{}},
 		ctx:  ctx,
 		name: "dplug-probe-" + randHex(4),
 	}
@@ -98,7 +175,8 @@ func Run(ctx context.Context, socket string, types []string, opts ...Option) *Re
 		case plugin.TypeMetrics:
 			p.metrics()
 		default:
-			p.rep.Checks = append(p.rep.Checks, Check{Interface: t, Name: "no probes for this interface type", Skipped: true})
+			p.rep.Checks = append(p.rep.Checks, Check{Interface: t, Name: "no probes for this interface type",
+				Kind: Advisory, Status: StatusSkip, Reason: "dplug has no probes for " + t})
 		}
 	}
 	return p.rep
@@ -110,118 +188,228 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// outcome is what a probe learnt from one call.
-type outcome struct {
-	resp   *Response
-	fields map[string]json.RawMessage // top-level keys of a JSON object answer
-	errMsg string                     // the Err/Error field
+func (p *prober) enter(iface, prefix, errField string) {
+	p.iface, p.prefix, p.errField = iface, prefix, errField
+}
+
+// step is a check's outcome as later checks see it.
+type step struct {
+	name  string
+	ok    bool   // the step succeeded (or failed only an advisory rule), dependents may run
+	cause string // why not, for the dependents' SKIP reason
+	resp  *Response
+	// fields are the top-level keys of a JSON object answer; errMsg is the
+	// error field dockerd reads.
+	fields map[string]json.RawMessage
+	errMsg string
 }
 
 // expect says how a call must turn out.
 type expect int
 
 const (
-	wantOK      expect = iota // HTTP 200, empty Err
-	wantErr                   // non-empty Err (any status)
-	wantRefused               // non-200 or non-empty Err: for malformed requests
+	wantOK      expect = iota // HTTP 200, a JSON object, empty error field (what dockerd's proxies decode)
+	wantStatus                // HTTP 200, body ignored (dockerd calls with a nil answer)
+	wantRefused               // non-200 or a non-empty error field: for malformed requests
+	wantAnswer                // any HTTP answer; check judges it
 	optional                  // like wantOK, but HTTP 404 means "not implemented" and passes
 )
 
-// call runs one check. check, if not nil, validates a successful answer
-// decoded into out.
-func (p *prober) call(iface, name, method string, req any, errField string, exp expect, out any, check func() error) *outcome {
-	begin := time.Now()
-	c := Check{Interface: iface, Name: name, Method: method}
-	oc, detail := p.do(method, req, errField, exp, out, check)
-	c.Pass = detail == ""
-	if !c.Pass {
-		c.Detail = detail
-	} else if oc != nil && oc.resp.Status == http.StatusNotFound && exp == optional {
-		c.Detail = "not implemented (optional)"
+// probeCall is one check that calls the plugin.
+type probeCall struct {
+	name   string
+	method string // without the interface prefix
+	kind   Kind
+	req    any // []byte is sent as it is
+	expect expect
+	out    any               // decoded from a 200 answer before check
+	check  func(*step) error // judges the answer
+	needs  []*step           // prerequisites: if one did not succeed, the check is skipped
+}
+
+// skipCause returns why a check depending on needs cannot run ("" if it can).
+func skipCause(needs []*step) string {
+	for _, n := range needs {
+		if n == nil {
+			return "skipped: a prerequisite did not run"
+		}
+		if !n.ok {
+			return n.cause
+		}
+	}
+	return ""
+}
+
+// record appends a check with the verdict for a problem detail ("" = pass)
+// and returns the step dependents see.
+func (p *prober) record(c Check, kind Kind, detail, note string, begin time.Time) *step {
+	c.Kind = kind
+	st := &step{name: c.Name, ok: true}
+	switch {
+	case detail == "":
+		c.Status, c.Reason = StatusPass, note
+	case kind == Advisory && !p.o.strict:
+		c.Status, c.Reason = StatusWarn, detail
+	default:
+		c.Status, c.Reason = StatusFail, detail
+	}
+	if detail != "" {
+		st.cause = fmt.Sprintf("skipped: %q failed: %s", c.Name, detail)
+		// An advisory rule broken does not stop what follows.
+		st.ok = kind == Advisory
 	}
 	c.Duration = time.Since(begin)
 	p.rep.Checks = append(p.rep.Checks, c)
-	return oc
+	return st
 }
 
-func (p *prober) do(method string, req any, errField string, exp expect, out any, check func() error) (*outcome, string) {
+// skip records a skipped check and returns a step that carries the cause on.
+func (p *prober) skip(c Check, kind Kind, cause string) *step {
+	c.Kind, c.Status, c.Reason = kind, StatusSkip, cause
+	p.rep.Checks = append(p.rep.Checks, c)
+	return &step{name: c.Name, cause: cause}
+}
+
+// call runs one check that calls the plugin.
+func (p *prober) call(pc probeCall) *step {
+	method := p.prefix + pc.method
+	c := Check{Interface: p.iface, Name: pc.name, Method: method}
+	if cause := skipCause(pc.needs); cause != "" {
+		return p.skip(c, pc.kind, cause)
+	}
+	begin := time.Now()
+	st, detail, note := p.do(method, pc)
+	rst := p.record(c, pc.kind, detail, note, begin)
+	if st != nil {
+		st.name, st.ok, st.cause = rst.name, rst.ok, rst.cause
+		return st
+	}
+	return rst
+}
+
+// judge records a check computed from earlier answers, without a call.
+func (p *prober) judge(name, method string, kind Kind, needs []*step, fn func() error) *step {
+	c := Check{Interface: p.iface, Name: name, Method: p.prefix + method}
+	if cause := skipCause(needs); cause != "" {
+		return p.skip(c, kind, cause)
+	}
+	detail := ""
+	if err := fn(); err != nil {
+		detail = err.Error()
+	}
+	return p.record(c, kind, detail, "", time.Now())
+}
+
+// do makes the call and judges it: detail is "" when it passed; note is a
+// remark on a pass.
+func (p *prober) do(method string, pc probeCall) (st *step, detail, note string) {
 	var r *Response
 	var err error
-	if raw, ok := req.([]byte); ok {
+	if raw, ok := pc.req.([]byte); ok {
 		r, err = p.c.CallRaw(p.ctx, method, raw)
 	} else {
-		r, err = p.c.Call(p.ctx, method, req)
+		r, err = p.c.Call(p.ctx, method, pc.req)
 	}
 	if err != nil {
-		return nil, err.Error()
+		return nil, err.Error(), ""
 	}
-	oc := &outcome{resp: r}
-	if exp == optional && r.Status == http.StatusNotFound {
-		return oc, ""
-	}
+	st = &step{resp: r}
 	// On a non-200 status dockerd's plugin client reads the error from
-	// "Err" whatever the interface; on 200 the interface's own field counts.
-	field := errField
+	// "Err" whatever the interface (pkg/plugins/client.go callWithRetry);
+	// on 200 the interface's own field counts.
+	field := p.errField
 	if r.Status != http.StatusOK {
 		field = "Err"
 	}
-	if json.Unmarshal(r.Body, &oc.fields) == nil {
-		if v, ok := oc.fields[field]; ok {
-			_ = json.Unmarshal(v, &oc.errMsg)
+	if json.Unmarshal(r.Body, &st.fields) == nil {
+		if v, ok := st.fields[field]; ok {
+			_ = json.Unmarshal(v, &st.errMsg)
 		}
 	}
-	switch exp {
+	judge := func() string {
+		if pc.check != nil {
+			if err := pc.check(st); err != nil {
+				return err.Error()
+			}
+		}
+		return ""
+	}
+	switch pc.expect {
+	case optional:
+		if r.Status == http.StatusNotFound {
+			return st, "", "not implemented (optional)"
+		}
+	case wantAnswer:
+		return st, judge(), ""
+	case wantStatus:
+		if r.Status != http.StatusOK {
+			return st, fmt.Sprintf("HTTP %d: %s", r.Status, snippet(r.Body)), ""
+		}
+		return st, judge(), ""
 	case wantRefused:
-		if r.Status == http.StatusOK && oc.errMsg == "" {
-			return oc, fmt.Sprintf("accepted: HTTP 200 with no %s: %s", errField, snippet(r.Body))
+		if r.Status == http.StatusOK && st.errMsg == "" {
+			return st, fmt.Sprintf("accepted: HTTP 200 with no %s: %s", p.errField, snippet(r.Body)), ""
 		}
-		return oc, ""
-	case wantErr:
-		if oc.fields == nil {
-			return oc, fmt.Sprintf("HTTP %d, answer is not a JSON object with %q: %s", r.Status, field, snippet(r.Body))
-		}
-		if oc.errMsg == "" {
-			return oc, fmt.Sprintf("HTTP %d with an empty %q: the error must be reported in %q", r.Status, field, field)
-		}
-		return oc, ""
+		return st, "", ""
 	}
-	if oc.fields == nil {
-		return oc, fmt.Sprintf("HTTP %d, answer is not a JSON object: %s", r.Status, snippet(r.Body))
-	}
-	if oc.errMsg != "" {
-		return oc, fmt.Sprintf("HTTP %d, %s: %s", r.Status, field, oc.errMsg)
-	}
+	// Any non-200 status is an error to dockerd's plugin client
+	// (pkg/plugins/client.go callWithRetry), and its proxies decode a 200
+	// answer as a JSON object and fail on a non-empty error field.
 	if r.Status != http.StatusOK {
-		return oc, fmt.Sprintf("HTTP %d: %s", r.Status, snippet(r.Body))
+		if st.errMsg != "" {
+			return st, fmt.Sprintf("HTTP %d, Err: %s", r.Status, st.errMsg), ""
+		}
+		return st, fmt.Sprintf("HTTP %d: %s", r.Status, snippet(r.Body)), ""
 	}
-	if out != nil {
-		if err := json.Unmarshal(r.Body, out); err != nil {
-			return oc, fmt.Sprintf("answer does not decode: %v: %s", err, snippet(r.Body))
+	if st.fields == nil {
+		return st, fmt.Sprintf("HTTP %d, answer is not a JSON object: %s", r.Status, snippet(r.Body)), ""
+	}
+	if st.errMsg != "" {
+		return st, fmt.Sprintf("%s: %s", field, st.errMsg), ""
+	}
+	if pc.out != nil {
+		if err := json.Unmarshal(r.Body, pc.out); err != nil {
+			return st, fmt.Sprintf("answer does not decode: %v: %s", err, snippet(r.Body)), ""
 		}
 	}
-	if check != nil {
-		if err := check(); err != nil {
-			return oc, err.Error()
-		}
-	}
-	return oc, ""
+	return st, judge(), ""
+}
+
+// malformed is the advisory check every interface gets: dockerd never sends
+// a body that is not JSON, but refusing one is what a careful server does.
+func (p *prober) malformed(method string) {
+	p.call(probeCall{name: "a malformed request is refused", method: method, kind: Advisory,
+		req: []byte("{not json\n"), expect: wantRefused})
+}
+
+// malformedAuthz is malformed for an authorization plugin, for which a
+// deny ("Allow": false) is a refusal too.
+func (p *prober) malformedAuthz(method string) {
+	p.call(probeCall{name: "a malformed request is refused", method: method, kind: Advisory,
+		req: []byte("{not json\n"), expect: wantAnswer, check: func(st *step) error {
+			var a struct{ Allow bool }
+			if st.resp.Status == http.StatusOK && st.errMsg == "" && json.Unmarshal(st.resp.Body, &a) == nil && a.Allow {
+				return fmt.Errorf("allowed: HTTP 200 %s", snippet(st.resp.Body))
+			}
+			return nil
+		}})
 }
 
 func (p *prober) activate(types []string) {
+	// Advisory: dockerd never calls /Plugin.Activate for managed (v2)
+	// plugins (daemon/pkg/plugin/manager_linux.go pluginPostStart only
+	// dials the socket), so a wrong answer is only noted.
 	c := Check{Interface: "Plugin", Name: "activation handshake lists the declared interfaces", Method: "Plugin.Activate"}
 	begin := time.Now()
 	impl, err := Activate(p.ctx, p.c.socket)
+	detail, note := "", ""
 	switch {
 	case err != nil:
-		// dockerd never calls it for v2 plugins.
-		c.Pass, c.Detail = true, "not answered (fine: dockerd does not call it for v2 plugins)"
+		note = "not answered (fine: dockerd does not call it for v2 plugins)"
 	default:
 		if m := MissingImplements(types, impl); len(m) > 0 {
-			c.Detail = fmt.Sprintf("Implements %v lacks %v", impl, m)
-		} else {
-			c.Pass = true
+			detail = fmt.Sprintf("Implements %v lacks %v", impl, m)
 		}
 	}
-	c.Duration = time.Since(begin)
-	p.rep.Checks = append(p.rep.Checks, c)
+	p.record(c, Advisory, detail, note, begin)
 }

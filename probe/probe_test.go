@@ -2,9 +2,10 @@ package probe
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/go-plugins-helpers/ipam"
-	"github.com/docker/go-plugins-helpers/volume"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dplug/dplug/plugin"
@@ -24,15 +23,6 @@ import (
 // serve serves h on a unix socket in a fresh directory whose path is longer
 // than a socket address holds when long is set, and returns the socket path.
 func serve(t *testing.T, h http.Handler, long bool) string {
-	t.Helper()
-	srv := &http.Server{Handler: h}
-	t.Cleanup(func() { srv.Close() })
-	return serveWith(t, srv.Serve, long)
-}
-
-// serveWith runs serveFn (a go-plugins-helpers Handler's Serve, say) on the
-// listener.
-func serveWith(t *testing.T, serveFn func(net.Listener) error, long bool) string {
 	t.Helper()
 	dir := t.TempDir()
 	if long {
@@ -46,8 +36,9 @@ func serveWith(t *testing.T, serveFn func(net.Listener) error, long bool) string
 	if err != nil {
 		t.Fatal(err)
 	}
-	go serveFn(l)
-	t.Cleanup(func() { l.Close() })
+	srv := &http.Server{Handler: h}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
 	return sock
 }
 
@@ -64,230 +55,743 @@ func listenUnix(path string) (net.Listener, error) {
 	return net.Listen("unix", fmt.Sprintf("/proc/self/fd/%d/%s", d.Fd(), filepath.Base(path)))
 }
 
-// memVolumes is a correct in-memory volume driver; bug breaks one thing.
-type memVolumes struct {
-	mu   sync.Mutex
-	vols map[string]bool
-	bug  string
-}
-
-func (d *memVolumes) Create(r *volume.CreateRequest) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.vols[r.Name] = true
-	return nil
-}
-
-func (d *memVolumes) List() (*volume.ListResponse, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var out []*volume.Volume
-	for n := range d.vols {
-		out = append(out, &volume.Volume{Name: n, Mountpoint: "/data/" + n})
-	}
-	return &volume.ListResponse{Volumes: out}, nil
-}
-
-func (d *memVolumes) Get(r *volume.GetRequest) (*volume.GetResponse, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.vols[r.Name] {
-		if d.bug == "get-missing-ok" {
-			return &volume.GetResponse{}, nil
-		}
-		return nil, errors.New("no such volume")
-	}
-	return &volume.GetResponse{Volume: &volume.Volume{Name: r.Name, Mountpoint: "/data/" + r.Name}}, nil
-}
-
-func (d *memVolumes) Remove(r *volume.RemoveRequest) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !d.vols[r.Name] {
-		return errors.New("no such volume")
-	}
-	delete(d.vols, r.Name)
-	return nil
-}
-
-func (d *memVolumes) Path(r *volume.PathRequest) (*volume.PathResponse, error) {
-	g, err := d.Get(&volume.GetRequest{Name: r.Name})
-	if err != nil {
-		return nil, err
-	}
-	return &volume.PathResponse{Mountpoint: g.Volume.Mountpoint}, nil
-}
-
-func (d *memVolumes) Mount(r *volume.MountRequest) (*volume.MountResponse, error) {
-	g, err := d.Get(&volume.GetRequest{Name: r.Name})
-	if err != nil {
-		return nil, err
-	}
-	if g.Volume == nil {
-		return &volume.MountResponse{}, nil
-	}
-	if d.bug == "relative-mountpoint" {
-		return &volume.MountResponse{Mountpoint: "data/" + r.Name}, nil
-	}
-	return &volume.MountResponse{Mountpoint: g.Volume.Mountpoint}, nil
-}
-
-func (d *memVolumes) Unmount(*volume.UnmountRequest) error { return nil }
-
-func (d *memVolumes) Capabilities() *volume.CapabilitiesResponse {
-	return &volume.CapabilitiesResponse{Capabilities: volume.Capability{Scope: "local"}}
-}
-
-func failed(r *Report) []string {
-	var out []string
+// verdicts maps "Method: Name" to the status of every check that did not
+// pass.
+func verdicts(r *Report) map[string]Status {
+	out := map[string]Status{}
 	for _, c := range r.Checks {
-		if !c.Pass && !c.Skipped {
-			out = append(out, c.Method+": "+c.Name)
+		if c.Status != StatusPass {
+			out[c.Method+": "+c.Name] = c.Status
 		}
 	}
 	return out
 }
 
+// fake is a plugin server: handle answers one method's decoded request
+// (the body is JSON; a body that is not JSON gets 400 and {"Err"} unless
+// malformedOK). Unknown methods get 404.
+type fake struct {
+	malformedOK     bool
+	malformedAnswer string // with malformedOK; default {}
+	handle          func(method string, req map[string]any) (status int, answer any)
+}
+
+func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Accept") != MediaType {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintln(w, `{"Err":"wrong Accept"}`)
+		return
+	}
+	var req map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		if f.malformedOK {
+			a := f.malformedAnswer
+			if a == "" {
+				a = `{}`
+			}
+			fmt.Fprintln(w, a)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintln(w, `{"Err":"bad request"}`)
+		return
+	}
+	status, answer := f.handle(strings.TrimPrefix(r.URL.Path, "/"), req)
+	if status == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	w.WriteHeader(status)
+	if b, ok := answer.(rawBody); ok {
+		_, _ = w.Write([]byte(b))
+		return
+	}
+	if s, ok := answer.(string); ok {
+		fmt.Fprintln(w, s)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(answer)
+}
+
+// rawBody is an answer written as it is.
+type rawBody string
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+// volumeDriver is an in-memory volume driver; bug breaks one rule.
+type volumeDriver struct {
+	mu      sync.Mutex
+	vols    map[string]bool
+	bug     string
+	needOpt string // Create fails without this option
+}
+
+func (d *volumeDriver) handle(method string, req map[string]any) (int, any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	name := str(req, "Name")
+	notFound := map[string]string{"Err": "no such volume " + name}
+	vol := map[string]any{"Name": name, "Mountpoint": "/data/" + name}
+	switch method {
+	case "VolumeDriver.Capabilities":
+		scope := "local"
+		if d.bug == "bad-scope" {
+			scope = "planet"
+		}
+		return 200, map[string]any{"Capabilities": map[string]string{"Scope": scope}}
+	case "VolumeDriver.Create":
+		if d.bug == "create-500" {
+			return 500, "internal error"
+		}
+		if opts, _ := req["Opts"].(map[string]any); d.needOpt != "" && str(opts, d.needOpt) == "" {
+			return 200, map[string]string{"Err": "option " + d.needOpt + " is required"}
+		}
+		d.vols[name] = true
+		return 200, map[string]string{}
+	case "VolumeDriver.Get":
+		if !d.vols[name] && d.bug != "get-always" {
+			if d.bug == "get-missing-null" {
+				return 200, map[string]any{"Volume": nil}
+			}
+			return 200, notFound
+		}
+		return 200, map[string]any{"Volume": vol}
+	case "VolumeDriver.List":
+		var l []any
+		for n := range d.vols {
+			l = append(l, map[string]string{"Name": n, "Mountpoint": "/data/" + n})
+		}
+		return 200, map[string]any{"Volumes": l}
+	case "VolumeDriver.Mount", "VolumeDriver.Path":
+		if !d.vols[name] {
+			return 200, notFound
+		}
+		if d.bug == "relative-mountpoint" {
+			return 200, map[string]string{"Mountpoint": "data/" + name}
+		}
+		return 200, map[string]string{"Mountpoint": "/data/" + name}
+	case "VolumeDriver.Unmount":
+		if d.bug == "unmount-non200" {
+			return 409, map[string]string{}
+		}
+		return 200, map[string]string{}
+	case "VolumeDriver.Remove":
+		if !d.vols[name] && d.bug != "idempotent-remove" {
+			return 200, notFound
+		}
+		if d.bug != "remove-noop" {
+			delete(d.vols, name)
+		}
+		return 200, map[string]string{}
+	}
+	return 0, nil
+}
+
 func TestVolumeProbes(t *testing.T) {
+	const (
+		getNew    = "VolumeDriver.Get: Get of a volume not yet created returns no volume"
+		create    = "VolumeDriver.Create: Create succeeds"
+		list      = "VolumeDriver.List: List includes the new volume"
+		get       = "VolumeDriver.Get: Get returns the volume"
+		mount     = "VolumeDriver.Mount: Mount returns an absolute mountpoint"
+		path      = "VolumeDriver.Path: Path of a mounted volume is its mountpoint"
+		unmount   = "VolumeDriver.Unmount: Unmount succeeds"
+		remove    = "VolumeDriver.Remove: Remove succeeds"
+		getGone   = "VolumeDriver.Get: Get of the removed volume returns no volume"
+		listGone  = "VolumeDriver.List: List no longer includes it"
+		caps      = "VolumeDriver.Capabilities: Capabilities answers a valid scope"
+		malformed = "VolumeDriver.Create: a malformed request is refused"
+	)
+	afterCreate := map[string]Status{list: StatusSkip, get: StatusSkip, mount: StatusSkip, path: StatusSkip,
+		unmount: StatusSkip, remove: StatusSkip, getGone: StatusSkip, listGone: StatusSkip}
+	with := func(m map[string]Status, k string, s Status) map[string]Status {
+		out := map[string]Status{k: s}
+		for kk, v := range m {
+			out[kk] = v
+		}
+		return out
+	}
 	tests := []struct {
-		name string
-		bug  string
-		long bool
-		want []string // failing checks
+		name        string
+		bug         string
+		needOpt     string
+		malformedOK bool
+		long        bool
+		opts        []Option
+		want        map[string]Status
+		failed      int
 	}{
-		{"correct driver", "", false, nil},
-		{"correct driver, long socket path", "", true, nil},
-		{"Get of a missing volume succeeds", "get-missing-ok", false, []string{
-			"VolumeDriver.Get: Get of a missing volume fails in Err",
-			"VolumeDriver.Get: Get of the removed volume fails in Err",
-			"VolumeDriver.Mount: Mount of a missing volume fails in Err",
-		}},
-		{"relative mountpoint", "relative-mountpoint", false, []string{
-			"VolumeDriver.Mount: Mount returns an absolute mountpoint",
-			"VolumeDriver.Path: Path of a mounted volume is its mountpoint",
-		}},
+		{name: "correct driver", want: map[string]Status{}},
+		{name: "correct driver, long socket path", long: true, want: map[string]Status{}},
+		{name: "Get of a missing volume answers a null Volume (dockerd: not found)", bug: "get-missing-null", want: map[string]Status{}},
+		{name: "idempotent Remove is legitimate", bug: "idempotent-remove", want: map[string]Status{}},
+		{name: "Get answers a volume for any name", bug: "get-always",
+			want: map[string]Status{getNew: StatusFail, getGone: StatusWarn}, failed: 1},
+		{name: "relative mountpoint", bug: "relative-mountpoint",
+			want: map[string]Status{mount: StatusFail, path: StatusSkip, unmount: StatusSkip}, failed: 1},
+		{name: "Create needs an option, none given", needOpt: "sshcmd",
+			want: with(afterCreate, create, StatusFail), failed: 1},
+		{name: "Create needs an option, given with --opt", needOpt: "sshcmd",
+			opts: []Option{WithDriverOptions(map[string]string{"sshcmd": "u@h:/p"})}, want: map[string]Status{}},
+		{name: "Create answers HTTP 500", bug: "create-500", want: with(afterCreate, create, StatusFail), failed: 1},
+		{name: "Unmount answers HTTP 409 with an empty body", bug: "unmount-non200", want: map[string]Status{unmount: StatusFail}, failed: 1},
+		{name: "Remove does nothing", bug: "remove-noop", want: map[string]Status{getGone: StatusWarn, listGone: StatusWarn}},
+		{name: "bad scope", bug: "bad-scope", want: map[string]Status{caps: StatusWarn}},
+		{name: "bad scope, strict", bug: "bad-scope", opts: []Option{WithStrict(true)}, want: map[string]Status{caps: StatusFail}, failed: 1},
+		{name: "malformed request answered 200", malformedOK: true, want: map[string]Status{malformed: StatusWarn}},
+		{name: "malformed request answered 200, strict", malformedOK: true, opts: []Option{WithStrict(true)},
+			want: map[string]Status{malformed: StatusFail}, failed: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := volume.NewHandler(&memVolumes{vols: map[string]bool{}, bug: tt.bug})
-			sock := serveWith(t, h.Serve, tt.long)
-			r := Run(context.Background(), sock, []string{plugin.TypeVolume})
-			if d := cmp.Diff(tt.want, failed(r)); d != "" {
-				t.Errorf("failing checks (-want +got):\n%s\nreport: %+v", d, r.Checks)
+			d := &volumeDriver{vols: map[string]bool{}, bug: tt.bug, needOpt: tt.needOpt}
+			sock := serve(t, &fake{malformedOK: tt.malformedOK, handle: d.handle}, tt.long)
+			r := Run(context.Background(), sock, []string{plugin.TypeVolume}, tt.opts...)
+			if d := cmp.Diff(tt.want, verdicts(r)); d != "" {
+				t.Errorf("verdicts (-want +got):\n%s\nreport: %+v", d, r.Checks)
 			}
-			if r.Failed() != len(tt.want) {
-				t.Errorf("Failed() = %d, want %d", r.Failed(), len(tt.want))
+			if r.Failed() != tt.failed {
+				t.Errorf("Failed() = %d, want %d (skipped and warnings are not failures)", r.Failed(), tt.failed)
 			}
-			if len(r.Checks) < 15 {
-				t.Errorf("only %d checks ran", len(r.Checks))
+			if len(r.Checks) != 13 {
+				t.Errorf("%d checks ran, want 13", len(r.Checks))
+			}
+			for _, c := range r.Checks {
+				if c.Kind != Required && c.Kind != Advisory {
+					t.Errorf("check %q has kind %q", c.Name, c.Kind)
+				}
+				if c.Status == StatusSkip && !strings.Contains(c.Reason, "failed") {
+					t.Errorf("skipped check %q does not name the failed step: %q", c.Name, c.Reason)
+				}
 			}
 		})
 	}
 }
 
-type memIPAM struct{}
-
-func (memIPAM) GetCapabilities() (*ipam.CapabilitiesResponse, error) {
-	return &ipam.CapabilitiesResponse{}, nil
-}
-
-func (memIPAM) GetDefaultAddressSpaces() (*ipam.AddressSpacesResponse, error) {
-	return &ipam.AddressSpacesResponse{LocalDefaultAddressSpace: "l", GlobalDefaultAddressSpace: "g"}, nil
-}
-
-func (memIPAM) RequestPool(r *ipam.RequestPoolRequest) (*ipam.RequestPoolResponse, error) {
-	if _, _, err := net.ParseCIDR(r.Pool); err != nil {
-		return nil, err
+// TestSkipNamesTheCause: the checks after a failed Create say which step
+// failed and why.
+func TestSkipNamesTheCause(t *testing.T) {
+	d := &volumeDriver{vols: map[string]bool{}, needOpt: "sshcmd"}
+	r := Run(context.Background(), serve(t, &fake{handle: d.handle}, false), []string{plugin.TypeVolume})
+	for _, c := range r.Checks {
+		if c.Method == "VolumeDriver.Mount" {
+			want := `skipped: "Create succeeds" failed: Err: option sshcmd is required`
+			if !strings.HasPrefix(c.Reason, want) {
+				t.Errorf("Mount reason = %q, want prefix %q", c.Reason, want)
+			}
+		}
+		if c.Method == "VolumeDriver.Create" && c.Status == StatusFail && !strings.Contains(c.Reason, "--opt") {
+			t.Errorf("Create's reason does not mention --opt: %q", c.Reason)
+		}
 	}
-	return &ipam.RequestPoolResponse{PoolID: "p1", Pool: r.Pool}, nil
 }
 
-func (memIPAM) ReleasePool(*ipam.ReleasePoolRequest) error { return nil }
-
-func (memIPAM) RequestAddress(*ipam.RequestAddressRequest) (*ipam.RequestAddressResponse, error) {
-	return &ipam.RequestAddressResponse{Address: "172.31.251.2/24"}, nil
+func TestReportCounts(t *testing.T) {
+	r := &Report{Checks: []Check{{Status: StatusPass}, {Status: StatusSkip}, {Status: StatusSkip}, {Status: StatusWarn}, {Status: StatusFail}}}
+	if r.Failed() != 1 || r.Skipped() != 2 || r.Warned() != 1 {
+		t.Errorf("Failed %d Skipped %d Warned %d, want 1 2 1", r.Failed(), r.Skipped(), r.Warned())
+	}
 }
 
-func (memIPAM) ReleaseAddress(*ipam.ReleaseAddressRequest) error { return nil }
+// ipamDriver is an IPAM driver; bug breaks one rule.
+type ipamDriver struct {
+	bug  string
+	mu   sync.Mutex
+	reqs []map[string]any // RequestPool and RequestAddress requests
+}
+
+func (d *ipamDriver) handle(method string, req map[string]any) (int, any) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch method {
+	case "IpamDriver.GetCapabilities":
+		return 200, map[string]bool{}
+	case "IpamDriver.GetDefaultAddressSpaces":
+		if d.bug == "spaces-error" {
+			return 200, map[string]string{"Error": "no spaces"}
+		}
+		return 200, map[string]string{"LocalDefaultAddressSpace": "l", "GlobalDefaultAddressSpace": "g"}
+	case "IpamDriver.RequestPool":
+		d.reqs = append(d.reqs, req)
+		pool := str(req, "Pool")
+		if pool == "" {
+			if d.bug == "needs-explicit" {
+				return 200, map[string]string{"Error": "this driver needs an explicit subnet"}
+			}
+			pool = "10.9.0.0/24"
+		}
+		switch d.bug {
+		case "empty-poolid":
+			return 200, map[string]any{"PoolID": "", "Pool": pool}
+		case "bad-pool":
+			return 200, map[string]any{"PoolID": "p1", "Pool": "10.9.0.0"}
+		}
+		return 200, map[string]any{"PoolID": "p1", "Pool": pool}
+	case "IpamDriver.RequestAddress":
+		d.reqs = append(d.reqs, req)
+		addr := str(req, "Address")
+		opts, _ := req["Options"].(map[string]any)
+		gw := str(opts, "RequestAddressType") == "com.docker.network.gateway"
+		switch {
+		case d.bug == "no-address":
+			return 200, map[string]string{}
+		case addr == "" && gw:
+			addr = "10.9.0.1"
+		case addr == "" && d.bug == "needs-explicit":
+			return 200, map[string]string{"Error": "this driver needs an explicit address"}
+		case addr == "":
+			addr = "10.9.0.2"
+		}
+		return 200, map[string]string{"Address": addr + "/24"}
+	case "IpamDriver.ReleaseAddress", "IpamDriver.ReleasePool":
+		if d.bug == "release-error" {
+			return 500, map[string]string{"Err": "busy"}
+		}
+		return 200, map[string]string{}
+	}
+	return 0, nil
+}
 
 func TestIPAMProbes(t *testing.T) {
-	sock := serveWith(t, ipam.NewHandler(memIPAM{}).Serve, false)
-	r := Run(context.Background(), sock, []string{plugin.TypeIPAM})
-	if f := failed(r); len(f) > 0 {
-		t.Errorf("failing checks: %v\n%+v", f, r.Checks)
+	const (
+		spaces   = "IpamDriver.GetDefaultAddressSpaces: GetDefaultAddressSpaces answers"
+		both     = "IpamDriver.GetDefaultAddressSpaces: GetDefaultAddressSpaces names both spaces"
+		pool     = "IpamDriver.RequestPool: RequestPool returns a CIDR pool"
+		poolID   = "IpamDriver.RequestPool: RequestPool returns a pool ID"
+		gw       = "IpamDriver.RequestAddress: RequestAddress returns a gateway address"
+		ep       = "IpamDriver.RequestAddress: RequestAddress returns an endpoint address"
+		relAddr  = "IpamDriver.ReleaseAddress: ReleaseAddress succeeds"
+		relPool  = "IpamDriver.ReleasePool: ReleasePool succeeds"
+		explicit = "needs-explicit"
+	)
+	tests := []struct {
+		name   string
+		bug    string
+		opts   []Option
+		want   map[string]Status
+		failed int
+	}{
+		{name: "correct driver", want: map[string]Status{}},
+		{name: "empty PoolID", bug: "empty-poolid", want: map[string]Status{poolID: StatusWarn}},
+		{name: "empty PoolID, strict", bug: "empty-poolid", opts: []Option{WithStrict(true)}, want: map[string]Status{poolID: StatusFail}, failed: 1},
+		{name: "pool not in CIDR form", bug: "bad-pool", want: map[string]Status{pool: StatusFail, poolID: StatusSkip,
+			gw: StatusSkip, ep: StatusSkip, relAddr: StatusSkip, relPool: StatusSkip}, failed: 1},
+		{name: "no address returned", bug: "no-address", want: map[string]Status{gw: StatusFail, ep: StatusFail, relAddr: StatusSkip}, failed: 2},
+		{name: "GetDefaultAddressSpaces fails", bug: "spaces-error", want: map[string]Status{spaces: StatusFail, both: StatusSkip,
+			pool: StatusSkip, poolID: StatusSkip, gw: StatusSkip, ep: StatusSkip, relAddr: StatusSkip, relPool: StatusSkip}, failed: 1},
+		{name: "release errors are advisory", bug: "release-error", want: map[string]Status{relAddr: StatusWarn, relPool: StatusWarn}},
+		{name: "needs an explicit subnet and IP, none given", bug: explicit, want: map[string]Status{pool: StatusFail, poolID: StatusSkip,
+			gw: StatusSkip, ep: StatusSkip, relAddr: StatusSkip, relPool: StatusSkip}, failed: 1},
+		{name: "needs an explicit subnet and IP, given", bug: explicit,
+			opts: []Option{WithIPAMSubnet("10.20.0.0/24"), WithIPAMAddress("10.20.0.5")}, want: map[string]Status{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &ipamDriver{bug: tt.bug}
+			sock := serve(t, &fake{handle: d.handle}, false)
+			r := Run(context.Background(), sock, []string{plugin.TypeIPAM}, tt.opts...)
+			if diff := cmp.Diff(tt.want, verdicts(r)); diff != "" {
+				t.Errorf("verdicts (-want +got):\n%s\nreport: %+v", diff, r.Checks)
+			}
+			if r.Failed() != tt.failed {
+				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
+			}
+		})
+	}
+	// The requests carry what the flags give, the way dockerd sends them.
+	d := &ipamDriver{}
+	sock := serve(t, &fake{handle: d.handle}, false)
+	Run(context.Background(), sock, []string{plugin.TypeIPAM}, WithIPAMSubnet("10.20.0.0/24"), WithIPAMAddress("10.20.0.5"),
+		WithDriverOptions(map[string]string{"k": "v"}))
+	want := []map[string]any{
+		{"AddressSpace": "l", "Pool": "10.20.0.0/24", "SubPool": "", "Options": map[string]any{"k": "v"}, "V6": false},
+		{"PoolID": "p1", "Address": "", "Options": map[string]any{"RequestAddressType": "com.docker.network.gateway", "k": "v"}},
+		{"PoolID": "p1", "Address": "10.20.0.5", "Options": map[string]any{}},
+	}
+	if diff := cmp.Diff(want, d.reqs); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
 	}
 }
 
-// fixed answers every method from a table; methods not in it get 404.
-func fixed(answers map[string]string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Accept") != MediaType {
-			http.Error(w, `{"Err":"wrong Accept"}`, http.StatusBadRequest)
-			return
-		}
-		var body map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprintln(w, `{"Err":"bad request"}`)
-			return
-		}
-		a, ok := answers[strings.TrimPrefix(r.URL.Path, "/")]
+// answers is a fake plugin answering every method from a table.
+func answers(m map[string]string, malformedOK bool) *fake {
+	return &fake{malformedOK: malformedOK, handle: func(method string, _ map[string]any) (int, any) {
+		a, ok := m[method]
 		if !ok {
-			http.NotFound(w, r)
-			return
+			return 0, nil
 		}
-		fmt.Fprintln(w, a)
-	})
+		if strings.HasPrefix(a, "500 ") {
+			return 500, strings.TrimPrefix(a, "500 ")
+		}
+		return 200, a
+	}}
 }
 
-func TestOtherInterfaces(t *testing.T) {
-	tests := []struct {
-		name    string
-		types   []string
-		answers map[string]string
-		want    []string
-	}{
-		{"network", []string{plugin.TypeNetwork}, map[string]string{
+func TestNetworkProbes(t *testing.T) {
+	const (
+		caps   = "NetworkDriver.GetCapabilities: GetCapabilities answers a valid Scope and ConnectivityScope"
+		create = "NetworkDriver.CreateNetwork: CreateNetwork succeeds"
+		del    = "NetworkDriver.DeleteNetwork: DeleteNetwork succeeds"
+		mal    = "NetworkDriver.CreateNetwork: a malformed request is refused"
+		act    = "Plugin.Activate: activation handshake lists the declared interfaces"
+	)
+	good := func(over map[string]string) map[string]string {
+		m := map[string]string{
 			"Plugin.Activate":               `{"Implements":["NetworkDriver"]}`,
 			"NetworkDriver.GetCapabilities": `{"Scope":"local","ConnectivityScope":"global"}`,
 			"NetworkDriver.CreateNetwork":   `{}`,
 			"NetworkDriver.DeleteNetwork":   `{}`,
-		}, nil},
-		{"network with a bad scope and the wrong Implements", []string{plugin.TypeNetwork}, map[string]string{
-			"Plugin.Activate":               `{"Implements":["VolumeDriver"]}`,
-			"NetworkDriver.GetCapabilities": `{"Scope":"planet"}`,
-			"NetworkDriver.CreateNetwork":   `{}`,
-			"NetworkDriver.DeleteNetwork":   `{"Err":"boom"}`,
-		}, []string{
-			"Plugin.Activate: activation handshake lists the declared interfaces",
-			"NetworkDriver.GetCapabilities: GetCapabilities answers a valid scope",
-			"NetworkDriver.DeleteNetwork: DeleteNetwork succeeds",
-		}},
-		{"authz", []string{plugin.TypeAuthz}, map[string]string{
-			"AuthZPlugin.AuthZReq": `{"Allow":true}`,
-			"AuthZPlugin.AuthZRes": `{"Allow":false,"Msg":"no"}`,
-		}, nil},
-		{"authz without Allow", []string{plugin.TypeAuthz}, map[string]string{
-			"AuthZPlugin.AuthZReq": `{}`,
-			"AuthZPlugin.AuthZRes": `{"Allow":true}`,
-		}, []string{"AuthZPlugin.AuthZReq: AuthZReq answers Allow"}},
-		{"metrics", []string{plugin.TypeMetrics}, map[string]string{
-			"MetricsCollector.StartMetrics": `{}`,
-			"MetricsCollector.StopMetrics":  `{}`,
-		}, nil},
-		{"log driver without a rootfs", []string{plugin.TypeLog}, map[string]string{
-			"LogDriver.Capabilities": `{"Cap":{"ReadLogs":true}}`,
-		}, nil},
-		{"csi has no probes", []string{plugin.TypeCSINode}, nil, nil},
+		}
+		for k, v := range over {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name        string
+		answers     map[string]string
+		malformedOK bool
+		want        map[string]Status
+		failed      int
+	}{
+		{"correct driver", good(nil), false, map[string]Status{}, 0},
+		{"empty ConnectivityScope", good(map[string]string{"NetworkDriver.GetCapabilities": `{"Scope":"global"}`}), false, map[string]Status{}, 0},
+		{"bad Scope", good(map[string]string{"NetworkDriver.GetCapabilities": `{"Scope":"planet"}`}), false,
+			map[string]Status{caps: StatusFail, create: StatusSkip, del: StatusSkip}, 1},
+		{"bad ConnectivityScope", good(map[string]string{"NetworkDriver.GetCapabilities": `{"Scope":"local","ConnectivityScope":"planet"}`}), false,
+			map[string]Status{caps: StatusFail, create: StatusSkip, del: StatusSkip}, 1},
+		{"CreateNetwork answers HTTP 500", good(map[string]string{"NetworkDriver.CreateNetwork": `500 boom`}), false,
+			map[string]Status{create: StatusFail, del: StatusSkip}, 1},
+		{"DeleteNetwork answers Err", good(map[string]string{"NetworkDriver.DeleteNetwork": `{"Err":"boom"}`}), false,
+			map[string]Status{del: StatusFail}, 1},
+		{"wrong Implements is advisory", good(map[string]string{"Plugin.Activate": `{"Implements":["VolumeDriver"]}`}), false,
+			map[string]Status{act: StatusWarn}, 0},
+		{"malformed request answered 200", good(nil), true, map[string]Status{mal: StatusWarn}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sock := serve(t, fixed(tt.answers), false)
-			r := Run(context.Background(), sock, tt.types)
-			if d := cmp.Diff(tt.want, failed(r)); d != "" {
-				t.Errorf("failing checks (-want +got):\n%s\n%+v", d, r.Checks)
+			r := Run(context.Background(), serve(t, answers(tt.answers, tt.malformedOK), false), []string{plugin.TypeNetwork})
+			if d := cmp.Diff(tt.want, verdicts(r)); d != "" {
+				t.Errorf("verdicts (-want +got):\n%s\n%+v", d, r.Checks)
+			}
+			if r.Failed() != tt.failed {
+				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
 			}
 		})
+	}
+}
+
+func TestNetworkOptions(t *testing.T) {
+	var got map[string]any
+	f := &fake{handle: func(method string, req map[string]any) (int, any) {
+		switch method {
+		case "NetworkDriver.GetCapabilities":
+			return 200, `{"Scope":"local"}`
+		case "NetworkDriver.CreateNetwork":
+			got = req
+		}
+		return 200, `{}`
+	}}
+	Run(context.Background(), serve(t, f, false), []string{plugin.TypeNetwork},
+		WithDriverOptions(map[string]string{"bridge": "br0"}), WithIPAMSubnet("10.30.0.0/16"))
+	opts, _ := got["Options"].(map[string]any)
+	if d := cmp.Diff(map[string]any{"bridge": "br0"}, opts["com.docker.network.generic"]); d != "" {
+		t.Errorf("generic options (-want +got):\n%s", d)
+	}
+	v4, _ := got["IPv4Data"].([]any)
+	if len(v4) != 1 || v4[0].(map[string]any)["Pool"] != "10.30.0.0/16" || v4[0].(map[string]any)["Gateway"] != "10.30.0.1/16" {
+		t.Errorf("IPv4Data = %v", got["IPv4Data"])
+	}
+}
+
+// authzPolicy records what it is asked and allows what allow says.
+type authzPolicy struct {
+	mu     sync.Mutex
+	allow  func(method, uri string) bool
+	status int
+	bodies map[string][]byte // RequestBody by URI
+}
+
+func (a *authzPolicy) handle(method string, req map[string]any) (int, any) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if method != "AuthZPlugin.AuthZReq" && method != "AuthZPlugin.AuthZRes" {
+		return 0, nil
+	}
+	if a.status != 0 {
+		return a.status, map[string]string{"Err": "policy engine down"}
+	}
+	uri := str(req, "RequestUri")
+	if b, ok := req["RequestBody"].(string); ok && method == "AuthZPlugin.AuthZReq" {
+		var raw []byte
+		_ = json.Unmarshal([]byte(`"`+b+`"`), &raw)
+		a.bodies[uri] = raw
+	}
+	if a.allow(str(req, "RequestMethod"), uri) {
+		return 200, map[string]any{"Allow": true}
+	}
+	return 200, map[string]any{"Allow": false, "Msg": "denied by policy"}
+}
+
+func TestAuthzProbes(t *testing.T) {
+	const (
+		pingReq   = "AuthZPlugin.AuthZReq: AuthZReq answers GET /_ping"
+		pingRes   = "AuthZPlugin.AuthZRes: AuthZRes answers GET /_ping"
+		createReq = "AuthZPlugin.AuthZReq: AuthZReq answers POST /containers/create"
+		createRes = "AuthZPlugin.AuthZRes: AuthZRes answers POST /containers/create"
+	)
+	tests := []struct {
+		name      string
+		allow     func(method, uri string) bool
+		status    int
+		want      map[string]Status
+		decisions map[string]string
+		failed    int
+	}{
+		{"allow all", func(string, string) bool { return true }, 0, map[string]Status{},
+			map[string]string{pingReq: "allow", pingRes: "allow", createReq: "allow", createRes: "allow"}, 0},
+		{"deny by default", func(string, string) bool { return false }, 0,
+			map[string]Status{pingRes: StatusSkip, createRes: StatusSkip},
+			map[string]string{pingReq: "deny", createReq: "deny"}, 0},
+		{"deny container create", func(m, _ string) bool { return m != "POST" }, 0, map[string]Status{createRes: StatusSkip},
+			map[string]string{pingReq: "allow", pingRes: "allow", createReq: "deny"}, 0},
+		{"non-200", func(string, string) bool { return true }, 500,
+			map[string]Status{pingReq: StatusFail, pingRes: StatusSkip, createReq: StatusFail, createRes: StatusSkip},
+			map[string]string{}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &authzPolicy{allow: tt.allow, status: tt.status, bodies: map[string][]byte{}}
+			r := Run(context.Background(), serve(t, &fake{handle: a.handle}, false), []string{plugin.TypeAuthz})
+			if d := cmp.Diff(tt.want, verdicts(r)); d != "" {
+				t.Errorf("verdicts (-want +got):\n%s\n%+v", d, r.Checks)
+			}
+			dec := map[string]string{}
+			for _, c := range r.Checks {
+				if c.Decision != "" {
+					dec[c.Method+": "+c.Name] = c.Decision
+				}
+			}
+			if d := cmp.Diff(tt.decisions, dec); d != "" {
+				t.Errorf("decisions (-want +got):\n%s", d)
+			}
+			if r.Failed() != tt.failed {
+				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
+			}
+			if tt.status != 0 {
+				return
+			}
+			// The container create carries its JSON body, as dockerd sends it.
+			var body struct{ Image string }
+			for uri, b := range a.bodies {
+				if strings.Contains(uri, "/containers/create") {
+					_ = json.Unmarshal(b, &body)
+				}
+			}
+			if body.Image != "busybox" {
+				t.Errorf("container create body not sent: %q", a.bodies)
+			}
+		})
+	}
+}
+
+// TestAuthzMalformed: for an authorization plugin a deny of a malformed
+// request is a refusal; only an allow is worth a warning.
+func TestAuthzMalformed(t *testing.T) {
+	const mal = "AuthZPlugin.AuthZReq: a malformed request is refused"
+	allow := &authzPolicy{allow: func(string, string) bool { return true }, bodies: map[string][]byte{}}
+	for answer, want := range map[string]map[string]Status{
+		`{"Allow":false,"Msg":"bad request"}`: {},
+		`{}`:                                  {},
+		`{"Allow":true}`:                      {mal: StatusWarn},
+	} {
+		f := &fake{malformedOK: true, malformedAnswer: answer, handle: allow.handle}
+		r := Run(context.Background(), serve(t, f, false), []string{plugin.TypeAuthz})
+		if d := cmp.Diff(want, verdicts(r)); d != "" {
+			t.Errorf("malformed answered %s: verdicts (-want +got):\n%s", answer, d)
+		}
+	}
+}
+
+func TestMetricsProbes(t *testing.T) {
+	tests := []struct {
+		name    string
+		answers map[string]string
+		want    map[string]Status
+	}{
+		{"empty answers are fine", map[string]string{"MetricsCollector.StartMetrics": ``, "MetricsCollector.StopMetrics": ``}, map[string]Status{}},
+		{"StartMetrics fails", map[string]string{"MetricsCollector.StartMetrics": `500 no`, "MetricsCollector.StopMetrics": `{}`},
+			map[string]Status{"MetricsCollector.StartMetrics: StartMetrics succeeds": StatusFail,
+				"MetricsCollector.StopMetrics: StopMetrics succeeds": StatusSkip}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Run(context.Background(), serve(t, answers(tt.answers, false), false), []string{plugin.TypeMetrics})
+			if d := cmp.Diff(tt.want, verdicts(r)); d != "" {
+				t.Errorf("verdicts (-want +got):\n%s\n%+v", d, r.Checks)
+			}
+		})
+	}
+}
+
+// logDriver is an in-process log driver whose root is a directory: on
+// StartLogging it opens root+File for reading blocking, as ordinary drivers
+// do, and reads entries until StopLogging.
+type logDriver struct {
+	root     string
+	noRead   bool
+	readLogs string // ReadLogs' answer (capability off when "")
+	mu       sync.Mutex
+	files    map[string]*os.File
+	lines    []string
+	done     sync.WaitGroup
+	started  []string
+}
+
+func (d *logDriver) handle(method string, req map[string]any) (int, any) {
+	switch method {
+	case "LogDriver.Capabilities":
+		if d.readLogs != "" {
+			return 200, `{"Cap":{"ReadLogs":true}}`
+		}
+		return 200, `{"Cap":{"ReadLogs":false}}`
+	case "LogDriver.ReadLogs":
+		return 200, rawBody(d.readLogs)
+	case "LogDriver.StartLogging":
+		file := str(req, "File")
+		f, err := os.OpenFile(filepath.Join(d.root, file), os.O_RDONLY, 0) // blocks until a writer exists
+		if err != nil {
+			return 200, map[string]string{"Err": err.Error()}
+		}
+		d.mu.Lock()
+		d.files[file] = f
+		d.started = append(d.started, file)
+		d.mu.Unlock()
+		if !d.noRead {
+			d.done.Add(1)
+			go d.read(f)
+		}
+		return 200, `{}`
+	case "LogDriver.StopLogging":
+		d.mu.Lock()
+		f := d.files[str(req, "File")]
+		d.mu.Unlock()
+		if f == nil {
+			return 200, map[string]string{"Err": "not logging"}
+		}
+		f.Close()
+		return 200, `{}`
+	}
+	return 0, nil
+}
+
+func (d *logDriver) read(f *os.File) {
+	defer d.done.Done()
+	for {
+		var n uint32
+		if err := binary.Read(f, binary.BigEndian, &n); err != nil {
+			return
+		}
+		msg := make([]byte, n)
+		if _, err := io.ReadFull(f, msg); err != nil {
+			return
+		}
+		// field 3 (line) is last: tag 0x1a, length, bytes.
+		if i := strings.LastIndexByte(string(msg), 0x1a); i >= 0 && i+2 <= len(msg) {
+			d.mu.Lock()
+			d.lines = append(d.lines, string(msg[i+2:]))
+			d.mu.Unlock()
+		}
+	}
+}
+
+func TestLogDriverProbes(t *testing.T) {
+	const (
+		fifo  = "(fifo): the log FIFO is made in the running plugin's root"
+		start = "LogDriver.StartLogging: StartLogging succeeds"
+		read  = "(fifo): the driver reads the log entries written to the FIFO"
+		stop  = "LogDriver.StopLogging: StopLogging succeeds"
+	)
+	old := drainWait
+	drainWait = 300 * time.Millisecond
+	t.Cleanup(func() { drainWait = old })
+	readLogs := "LogDriver.ReadLogs: ReadLogs answers a stream of log entries"
+	entries := string(logEntry("stdout", []byte("a"), timeZero)) + string(logEntry("stderr", []byte("b"), timeZero))
+	tests := []struct {
+		name     string
+		noRoot   bool
+		noRead   bool
+		readLogs string
+		want     map[string]Status
+		failed   int
+	}{
+		{"blocking reader", false, false, "", map[string]Status{}, 0},
+		{"driver never reads", false, true, "", map[string]Status{read: StatusWarn}, 0},
+		{"no root", true, false, "", map[string]Status{fifo: StatusSkip, start: StatusSkip, read: StatusSkip, stop: StatusSkip}, 0},
+		{"ReadLogs streams entries", false, false, entries, map[string]Status{}, 0},
+		{"ReadLogs truncated", false, false, entries[:len(entries)-1], map[string]Status{readLogs: StatusFail}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			d := &logDriver{root: root, noRead: tt.noRead, readLogs: tt.readLogs, files: map[string]*os.File{}}
+			var opts []Option
+			if !tt.noRoot {
+				opts = append(opts, WithRootfs(root))
+			}
+			r := Run(context.Background(), serve(t, &fake{handle: d.handle}, false), []string{plugin.TypeLog}, opts...)
+			if diff := cmp.Diff(tt.want, verdicts(r)); diff != "" {
+				t.Errorf("verdicts (-want +got):\n%s\n%+v", diff, r.Checks)
+			}
+			if r.Failed() != tt.failed {
+				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
+			}
+			d.done.Wait()
+			if tt.noRoot {
+				return
+			}
+			if len(d.started) != 1 || !strings.HasPrefix(d.started[0], loggingDir+"/") {
+				t.Errorf("StartLogging files = %v, want one under %s", d.started, loggingDir)
+			}
+			if !tt.noRead {
+				want := []string{"dplug probe line 1", "dplug probe line 2", "dplug probe line 3"}
+				if diff := cmp.Diff(want, d.lines); diff != "" {
+					t.Errorf("lines read (-want +got):\n%s", diff)
+				}
+			}
+			// The FIFO is gone again; only the directory dockerd makes stays.
+			left, _ := os.ReadDir(filepath.Join(root, loggingDir))
+			if len(left) != 0 {
+				t.Errorf("left in %s: %v", loggingDir, left)
+			}
+		})
+	}
+}
+
+// TestLogFIFOStaysInRoot: a root whose /run is a symlink out of it gets its
+// FIFO inside the root, never at the symlink's host target.
+func TestLogFIFOStaysInRoot(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(root, "run")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := makeFIFO(root, loggingDir+"/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !strings.HasPrefix(f.path, root+"/") {
+		t.Errorf("FIFO at %s, outside %s", f.path, root)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("wrote outside the root: %v", entries)
+	}
+}
+
+func TestOtherTypes(t *testing.T) {
+	r := Run(context.Background(), serve(t, answers(nil, false), false), []string{plugin.TypeCSINode})
+	if r.Failed() != 0 || r.Skipped() != 1 {
+		t.Errorf("csi: %+v", r.Checks)
 	}
 }
 

@@ -56,6 +56,7 @@ type record struct {
 	Started      time.Time `json:"started"`
 	CgroupParent string    `json:"cgroupParent"`
 	Propagated   string    `json:"propagatedMount,omitempty"`
+	Overlay      string    `json:"overlay,omitempty"` // the merged view the plugin runs on
 }
 
 // Instance is one running plugin: its container, socket and log.
@@ -177,6 +178,7 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		o.log.Warn("cannot run on an overlay of the rootfs: the run writes into the installed rootfs", "err", err)
 	} else {
 		rootfs = merged
+		inst.rec.Overlay = merged
 	}
 	if err := setupInitLayer(rootfs); err != nil {
 		return nil, fail(err)
@@ -509,6 +511,13 @@ func (i *Instance) Dir() string { return i.dir }
 
 // LogPath is the file the plugin's stdout and stderr go to.
 func (i *Instance) LogPath() string { return filepath.Join(i.dir, logFile) }
+
+// Overlay is the host path of the overlay's merged view the plugin runs
+// on (what it sees as /), or "" when the run could not mount an overlay and
+// the plugin runs on its installed rootfs. Writing there (`dplug test`'s
+// log FIFO, as dockerd makes it in the plugin's root) never changes the
+// installed rootfs.
+func (i *Instance) Overlay() string { return i.rec.Overlay }
 
 // PropagatedMount is the host directory behind the config's
 // propagatedMount, or "" when it declares none.

@@ -36,6 +36,9 @@ func (*Instance) ID() string { return "" }
 // Pid is 0 off Linux.
 func (*Instance) Pid() int { return 0 }
 
+// Overlay returns "" (runs need Linux).
+func (*Instance) Overlay() string { return "" }
+
 // LogPath is empty off Linux.
 func (*Instance) LogPath() string { return "" }
 

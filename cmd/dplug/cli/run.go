@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,29 +279,99 @@ func copyLog(ctx context.Context, w io.Writer, inst *run.Instance, follow bool) 
 	}
 }
 
+// testOptions are the flags of `dplug test`.
+type testOptions struct {
+	startOptions
+	opts       []string
+	strict     bool
+	ipamSubnet string
+	ipamIP     string
+}
+
 func newTestCmd(g *globalOptions) *cobra.Command {
-	var o startOptions
+	var o testOptions
 	cmd := &cobra.Command{
 		Use:   "test NAME|DIR",
-		Short: "Start a plugin and probe each interface it declares with valid and invalid requests",
-		Long: `Test starts the plugin like 'dplug run', then calls the endpoints of each
-interface type its config declares, exactly as dockerd would (volume: Create,
-List, Get, Path, Mount, Unmount, Remove, Capabilities; network; IPAM; authz;
-log; metrics), with valid requests that must succeed with well-formed answers
-and invalid ones (a missing volume, a malformed pool, a malformed body) that
-must fail with the error in the field dockerd reads. It prints one line per
-check (or the report as JSON with --output json), stops the plugin and exits
-1 if any check failed.`,
+		Short: "Start a plugin and probe each interface it declares the way dockerd uses it",
+		Long: `Test starts the plugin like 'dplug run', then sends the requests dockerd
+sends for each interface type its config declares, in dockerd's order
+(volume: Get, Create, List, Mount, Path, Unmount, Remove; network; IPAM;
+authz; log; metrics), and judges the answers as dockerd reads them.
+
+Each check is required or advisory. A required check tests what dockerd
+relies on: if it fails, the plugin fails in dockerd too, and the check FAILs.
+An advisory check tests a convention dockerd does not depend on (refusing a
+malformed body, the optional Capabilities, /Plugin.Activate): it WARNs, and
+FAILs only with --strict. A check whose prerequisite failed (everything after
+a failed Create, say) is SKIPPED with the cause, not failed.
+
+--opt KEY=VALUE (repeatable) passes driver options where dockerd passes the
+user's: a volume's Opts (docker volume create -o), a network's generic
+options (docker network create -o), an IPAM pool's options (--ipam-opt).
+--ipam-subnet and --ipam-ip request an explicit pool and endpoint address
+(docker network create --subnet, docker run --ip). An authorization plugin
+gets a ping and a container create with a JSON body; its allow or deny is
+reported, a deny is a result, not a failure. A log driver's FIFO is made in
+the running plugin's root (an overlay), never in the installed rootfs.
+
+It prints one line per check (or the report as JSON with --output json,
+each check with its kind, status and reason), stops the plugin and exits 1
+if any check failed.`,
+		Example: `  dplug test ./myvolume
+  dplug test vieux/sshfs --opt sshcmd=user@host:/path --opt password=secret
+  dplug test my/ipam --ipam-subnet 10.20.0.0/24 --ipam-ip 10.20.0.5
+  dplug test --strict -o json my/plugin`,
 		Args: withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTest(cmd.Context(), g, &o, args[0])
 		},
 	}
 	o.bind(cmd)
+	f := cmd.Flags()
+	f.StringArrayVar(&o.opts, "opt", nil, "driver option KEY=VALUE, as docker volume create -o / network create -o / --ipam-opt (repeatable)")
+	f.BoolVar(&o.strict, "strict", false, "fail on advisory checks too (conventions dockerd does not rely on)")
+	f.StringVar(&o.ipamSubnet, "ipam-subnet", "", "pool an IPAM driver is asked for (as docker network create --subnet); also a network driver's IPv4 pool")
+	f.StringVar(&o.ipamIP, "ipam-ip", "", "endpoint address an IPAM driver is asked for (as docker run --ip)")
 	return cmd
 }
 
-func runTest(ctx context.Context, g *globalOptions, o *startOptions, arg string) error {
+// probeOptions turns the test flags into probe options; bad values are
+// usage errors.
+func (o *testOptions) probeOptions() ([]probe.Option, error) {
+	opts := []probe.Option{probe.WithStrict(o.strict)}
+	if len(o.opts) > 0 {
+		m := map[string]string{}
+		for _, kv := range o.opts {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return nil, usageError(fmt.Errorf("--opt %q: want KEY=VALUE", kv))
+			}
+			m[k] = v
+		}
+		opts = append(opts, probe.WithDriverOptions(m))
+	}
+	if o.ipamSubnet != "" {
+		pf, err := netip.ParsePrefix(o.ipamSubnet)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--ipam-subnet %q: want a CIDR such as 10.20.0.0/24", o.ipamSubnet))
+		}
+		opts = append(opts, probe.WithIPAMSubnet(pf.Masked().String()))
+	}
+	if o.ipamIP != "" {
+		ip, err := netip.ParseAddr(o.ipamIP)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--ipam-ip %q: want an IP address such as 10.20.0.5", o.ipamIP))
+		}
+		opts = append(opts, probe.WithIPAMAddress(ip.String()))
+	}
+	return opts, nil
+}
+
+func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) error {
+	popts, err := o.probeOptions()
+	if err != nil {
+		return err
+	}
 	errw := &syncWriter{w: g.stderr}
 	// The plugin's output goes to its log (the report quotes its tail if it
 	// dies); with --debug it is shown live too.
@@ -308,11 +379,17 @@ func runTest(ctx context.Context, g *globalOptions, o *startOptions, arg string)
 	if g.Debug {
 		w = errw
 	}
-	inst, p, err := start(ctx, g, o, arg, w, errw)
+	inst, p, err := start(ctx, g, &o.startOptions, arg, w, errw)
 	if err != nil {
 		return err
 	}
-	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, probe.WithRootfs(p.Rootfs))
+	// The log driver probes make their FIFO in the root the plugin runs on,
+	// as dockerd does; only ever in the run's overlay, never in the
+	// installed rootfs (without an overlay they are skipped).
+	if root := inst.Overlay(); root != "" {
+		popts = append(popts, probe.WithRootfs(root))
+	}
+	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, popts...)
 	if rep.Failed() > 0 {
 		// Failures may come from a plugin that just died: give its exit
 		// a moment to be noticed.
@@ -321,34 +398,33 @@ func runTest(ctx context.Context, g *globalOptions, o *startOptions, arg string)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	alive := probe.Check{Interface: "Plugin", Method: "(process)", Name: "plugin still running after the probes", Pass: inst.Running()}
-	if !alive.Pass {
-		alive.Detail = fmt.Sprintf("exited with code %d; last output: %s", inst.ExitCode(), strings.Join(inst.LastLines(5), " ⏎ "))
+	// Required: dockerd restarts a managed plugin that exits, but every
+	// call in flight fails.
+	alive := probe.Check{Interface: "Plugin", Method: "(process)", Name: "plugin still running after the probes",
+		Kind: probe.Required, Status: probe.StatusPass}
+	if !inst.Running() {
+		alive.Status = probe.StatusFail
+		alive.Reason = fmt.Sprintf("exited with code %d; last output: %s", inst.ExitCode(), strings.Join(inst.LastLines(5), " ⏎ "))
 	}
 	rep.Checks = append(rep.Checks, alive)
 	stopErr := inst.Stop(context.WithoutCancel(ctx), o.grace)
 	if g.outputJSON() {
 		if err := json.NewEncoder(g.stdout).Encode(struct {
-			Name   string `json:"name"`
-			Failed int    `json:"failed"`
+			Name    string `json:"name"`
+			Failed  int    `json:"failed"`
+			Warned  int    `json:"warned"`
+			Skipped int    `json:"skipped"`
 			*probe.Report
-		}{p.Name, rep.Failed(), rep}); err != nil {
+		}{p.Name, rep.Failed(), rep.Warned(), rep.Skipped(), rep}); err != nil {
 			return err
 		}
 	} else {
 		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 		for _, c := range rep.Checks {
-			status := "PASS"
-			switch {
-			case c.Skipped:
-				status = "SKIP"
-			case !c.Pass:
-				status = "FAIL"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", status, c.Method, c.Name, c.Detail)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Status, c.Kind, c.Method, c.Name, c.Reason)
 		}
 		tw.Flush()
-		fmt.Fprintf(g.stdout, "%d checks, %d failed\n", len(rep.Checks), rep.Failed())
+		fmt.Fprintf(g.stdout, "%d checks, %d failed, %d warnings, %d skipped\n", len(rep.Checks), rep.Failed(), rep.Warned(), rep.Skipped())
 	}
 	if stopErr != nil {
 		return stopErr

@@ -62,18 +62,22 @@ func volplugDir(t *testing.T, mode string) string {
 func TestTestCommand(t *testing.T) {
 	tests := []struct {
 		mode     string
+		args     []string
 		wantCode int
 		wantOut  string
 	}{
-		{"", 0, "0 failed"},
-		{"wrongimpl", 1, "FAIL  Plugin.Activate"},
-		{"dieonremove", 1, "exited with code 4; last output: "},
+		{"", nil, 0, "0 failed, 0 warnings, 0 skipped"},
+		// dockerd never calls /Plugin.Activate: a wrong answer is advisory
+		// (the plugin serves nothing else, so Create fails).
+		{"wrongimpl", nil, 1, "WARN  advisory  Plugin.Activate"},
+		{"wrongimpl", []string{"--strict"}, 1, "FAIL  advisory  Plugin.Activate"},
+		{"dieonremove", nil, 1, "exited with code 4; last output: "},
 	}
 	for _, tt := range tests {
-		t.Run("mode="+tt.mode, func(t *testing.T) {
+		t.Run("mode="+tt.mode+strings.Join(tt.args, ""), func(t *testing.T) {
 			dir := volplugDir(t, tt.mode)
 			root := shortRoot(t)
-			code, out, errOut := rundplug(t, context.Background(), root, "test", dir)
+			code, out, errOut := rundplug(t, context.Background(), root, append(append([]string{"test"}, tt.args...), dir)...)
 			if code != tt.wantCode || !strings.Contains(out, tt.wantOut) {
 				t.Errorf("dplug test: exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
 			}
@@ -95,14 +99,20 @@ func TestTestCommandJSON(t *testing.T) {
 		Failed int
 		Checks []struct {
 			Method string
-			Pass   bool
+			Kind   string
+			Status string
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {
 		t.Fatalf("exit %d, %v; stdout:\n%s\nstderr:\n%s", code, err, out, errOut)
 	}
-	if rep.Failed != 0 || len(rep.Checks) < 15 {
+	if rep.Failed != 0 || len(rep.Checks) < 13 {
 		t.Errorf("report: %+v", rep)
+	}
+	for _, c := range rep.Checks {
+		if c.Status != "PASS" || (c.Kind != "required" && c.Kind != "advisory") {
+			t.Errorf("check %+v: want PASS with a kind", c)
+		}
 	}
 }
 
