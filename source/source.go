@@ -137,6 +137,7 @@ type Option func(*options)
 
 type options struct {
 	kinds    Kind
+	authored Kind
 	store    func() (*store.Store, error)
 	pack     []pack.Option
 	validate []validate.Option
@@ -157,6 +158,14 @@ func WithPack(opts ...pack.Option) Option {
 	return func(o *options) { o.pack = append(o.pack, opts...) }
 }
 
+// WithAuthor validates sources of the kinds k for their author (SPEC §3:
+// what dockerd accepts but runs differently from what is written is an
+// error); other kinds get the consumer's view, where only what dockerd
+// refuses is an error. Default: no kind (everything is consumed), the
+// view of install, pull, run and test; `push DIR` publishes what its
+// author wrote, so push passes Dir.
+func WithAuthor(k Kind) Option { return func(o *options) { o.authored = k } }
+
 // WithValidate adds validator options (audience, settings) to the check
 // every source's config goes through.
 func WithValidate(opts ...validate.Option) Option {
@@ -167,8 +176,8 @@ func WithValidate(opts ...validate.Option) Option {
 // plugin dir), a directory holding oci-layout (an OCI layout), an
 // installed plugin, a registry reference — limited to the kinds accepted.
 // Whatever the kind, the config is validated the same way: errors refuse
-// the source with a *pack.ConfigError, a document that is not a plugin
-// config at all is refused in one line, and warnings are kept in Warnings.
+// the source with a *pack.ConfigError (a document that is not a plugin
+// config at all is one DP007 error), and warnings are kept in Warnings.
 // An argument that names nothing gives a *NotFoundError (or the store's
 // ErrNotFound for a plugin name).
 func Open(ctx context.Context, arg string, opts ...Option) (*Source, error) {
@@ -183,7 +192,11 @@ func Open(ctx context.Context, arg string, opts ...Option) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.check(o.validate); err != nil {
+	aud := validate.Consumer
+	if o.authored&s.Kind != 0 {
+		aud = validate.Author
+	}
+	if err := s.check(append([]validate.Option{validate.WithAudience(aud)}, o.validate...)); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -333,9 +346,6 @@ func (s *Source) check(vopts []validate.Option) error {
 	case Installed:
 		name = s.Name + " (installed config)"
 	}
-	if err := notPluginConfig(s.Raw); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
 	diags := validate.Bytes(name, s.Raw, append([]validate.Option{validate.WithKind(validate.KindConfig)}, vopts...)...)
 	var keep []validate.Diagnostic
 	for _, d := range diags {
@@ -357,33 +367,6 @@ func (s *Source) check(vopts []validate.Option) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		s.Config = cfg
-	}
-	return nil
-}
-
-// ErrNotPluginConfig is wrapped when a config is valid JSON but not a
-// plugin config at all (null, an empty object, a container image config).
-var ErrNotPluginConfig = errors.New("not a plugin config")
-
-// notPluginConfig refuses, in one line, documents that are no plugin
-// config, before the validator would list every missing field.
-func notPluginConfig(data []byte) error {
-	v, ok := topLevel(data)
-	if !ok {
-		return nil // not JSON: the validator locates the syntax error
-	}
-	if v == nil {
-		return fmt.Errorf("%w: the document is not a JSON object", ErrNotPluginConfig)
-	}
-	if len(v) == 0 {
-		return fmt.Errorf("%w: the document is an empty object", ErrNotPluginConfig)
-	}
-	has := func(k string) bool { _, ok := v[strings.ToLower(k)]; return ok }
-	if !has("interface") && (has("architecture") || has("os")) && has("rootfs") {
-		return fmt.Errorf("%w: it is a container image config (architecture/os/rootfs); `docker plugin install` cannot use a container image", ErrNotPluginConfig)
-	}
-	if !has("interface") {
-		return fmt.Errorf("%w: it has no interface (types and socket), so nothing could use it", ErrNotPluginConfig)
 	}
 	return nil
 }

@@ -199,20 +199,25 @@ func TestOpenNotPluginConfig(t *testing.T) {
 		RootFS: v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{{Algorithm: "sha256", Hex: strings.Repeat("0", 64)}}}})
 	for _, tc := range []struct {
 		name, blob, want string
+		rule             string
 	}{
-		{"null", "null", "not a JSON object"},
-		{"empty object", "{}", "empty object"},
-		{"image config", string(imageConfig), "container image config"},
-		{"no interface", `{"description":"x","documentation":"y","entrypoint":["/x"]}`, "has no interface"},
+		{"null", "null", "is null, not a plugin config", "DP007"},
+		{"empty object", "{}", "empty object", "DP007"},
+		{"image config", string(imageConfig), "container image config", "DP007"},
+		{"no interface", `{"description":"x","documentation":"y","entrypoint":["/x"]}`, "interface is missing", "DP101"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := pushRaw(t, host+"/np/"+strings.ReplaceAll(tc.name, " ", "-")+":1", []byte(tc.blob))
 			_, err := source.Open(ctx, ref)
-			if !errors.Is(err, source.ErrNotPluginConfig) {
-				t.Fatalf("err = %v, want ErrNotPluginConfig", err)
+			var ce *pack.ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a *pack.ConfigError", err)
 			}
-			if !strings.Contains(err.Error(), tc.want) || strings.Count(err.Error(), "\n") > 0 {
-				t.Errorf("err = %q, want one line containing %q", err, tc.want)
+			if len(ce.Diagnostics) != 1 || ce.Diagnostics[0].Rule != tc.rule {
+				t.Fatalf("diagnostics %v, want one DP007", ce.Diagnostics)
+			}
+			if !strings.Contains(ce.Diagnostics[0].Message, tc.want) {
+				t.Errorf("message %q, want it to contain %q", ce.Diagnostics[0].Message, tc.want)
 			}
 		})
 	}
@@ -320,4 +325,32 @@ type rawManifest struct{ raw []byte }
 func (m rawManifest) RawManifest() ([]byte, error) { return m.raw, nil }
 func (m rawManifest) MediaType() (types.MediaType, error) {
 	return types.DockerManifestSchema2, nil
+}
+
+// The same config is refused for its author and only warned about for a
+// consumer when dockerd accepts it but runs it differently (SPEC §3).
+func TestOpenAudience(t *testing.T) {
+	ctx := context.Background()
+	cfg := strings.Replace(goodConfig, `"entrypoint"`, `"user": {"uid": 1000}, "entrypoint"`, 1)
+	dir := pluginDir(t, cfg)
+	s, err := source.Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("consumer: %v", err)
+	}
+	found := false
+	for _, d := range s.Warnings {
+		found = found || d.Rule == "DP601"
+	}
+	if !found {
+		t.Errorf("consumer: warnings %v lack DP601", s.Warnings)
+	}
+	_, err = source.Open(ctx, dir, source.WithAuthor(source.Dir))
+	var ce *pack.ConfigError
+	if !errors.As(err, &ce) || ce.Diagnostics[0].Rule != "DP601" {
+		t.Fatalf("author: err = %v, want DP601 refused", err)
+	}
+	// Author kinds other than the source's own leave it consumed.
+	if _, err := source.Open(ctx, dir, source.WithAuthor(source.Layout)); err != nil {
+		t.Fatalf("author of layouts, dir source: %v", err)
+	}
 }
