@@ -176,6 +176,11 @@ func (s *Store) lock() (func(), error) {
 	return func() { _ = lk.Unlock(); _ = lk.Close() }, nil
 }
 
+// beforeRename, when set (by tests only), runs in writeFile between the
+// complete, synced temp file and its rename over path; an error aborts the
+// write as a crash at that moment would.
+var beforeRename func(tmp, path string) error
+
 // writeFile atomically replaces path with data: a temp file under tmp/ is
 // written, fsynced and renamed over path, then path's directory is fsynced.
 // Hold the lock (Doctor removes unlocked temp files).
@@ -202,6 +207,12 @@ func (s *Store) writeFile(path string, data []byte, perm fs.FileMode) error {
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if beforeRename != nil {
+		if err := beforeRename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
