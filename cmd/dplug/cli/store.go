@@ -474,6 +474,9 @@ inspect' prints. NAME is a name, name:tag, ID or unique ID prefix.
 			)
 			for _, a := range args {
 				p, err := s.Get(a)
+				if errors.Is(err, store.ErrDamaged) {
+					return err // one line for the whole store, not one per name
+				}
 				if err != nil {
 					errs = append(errs, err)
 					continue
@@ -529,6 +532,9 @@ Each removed name is printed on stdout.`,
 					continue
 				}
 				if err := s.Remove(a, force); err != nil {
+					if errors.Is(err, store.ErrDamaged) {
+						return err // one line for the whole store, not one per name
+					}
 					if errors.Is(err, store.ErrEnabled) {
 						err = fmt.Errorf("%w (disable it first, or use --force)", err)
 					}
