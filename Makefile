@@ -29,6 +29,7 @@ test: build
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzBytes$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./validate/
 	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./archive/
+	$(GO) test -run='^$$' -fuzz='^FuzzInventory$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./store/
 
 unit:
 	$(GO) test -short -count=1 ./...

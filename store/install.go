@@ -68,21 +68,18 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 	if err != nil {
 		return nil, fmt.Errorf("installing plugin: %w", err)
 	}
-	full := name + ":" + tag
-	raw, err := src.ConfigJSON(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
+	p, err := s.install(ctx, src, opts, name, tag)
+	var kind *kindError
+	if err != nil && !errors.As(err, &kind) && !errors.Is(err, ErrDamaged) {
+		// The name is taken, enabled, or the inventory is damaged: those
+		// messages already name the plugin or the file.
+		err = fmt.Errorf("installing %s: %w", name+":"+tag, err)
 	}
-	cfg, err := plugin.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
-	}
-	p := &Plugin{Name: name, Tag: tag, PluginReference: opts.Reference, Config: *cfg, Settings: cfg.DefaultSettings()}
-	if err := applySettings(p, opts.Settings); err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
-	}
-	p.Enabled = !opts.Disabled
-	// A taken name fails before the user is asked anything.
+	return p, err
+}
+
+func (s *Store) install(ctx context.Context, src Source, opts InstallOptions, name, tag string) (*Plugin, error) {
+	// A taken name fails before anything is fetched or asked.
 	inv, err := s.readInventory()
 	if err != nil {
 		return nil, err
@@ -90,7 +87,19 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 	if _, err := checkName(inv, name, tag, opts.Replace); err != nil {
 		return nil, err
 	}
-	privs := Privileges(cfg)
+	raw, err := src.ConfigJSON(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := plugin.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plugin{Name: name, Tag: tag, PluginReference: opts.Reference, Config: *cfg, Settings: cfg.DefaultSettings()}
+	if err := applySettings(p, opts.Settings); err != nil {
+		return nil, err
+	}
+	p.Enabled = !opts.Disabled
 	grant := opts.Grant
 	if grant == nil {
 		grant = func(ps []Privilege) error {
@@ -100,12 +109,12 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 			return nil
 		}
 	}
-	if err := grant(privs); err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
+	if err := grant(Privileges(cfg)); err != nil {
+		return nil, err
 	}
 	cfgJSON, err := cfg.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
+		return nil, err
 	}
 
 	unlock, err := s.lock()
@@ -115,7 +124,7 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 	w, err := s.newWorkDir()
 	unlock()
 	if err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
+		return nil, err
 	}
 	done := false
 	defer func() {
@@ -124,7 +133,7 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 		}
 	}()
 	if err := s.fill(ctx, w.path, src, cfgJSON, &p.Settings); err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
+		return nil, err
 	}
 
 	unlock, err = s.lock()
@@ -151,34 +160,36 @@ func (s *Store) Install(ctx context.Context, src Source, opts InstallOptions) (*
 	if p.ID, err = newID(); err != nil {
 		return nil, err
 	}
-	p.Dir = filepath.Join(s.dir, p.ID)
+	if p.Dir, err = s.pluginDir(p.ID); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(w.path, p.Dir); err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
+		return nil, err
 	}
 	done = true
 	w.release()
 	if err := syncDir(s.dir); err != nil {
-		return nil, fmt.Errorf("installing %s: %w", full, err)
+		return nil, err
 	}
 	inv[p.ID] = p
 	if err := s.writeInventory(inv); err != nil {
 		// Not in the inventory: the dir is an orphan now; remove it.
 		_ = removeDir(p.Dir)
-		return nil, fmt.Errorf("installing %s: %w", full, err)
+		return nil, err
 	}
 	if old != nil {
 		// The replaced plugin left the inventory with the write above; its
 		// dir goes to tmp/ under the lock and is deleted after it.
-		w, err := lockDir(old.Dir)
-		if err == nil {
-			trash := filepath.Join(s.dir, tmpDir, "rm-"+old.ID)
-			if os.Rename(old.Dir, trash) == nil {
-				w.path = trash
+		if dir, err := s.pluginDir(old.ID); err == nil {
+			if w, err := lockDir(dir); err == nil {
+				if trash, err := s.trashDir(old.ID); err == nil && os.Rename(dir, trash) == nil {
+					w.path = trash
+				}
+				unlock()
+				locked = false
+				_ = removeDir(w.path)
+				w.release()
 			}
-			unlock()
-			locked = false
-			_ = removeDir(w.path)
-			w.release()
 		}
 	}
 	return p, nil

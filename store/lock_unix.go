@@ -14,3 +14,7 @@ import (
 func tryLockFile(f *os.File) error {
 	return unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 }
+
+// writable reports whether this process may create files in dir (false on
+// a read-only mount, even for root).
+func writable(dir string) bool { return unix.Access(dir, unix.W_OK) == nil }

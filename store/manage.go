@@ -23,7 +23,7 @@ func (s *Store) Get(nameOrID string) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return inv.lookup(nameOrID)
+	return s.resolve(inv, nameOrID)
 }
 
 // List returns every installed plugin, sorted by name.
@@ -47,7 +47,7 @@ func (s *Store) update(nameOrID string, fn func(p *Plugin) error) (*Plugin, erro
 	if err != nil {
 		return nil, err
 	}
-	p, err := inv.lookup(nameOrID)
+	p, err := s.resolve(inv, nameOrID)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Store) Remove(nameOrID string, force bool) error {
 		unlock()
 		return err
 	}
-	p, err := inv.lookup(nameOrID)
+	p, err := s.resolve(inv, nameOrID)
 	if err != nil {
 		unlock()
 		return err
@@ -131,8 +131,7 @@ func (s *Store) Remove(nameOrID string, force bool) error {
 	// with our RemoveAll.
 	w, lerr := lockDir(p.Dir)
 	if lerr == nil {
-		trash := filepath.Join(s.dir, tmpDir, "rm-"+p.ID)
-		if err := os.Rename(p.Dir, trash); err == nil {
+		if trash, err := s.trashDir(p.ID); err == nil && os.Rename(p.Dir, trash) == nil {
 			w.path = trash
 		}
 	}
@@ -182,76 +181,6 @@ func (s *Store) Export(ctx context.Context, nameOrID, dir string) error {
 		return fmt.Errorf("exporting %s: %w", p.FullName(), err)
 	}
 	return nil
-}
-
-// Report is what Doctor found and did.
-type Report struct {
-	// Removed are leftovers of killed installs/removals under tmp/.
-	Removed []string `json:"Removed"`
-	// Orphans are plugin dirs the inventory does not list (a kill between
-	// the rename into place and the inventory write, or during rm).
-	Orphans []string `json:"Orphans"`
-	// Missing are inventory entries whose directory is gone.
-	Missing []string `json:"Missing"`
-	// Resynced are plugin-settings.json files rewritten from the inventory.
-	Resynced []string `json:"Resynced"`
-	// Fixed says whether orphans were removed and missing entries dropped.
-	Fixed bool `json:"Fixed"`
-}
-
-// Doctor checks the store under its lock: it always removes tmp/ leftovers
-// of dead processes; with fix it also deletes orphan dirs, drops inventory
-// entries whose dir is missing and rewrites stale plugin-settings.json.
-func (s *Store) Doctor(fix bool) (*Report, error) {
-	unlock, err := s.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	r := &Report{Fixed: fix}
-	var errs []error
-	removed, err := s.cleanTmp()
-	r.Removed = removed
-	errs = append(errs, err)
-	inv, err := s.readInventory()
-	if err != nil {
-		return r, errors.Join(append(errs, err)...)
-	}
-	if r.Orphans, err = s.orphans(inv); err != nil {
-		errs = append(errs, err)
-	}
-	changed := false
-	for _, p := range inv.sorted() {
-		if fi, err := os.Stat(filepath.Join(p.Dir, rootfsDir)); err != nil || !fi.IsDir() {
-			r.Missing = append(r.Missing, p.FullName()+" ("+p.ShortID()+")")
-			if fix {
-				delete(inv, p.ID)
-				changed = true
-			}
-			continue
-		}
-		want, err := marshalSettings(&p.Settings)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		path := filepath.Join(p.Dir, settingsFile)
-		if got, err := os.ReadFile(path); err != nil || string(got) != string(want) {
-			r.Resynced = append(r.Resynced, path)
-			if fix {
-				errs = append(errs, s.writeFile(path, want, 0o600))
-			}
-		}
-	}
-	if fix {
-		for _, o := range r.Orphans {
-			errs = append(errs, removeDir(o))
-		}
-		if changed {
-			errs = append(errs, s.writeInventory(inv))
-		}
-	}
-	return r, errors.Join(errs...)
 }
 
 func marshalSettings(st *plugin.Settings) ([]byte, error) {

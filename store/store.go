@@ -3,7 +3,6 @@ package store
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/dplug/dplug/archive"
+	"github.com/dplug/dplug/internal/safepath"
 )
 
 // Errors callers branch on.
@@ -31,6 +31,9 @@ var (
 	ErrEnabled = errors.New("plugin is enabled")
 	// ErrNotGranted is wrapped when the plugin's privileges were not granted.
 	ErrNotGranted = errors.New("privileges not granted")
+	// ErrReadOnly is wrapped when changing a store this process cannot
+	// write (see Open).
+	ErrReadOnly = errors.New("the plugin store is read-only")
 )
 
 // kindError carries dockerd's wording in its message while matching one of
@@ -49,6 +52,7 @@ func errorf(kind error, format string, args ...any) error {
 
 const (
 	inventoryFile = "plugins.json"
+	lostFoundDir  = "lost+found"
 	lockFile      = "plugins.lock"
 	tmpDir        = "tmp"
 	configFile    = "config.json"
@@ -62,8 +66,9 @@ var validID = regexp.MustCompile(`^[a-f0-9]{64}$`)
 // goroutines and several processes: every change takes the store's file
 // lock.
 type Store struct {
-	dir string // ROOT/plugins
-	o   options
+	dir      string // ROOT/plugins
+	readOnly bool   // this process cannot write dir
+	o        options
 }
 
 // Option configures Open.
@@ -96,15 +101,36 @@ func makeOptions(opts []Option) options {
 // When no other process holds the store lock it also removes what killed
 // dplug processes left under tmp/ and logs orphan plugin dirs; that check
 // costs two directory reads.
+//
+// A store this process cannot write (a read-only mount, another user's
+// store) is opened read-only: nothing is created, chmodded or cleaned, the
+// reads (Get, List, Doctor without fix) work and every change fails with
+// ErrReadOnly. A damaged inventory does not make Open fail: the operations
+// that read it return an *InventoryError, and Doctor repairs it.
 func Open(root string, opts ...Option) (*Store, error) {
 	dir := filepath.Join(root, "plugins")
-	if err := os.MkdirAll(filepath.Join(dir, tmpDir), 0o700); err != nil {
-		return nil, fmt.Errorf("opening plugin store: %w", err)
+	s := &Store{dir: dir, o: makeOptions(opts)}
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		// Missing (or not reachable): creating it says what is wrong.
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("opening plugin store: %w", err)
+		}
+	case !fi.IsDir():
+		return nil, fmt.Errorf("opening plugin store: %s is not a directory", dir)
+	}
+	if !writable(dir) {
+		s.readOnly = true
+		s.o.log.Debug("plugin store is read-only: opened for reading only", "dir", dir)
+		return s, nil
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("opening plugin store: %w", err)
 	}
-	s := &Store{dir: dir, o: makeOptions(opts)}
+	if err := os.MkdirAll(filepath.Join(dir, tmpDir), 0o700); err != nil {
+		return nil, fmt.Errorf("opening plugin store: %w", err)
+	}
 	lk := flock.New(filepath.Join(dir, lockFile), flock.SetPermissions(0o600))
 	defer lk.Close()
 	ok, err := lk.TryLock()
@@ -118,11 +144,16 @@ func Open(root string, opts ...Option) (*Store, error) {
 			s.o.log.Debug("removed leftover", "path", r)
 		}
 		inv, err := s.readInventory()
+		if errors.Is(err, ErrDamaged) {
+			// Reported by whatever reads the inventory next; doctor
+			// repairs it.
+			return s, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("opening plugin store: %w", err)
 		}
 		if orphans, _ := s.orphans(inv); len(orphans) > 0 {
-			s.o.log.Warn("plugin store has directories no plugin owns; run 'dplug doctor' to remove them", "count", len(orphans))
+			s.o.log.Warn("plugin store has directories no plugin owns; run 'dplug doctor' to see them", "count", len(orphans))
 		}
 	}
 	return s, nil
@@ -134,6 +165,9 @@ func (s *Store) Dir() string { return s.dir }
 // lock takes the store's exclusive file lock; call the returned func to
 // release it.
 func (s *Store) lock() (func(), error) {
+	if s.readOnly {
+		return nil, fmt.Errorf("changing plugin store %s: %w", s.dir, ErrReadOnly)
+	}
 	lk := flock.New(filepath.Join(s.dir, lockFile), flock.SetPermissions(0o600))
 	if err := lk.Lock(); err != nil {
 		lk.Close()
@@ -142,36 +176,10 @@ func (s *Store) lock() (func(), error) {
 	return func() { _ = lk.Unlock(); _ = lk.Close() }, nil
 }
 
-// inventory maps plugin ID to its record.
-type inventory map[string]*Plugin
-
-func (s *Store) readInventory() (inventory, error) {
-	b, err := os.ReadFile(filepath.Join(s.dir, inventoryFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return inventory{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading plugin inventory: %w", err)
-	}
-	inv := inventory{}
-	if err := json.Unmarshal(b, &inv); err != nil {
-		return nil, fmt.Errorf("reading plugin inventory %s: %w", filepath.Join(s.dir, inventoryFile), err)
-	}
-	for id, p := range inv {
-		p.ID = id
-		p.Dir = filepath.Join(s.dir, id)
-	}
-	return inv, nil
-}
-
-// writeInventory replaces plugins.json atomically. Hold the lock.
-func (s *Store) writeInventory(inv inventory) error {
-	b, err := json.MarshalIndent(inv, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding plugin inventory: %w", err)
-	}
-	return s.writeFile(filepath.Join(s.dir, inventoryFile), append(b, '\n'), 0o600)
-}
+// beforeRename, when set (by tests only), runs in writeFile between the
+// complete, synced temp file and its rename over path; an error aborts the
+// write as a crash at that moment would.
+var beforeRename func(tmp, path string) error
 
 // writeFile atomically replaces path with data: a temp file under tmp/ is
 // written, fsynced and renamed over path, then path's directory is fsynced.
@@ -199,6 +207,12 @@ func (s *Store) writeFile(path string, data []byte, perm fs.FileMode) error {
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if beforeRename != nil {
+		if err := beforeRename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
@@ -321,25 +335,6 @@ func removeDir(p string) error {
 	return os.RemoveAll(p)
 }
 
-// orphans lists directories in ROOT/plugins that look like plugin dirs but
-// that the inventory does not list.
-func (s *Store) orphans(inv inventory) ([]string, error) {
-	ents, err := os.ReadDir(s.dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", s.dir, err)
-	}
-	var out []string
-	for _, e := range ents {
-		if e.Name() == tmpDir || !e.IsDir() {
-			continue
-		}
-		if _, ok := inv[e.Name()]; !ok {
-			out = append(out, filepath.Join(s.dir, e.Name()))
-		}
-	}
-	return out, nil
-}
-
 func newID() (string, error) {
 	for {
 		b := make([]byte, 32)
@@ -372,8 +367,12 @@ func ParseName(name string) (familiar, tag string, err error) {
 	return reference.FamiliarName(ref), tag, nil
 }
 
+// ErrAmbiguous is wrapped when an ID prefix matches several plugins.
+var ErrAmbiguous = errors.New("ambiguous plugin ID prefix")
+
 // lookup resolves nameOrID the way dockerd does: full ID, then name (with
-// :latest added), then a unique ID prefix.
+// :latest added), then a unique ID prefix. A prefix several plugins share
+// is an error listing them (ErrAmbiguous).
 func (inv inventory) lookup(nameOrID string) (*Plugin, error) {
 	if validID.MatchString(nameOrID) {
 		if p, ok := inv[nameOrID]; ok {
@@ -388,21 +387,55 @@ func (inv inventory) lookup(nameOrID string) (*Plugin, error) {
 			}
 		}
 	}
-	var found *Plugin
+	var found []*Plugin
 	if nameOrID != "" {
-		for id, p := range inv {
-			if strings.HasPrefix(id, nameOrID) {
-				if found != nil {
-					return nil, fmt.Errorf("multiple plugins found for %q", nameOrID)
-				}
-				found = p
+		for _, p := range inv.sorted() {
+			if strings.HasPrefix(p.ID, nameOrID) {
+				found = append(found, p)
 			}
 		}
 	}
-	if found == nil {
+	switch len(found) {
+	case 0:
 		return nil, errorf(ErrNotFound, "plugin %q not found", nameOrID)
+	case 1:
+		return found[0], nil
 	}
-	return found, nil
+	var names []string
+	for _, p := range found {
+		names = append(names, p.FullName()+" ("+p.ShortID()+")")
+	}
+	return nil, errorf(ErrAmbiguous, "multiple plugins found for %q: %s; give more of the ID or the name", nameOrID, strings.Join(names, ", "))
+}
+
+// resolve looks nameOrID up in inv and proves the plugin's dir lies in
+// the store (no symlink out of it).
+func (s *Store) resolve(inv inventory, nameOrID string) (*Plugin, error) {
+	p, err := inv.lookup(nameOrID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Dir, err = s.pluginDir(p.ID); err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", p.FullName(), err)
+	}
+	return p, nil
+}
+
+// pluginDir is ROOT/plugins/<id>, refused unless it provably lies under
+// ROOT/plugins.
+func (s *Store) pluginDir(id string) (string, error) {
+	if !validID.MatchString(id) {
+		return "", fmt.Errorf("%q is not a plugin ID", id)
+	}
+	return safepath.Join(s.dir, id)
+}
+
+// trashDir is tmp/rm-<id>, where a plugin dir goes to be deleted.
+func (s *Store) trashDir(id string) (string, error) {
+	if !validID.MatchString(id) {
+		return "", fmt.Errorf("%q is not a plugin ID", id)
+	}
+	return safepath.Join(s.dir, tmpDir, "rm-"+id)
 }
 
 func (inv inventory) sorted() []*Plugin {

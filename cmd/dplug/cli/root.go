@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dplug/dplug/store"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
@@ -54,7 +56,7 @@ func version() string {
 const (
 	ExitOK       = 0 // success
 	ExitFailure  = 1 // the command ran and found problems (invalid config, failed check, ...)
-	ExitUsage    = 2 // bad flags or arguments, unreadable input
+	ExitUsage    = 2 // bad flags or arguments, unreadable input (including a damaged plugin store)
 	ExitCanceled = 130
 )
 
@@ -215,6 +217,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	printError(stderr, err)
 	if errors.Is(err, context.Canceled) {
 		return ExitCanceled
+	}
+	// A damaged plugins.json is unreadable input, like a store that
+	// cannot be opened; the message says to run dplug doctor --fix.
+	if errors.Is(err, store.ErrDamaged) {
+		return ExitUsage
 	}
 	// cobra reports unknown commands and bad args as plain errors.
 	if isUsage(err) {

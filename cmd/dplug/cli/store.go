@@ -477,6 +477,9 @@ inspect' prints. NAME is a name, name:tag, ID or unique ID prefix.
 			)
 			for _, a := range args {
 				p, err := s.Get(a)
+				if errors.Is(err, store.ErrDamaged) {
+					return err // one line for the whole store, not one per name
+				}
 				if err != nil {
 					errs = append(errs, err)
 					continue
@@ -532,6 +535,9 @@ Each removed name is printed on stdout.`,
 					continue
 				}
 				if err := s.Remove(a, force); err != nil {
+					if errors.Is(err, store.ErrDamaged) {
+						return err // one line for the whole store, not one per name
+					}
 					if errors.Is(err, store.ErrEnabled) {
 						err = fmt.Errorf("%w (disable it first, or use --force)", err)
 					}
@@ -670,10 +676,22 @@ func newDoctorCmd(g *globalOptions) *cobra.Command {
 		Use:   "doctor",
 		Short: "Check the plugin store and clean up after interrupted commands",
 		Long: `Doctor checks the plugin store under its lock. It always removes what
-killed dplug processes left in the store's tmp/ dir; it reports plugin dirs
-the inventory does not list (orphans), inventory entries whose dir is
-missing and stale plugin-settings.json files, and with --fix removes or
-repairs them. Exit status 1 when problems remain.`,
+killed dplug processes left in the store's tmp/ dir. It reports:
+
+  - a damaged inventory (plugins.json): --fix rebuilds it from the plugin
+    dirs (each holds config.json and plugin-settings.json) and from
+    plugins.json.bak, the previous generation, for names and enabled
+    state; a plugin the backup does not know is named recovered-<ID> and
+    left disabled. The damaged file is kept in lost+found.
+  - plugin dirs the inventory does not list (orphans): --fix deletes those
+    of plugins the last change removed (an interrupted rm) and moves every
+    other one to ROOT/plugins/lost+found/ — doctor never deletes a dir it
+    cannot account for; look there and delete what you do not need.
+  - inventory entries whose dir is missing (--fix drops them) and stale
+    plugin-settings.json files (--fix rewrites them).
+
+On a read-only store doctor only reports. Exit status 1 when problems
+remain.`,
 		Args: withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := openStore(g)
@@ -681,39 +699,81 @@ repairs them. Exit status 1 when problems remain.`,
 				return err
 			}
 			r, err := s.Doctor(fix)
-			if err != nil {
+			if r == nil {
 				return err
 			}
 			if g.outputJSON() {
-				if err := writeJSON(g.stdout, r); err != nil {
-					return err
+				if jerr := writeJSON(g.stdout, r); jerr != nil {
+					return jerr
 				}
 			} else {
-				for _, p := range r.Removed {
-					fmt.Fprintf(g.stdout, "removed leftover %s\n", p)
-				}
-				verb := map[bool]string{false: "found", true: "removed"}[fix]
-				for _, p := range r.Orphans {
-					fmt.Fprintf(g.stdout, "%s orphan dir %s\n", verb, p)
-				}
-				for _, p := range r.Missing {
-					fmt.Fprintf(g.stdout, "%s inventory entry with no dir: %s\n", verb, p)
-				}
-				for _, p := range r.Resynced {
-					fmt.Fprintf(g.stdout, "%s stale settings file %s\n", map[bool]string{false: "found", true: "rewrote"}[fix], p)
-				}
-				if len(r.Removed)+len(r.Orphans)+len(r.Missing)+len(r.Resynced) == 0 {
-					fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
-				}
+				printDoctor(g, s, r, fix)
 			}
-			if !fix && len(r.Orphans)+len(r.Missing)+len(r.Resynced) > 0 {
+			if err != nil {
+				return err
+			}
+			problems := len(r.Orphans) + len(r.Missing) + len(r.Resynced)
+			if r.Damaged != "" {
+				problems++
+			}
+			if !fix && problems > 0 {
 				return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&fix, "fix", false, "remove orphan dirs, drop entries with no dir, rewrite stale settings")
+	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings")
 	return cmd
+}
+
+// printDoctor prints a doctor report, one line per finding.
+func printDoctor(g *globalOptions, s *store.Store, r *store.Report, fix bool) {
+	w := g.stdout
+	for _, p := range r.Removed {
+		fmt.Fprintf(w, "removed leftover %s\n", p)
+	}
+	for _, p := range r.Leftovers {
+		fmt.Fprintf(w, "found leftover %s (store is read-only: not removed)\n", p)
+	}
+	if r.Damaged != "" {
+		fmt.Fprintf(w, "damaged inventory %s: %s\n", filepath.Join(s.Dir(), "plugins.json"), r.Damaged)
+		verb := map[bool]string{false: "found", true: "recovered"}[fix]
+		for _, p := range r.Recovered {
+			state := "disabled"
+			if p.Enabled {
+				state = "enabled"
+			}
+			from := "name and state from plugins.json.bak"
+			if p.From != "plugins.json.bak" {
+				from = "not in plugins.json.bak: name derived from the ID"
+			}
+			note := ""
+			if p.Note != "" {
+				note = "; " + p.Note
+			}
+			fmt.Fprintf(w, "%s plugin %s (%s, %s; %s%s)\n", verb, p.Name, p.ID[:12], state, from, note)
+		}
+	}
+	for _, p := range r.Deleted {
+		fmt.Fprintf(w, "%s orphan dir %s (its plugin was removed by an interrupted command)\n", map[bool]string{false: "found", true: "deleted"}[fix], p)
+	}
+	for _, m := range r.MovedAside {
+		if fix {
+			fmt.Fprintf(w, "moved %s to %s (%s)\n", m.From, m.To, m.Reason)
+		} else {
+			fmt.Fprintf(w, "found %s (%s): --fix moves it to %s\n", m.From, m.Reason, m.To)
+		}
+	}
+	verb := map[bool]string{false: "found", true: "removed"}[fix]
+	for _, p := range r.Missing {
+		fmt.Fprintf(w, "%s inventory entry with no dir: %s\n", verb, p)
+	}
+	for _, p := range r.Resynced {
+		fmt.Fprintf(w, "%s stale settings file %s\n", map[bool]string{false: "found", true: "rewrote"}[fix], p)
+	}
+	if len(r.Removed)+len(r.Leftovers)+len(r.Orphans)+len(r.Missing)+len(r.Resynced)+len(r.MovedAside) == 0 && r.Damaged == "" {
+		fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
+	}
 }
 
 // stopBeforeRemove refuses to remove a plugin that is running (its rootfs is
