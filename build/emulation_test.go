@@ -78,6 +78,7 @@ func TestRunWithoutEmulation(t *testing.T) {
 		t.Fatalf("got %v, want an EmulationError", err)
 	}
 	msg := err.Error()
+	t.Logf("the error:\n%s", msg)
 	last := msg[strings.LastIndex(msg, "\n")+1:]
 	for _, want := range []string{"FROM --platform=$BUILDPLATFORM", "GOOS=$TARGETOS GOARCH=$TARGETARCH", "qemu-user-static"} {
 		if !strings.Contains(last, want) {

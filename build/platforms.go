@@ -241,7 +241,7 @@ func (e *ArchError) Unwrap() error { return e.Err }
 // another platform.
 const crossCompileHint = "fix: cross-compile in a build stage on the build platform " +
 	"(FROM --platform=$BUILDPLATFORM ... AS build; ARG TARGETOS TARGETARCH; GOOS=$TARGETOS GOARCH=$TARGETARCH CGO_ENABLED=0 go build), " +
-	"or register qemu-user-static binfmt handlers (Debian: apt-get install qemu-user-static) so BuildKit can emulate the target"
+	"or register qemu-user-static binfmt handlers (Debian: apt-get install qemu-user-static binfmt-support) so BuildKit can emulate the target"
 
 // checkPlatforms checks what a build produced before it is delivered: each
 // platform's entrypoint must be built for that platform (a mismatch is an
