@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -92,3 +93,56 @@ func TestExplainExecFormat(t *testing.T) {
 		t.Errorf("unrelated error changed: %v", got)
 	}
 }
+
+func TestContextPlatformWarnings(t *testing.T) {
+	dir := t.TempDir()
+	// A single-platform amd64 image in an OCI layout.
+	cfgBlob := []byte(`{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}`)
+	manifest := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}`, sha(cfgBlob), len(cfgBlob)))
+	lay := filepath.Join(dir, "goimg")
+	for _, b := range [][]byte{cfgBlob, manifest} {
+		p := filepath.Join(lay, "blobs", "sha256", strings.TrimPrefix(sha(b), "sha256:"))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctxs := map[string]string{"golang:1.26": "oci-layout://" + lay + "@" + sha(manifest), "other": "docker-image://busybox"}
+	tests := []struct {
+		name, dockerfile string
+		args             map[string]string
+		plats            []string
+		want             []string // substrings, one per warning
+	}{
+		{"cross-compiling build stage", "ARG GO_IMAGE=golang:1.26\nFROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build\nFROM scratch\n", nil,
+			[]string{"linux/amd64", "linux/arm64"}, nil},
+		{"naive", "ARG GO_IMAGE=golang:1.26\nFROM ${GO_IMAGE} AS build\nFROM scratch\n", nil,
+			[]string{"linux/amd64", "linux/arm64"},
+			[]string{"warning: build context golang:1.26 is a single-platform image (linux/amd64), but line 2 of Dockerfile uses it for linux/arm64 too (FROM ${GO_IMAGE})"}},
+		{"build arg names another image", "ARG GO_IMAGE=golang:1.26\nFROM ${GO_IMAGE}\n", map[string]string{"GO_IMAGE": "mirror/go"},
+			[]string{"linux/arm64"}, nil},
+		{"single platform, the image's", "FROM golang:1.26\n", nil, []string{"linux/amd64"}, nil},
+		{"no platform asked", "FROM golang:1.26\n", nil, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			df := filepath.Join(t.TempDir(), "Dockerfile")
+			if err := os.WriteFile(df, []byte(tt.dockerfile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got := contextPlatformWarnings(&options{dockerfile: df, buildArgs: tt.args, contexts: ctxs}, tt.plats)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d warnings %q, want %d", len(got), got, len(tt.want))
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tt.want[i]) {
+					t.Errorf("warning %q lacks %q", got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func sha(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }

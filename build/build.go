@@ -69,6 +69,9 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if err := check(o.configFile, cfg); err != nil {
 		return nil, err
 	}
+	for _, w := range contextPlatformWarnings(&o, plats) {
+		fmt.Fprintln(o.progressOut, w)
+	}
 	disp, err := newDisplay(o.progress, o.progressOut)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -240,7 +241,7 @@ func (e *ArchError) Unwrap() error { return e.Err }
 // another platform.
 const crossCompileHint = "fix: cross-compile in a build stage on the build platform " +
 	"(FROM --platform=$BUILDPLATFORM ... AS build; ARG TARGETOS TARGETARCH; GOOS=$TARGETOS GOARCH=$TARGETARCH CGO_ENABLED=0 go build), " +
-	"or register qemu-user-static binfmt handlers (Debian: apt-get install qemu-user-static) so BuildKit can emulate the target"
+	"or register qemu-user-static binfmt handlers (Debian: apt-get install qemu-user-static binfmt-support) so BuildKit can emulate the target"
 
 // checkPlatforms checks what a build produced before it is delivered: each
 // platform's entrypoint must be built for that platform (a mismatch is an
@@ -366,4 +367,141 @@ func writeLayout(ctx context.Context, path string, img v1.Image) error {
 		return pack.WriteLayoutPlatform(path, img, p)
 	}
 	return pack.WriteLayout(path, img)
+}
+
+// contextPlatformWarnings warns about a single-platform image given as a
+// named build context (oci-layout://) that a FROM uses for a target
+// platform it was not built for: BuildKit takes it as it is, so that
+// platform's plugin gets the image's files and its RUN steps need
+// emulation. A FROM --platform=$BUILDPLATFORM stage (a cross-compiling
+// build stage) is fine.
+func contextPlatformWarnings(o *options, plats []string) []string {
+	if len(plats) == 0 || len(o.contexts) == 0 {
+		return nil
+	}
+	froms := dockerfileFroms(o.dockerfile, o.buildArgs)
+	var out []string
+	for name, value := range o.contexts {
+		spec, ok := strings.CutPrefix(value, "oci-layout://")
+		if !ok {
+			continue
+		}
+		img := layoutPlatform(spec)
+		if img == "" {
+			continue
+		}
+		for _, f := range froms {
+			if f.image != name || f.buildPlatform {
+				continue
+			}
+			for _, p := range plats {
+				if entrypoint.Arch(p) != entrypoint.Arch(img) {
+					out = append(out, fmt.Sprintf("warning: build context %s is a single-platform image (%s), but line %d of %s uses it for %s too (FROM %s): "+
+						"that platform's build gets %s files and runs its RUN steps under emulation, if any; "+
+						"build on it with FROM --platform=$BUILDPLATFORM and cross-compile, or give a multi-platform image",
+						name, img, f.line, filepath.Base(o.dockerfile), p, f.raw, img))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// from is one FROM line of a Dockerfile.
+type from struct {
+	line          int
+	raw           string // the image as written
+	image         string // with build args expanded
+	buildPlatform bool   // --platform=$BUILDPLATFORM
+}
+
+// dockerfileFroms lists the FROM lines of the Dockerfile at path, with
+// ${ARG}s from the global ARG defaults and args expanded. Best effort: a
+// file it cannot read gives nothing.
+func dockerfileFroms(path string, args map[string]string) []from {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	vars := map[string]string{}
+	var out []from
+	for i, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch strings.ToUpper(f[0]) {
+		case "ARG":
+			if len(out) > 0 {
+				continue // stage ARGs do not reach FROM lines
+			}
+			for _, a := range f[1:] {
+				k, v, _ := strings.Cut(a, "=")
+				if av, ok := args[k]; ok {
+					v = av
+				}
+				vars[k] = strings.Trim(v, `"'`)
+			}
+		case "FROM":
+			fr := from{line: i + 1}
+			for _, w := range f[1:] {
+				if p, ok := strings.CutPrefix(w, "--platform="); ok {
+					fr.buildPlatform = p == "$BUILDPLATFORM" || p == "${BUILDPLATFORM}"
+					continue
+				}
+				fr.raw = w
+				fr.image = os.Expand(w, func(k string) string { return vars[k] })
+				break
+			}
+			out = append(out, fr)
+		}
+	}
+	return out
+}
+
+// layoutPlatform is the os/arch[/variant] of the image an oci-layout://
+// build context names (PATH[:TAG][@DIGEST]), or "" when it is an index or
+// cannot be read.
+func layoutPlatform(spec string) string {
+	path, dgst, _ := strings.Cut(spec, "@")
+	tag := "latest"
+	if i := strings.LastIndex(path, ":"); i > strings.LastIndex(path, "/") {
+		path, tag = path[:i], path[i+1:]
+	}
+	if dgst == "" {
+		d, err := layoutDigest(path, tag)
+		if err != nil {
+			return ""
+		}
+		dgst = d
+	}
+	blob := func(d string) []byte {
+		alg, hex, ok := strings.Cut(d, ":")
+		if !ok || strings.ContainsAny(hex, "/\\.") {
+			return nil
+		}
+		b, err := os.ReadFile(filepath.Join(path, "blobs", alg, hex))
+		if err != nil {
+			return nil
+		}
+		return b
+	}
+	var m struct {
+		Manifests json.RawMessage `json:"manifests"`
+		Config    struct {
+			Digest string `json:"digest"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(blob(dgst), &m); err != nil || m.Manifests != nil || m.Config.Digest == "" {
+		return ""
+	}
+	var c struct{ OS, Architecture, Variant string }
+	if err := json.Unmarshal(blob(m.Config.Digest), &c); err != nil || c.Architecture == "" {
+		return ""
+	}
+	p := c.OS + "/" + c.Architecture
+	if c.Variant != "" {
+		p += "/" + c.Variant
+	}
+	return p
 }

@@ -2,6 +2,8 @@ package build_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,6 +87,33 @@ func TestBuildMultiPlatform(t *testing.T) {
 			}
 		}
 		assertNoStaging(t, filepath.Dir(out))
+	})
+
+	t.Run("single platform oci layout records it", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "layout")
+		if _, err := build.Run(context.Background(), ctxDir, &build.OCILayout{Path: out}, e.opts(t, build.WithPlatforms("linux/arm64"))...); err != nil {
+			t.Fatal(err)
+		}
+		idx, err := os.ReadFile(filepath.Join(out, "index.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var index struct {
+			Manifests []struct {
+				Platform *struct{ OS, Architecture string }
+			}
+		}
+		if err := json.Unmarshal(idx, &index); err != nil || len(index.Manifests) != 1 || index.Manifests[0].Platform == nil ||
+			index.Manifests[0].Platform.Architecture != "arm64" || index.Manifests[0].Platform.OS != "linux" {
+			t.Fatalf("index.json %s (%v): want one manifest with platform linux/arm64", idx, err)
+		}
+		p, err := pack.ReadLayout(out, pack.WithPlatform("linux/arm64"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rootfsFiles(t, p)["arch.txt"]; got != "arm64\n" {
+			t.Errorf("arch.txt = %q", got)
+		}
 	})
 
 	t.Run("single-platform destination", func(t *testing.T) {

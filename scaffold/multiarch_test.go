@@ -161,6 +161,7 @@ func TestBuildRefusesWrongArch(t *testing.T) {
 				t.Fatalf("got %v, want an ArchError\n%s", err, progress)
 			}
 			msg := err.Error()
+			t.Logf("the error:\n%s", msg)
 			for _, want := range []string{"the entrypoint /plug is", "FROM --platform=$BUILDPLATFORM", "qemu-user-static"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("error lacks %q:\n%s", want, msg)

@@ -14,7 +14,7 @@ need_root() {
   fi
 }
 
-apt_pkgs=(runc docker-registry docker.io busybox-static ca-certificates iproute2 time curl python3 hyperfine)
+apt_pkgs=(runc docker-registry docker.io busybox-static ca-certificates iproute2 time curl python3 hyperfine qemu-user-static)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
