@@ -88,6 +88,7 @@ func TestSettings(t *testing.T) {
 	noSrc := cfg(`, "mounts": [{"name": "data", "destination": "/data", "options": ["rbind"], "settable": ["source"]}]`)
 	dev := cfg(`, "linux": {"devices": [{"name": "dev", "path": "/dev/fuse", "settable": ["path"]}]}`)
 	env := cfg(`, "env": [{"name": "TOKEN", "settable": ["value"]}]`)
+	emptyDev := cfg(`, "linux": {"devices": [{"name": "dev", "path": "", "settable": ["path"]}]}`)
 	tests := []struct {
 		name     string
 		in       string
@@ -108,6 +109,9 @@ func TestSettings(t *testing.T) {
 		{"device path set relative", dev, []string{"dev.path=fuse"}, []string{"DP310 error"}},
 		{"device path set", dev, []string{"dev=/dev/net/tun"}, []string{}},
 		{"env set", env, []string{"TOKEN=x"}, []string{}},
+		{"empty settable device path unset", emptyDev, nil, []string{"DP313 warning"}},
+		{"empty settable device path set", emptyDev, []string{"dev=/dev/fuse"}, []string{}},
+		{"empty device path not settable", cfg(`, "linux": {"devices": [{"name": "dev", "path": ""}]}`), nil, []string{"DP309 error"}},
 		{"env field mismatch ignored", env, []string{"TOKEN.source=x"}, []string{}},
 	}
 	for _, tt := range tests {

@@ -87,7 +87,7 @@ var Rules = []Rule{
 	{"DP310", Refused, "device path is not an absolute path", "enable fails unless dockerd's working directory is /"},
 	{"DP311", Advice, "mount destination is a relative path: runc takes it relative to / and deprecates it", "runc mounts it under / with a deprecation warning"},
 	{"DP312", Refused, "bind mount (type bind, or option bind/rbind) with a relative source: runc resolves it against its bundle directory", "enable fails, or binds a path of runc's bundle directory"},
-	{"DP313", Advice, "settable bind mount with an empty source: set it at install (NAME.source=/path)", "creates and enables; left unset, dockerd binds runc's bundle directory there (measured)"},
+	{"DP313", Advice, "settable bind mount source or device path left empty: set it at install (NAME.source=/path)", "a bind mount creates and enables; left unset, dockerd binds runc's bundle directory there (measured)"},
 	{"DP314", Misleading, "bind mount with an empty source that cannot be set", "creates and enables; dockerd binds runc's bundle directory there"},
 	{"DP401", Misleading, "settable names a field that cannot be set (env/args: value, mounts: source, devices: path)", "create and enable work; `docker plugin set` answers \"is not settable\""},
 	{"DP402", Advice, "settable lists a field twice: `docker plugin set NAME=V` then needs NAME.field=V", "`docker plugin set NAME=V` fails: multiple fields are settable"},
