@@ -427,8 +427,11 @@ func (v *run) checkEnv(env *node) {
 			}
 			v.add("DP404", at, posKey, "env entry has no name and no value: it never reaches the plugin").
 				hint(`give it a "name" and a "value", or remove it`)
-		case strings.ContainsAny(name, "= \t\n"):
-			v.add("DP405", nameNode, posValue, "env name %q contains '=' or whitespace: the plugin sees another variable than written (runc splits NAME=value at the first '=')", name).
+		case strings.Contains(name, "="):
+			v.add("DP405", nameNode, posValue, "env name %q contains '=': the plugin sees another variable than written (runc splits NAME=value at the first '=')", name).
+				hint("use a plain variable name")
+		case strings.ContainsAny(name, " \t\n\r"):
+			v.add("DP408", nameNode, posValue, "env name %q contains whitespace: the plugin gets it, but shells and most programs cannot read such a variable", name).
 				hint("use a plain variable name")
 		}
 		if ok && name != "" {
