@@ -45,7 +45,7 @@ func FuzzBytes(f *testing.F) {
 		}
 		// Install-time settings never break the invariants.
 		checkWellFormed(t, data, Bytes("config.json", data, WithKind(kind),
-			WithSettings("A=1", "state.source=rel", "sshkey.source=", "x.path=/dev/x", "args=-a -b", "m.value=v")))
+			WithSettings("A=1", "state.source=rel", "sshkey.source=", "x.path=/dev/x", "args=-a -b", "m.value=v", "=1", "DEBUG")))
 
 		syntax := false
 		for _, d := range diags {

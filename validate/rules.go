@@ -81,7 +81,7 @@ var Rules = []Rule{
 	{"DP303", Refused, "workdir is not an absolute path: runc refuses to start", "enable fails: runc refuses a relative cwd"},
 	{"DP304", Misleading, "propagatedMount is not an absolute path", "enables; `docker run -v` then fails looking for the volume inside the rootfs"},
 	{"DP305", Refused, "mount without destination: runc cannot mount it", "enable fails"},
-	{"DP306", Refused, "mount without source (or a null source still unset): dockerd fails at enable with \"mount source is not specified\"", "enable fails: `mount source is not specified`"},
+	{"DP306", Refused, "mount without source: dockerd fails at enable with \"mount source is not specified\" (and refuses to set a null one)", "enable fails: `mount source is not specified`; `docker plugin set` of it: `Plugin config has no mount source`"},
 	{"DP307", Refused, "mount with no type and no bind option: mount(2) fails at start", "enable fails: mount(2) without a type"},
 	{"DP309", Refused, "device without path: dockerd cannot create it at enable", "dockerd panics (nil pointer) at enable"},
 	{"DP310", Refused, "device path is not an absolute path", "enable fails unless dockerd's working directory is /"},
@@ -102,7 +102,7 @@ var Rules = []Rule{
 	{"DP503", Advice, "capability listed twice", "harmless"},
 	{"DP601", Misleading, "user is ignored: dockerd runs every plugin as uid 0", "parsed, never applied: the plugin runs as uid 0 (measured)"},
 	{"DP602", Advice, "network.type other than host, none or empty: the plugin gets an empty network namespace", "the plugin gets a fresh, empty network namespace"},
-	{"DP701", Refused, "settings env entry is not NAME=value", "enable fails: runc refuses an env entry without '=' or without a name"},
+	{"DP701", Refused, "settings env entry is not NAME=value, or an install-time setting (WithSettings, --set) that docker plugin set refuses", "enable fails: runc refuses an env entry without '=' or without a name; `docker plugin set` refuses a malformed, unknown or unsettable setting, and a null mount source or device path"},
 }
 
 // severityOf returns the severity of rule id for audience a (Error for an
