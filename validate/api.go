@@ -118,7 +118,7 @@ type options struct {
 	kind     Kind
 	maxSize  int64
 	aud      Audience
-	settings []setting
+	settings []string
 }
 
 func makeOptions(opts []Option) options {
@@ -155,17 +155,12 @@ func ForConsumer() Option { return WithAudience(Consumer) }
 // `docker plugin set` and `dplug install REF KEY=VALUE...` take them:
 // NAME=VALUE or NAME.FIELD=VALUE (env and args value, mount source, device
 // path). The checks then see the effective values: a settable mount source
-// left empty that is set is no longer reported, a relative one set is DP312.
-// Settings that name nothing settable are ignored here (the store refuses
-// them with dockerd's message). Only config documents are affected.
+// left empty that is set is no longer reported, a relative one set is
+// DP312. A setting docker plugin set refuses (malformed, not found, not
+// settable, or a mount source or device path that is null in the config) is
+// DP701 with dockerd's message. Settings documents are not affected.
 func WithSettings(settings ...string) Option {
-	return func(o *options) {
-		for _, s := range settings {
-			if st, ok := parseSetting(s); ok {
-				o.settings = append(o.settings, st)
-			}
-		}
-	}
+	return func(o *options) { o.settings = append(o.settings, settings...) }
 }
 
 // Report is the result of validating many files.

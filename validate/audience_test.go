@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -88,6 +89,7 @@ func TestSettings(t *testing.T) {
 	noSrc := cfg(`, "mounts": [{"name": "data", "destination": "/data", "options": ["rbind"], "settable": ["source"]}]`)
 	dev := cfg(`, "linux": {"devices": [{"name": "dev", "path": "/dev/fuse", "settable": ["path"]}]}`)
 	env := cfg(`, "env": [{"name": "TOKEN", "settable": ["value"]}]`)
+	emptyDev := cfg(`, "linux": {"devices": [{"name": "dev", "path": "", "settable": ["path"]}]}`)
 	tests := []struct {
 		name     string
 		in       string
@@ -99,16 +101,26 @@ func TestSettings(t *testing.T) {
 		{"empty source set without field", sshkey, []string{"sshkey=/root/.ssh"}, []string{}},
 		{"empty source set relative", sshkey, []string{"sshkey.source=.ssh"}, []string{"DP312 error"}},
 		{"empty source set empty", sshkey, []string{"sshkey.source="}, []string{"DP313 warning"}},
-		{"other setting leaves it empty", sshkey, []string{"DEBUG=1"}, []string{"DP313 warning"}},
-		{"malformed setting ignored", sshkey, []string{"=x"}, []string{"DP313 warning"}},
+		{"setting not found", sshkey, []string{"DEBUG=1"}, []string{"DP701 error", "DP313 warning"}},
+		{"malformed setting", sshkey, []string{"=x"}, []string{"DP701 error", "DP313 warning"}},
 		{"null source unset", nullSrc, nil, []string{"DP306 error"}},
-		{"null source set", nullSrc, []string{"data.source=/srv/data"}, []string{}},
-		{"absent source set", noSrc, []string{"data.source=/srv/data"}, []string{}},
-		{"absent source unset", noSrc, []string{"other.source=/x"}, []string{"DP306 error"}},
+		// dockerd refuses to set a null source ("Plugin config has no mount source").
+		{"null source set", nullSrc, []string{"data.source=/srv/data"}, []string{"DP701 error", "DP306 error"}},
+		{"absent source set", noSrc, []string{"data.source=/srv/data"}, []string{"DP306 error", "DP701 error"}},
+		{"absent source, other setting", noSrc, []string{"other.source=/x"}, []string{"DP701 error", "DP306 error"}},
+		{"env not settable", cfg(`, "env": [{"name": "A", "value": "1"}]`), []string{"A=2"}, []string{"DP701 error"}},
+		{"env field not settable", env, []string{"TOKEN.source=x"}, []string{"DP701 error"}},
+		{"several settable fields", cfg(`, "env": [{"name": "A", "value": "1", "settable": ["value", "value"]}]`), []string{"A=2"}, []string{"DP701 error", "DP402 warning"}},
+		{"several settable fields, field named", cfg(`, "env": [{"name": "A", "value": "1", "settable": ["value", "value"]}]`), []string{"A.value=2"}, []string{"DP402 warning"}},
+		{"args set", cfg(`, "args": {"name": "args", "settable": ["value"], "value": []}`), []string{"args=-v -x"}, []string{}},
+		{"empty entrypoint, args set", noEP(`, "args": {"name": "args", "settable": ["value"], "value": []}`), []string{"args=/p -v"}, []string{}},
+		{"empty entrypoint, args unset", noEP(`, "args": {"name": "args", "settable": ["value"], "value": []}`), nil, []string{"DP301 error"}},
 		{"device path set relative", dev, []string{"dev.path=fuse"}, []string{"DP310 error"}},
 		{"device path set", dev, []string{"dev=/dev/net/tun"}, []string{}},
 		{"env set", env, []string{"TOKEN=x"}, []string{}},
-		{"env field mismatch ignored", env, []string{"TOKEN.source=x"}, []string{}},
+		{"empty settable device path unset", emptyDev, nil, []string{"DP313 warning"}},
+		{"empty settable device path set", emptyDev, []string{"dev=/dev/fuse"}, []string{}},
+		{"empty device path not settable", cfg(`, "linux": {"devices": [{"name": "dev", "path": ""}]}`), nil, []string{"DP309 error"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,6 +134,11 @@ func TestSettings(t *testing.T) {
 	d := Bytes("config.json", []byte(sshkey), WithSettings("sshkey.source=rel"))
 	if len(d) != 1 || d[0].Pointer != "/mounts/0/source" || d[0].Line != 1 {
 		t.Errorf("set value located at %v", d)
+	}
+	// dockerd's message for a refused setting.
+	d = Bytes("config.json", []byte(nullSrc), WithSettings("data.source=/srv/data"))
+	if len(d) != 2 || !strings.Contains(d[0].Message, `install-time setting "data.source=/srv/data": docker plugin set refuses it: Plugin config has no mount source`) {
+		t.Errorf("refused setting: %v", d)
 	}
 	// Settings never change a settings document.
 	if d := Bytes(SettingsFile, []byte(`{"Env": ["A=1"]}`), WithSettings("A=")); len(d) != 0 {

@@ -227,7 +227,7 @@ func (v *run) checkProcess(root *node) {
 			hint("use %q", "/"+wd)
 	}
 	if pm, ok := root.get("PropagatedMount").strVal(); ok && pm != "" && !path.IsAbs(pm) {
-		v.add("DP304", root.get("PropagatedMount"), posValue, "propagatedMount %q is not an absolute path", pm).
+		v.add("DP304", root.get("PropagatedMount"), posValue, "propagatedMount %q is not an absolute path: dockerd enables the plugin, but volumes it serves then fail to mount (dockerd looks for them inside the rootfs)", pm).
 			hint("use %q", "/"+pm)
 	}
 }
@@ -292,11 +292,13 @@ func (v *run) checkMounts(mounts *node) {
 	}
 }
 
+// mountName is the name `docker plugin set` addresses entry m (a mount or a
+// device) by.
 func mountName(m *node) string {
 	if n, ok := m.get("Name").strVal(); ok && n != "" {
 		return n
 	}
-	return "MOUNT"
+	return "NAME"
 }
 
 // missingOr reports at n when the field is present (null), else as missing
@@ -389,11 +391,14 @@ func (v *run) checkSettableNames(root *node) {
 func (v *run) checkDevices(devs *node) {
 	for _, d := range devs.objElems() {
 		p := d.get("Path")
-		if s, ok := p.strVal(); p.isNull() || (ok && s == "") {
+		if s, ok := p.strVal(); ok && s == "" && settableHas(d.get("Settable"), "path") {
+			v.add("DP313", p, posValue, "settable device %q has an empty path: set it at install, or enabling the plugin fails", mountName(d)).
+				hint("`docker plugin set PLUGIN %[1]s.path=/dev/NODE` or `dplug install REF %[1]s.path=/dev/NODE`", mountName(d))
+		} else if p.isNull() || (ok && s == "") {
 			v.missingOr("DP309", d, p, "Path", "device has no path: dockerd cannot create it when it enables the plugin").
 				hint(`set "path", e.g. "/dev/fuse"`)
 		} else if ok && !path.IsAbs(s) {
-			v.add("DP310", p, posValue, "device path %q is not an absolute path: dockerd resolves it against its own working directory", s).
+			v.add("DP310", p, posValue, "device path %q is not an absolute path: dockerd resolves it against its own working directory, so enable fails unless that is /", s).
 				hint("use the host path of the device node, e.g. %q", "/dev/"+path.Base(s))
 		}
 		v.checkSettable(d.get("Settable"), "path", "a device")
@@ -422,8 +427,11 @@ func (v *run) checkEnv(env *node) {
 			}
 			v.add("DP404", at, posKey, "env entry has no name and no value: it never reaches the plugin").
 				hint(`give it a "name" and a "value", or remove it`)
-		case strings.ContainsAny(name, "= \t\n"):
-			v.add("DP405", nameNode, posValue, "env name %q contains '=' or whitespace: the plugin sees another variable than written (runc splits NAME=value at the first '=')", name).
+		case strings.Contains(name, "="):
+			v.add("DP405", nameNode, posValue, "env name %q contains '=': the plugin sees another variable than written (runc splits NAME=value at the first '=')", name).
+				hint("use a plain variable name")
+		case strings.ContainsAny(name, " \t\n\r"):
+			v.add("DP408", nameNode, posValue, "env name %q contains whitespace: the plugin gets it, but shells and most programs cannot read such a variable", name).
 				hint("use a plain variable name")
 		}
 		if ok && name != "" {

@@ -33,6 +33,20 @@ func FuzzBytes(f *testing.F) {
 		diags := Bytes("config.json", data, WithKind(kind))
 		checkWellFormed(t, data, diags)
 
+		// The consumer view has the same findings, never more severe.
+		consumer := Bytes("config.json", data, WithKind(kind), ForConsumer())
+		if len(consumer) != len(diags) {
+			t.Fatalf("author view %v, consumer view %v", diags, consumer)
+		}
+		for i, d := range consumer {
+			if d.Rule != diags[i].Rule || (d.Severity == Error && diags[i].Severity != Error) {
+				t.Errorf("author %v, consumer %v", diags[i], d)
+			}
+		}
+		// Install-time settings never break the invariants.
+		checkWellFormed(t, data, Bytes("config.json", data, WithKind(kind),
+			WithSettings("A=1", "state.source=rel", "sshkey.source=", "x.path=/dev/x", "args=-a -b", "m.value=v", "=1", "DEBUG")))
+
 		syntax := false
 		for _, d := range diags {
 			if d.Rule == "DP001" || d.Rule == "DP005" || d.Rule == "DP002" {

@@ -81,8 +81,12 @@ func (v *run) mapSchemaError(n *node, ptr string, e gojsonschema.ResultError) {
 			hint("add %q", strings.ToLower(prop))
 	case "invalid_type":
 		if ptr == "" {
-			v.add("DP100", n, posValue, "the document is %s, not a plugin config (a JSON object): dockerd fails with \"failed to parse config\"", kindName(n.kind)).
-				hint("check that this is a plugin's config.json")
+			what, file := "a plugin config", "config.json"
+			if v.kind == KindSettings {
+				what, file = "plugin settings", SettingsFile
+			}
+			v.add("DP100", n, posValue, "the document is %s, not %s (a JSON object): dockerd fails with \"failed to parse config\"", kindName(n.kind), what).
+				hint("check that this is a plugin's %s", file)
 			return
 		}
 		v.add("DP100", n, posValue, "%s is %s, want %s: dockerd fails with \"failed to parse config\"",
@@ -91,6 +95,11 @@ func (v *run) mapSchemaError(n *node, ptr string, e gojsonschema.ResultError) {
 	case "number_gte", "number_lte", "number_gt", "number_lt", "multiple_of":
 		v.add("DP100", n, posValue, "%s is out of range (%s): dockerd fails with \"failed to parse config\"", displayPath(ptr), e.Description())
 	default:
+		if n.kind == kNull && strings.Contains(ptr, "/Settable/") {
+			v.add("DP105", n, posValue, "%s is null: dockerd stores it as \"\", so `docker plugin set` answers \"is not settable\"", displayPath(ptr)).
+				hint(`write the field name, e.g. "value", or remove it`)
+			return
+		}
 		v.add("DP105", n, posValue, "%s: %s", displayPath(ptr), e.Description())
 	}
 }

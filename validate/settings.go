@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,10 +32,12 @@ func parseSetting(arg string) (setting, bool) {
 
 // applySettings writes settings into the normalised config tree the way
 // dockerd's Plugin.Set does (lookup order env, mounts, devices, args; the
-// first entry of that name), so that the checks see the effective values.
-// A set value keeps the position of the value it replaces (or of its
-// entry, when the field was absent).
-func (v *run) applySettings(root *node, settings []setting) {
+// first entry of that name; the field defaults to the only settable one),
+// so that the checks see the effective values. A set value keeps the
+// position of the value it replaces (or of its entry, when the field was
+// absent). A setting docker plugin set would refuse is DP701, with
+// dockerd's message.
+func (v *run) applySettings(root *node, settings []string) {
 	if len(settings) == 0 || root.kind != kObject {
 		return
 	}
@@ -49,33 +53,69 @@ func (v *run) applySettings(root *node, settings []setting) {
 		}
 		return nil
 	}
-	for _, s := range settings {
-		if e := find(root.get("Env").objElems(), s.name); e != nil {
-			if s.field == "" || s.field == "value" {
-				setMember(e, "Value", &node{kind: kString, str: s.value})
-			}
-			continue // another field: the store refuses it
-		}
-		if m := find(root.get("Mounts").objElems(), s.name); m != nil {
-			if s.field == "" || s.field == "source" {
-				setMember(m, "Source", &node{kind: kString, str: s.value})
-			}
+	refuse := func(at *node, arg, format string, args ...any) {
+		v.add("DP701", at, posKey, "install-time setting %q: docker plugin set refuses it: %s", arg, fmt.Sprintf(format, args...)).
+			hint("settings are NAME=VALUE or NAME.FIELD=VALUE for a settable env or args value, mount source or device path")
+	}
+	for _, arg := range settings {
+		s, ok := parseSetting(arg)
+		if !ok {
+			refuse(root, arg, "invalid format, must be <name>[.<field>][=<value>]")
 			continue
 		}
-		if d := find(devs, s.name); d != nil {
-			if s.field == "" || s.field == "path" {
-				setMember(d, "Path", &node{kind: kString, str: s.value})
-			}
-			continue
-		}
-		if args := root.get("Args"); args != nil && args.kind == kObject {
-			if n, _ := args.get("Name").strVal(); n == s.name && (s.field == "" || s.field == "value") {
-				arr := &node{kind: kArray}
-				for _, a := range strings.Split(s.value, " ") {
-					arr.elems = append(arr.elems, &node{kind: kString, str: a})
+		var e *node
+		var allowed, field string
+		switch {
+		case find(root.get("Env").objElems(), s.name) != nil:
+			e, allowed, field = find(root.get("Env").objElems(), s.name), "value", "Value"
+		case find(root.get("Mounts").objElems(), s.name) != nil:
+			e, allowed, field = find(root.get("Mounts").objElems(), s.name), "source", "Source"
+		case find(devs, s.name) != nil:
+			e, allowed, field = find(devs, s.name), "path", "Path"
+		default:
+			if args := root.get("Args"); args != nil && args.kind == kObject {
+				if n, _ := args.get("Name").strVal(); n == s.name {
+					e, allowed, field = args, "value", "Value"
 				}
-				setMember(args, "Value", arr)
 			}
+		}
+		if e == nil {
+			refuse(root, arg, "setting %q not found in the plugin configuration", s.name)
+			continue
+		}
+		var declared []string
+		for _, d := range e.get("Settable").stringElems() {
+			declared = append(declared, d.str)
+		}
+		f := s.field
+		if f == "" && len(declared) > 1 {
+			refuse(e, arg, "multiple fields are settable, one must be specified")
+			continue
+		}
+		if f == "" && len(declared) == 1 {
+			f = declared[0]
+		}
+		if f != allowed || !slices.Contains(declared, f) {
+			pretty := s.name
+			if s.field != "" {
+				pretty += "." + s.field
+			}
+			refuse(e, arg, "%q is not settable", pretty)
+			continue
+		}
+		switch {
+		case field == "Source" && e.get("Source").isNull():
+			refuse(e, arg, "Plugin config has no mount source")
+		case field == "Path" && e.get("Path").isNull():
+			refuse(e, arg, "Plugin config has no device path")
+		case e == root.get("Args"):
+			arr := &node{kind: kArray}
+			for _, a := range strings.Split(s.value, " ") {
+				arr.elems = append(arr.elems, &node{kind: kString, str: a})
+			}
+			setMember(e, "Value", arr)
+		default:
+			setMember(e, field, &node{kind: kString, str: s.value})
 		}
 	}
 }

@@ -179,6 +179,7 @@ var cases = []tcase{
 	{name: "env without name nor value", in: cfg(`, "env": [` + marker + `{"description": "x"}]`), rules: []string{"DP404"}},
 	{name: "duplicate settable env is not DP406", in: cfg(`, "env": [{"name": "A", "value": "1", "settable": ["value"]}, {"name": ` + marker + `"A", "value": "2", "settable": ["value"]}]`), rules: []string{"DP403"}},
 	{name: "env name with =", in: cfg(`, "env": [{"name": ` + marker + `"A=B", "value": "1"}]`), rules: []string{"DP405"}},
+	{name: "env name with a space", in: cfg(`, "env": [{"name": ` + marker + `"A B", "value": "1"}]`), rules: []string{"DP408"}},
 
 	{name: "settable mount without name", in: cfg(`, "mounts": [` + marker + `{"source": "/a", "destination": "/a", "type": "bind", "settable": ["source"]}]`), rules: []string{"DP406"}},
 	{name: "settable mount shadowed by env", in: cfg(`, "env": [{"name": "data", "value": "1"}], "mounts": [` + marker + `{"name": "data", "source": "/a", "destination": "/a", "type": "bind", "settable": ["source"]}]`), rules: []string{"DP406"}},
