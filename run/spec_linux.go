@@ -32,6 +32,40 @@ type hostPaths struct {
 	sockDir    string // bind-mounted at /run/docker/plugins
 	propagated string // bind-mounted at Config.PropagatedMount
 	cgroup     string // cgroupsPath, e.g. /dplug/<id>
+	// bundle is the run's own empty directory that a bind mount with an
+	// empty source gets, as runc under dockerd binds its bundle dir (its
+	// working directory) there. Never the caller's working directory.
+	bundle string
+}
+
+// isBind reports whether runc treats the mount as a bind mount.
+func isBind(typ string, opts []string) bool {
+	return typ == "bind" || slices.Contains(opts, "bind") || slices.Contains(opts, "rbind")
+}
+
+// bindSource is the host path a declared bind mount's source names. runc
+// resolves a relative source against its working directory, which under
+// dockerd is the bundle dir and under dplug would be the caller's: an empty
+// source gets the run's own empty dir, a relative one is refused.
+func bindSource(hp hostPaths, m mnt) (string, error) {
+	src := *m.src
+	switch {
+	case filepath.IsAbs(src) || !isBind(m.typ, m.opts):
+		return src, nil
+	case src == "" && hp.bundle != "":
+		return hp.bundle, nil
+	case src == "":
+		return "", fmt.Errorf("mount %s: the source is empty and this run has no dir to mount there", m.dest)
+	default:
+		return "", fmt.Errorf("mount %s: source %q is relative: give an absolute host path (dockerd would look for it in its own bundle dir)", m.dest, src)
+	}
+}
+
+// mnt is a mount of the spec before its source is checked.
+type mnt struct {
+	src       *string
+	dest, typ string
+	opts      []string
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -121,11 +155,6 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 		s.Linux.RootfsPropagation = "rshared"
 	}
 
-	type mnt struct {
-		src       *string
-		dest, typ string
-		opts      []string
-	}
 	all := make([]mnt, 0, len(mounts)+3)
 	for _, m := range mounts {
 		all = append(all, mnt{m.Source, m.Destination, m.Type, m.Options})
@@ -150,7 +179,11 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 		if m.src == nil {
 			return nil, fmt.Errorf("mount %s: mount source is not specified", m.dest)
 		}
-		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.dest, Type: m.typ, Source: *m.src, Options: m.opts})
+		src, err := bindSource(hp, m)
+		if err != nil {
+			return nil, err
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.dest, Type: m.typ, Source: src, Options: m.opts})
 	}
 
 	if c.Linux.AllowAllDevices {

@@ -76,6 +76,7 @@ func TestSpecMatchesDockerd(t *testing.T) {
 }
 
 func TestSpecVariants(t *testing.T) {
+	sources := map[string]bool{} // "destination <- source" of each mount
 	none := plugin.Mount{Name: "m", Destination: "/m", Type: "bind"}
 	tests := []struct {
 		name    string
@@ -103,12 +104,36 @@ func TestSpecVariants(t *testing.T) {
 			}
 		}, ""},
 		{"mount without source", func(c *plugin.Config) { c.Mounts = []plugin.Mount{none} }, nil, "mount source is not specified"},
+		{"empty bind source gets the run's own dir", func(c *plugin.Config) {
+			c.Mounts = []plugin.Mount{{Name: "k", Source: ptr(""), Destination: "/root/.ssh", Type: "bind", Options: []string{"rbind"}}}
+		}, func(t *testing.T, _, mounts []string) {
+			if !sources["/root/.ssh <- /b"] {
+				t.Errorf("mounts %v lack /root/.ssh <- /b", mounts)
+			}
+		}, ""},
+		{"empty bind source by option", func(c *plugin.Config) {
+			c.Mounts = []plugin.Mount{{Name: "k", Source: ptr(""), Destination: "/k", Options: []string{"bind", "ro"}}}
+		}, func(t *testing.T, _, mounts []string) {
+			if !sources["/k <- /b"] {
+				t.Errorf("mounts %v lack /k <- /b", mounts)
+			}
+		}, ""},
+		{"relative bind source", func(c *plugin.Config) {
+			c.Mounts = []plugin.Mount{{Name: "k", Source: ptr("../etc"), Destination: "/k", Type: "bind"}}
+		}, nil, `source "../etc" is relative`},
+		{"empty source of a tmpfs is no path", func(c *plugin.Config) {
+			c.Mounts = []plugin.Mount{{Name: "t", Source: ptr(""), Destination: "/t", Type: "tmpfs"}}
+		}, func(t *testing.T, _, mounts []string) {
+			if !sources["/t <- "] {
+				t.Errorf("mounts %v lack /t <- (empty)", mounts)
+			}
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := plugin.Config{Entrypoint: []string{"/p"}, Interface: plugin.Interface{Socket: "p.sock"}, Network: plugin.Network{Type: "x"}}
 			tt.edit(&cfg)
-			s, err := buildSpec(Plugin{Config: cfg, Settings: cfg.DefaultSettings()}, hostPaths{rootfs: "/r", sockDir: "/s"})
+			s, err := buildSpec(Plugin{Config: cfg, Settings: cfg.DefaultSettings()}, hostPaths{rootfs: "/r", sockDir: "/s", bundle: "/b"})
 			if tt.wantErr != "" {
 				if err == nil || !contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)
@@ -122,8 +147,10 @@ func TestSpecVariants(t *testing.T) {
 			for _, n := range s.Linux.Namespaces {
 				nss = append(nss, string(n.Type))
 			}
+			clear(sources)
 			for _, m := range s.Mounts {
 				mounts = append(mounts, m.Destination)
+				sources[m.Destination+" <- "+m.Source] = true
 			}
 			tt.check(t, nss, mounts)
 		})

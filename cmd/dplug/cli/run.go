@@ -132,6 +132,11 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w
 	if len(inst.Socket()) > 107 {
 		g.log.Warn("the socket's host path is longer than a unix socket address: clients other than dplug need a shorter --root", "socket", inst.Socket())
 	}
+	// The plugin owns its socket dir: never dial a symlink it put there.
+	if err := inst.CheckSocket(); err != nil {
+		_ = inst.Stop(context.WithoutCancel(ctx), 0)
+		return nil, p, err
+	}
 	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	impl, err := probe.Activate(actx, inst.Socket())
@@ -164,6 +169,14 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 	inst, p, err := start(ctx, g, &o.startOptions, arg, w, errw)
 	if err != nil {
 		return err
+	}
+	if o.detach {
+		// From now on the run outlives this process; until then doctor
+		// counts it as a leftover once this process is gone.
+		if err := inst.Detach(); err != nil {
+			_ = inst.Stop(context.WithoutCancel(ctx), 0)
+			return err
+		}
 	}
 	if g.outputJSON() {
 		_ = json.NewEncoder(g.stdout).Encode(struct {
