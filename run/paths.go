@@ -7,6 +7,9 @@ import (
 	"strings"
 )
 
+// runtimeDir is where the plugin finds its socket directory, as with dockerd.
+const runtimeDir = "/run/docker/plugins"
+
 // ErrSocketOutside: the config's interface.socket names a path outside the
 // plugin's socket directory (absolute, or climbing out with ..), or the
 // socket found there is not a socket inside that directory (a symlink).

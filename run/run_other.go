@@ -5,6 +5,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"net"
 	"runtime"
 	"time"
 )
@@ -35,6 +36,18 @@ func (*Instance) ID() string { return "" }
 
 // Pid is 0 off Linux.
 func (*Instance) Pid() int { return 0 }
+
+// Rootfs is empty off Linux.
+func (*Instance) Rootfs() string { return "" }
+
+// Detach fails off Linux: running plugins needs Linux.
+func (*Instance) Detach() error { return unsupported() }
+
+// CheckSocket fails off Linux: running plugins needs Linux.
+func (*Instance) CheckSocket() error { return unsupported() }
+
+// Dial fails off Linux: running plugins needs Linux.
+func (*Instance) Dial(context.Context) (net.Conn, error) { return nil, unsupported() }
 
 // LogPath is empty off Linux.
 func (*Instance) LogPath() string { return "" }

@@ -14,7 +14,7 @@ import (
 )
 
 // runtimeDir is where the plugin finds its socket directory, as with dockerd.
-const runtimeDir = "/run/docker/plugins"
+// runtimeDir (paths.go) is where the plugin finds its socket directory.
 
 // defaultPathEnv is the PATH dockerd gives every plugin.
 const defaultPathEnv = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
