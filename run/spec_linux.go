@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// runtimeDir is where the plugin finds its socket directory, as with dockerd.
 // runtimeDir (paths.go) is where the plugin finds its socket directory.
 
 // defaultPathEnv is the PATH dockerd gives every plugin.
