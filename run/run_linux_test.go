@@ -684,3 +684,97 @@ func TestSocketOutsideRefused(t *testing.T) {
 		assertClean(t, root, p.ID)
 	})
 }
+
+// TestInitExitNoticed: a pidhost plugin whose init exits while a child it
+// left behind still holds its (streamed) stdout is seen to exit: Done
+// closes, and Stop removes the child with the rest of the run.
+func TestInitExitNoticed(t *testing.T) {
+	bb := testenv.RequireBinary(t, "busybox", "apt-get install busybox-static")
+	cfg := testplugin.Config()
+	cfg.PidHost = true
+	// The shell is the init: it starts volplug in the background (which
+	// inherits stdout), waits until the socket is there, then exits.
+	cfg.Entrypoint = []string{"/busybox", "sh", "-c",
+		"/volplug volplug & while [ ! -S /run/docker/plugins/" + testplugin.Socket + " ]; do /busybox sleep 0.05; done; /busybox sleep 0.5; echo init leaving"}
+	p := newPlugin(t, &cfg)
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.Rootfs, "busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := runRoot(t)
+	var out strings.Builder
+	inst := start(t, p, root, WithStdout(&syncWriter{b: &out}))
+	select {
+	case <-inst.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the plugin's init exited but Done never closed; output:\n%s", out.String())
+	}
+	if inst.Running() {
+		t.Error("Running() after the init exited")
+	}
+	if err := inst.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, root, p.ID)
+}
+
+// TestDoctorCleansOrphanedRun: a run whose starting process is gone and
+// that was never detached is reported and, with fix, stopped and removed;
+// a detached run is left alone.
+func TestDoctorCleansOrphanedRun(t *testing.T) {
+	root := runRoot(t)
+	orphan := newPlugin(t, nil)
+	inst := start(t, orphan, root)
+	detached := newPlugin(t, nil)
+	keep := start(t, detached, root)
+	if err := keep.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if got, err := Doctor(ctx, false, WithRunRoot(root)); err != nil || len(got) != 0 {
+		t.Fatalf("Doctor with the owner alive: %+v, %v; want nothing", got, err)
+	}
+	// Pretend the starting process died: a PID no process has.
+	inst.rec.Owner, inst.rec.OwnerStart = 1<<22+1, 1
+	if err := inst.writeRecord(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Doctor(ctx, false, WithRunRoot(root))
+	if err != nil || len(got) != 1 || got[0].ID != orphan.ID || got[0].Fixed || !strings.Contains(got[0].Reason, "is gone") {
+		t.Fatalf("Doctor: %+v, %v; want the orphaned run, not fixed", got, err)
+	}
+	if !inst.Running() {
+		t.Fatal("Doctor without fix stopped the plugin")
+	}
+	// A run dir whose start was killed before it wrote a record.
+	bare := filepath.Join(root, "0123456789ab")
+	if err := os.MkdirAll(filepath.Join(bare, sockDirName), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	got, err = Doctor(ctx, true, WithRunRoot(root))
+	if err != nil || len(got) != 2 || !got[0].Fixed || !got[1].Fixed {
+		t.Fatalf("Doctor --fix: %+v, %v; want two fixed leftovers", got, err)
+	}
+	select {
+	case <-inst.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the orphaned plugin still runs after Doctor --fix")
+	}
+	if _, err := os.Stat(inst.Dir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphaned run dir left: %v", err)
+	}
+	if _, err := os.Stat(bare); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run dir without a record left: %v", err)
+	}
+	if !keep.Running() {
+		t.Error("Doctor --fix stopped a detached run")
+	}
+	if err := keep.Stop(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, root, orphan.ID) // mounts, cgroups, dir
+	assertClean(t, root, detached.ID)
+}

@@ -25,6 +25,9 @@ type Instance struct{}
 // Start fails off Linux: running plugins needs Linux.
 func Start(context.Context, Plugin, ...Option) (*Instance, error) { return nil, unsupported() }
 
+// Doctor finds nothing off Linux: no run can exist.
+func Doctor(context.Context, bool, ...Option) ([]Leftover, error) { return nil, nil }
+
 // Load fails off Linux: running plugins needs Linux.
 func Load(string, ...Option) (*Instance, error) { return nil, unsupported() }
 

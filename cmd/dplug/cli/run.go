@@ -210,6 +210,32 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 	}
 }
 
+// doctorRuns is doctor's part for runs: the runs under ROOT/run that
+// nobody will stop (a foreground `dplug run` killed, a detached plugin that
+// exited), stopped and removed with fix. printRunLeftovers says what was
+// found.
+func doctorRuns(ctx context.Context, g *globalOptions, fix bool) ([]run.Leftover, error) {
+	runs, err := run.Doctor(ctx, fix, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	if err != nil {
+		return runs, fmt.Errorf("checking runs under %s: %w", runRoot(g), err)
+	}
+	return runs, nil
+}
+
+func printRunLeftovers(w io.Writer, runs []run.Leftover) {
+	for _, l := range runs {
+		what := l.Name
+		if what == "" {
+			what = l.Dir
+		}
+		verb := "found"
+		if l.Fixed {
+			verb = "stopped and removed"
+		}
+		fmt.Fprintf(w, "%s leftover run of %s: %s\n", verb, what, l.Reason)
+	}
+}
+
 func newStopCmd(g *globalOptions) *cobra.Command {
 	var grace time.Duration
 	cmd := &cobra.Command{

@@ -670,7 +670,10 @@ func newDoctorCmd(g *globalOptions) *cobra.Command {
 killed dplug processes left in the store's tmp/ dir; it reports plugin dirs
 the inventory does not list (orphans), inventory entries whose dir is
 missing and stale plugin-settings.json files, and with --fix removes or
-repairs them. Exit status 1 when problems remain.`,
+repairs them. It also reports runs nobody will stop (a foreground 'dplug
+run' that was killed, a detached plugin that exited) and with --fix stops
+them and removes their mounts, cgroups and run dirs. Exit status 1 when
+problems remain.`,
 		Args: withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := openStore(g)
@@ -681,8 +684,15 @@ repairs them. Exit status 1 when problems remain.`,
 			if err != nil {
 				return err
 			}
+			runs, err := doctorRuns(cmd.Context(), g, fix)
+			if err != nil {
+				return err
+			}
 			if g.outputJSON() {
-				if err := writeJSON(g.stdout, r); err != nil {
+				if err := writeJSON(g.stdout, struct {
+					*store.Report
+					Runs []run.Leftover `json:"Runs"`
+				}{r, runs}); err != nil {
 					return err
 				}
 			} else {
@@ -699,17 +709,18 @@ repairs them. Exit status 1 when problems remain.`,
 				for _, p := range r.Resynced {
 					fmt.Fprintf(g.stdout, "%s stale settings file %s\n", map[bool]string{false: "found", true: "rewrote"}[fix], p)
 				}
-				if len(r.Removed)+len(r.Orphans)+len(r.Missing)+len(r.Resynced) == 0 {
+				printRunLeftovers(g.stdout, runs)
+				if len(r.Removed)+len(r.Orphans)+len(r.Missing)+len(r.Resynced)+len(runs) == 0 {
 					fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
 				}
 			}
-			if !fix && len(r.Orphans)+len(r.Missing)+len(r.Resynced) > 0 {
+			if !fix && len(r.Orphans)+len(r.Missing)+len(r.Resynced)+len(runs) > 0 {
 				return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&fix, "fix", false, "remove orphan dirs, drop entries with no dir, rewrite stale settings")
+	cmd.Flags().BoolVar(&fix, "fix", false, "remove orphan dirs, drop entries with no dir, rewrite stale settings, stop leftover runs")
 	return cmd
 }
 
