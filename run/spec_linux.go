@@ -35,6 +35,9 @@ type hostPaths struct {
 	// empty source gets, as runc under dockerd binds its bundle dir (its
 	// working directory) there. Never the caller's working directory.
 	bundle string
+	// stat reads a device node's metadata (nil: the host's, unix.Stat);
+	// tests give a fake one, so that the spec needs no host device.
+	stat func(path string, st *unix.Stat_t) error
 }
 
 // isBind reports whether runc treats the mount as a bind mount.
@@ -196,7 +199,7 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 		if d.Path == nil {
 			return nil, fmt.Errorf("device %s: device path is not specified", d.Name)
 		}
-		nodes, rules, err := devicesFromPath(*d.Path)
+		nodes, rules, err := devicesFromPath(*d.Path, hp.stat)
 		if err != nil {
 			return nil, err
 		}
@@ -221,10 +224,13 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 // devicesFromPath is moby's oci.DevicesFromPath(path, path, "rwm"): the
 // device node at path (or every node below a directory) and a cgroup rule
 // allowing it.
-func devicesFromPath(path string) ([]specs.LinuxDevice, []specs.LinuxDeviceCgroup, error) {
+func devicesFromPath(path string, stat func(string, *unix.Stat_t) error) ([]specs.LinuxDevice, []specs.LinuxDeviceCgroup, error) {
+	if stat == nil {
+		stat = unix.Stat
+	}
 	one := func(p string) (*specs.LinuxDevice, error) {
 		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
+		if err := stat(p, &st); err != nil {
 			return nil, &os.PathError{Op: "stat", Path: p, Err: err}
 		}
 		var typ string
