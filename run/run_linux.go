@@ -124,15 +124,25 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if p.Config.Interface.Socket == "" {
 		return nil, fail(errors.New("config declares no interface socket"))
 	}
-	dir := filepath.Join(o.runRoot, runDirName(p.ID))
-	sock, err := socketPath(filepath.Join(dir, sockDirName), p.Config.Interface.Socket)
-	if err != nil {
+	if _, err := socketPath(sockDirName, p.Config.Interface.Socket); err != nil {
 		return nil, fail(err)
 	}
 	// Starts under one run root are serialised until the run is recorded,
 	// so that a run dir without a record is a leftover, never a start in
 	// progress. The readiness wait happens outside the lock.
 	if err := os.MkdirAll(o.runRoot, 0o700); err != nil {
+		return nil, fail(err)
+	}
+	// runc wants the rootfs by its real path, and mountinfo names mount
+	// points by theirs.
+	realRoot, err := filepath.EvalSymlinks(o.runRoot)
+	if err != nil {
+		return nil, fail(err)
+	}
+	o.runRoot = realRoot
+	dir := filepath.Join(o.runRoot, runDirName(p.ID))
+	sock, err := socketPath(filepath.Join(dir, sockDirName), p.Config.Interface.Socket)
+	if err != nil {
 		return nil, fail(err)
 	}
 	unlock, err := lockDir(o.runRoot)
@@ -576,8 +586,13 @@ func removeRunDir(dir string) error {
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	// mountinfo names mount points by their real path.
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", dir, err)
+	}
 	for range 100 {
-		mps, err := mountsUnder(dir)
+		mps, err := mountsUnder(real)
 		if err != nil {
 			return fmt.Errorf("listing mounts under %s: %w", dir, err)
 		}

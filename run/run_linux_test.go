@@ -778,3 +778,34 @@ func TestDoctorCleansOrphanedRun(t *testing.T) {
 	assertClean(t, root, orphan.ID) // mounts, cgroups, dir
 	assertClean(t, root, detached.ID)
 }
+
+// TestStartReplacesOrphanedRun: starting a plugin whose previous
+// foreground run lost its dplug process replaces that run instead of
+// saying it is already running; a symlinked run root is cleaned all the
+// same (mount points are matched by their real path).
+func TestStartReplacesOrphanedRun(t *testing.T) {
+	p := newPlugin(t, nil)
+	real := runRoot(t)
+	root := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, root); err != nil {
+		t.Fatal(err)
+	}
+	first := start(t, p, root)
+	first.rec.Owner, first.rec.OwnerStart = 1<<22+1, 1
+	if err := first.writeRecord(); err != nil {
+		t.Fatal(err)
+	}
+	second := start(t, p, root)
+	select {
+	case <-first.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the orphaned run's plugin still runs")
+	}
+	if _, err := probe.Activate(context.Background(), second.Socket()); err != nil {
+		t.Errorf("the new run does not answer: %v", err)
+	}
+	if err := second.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, real, p.ID)
+}
