@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -142,34 +143,63 @@ func TestRunDetachLogsStop(t *testing.T) {
 	}
 }
 
+// lockedBuffer is a bytes.Buffer a test can read while dplug writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// foregroundRun runs `dplug run ARGS` in-process until ctx ends, and
+// returns once it has said the plugin is ready (failing t if it never
+// does); wait returns its exit code, stdout and stderr.
+func foregroundRun(t *testing.T, ctx context.Context, root string, args ...string) (wait func() (int, string, string)) {
+	t.Helper()
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Run(ctx, append([]string{"--root", root, "run"}, args...), strings.NewReader(""), &out, &errb)
+	}()
+	code := -1
+	wait = func() (int, string, string) {
+		if code < 0 {
+			code = <-done
+		}
+		return code, out.String(), errb.String()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(errb.String(), "is ready; Ctrl-C stops it") {
+		select {
+		case code = <-done:
+			t.Fatalf("dplug run ended before the plugin was ready: exit %d\n%s", code, errb.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dplug run never said the plugin is ready:\n%s", errb.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return wait
+}
+
 func TestRunForeground(t *testing.T) {
 	dir := volplugDir(t, "")
 	root := shortRoot(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	var code int
-	var out, errOut string
-	go func() {
-		defer close(done)
-		code, out, errOut = rundplug(t, ctx, root, "run", "--grace", "1s", dir)
-	}()
-	// Wait for the socket to show up in the run dir, then "press Ctrl-C".
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		m, _ := filepath.Glob(filepath.Join(root, "run", "*", "sock", testplugin.Socket))
-		if len(m) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			<-done
-			t.Fatalf("no socket; exit %d\n%s", code, errOut)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond)
-	cancel()
-	<-done
+	wait := foregroundRun(t, ctx, root, "--grace", "1s", dir)
+	cancel() // "press Ctrl-C"
+	code, out, errOut := wait()
 	if code != 0 || !strings.Contains(out, testplugin.Socket) || !strings.Contains(errOut, "| volplug starting") {
 		t.Errorf("exit %d; stdout %q; stderr:\n%s", code, out, errOut)
 	}
@@ -286,23 +316,13 @@ func TestRunPluginDies(t *testing.T) {
 	root := shortRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	done := make(chan struct{})
-	var code int
-	var errOut string
-	go func() {
-		defer close(done)
-		code, _, errOut = rundplug(t, ctx, root, "run", dir)
-	}()
-	var sock string
-	for sock == "" && ctx.Err() == nil {
-		if m, _ := filepath.Glob(filepath.Join(root, "run", "*", "sock", testplugin.Socket)); len(m) == 1 {
-			sock = m[0]
-		}
-		time.Sleep(20 * time.Millisecond)
+	wait := foregroundRun(t, ctx, root, dir)
+	socks, _ := filepath.Glob(filepath.Join(root, "run", "*", "sock", testplugin.Socket))
+	if len(socks) != 1 {
+		t.Fatalf("sockets %v", socks)
 	}
-	time.Sleep(100 * time.Millisecond)
-	_, _ = probe.NewClient(sock).Call(ctx, "VolumeDriver.Remove", map[string]string{"Name": "x"})
-	<-done
+	_, _ = probe.NewClient(socks[0]).Call(ctx, "VolumeDriver.Remove", map[string]string{"Name": "x"})
+	code, _, errOut := wait()
 	if code != 1 || !strings.Contains(errOut, "exited with code 4") || !strings.Contains(errOut, "dying on Remove") {
 		t.Errorf("exit %d; stderr:\n%s", code, errOut)
 	}
