@@ -442,3 +442,22 @@ func assertNoRun(t *testing.T, root, id, when string) {
 		t.FailNow()
 	}
 }
+
+// TestSocketOutsideCommands: run and test refuse an interface.socket that
+// climbs out of the socket dir with one line, exit 1, and leave no run.
+func TestSocketOutsideCommands(t *testing.T) {
+	testenv.RequireRoot(t)
+	cfg := testplugin.Config()
+	cfg.Interface.Socket = "../../docker.sock"
+	dir := testplugin.Dir(t, &cfg)
+	for _, cmd := range []string{"run", "test"} {
+		t.Run(cmd, func(t *testing.T) {
+			root := shortRoot(t)
+			code, out, errOut := rundplug(t, context.Background(), root, cmd, dir)
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if code != 1 || len(lines) != 1 || !strings.Contains(errOut, "interface.socket is outside the plugin's socket dir") || out != "" {
+				t.Errorf("%s: exit %d; stdout %q; stderr:\n%s", cmd, code, out, errOut)
+			}
+		})
+	}
+}
