@@ -206,8 +206,8 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if err := inst.writeRecord(); err != nil {
 		return nil, fail(err)
 	}
-	for _, d := range []string{sockDirName, bundleDir} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+	for d, mode := range map[string]os.FileMode{sockDirName: 0o700, bundleDir: 0o755} {
+		if err := os.Mkdir(filepath.Join(dir, d), mode); err != nil {
 			return nil, fail(err)
 		}
 	}
@@ -676,6 +676,10 @@ func Load(id string, opts ...Option) (*Instance, error) {
 	}
 	if inst.rec.ID != id {
 		return nil, fmt.Errorf("loading run of %s: %w: %s uses %s", id, errOtherPlugin, inst.rec.ID, dir)
+	}
+	if inst.rec.Pid == 0 && inst.ownerAlive() {
+		// Another process is starting it: not ours to stop yet.
+		return nil, fmt.Errorf("loading run of %s: %w (pid %d is starting it)", id, ErrNotRunning, inst.rec.Owner)
 	}
 	c, err := libcontainer.Load(filepath.Join(dir, containerDir), id)
 	if err != nil && !errors.Is(err, libcontainer.ErrNotExist) {
