@@ -199,6 +199,11 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 		if d.Path == nil {
 			return nil, fmt.Errorf("device %s: device path is not specified", d.Name)
 		}
+		if !filepath.IsAbs(*d.Path) {
+			// dockerd would resolve it against its own working directory;
+			// dplug's is the caller's, which the config did not name.
+			return nil, fmt.Errorf("device %s: path %q is relative: give the device's absolute host path, such as /dev/fuse", d.Name, *d.Path)
+		}
 		nodes, rules, err := devicesFromPath(*d.Path, hp.stat)
 		if err != nil {
 			return nil, err

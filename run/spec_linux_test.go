@@ -269,6 +269,9 @@ func TestSpecVariants(t *testing.T) {
 				t.Errorf("mounts %v lack /k <- /b", mounts)
 			}
 		}, ""},
+		{"relative device path", func(c *plugin.Config) {
+			c.Linux.Devices = []plugin.Device{{Name: "fuse", Path: ptr("dev/fuse")}}
+		}, nil, `path "dev/fuse" is relative`},
 		{"relative bind source", func(c *plugin.Config) {
 			c.Mounts = []plugin.Mount{{Name: "k", Source: ptr("../etc"), Destination: "/k", Type: "bind"}}
 		}, nil, `source "../etc" is relative`},
