@@ -48,3 +48,28 @@ func socketPath(sockDir, socket string) (string, error) {
 	}
 	return p, nil
 }
+
+// runDir is the run directory of the plugin with the given ID: one
+// directory directly below the run root, named by runDirName. An ID that
+// would name the run root itself or its parent ("." or "..", from a
+// damaged inventory) is refused: Start and Stop remove run dirs.
+func runDir(runRoot, id string) (string, error) {
+	name := runDirName(id)
+	p, err := inside(runRoot, name)
+	if err != nil || filepath.Dir(p) != filepath.Clean(runRoot) {
+		return "", fmt.Errorf("invalid plugin ID %q: it does not name a directory below %s", id, runRoot)
+	}
+	return p, nil
+}
+
+// runDirName names a plugin's run dir after the first 12 characters of its
+// ID, like docker's short IDs, so that the host socket path,
+// <run root>/<short id>/sock/<socket>, stays well inside the 107 bytes of a
+// unix socket address even under /var/lib/dplug/run. The record inside
+// holds the full ID.
+func runDirName(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

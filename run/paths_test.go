@@ -35,3 +35,28 @@ func TestSocketPath(t *testing.T) {
 		}
 	}
 }
+
+func TestRunDir(t *testing.T) {
+	tests := []struct{ id, want string }{
+		{"0123456789abcdef", "/r/run/0123456789ab"},
+		{"abc", "/r/run/abc"},
+		{"..abc", "/r/run/..abc"},
+		{"..", ""},
+		{".", ""},
+		{"", ""},
+		{"../victim", ""},
+		{"a/b", ""},
+	}
+	for _, tt := range tests {
+		got, err := runDir("/r/run", tt.id)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("runDir(%q) = %q, want an error", tt.id, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("runDir(%q) = %q, %v; want %q", tt.id, got, err, tt.want)
+		}
+	}
+}

@@ -95,18 +95,6 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9_+.-]+$`)
 // errOtherPlugin: two IDs share a run dir name (their first 12 characters).
 var errOtherPlugin = errors.New("another plugin's run")
 
-// runDirName names a plugin's run dir after the first 12 characters of its
-// ID, like docker's short IDs, so that the host socket path,
-// <run root>/<short id>/sock/<socket>, stays well inside the 107 bytes of a
-// unix socket address even under /var/lib/dplug/run. The record inside
-// holds the full ID.
-func runDirName(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
 // Start runs p under libcontainer and returns once its socket accepts a
 // connection. On any failure everything the run made is removed again and
 // the error is a *StartError.
@@ -140,7 +128,10 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		return nil, fail(err)
 	}
 	o.runRoot = realRoot
-	dir := filepath.Join(o.runRoot, runDirName(p.ID))
+	dir, err := runDir(o.runRoot, p.ID)
+	if err != nil {
+		return nil, fail(err)
+	}
 	sock, err := socketPath(filepath.Join(dir, sockDirName), p.Config.Interface.Socket)
 	if err != nil {
 		return nil, fail(err)
@@ -663,7 +654,10 @@ func Load(id string, opts ...Option) (*Instance, error) {
 	if !validID.MatchString(id) {
 		return nil, fmt.Errorf("invalid plugin ID %q", id)
 	}
-	dir := filepath.Join(o.runRoot, runDirName(id))
+	dir, err := runDir(o.runRoot, id)
+	if err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("loading run of %s: %w", id, ErrNotRunning)

@@ -814,3 +814,26 @@ func TestStartReplacesOrphanedRun(t *testing.T) {
 	}
 	assertClean(t, real, p.ID)
 }
+
+// TestDotIDsRefused: an ID of "." or ".." (a damaged inventory) never
+// makes Start or Load use the run root or its parent as a run dir, which
+// Start and Stop would remove.
+func TestDotIDsRefused(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "run")
+	if err := os.MkdirAll(filepath.Join(root, "keep"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{".", ".."} {
+		cfg := testplugin.Config()
+		if _, err := Start(context.Background(), Plugin{ID: id, Config: cfg, Settings: cfg.DefaultSettings(), Rootfs: parent}, WithRunRoot(root)); err == nil || !strings.Contains(err.Error(), "invalid plugin ID") {
+			t.Errorf("Start(ID %q): %v, want invalid plugin ID", id, err)
+		}
+		if _, err := Load(id, WithRunRoot(root)); err == nil || !strings.Contains(err.Error(), "invalid plugin ID") {
+			t.Errorf("Load(%q): %v, want invalid plugin ID", id, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "keep")); err != nil {
+		t.Errorf("the run root lost its contents: %v", err)
+	}
+}
