@@ -151,3 +151,13 @@ func lastLines(data []byte, n int) []string {
 	}
 	return out
 }
+
+// Leftover is a run that nobody will stop, found by Doctor.
+type Leftover struct {
+	ID     string `json:"id,omitempty"`   // empty when the run has no readable record
+	Name   string `json:"name,omitempty"` // as recorded at start
+	Pid    int    `json:"pid,omitempty"`  // the plugin's host PID, if it was started
+	Dir    string `json:"dir"`            // the run directory
+	Reason string `json:"reason"`
+	Fixed  bool   `json:"fixed"` // stopped and removed (Doctor with fix)
+}

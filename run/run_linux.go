@@ -3,15 +3,19 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,7 +31,6 @@ import (
 	_ "github.com/opencontainers/cgroups/devices"
 
 	"github.com/dplug/dplug/plugin"
-	"github.com/dplug/dplug/probe"
 )
 
 // Names inside a run directory.
@@ -37,6 +40,9 @@ const (
 	sockDirName   = "sock"
 	propagatedDir = "propagated-mount"
 	containerDir  = "container"
+	// bundleDir is the run's own empty dir, bind-mounted where a declared
+	// bind mount has an empty source (dockerd mounts its bundle dir there).
+	bundleDir = "bundle"
 	// The plugin runs on an overlay of its rootfs: rootDir is the merged
 	// view, upperDir/workDir hold what the run (init layer, runc's mount
 	// points, the plugin itself) writes. The installed rootfs stays as it
@@ -56,7 +62,16 @@ type record struct {
 	Started      time.Time `json:"started"`
 	CgroupParent string    `json:"cgroupParent"`
 	Propagated   string    `json:"propagatedMount,omitempty"`
-	Overlay      string    `json:"overlay,omitempty"` // the merged view the plugin runs on
+	// Root is the host path of the running plugin's root (the overlay's
+	// merged dir).
+	Root string `json:"root,omitempty"`
+	// Owner is the dplug process that started the run and OwnerStart its
+	// start time (clock ticks since boot, /proc/PID/stat field 22), so that
+	// a reused PID is not taken for it. A run that is not Detached belongs
+	// to its owner: once the owner is gone, nobody will stop it.
+	Owner      int    `json:"owner,omitempty"`
+	OwnerStart uint64 `json:"ownerStart,omitempty"`
+	Detached   bool   `json:"detached,omitempty"`
 }
 
 // Instance is one running plugin: its container, socket and log.
@@ -80,18 +95,6 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9_+.-]+$`)
 // errOtherPlugin: two IDs share a run dir name (their first 12 characters).
 var errOtherPlugin = errors.New("another plugin's run")
 
-// runDirName names a plugin's run dir after the first 12 characters of its
-// ID, like docker's short IDs, so that the host socket path,
-// <run root>/<short id>/sock/<socket>, stays well inside the 107 bytes of a
-// unix socket address even under /var/lib/dplug/run. The record inside
-// holds the full ID.
-func runDirName(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
-}
-
 // Start runs p under libcontainer and returns once its socket accepts a
 // connection. On any failure everything the run made is removed again and
 // the error is a *StartError.
@@ -109,11 +112,28 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if p.Config.Interface.Socket == "" {
 		return nil, fail(errors.New("config declares no interface socket"))
 	}
-	dir := filepath.Join(o.runRoot, runDirName(p.ID))
+	if _, err := socketPath(sockDirName, p.Config.Interface.Socket); err != nil {
+		return nil, fail(err)
+	}
 	// Starts under one run root are serialised until the run is recorded,
 	// so that a run dir without a record is a leftover, never a start in
 	// progress. The readiness wait happens outside the lock.
 	if err := os.MkdirAll(o.runRoot, 0o700); err != nil {
+		return nil, fail(err)
+	}
+	// runc wants the rootfs by its real path, and mountinfo names mount
+	// points by theirs.
+	realRoot, err := filepath.EvalSymlinks(o.runRoot)
+	if err != nil {
+		return nil, fail(err)
+	}
+	o.runRoot = realRoot
+	dir, err := runDir(o.runRoot, p.ID)
+	if err != nil {
+		return nil, fail(err)
+	}
+	sock, err := socketPath(filepath.Join(dir, sockDirName), p.Config.Interface.Socket)
+	if err != nil {
 		return nil, fail(err)
 	}
 	unlock, err := lockDir(o.runRoot)
@@ -126,13 +146,13 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		if errors.Is(err, errOtherPlugin) {
 			return nil, fail(err)
 		}
-		if err == nil && old.Running() {
+		if err == nil && old.Running() && !old.orphaned() {
 			return nil, fail(fmt.Errorf("%w (pid %d); stop it first", ErrAlreadyRunning, old.rec.Pid))
 		}
 		if err == nil {
 			_ = old.Stop(ctx, 0)
 		}
-		if err := removeRunDir(dir, p.Config.PropagatedMount != ""); err != nil {
+		if err := removeRunDir(dir); err != nil {
 			return nil, fail(fmt.Errorf("removing stale run dir: %w", err))
 		}
 	}
@@ -148,8 +168,10 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	}
 
 	inst := &Instance{dir: dir, opts: o, exitCode: -1, done: make(chan struct{})}
-	inst.rec = record{ID: p.ID, Name: p.Name, CgroupParent: o.cgroupParent,
-		Socket: filepath.Join(dir, sockDirName, p.Config.Interface.Socket)}
+	inst.rec = record{ID: p.ID, Name: p.Name, CgroupParent: o.cgroupParent, Socket: sock, Owner: os.Getpid()}
+	if inst.rec.OwnerStart, err = procStart(inst.rec.Owner); err != nil {
+		return nil, fail(err)
+	}
 	if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
 		return nil, fail(fmt.Errorf("%w: %s was created meanwhile", ErrAlreadyRunning, dir))
 	} else if err != nil {
@@ -168,18 +190,26 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 			if se.Log == nil {
 				se.Log = inst.LastLines(10)
 			}
-			_ = removeRunDir(dir, inst.rec.Propagated != "")
+			_ = removeRunDir(dir)
 		}
 	}()
-	if err := os.Mkdir(filepath.Join(dir, sockDirName), 0o700); err != nil {
+	// The record goes first, so that a run dir always says whose it is.
+	if err := inst.writeRecord(); err != nil {
 		return nil, fail(err)
 	}
-	if merged, err := mountOverlay(dir, rootfs); err != nil {
-		o.log.Warn("cannot run on an overlay of the rootfs: the run writes into the installed rootfs", "err", err)
-	} else {
-		rootfs = merged
-		inst.rec.Overlay = merged
+	for d, mode := range map[string]os.FileMode{sockDirName: 0o700, bundleDir: 0o755} {
+		if err := os.Mkdir(filepath.Join(dir, d), mode); err != nil {
+			return nil, fail(err)
+		}
 	}
+	// Never run on the installed rootfs itself: what the run writes would
+	// stay in the plugin (and be pushed with it).
+	merged, err := mountOverlay(dir, rootfs)
+	if err != nil {
+		return nil, fail(fmt.Errorf("%w; dplug never runs a plugin on its installed rootfs", err))
+	}
+	rootfs, inst.rec.Root = merged, merged
+	warnEmptySources(o, p)
 	if err := setupInitLayer(rootfs); err != nil {
 		return nil, fail(err)
 	}
@@ -193,6 +223,7 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		rootfs:     rootfs,
 		sockDir:    filepath.Join(dir, sockDirName),
 		propagated: inst.rec.Propagated,
+		bundle:     filepath.Join(dir, bundleDir),
 		cgroup:     "/" + strings.Trim(o.cgroupParent, "/") + "/" + p.ID,
 	})
 	if err != nil {
@@ -205,17 +236,49 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	if inst.logf, err = os.OpenFile(filepath.Join(dir, logFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return nil, fail(err)
 	}
-	// The log file stays open while the plugin runs when its output is
-	// copied through us; closing it early would end the copy and the
-	// plugin's next write would get SIGPIPE.
+	// The plugin writes to the log file directly, or, for a stream that
+	// is also shown to a writer, to a pipe that we copy into both. The
+	// process gets only files, so that its exit is seen as soon as its
+	// init exits, even while children it left behind (pidhost) still hold
+	// its stdout. The log file stays open until every copy has ended:
+	// closing it early would end the copy and the plugin's next write
+	// would get SIGPIPE.
 	logf := inst.logf
-	streamed := o.stdout != nil || o.stderr != nil
-	waiting := false // the waiter goroutine closes logf when streamed
+	var copies sync.WaitGroup
+	var childEnds []*os.File
+	closeChildEnds := func() {
+		for _, f := range childEnds {
+			f.Close()
+		}
+		childEnds = nil
+	}
+	handedOver := false
 	defer func() {
-		if !streamed || !waiting {
-			logf.Close()
+		closeChildEnds()
+		if !handedOver {
+			go func() { copies.Wait(); logf.Close() }()
 		}
 	}()
+	var outs [2]*os.File
+	for k, w := range []io.Writer{o.stdout, o.stderr} {
+		if w == nil {
+			outs[k] = logf
+			continue
+		}
+		r, pw, err := os.Pipe()
+		if err != nil {
+			return nil, fail(err)
+		}
+		outs[k] = pw
+		childEnds = append(childEnds, pw)
+		dst := io.MultiWriter(logf, w)
+		copies.Add(1)
+		go func() {
+			defer copies.Done()
+			defer r.Close()
+			_, _ = io.Copy(dst, r)
+		}()
+	}
 	c, err := libcontainer.Create(filepath.Join(dir, containerDir), p.ID, cfg)
 	if err != nil {
 		return nil, fail(fmt.Errorf("creating container: %w", err))
@@ -235,11 +298,15 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 			Inheritable: spec.Process.Capabilities.Inheritable,
 			Permitted:   spec.Process.Capabilities.Permitted,
 		},
-		Stdout: inst.output(o.stdout),
-		Stderr: inst.output(o.stderr),
+		Stdout: outs[0],
+		Stderr: outs[1],
 		Init:   true,
 	}
-	if err := c.Run(proc); err != nil {
+	err = c.Run(proc)
+	closeChildEnds() // the plugin has its own copies
+	handedOver = true
+	go func() { copies.Wait(); logf.Close() }()
+	if err != nil {
 		close(inst.done)
 		return nil, fail(fmt.Errorf("starting container: %w", err))
 	}
@@ -247,7 +314,6 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		return nil, fail(err)
 	}
 	inst.rec.Started = time.Now().UTC()
-	waiting = true
 	go func() {
 		st, err := proc.Wait()
 		if st != nil {
@@ -261,9 +327,6 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		} else if err != nil {
 			inst.exitCode = 255
 		}
-		if streamed {
-			logf.Close() // Wait has copied all output by now
-		}
 		close(inst.done)
 	}()
 	if err := inst.writeRecord(); err != nil {
@@ -276,15 +339,6 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 	}
 	o.log.Debug("plugin ready", "took", time.Since(begin))
 	return inst, nil
-}
-
-// output is what the plugin's stdout or stderr is connected to: the log file
-// alone (the plugin can outlive us) or the log file and w.
-func (i *Instance) output(w io.Writer) io.Writer {
-	if w == nil {
-		return i.logf
-	}
-	return io.MultiWriter(i.logf, w)
 }
 
 func (i *Instance) writeRecord() error {
@@ -306,17 +360,24 @@ func (i *Instance) waitReady(ctx context.Context, timeout time.Duration) error {
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	sockDir := filepath.Join(i.dir, sockDirName)
+	rel, err := filepath.Rel(sockDir, i.rec.Socket)
+	if err != nil {
+		return err
+	}
 	seen := false
 	for {
-		if _, err := os.Stat(i.rec.Socket); err == nil {
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		conn, err := dialSocket(dctx, sockDir, rel)
+		cancel()
+		switch {
+		case err == nil:
+			conn.Close()
+			return nil
+		case errors.Is(err, ErrSocketOutside):
+			return err
+		case !errors.Is(err, errNoSocketYet):
 			seen = true
-			dctx, cancel := context.WithTimeout(ctx, time.Second)
-			conn, err := probe.Dial(dctx, i.rec.Socket)
-			cancel()
-			if err == nil {
-				conn.Close()
-				return nil
-			}
 		}
 		select {
 		case <-i.done:
@@ -326,10 +387,7 @@ func (i *Instance) waitReady(ctx context.Context, timeout time.Duration) error {
 		case <-deadline.C:
 			// Name the socket as the plugin sees it: that is what its
 			// author can fix.
-			inside := "/run/docker/plugins/" + filepath.Base(i.rec.Socket)
-			if rel, err := filepath.Rel(filepath.Join(i.dir, sockDirName), i.rec.Socket); err == nil {
-				inside = "/run/docker/plugins/" + rel
-			}
+			inside := filepath.Join(runtimeDir, rel)
 			if seen {
 				return fmt.Errorf("%w (waited %s): %s exists but nothing accepts connections on it; check that the plugin listens there", ErrNotAnswering, timeout, inside)
 			}
@@ -337,6 +395,35 @@ func (i *Instance) waitReady(ctx context.Context, timeout time.Duration) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// CheckSocket fails with ErrSocketOutside if the plugin's socket is not a
+// socket inside its socket dir any more (the plugin replaced it with a
+// symlink, say). Callers that dial Socket() by path check it first.
+func (i *Instance) CheckSocket() error {
+	sockDir := filepath.Join(i.dir, sockDirName)
+	rel, err := filepath.Rel(sockDir, i.rec.Socket)
+	if err != nil {
+		return err
+	}
+	f, err := openSocket(sockDir, rel)
+	if errors.Is(err, errNoSocketYet) {
+		return fmt.Errorf("%s is not a socket any more", i.rec.Socket)
+	} else if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Dial connects to the plugin's socket without following any symlink the
+// plugin may have put in its place.
+func (i *Instance) Dial(ctx context.Context) (net.Conn, error) {
+	sockDir := filepath.Join(i.dir, sockDirName)
+	rel, err := filepath.Rel(sockDir, i.rec.Socket)
+	if err != nil {
+		return nil, err
+	}
+	return dialSocket(ctx, sockDir, rel)
 }
 
 // checkEntrypoint fails with ErrNoEntrypoint unless the program the plugin
@@ -415,57 +502,149 @@ func makeShared(dir string) error {
 
 // mountOverlay mounts an overlay of rootfs (read-only lower layer) at
 // dir/rootfs with its upper and work dirs in dir, and returns the merged
-// path. Paths overlayfs cannot take as options (',', ':') are refused.
+// path. The layers are named to overlayfs as /proc/self/fd/N of open
+// directories: its options cannot carry ',' or ':' (nor long paths), and
+// the store root may have them.
 func mountOverlay(dir, rootfs string) (string, error) {
-	if strings.ContainsAny(rootfs+dir, ",:") {
-		return "", fmt.Errorf("path %q or %q has a character overlayfs options cannot carry", rootfs, dir)
-	}
 	merged, upper, work := filepath.Join(dir, rootDir), filepath.Join(dir, upperDir), filepath.Join(dir, workDir)
 	for _, d := range []string{merged, upper, work} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			return "", err
 		}
 	}
-	opts := "lowerdir=" + rootfs + ",upperdir=" + upper + ",workdir=" + work
-	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		for _, d := range []string{merged, upper, work} {
-			_ = os.RemoveAll(d)
+	var names [3]string
+	for k, d := range []string{rootfs, upper, work} {
+		fd, err := unix.Open(d, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return "", fmt.Errorf("opening %s: %w", d, err)
 		}
-		return "", fmt.Errorf("mounting overlay at %s: %w", merged, err)
+		defer unix.Close(fd)
+		names[k] = "/proc/self/fd/" + strconv.Itoa(fd)
+	}
+	opts := "lowerdir=" + names[0] + ",upperdir=" + names[1] + ",workdir=" + names[2]
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		return "", fmt.Errorf("mounting an overlay of %s at %s: %w", rootfs, merged, err)
 	}
 	return merged, nil
 }
 
-// removeRunDir unmounts the propagated mount (with everything the plugin
-// mounted below it) and the overlay rootfs, and removes the run directory.
-// The overlay is unmounted before anything is removed: removing through a
-// still-mounted overlay would only write whiteouts, but never risk it.
-func removeRunDir(dir string, propagated bool) error {
-	var errs []error
-	merged := filepath.Join(dir, rootDir)
-	for {
-		if err := unix.Unmount(merged, unix.MNT_DETACH); err != nil {
-			if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-				return fmt.Errorf("unmounting %s: %w", merged, err)
-			}
-			break
+// mountsUnder lists the mount points at or below dir, deepest first.
+func mountsUnder(dir string) ([]string, error) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		mp := unescapeMountinfo(f[4])
+		if mp == dir || strings.HasPrefix(mp, dir+"/") {
+			out = append(out, mp)
 		}
 	}
-	if propagated {
-		p := filepath.Join(dir, propagatedDir)
-		for {
-			if err := unix.Unmount(p, unix.MNT_DETACH); err != nil {
-				if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-					errs = append(errs, fmt.Errorf("unmounting %s: %w", p, err))
-				}
-				break
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(out), nil
+}
+
+// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// removeRunDir unmounts everything mounted at or below the run directory
+// (the overlay rootfs, the propagated mount with what the plugin mounted
+// below it, mounts propagated into the socket or bundle dir) and removes
+// the directory. Nothing is removed while a mount remains: removing
+// through a mount would delete what it shows.
+func removeRunDir(dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	// mountinfo names mount points by their real path.
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("resolving %s: %w", dir, err)
+	}
+	for range 100 {
+		mps, err := mountsUnder(real)
+		if err != nil {
+			return fmt.Errorf("listing mounts under %s: %w", dir, err)
+		}
+		if len(mps) == 0 {
+			return os.RemoveAll(dir)
+		}
+		for _, mp := range mps {
+			if err := unix.Unmount(mp, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+				return fmt.Errorf("unmounting %s: %w", mp, err)
 			}
 		}
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		errs = append(errs, err)
+	return fmt.Errorf("removing %s: mounts keep reappearing below it; not removing it", dir)
+}
+
+// procStart is the start time of process pid (clock ticks since boot,
+// field 22 of /proc/PID/stat), which tells a process from a later one
+// with the same PID.
+func procStart(pid int) (uint64, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
 	}
-	return errors.Join(errs...)
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("parsing /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 20 {
+		return 0, fmt.Errorf("parsing /proc/%d/stat", pid)
+	}
+	return strconv.ParseUint(f[19], 10, 64)
+}
+
+// ownerAlive reports whether the dplug process that started the run still
+// runs.
+func (i *Instance) ownerAlive() bool {
+	if i.rec.Owner <= 0 {
+		return false
+	}
+	st, err := procStart(i.rec.Owner)
+	return err == nil && st == i.rec.OwnerStart
+}
+
+// orphaned reports whether the run is a foreground run whose dplug is
+// gone: nobody will stop it.
+func (i *Instance) orphaned() bool { return !i.rec.Detached && !i.ownerAlive() }
+
+// warnEmptySources logs each declared bind mount whose source is still
+// empty: it gets an empty dir of the run's own, as with dockerd.
+func warnEmptySources(o options, p Plugin) {
+	mounts := p.Settings.Mounts
+	if mounts == nil {
+		mounts = p.Config.Mounts
+	}
+	for _, m := range mounts {
+		if m.Source != nil && *m.Source == "" && isBind(m.Type, m.Options) {
+			o.log.Warn("a bind mount has an empty source: the plugin gets an empty dir of this run there, as with dockerd; set it with `dplug set PLUGIN "+m.Name+".source=/host/path`", "mount", m.Name, "destination", m.Destination)
+		}
+	}
 }
 
 // Load finds the run of the plugin with the given ID under the run root,
@@ -475,7 +654,10 @@ func Load(id string, opts ...Option) (*Instance, error) {
 	if !validID.MatchString(id) {
 		return nil, fmt.Errorf("invalid plugin ID %q", id)
 	}
-	dir := filepath.Join(o.runRoot, runDirName(id))
+	dir, err := runDir(o.runRoot, id)
+	if err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(filepath.Join(dir, stateFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("loading run of %s: %w", id, ErrNotRunning)
@@ -488,6 +670,10 @@ func Load(id string, opts ...Option) (*Instance, error) {
 	}
 	if inst.rec.ID != id {
 		return nil, fmt.Errorf("loading run of %s: %w: %s uses %s", id, errOtherPlugin, inst.rec.ID, dir)
+	}
+	if inst.rec.Pid == 0 && inst.ownerAlive() {
+		// Another process is starting it: not ours to stop yet.
+		return nil, fmt.Errorf("loading run of %s: %w (pid %d is starting it)", id, ErrNotRunning, inst.rec.Owner)
 	}
 	c, err := libcontainer.Load(filepath.Join(dir, containerDir), id)
 	if err != nil && !errors.Is(err, libcontainer.ErrNotExist) {
@@ -512,12 +698,19 @@ func (i *Instance) Dir() string { return i.dir }
 // LogPath is the file the plugin's stdout and stderr go to.
 func (i *Instance) LogPath() string { return filepath.Join(i.dir, logFile) }
 
-// Overlay is the host path of the overlay's merged view the plugin runs
-// on (what it sees as /), or "" when the run could not mount an overlay and
-// the plugin runs on its installed rootfs. Writing there (`dplug test`'s
-// log FIFO, as dockerd makes it in the plugin's root) never changes the
-// installed rootfs.
-func (i *Instance) Overlay() string { return i.rec.Overlay }
+// Rootfs is the host path of the running plugin's root directory (the
+// merged dir of the overlay it runs on): a path dockerd gives the plugin,
+// such as a log driver's FIFO, is found below it. Writes there go to the
+// run's overlay, never to the installed rootfs.
+func (i *Instance) Rootfs() string { return i.rec.Root }
+
+// Detach marks the run as one that outlives the process that started it
+// (`dplug run --detach`): without it, a run whose starting process is gone
+// is a leftover that Doctor stops and removes.
+func (i *Instance) Detach() error {
+	i.rec.Detached = true
+	return i.writeRecord()
+}
 
 // PropagatedMount is the host directory behind the config's
 // propagatedMount, or "" when it declares none.
@@ -640,7 +833,7 @@ func (i *Instance) stop(ctx context.Context, grace time.Duration) error {
 	}
 	removeCgroupParent(i.rec.CgroupParent)
 	i.tail = i.LastLines(10)
-	if err := removeRunDir(i.dir, i.rec.Propagated != ""); err != nil {
+	if err := removeRunDir(i.dir); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

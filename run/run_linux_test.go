@@ -6,10 +6,12 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
@@ -371,6 +374,11 @@ func TestRuntimeEnvironment(t *testing.T) {
 	}
 	open := "/mnt/cfg/hello"
 	_, fuseErr := os.Stat("/dev/fuse")
+	if fuseErr != nil && testenv.InCI() {
+		// The rest runs anyway; CI must also check a device reaches the
+		// plugin (.ci/run makes the node).
+		t.Errorf("CI=true but /dev/fuse is missing: %v", fuseErr)
+	}
 	cfg := testplugin.Config()
 	cfg.Entrypoint = []string{"/volplug"}
 	cfg.Args = plugin.Args{Name: "args", Settable: []string{"value"}, Value: []string{"volplug", "default-arg"}}
@@ -464,34 +472,368 @@ func TestConcurrentStarts(t *testing.T) {
 	assertClean(t, root, p.ID)
 }
 
-// TestRootfsUntouched: a run writes only to its overlay — the init layer,
-// runc's mount points, files the plugin creates — never to the installed
-// rootfs, so pushing or exporting a plugin after running it gives the same
-// bytes as before.
-func TestRootfsUntouched(t *testing.T) {
-	p := newPlugin(t, nil)
-	root := runRoot(t)
-	list := func() []string {
-		var paths []string
-		_ = filepath.WalkDir(p.Rootfs, func(path string, d os.DirEntry, err error) error {
-			if err == nil {
-				info, _ := d.Info()
-				paths = append(paths, fmt.Sprintf("%s %v %d", path, d.Type(), info.Size()))
+// treeHash describes every entry below dir — path, type and mode bits,
+// size, content hash, symlink target — one line each, so that any change
+// to the tree shows in a diff.
+func treeHash(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		line := fmt.Sprintf("%s %v %d", rel, info.Mode(), info.Size())
+		switch {
+		case info.Mode().IsRegular():
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
 			}
-			return nil
-		})
-		return paths
+			line += fmt.Sprintf(" sha256:%x", sha256.Sum256(data))
+		case info.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			line += " -> " + target
+		}
+		out = append(out, line)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	before := list()
-	inst := start(t, p, root)
-	if _, err := os.Stat(filepath.Join(root, runDirName(p.ID), rootDir, ".dockerenv")); err != nil {
-		t.Errorf("the init layer is missing from the running plugin's root: %v", err)
+	return out
+}
+
+// TestRootfsUntouched: a run writes only to its overlay — the init layer,
+// runc's mount points, files the plugin or a probe creates through the
+// running root — never to the installed rootfs, so pushing or exporting a
+// plugin after running it gives the same bytes as before. Checked for each
+// interface type and with a run root overlayfs options cannot name
+// (',' and ':'), where dplug once fell back to running on the installed
+// rootfs itself.
+func TestRootfsUntouched(t *testing.T) {
+	types := []string{plugin.TypeVolume, plugin.TypeNetwork, plugin.TypeIPAM, plugin.TypeAuthz, plugin.TypeLog, plugin.TypeMetrics}
+	for _, typ := range types {
+		for _, odd := range []string{"", ",x:y"} {
+			t.Run(typ+odd, func(t *testing.T) {
+				cfg := testplugin.Config()
+				cfg.Interface.Types = []string{typ}
+				p := newPlugin(t, &cfg)
+				for name, data := range map[string]string{"etc/existing": "installed\n", "run/keep": "k"} {
+					if err := os.MkdirAll(filepath.Dir(filepath.Join(p.Rootfs, name)), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(p.Rootfs, name), []byte(data), 0o640); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := os.Symlink("../volplug", filepath.Join(p.Rootfs, "etc", "link")); err != nil {
+					t.Fatal(err)
+				}
+				root := runRoot(t)
+				if odd != "" {
+					root = filepath.Join(root, odd)
+					if err := os.Mkdir(root, 0o700); err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { os.Remove(root) }) // before runRoot's check
+				}
+				before := treeHash(t, p.Rootfs)
+				inst := start(t, p, root)
+				merged := inst.Rootfs()
+				if merged == "" || merged == p.Rootfs || !strings.HasPrefix(merged, inst.Dir()) {
+					t.Fatalf("Rootfs() = %q, want the overlay under the run dir %s", merged, inst.Dir())
+				}
+				if _, err := os.Stat(filepath.Join(merged, ".dockerenv")); err != nil {
+					t.Errorf("the init layer is missing from the running plugin's root: %v", err)
+				}
+				// What a probe does through the running root (a log
+				// driver's FIFO) and more: create, overwrite, chmod,
+				// remove, replace a symlink.
+				write := []func() error{
+					func() error { return os.MkdirAll(filepath.Join(merged, "run/docker/logging"), 0o755) },
+					func() error { return unix.Mkfifo(filepath.Join(merged, "run/docker/logging/fifo"), 0o600) },
+					func() error { return os.WriteFile(filepath.Join(merged, "etc/existing"), []byte("changed"), 0o600) },
+					func() error { return os.Chmod(filepath.Join(merged, "etc"), 0o700) },
+					func() error { return os.Remove(filepath.Join(merged, "run/keep")) },
+					func() error { return os.Remove(filepath.Join(merged, "etc/link")) },
+					func() error { return os.Symlink("/elsewhere", filepath.Join(merged, "etc/link")) },
+				}
+				for k, w := range write {
+					if err := w(); err != nil {
+						t.Errorf("write %d through the running root: %v", k, err)
+					}
+				}
+				if err := inst.Stop(context.Background(), 2*time.Second); err != nil {
+					t.Fatalf("Stop: %v", err)
+				}
+				assertClean(t, root, p.ID)
+				if diff := cmp.Diff(before, treeHash(t, p.Rootfs)); diff != "" {
+					t.Errorf("running the plugin changed its installed rootfs (-before +after):\n%s", diff)
+				}
+			})
+		}
 	}
-	if err := inst.Stop(context.Background(), 2*time.Second); err != nil {
-		t.Fatalf("Stop: %v", err)
+}
+
+// TestEmptyBindSource: a declared bind mount whose (settable) source was
+// left empty gets an empty dir of the run's own, as dockerd binds its
+// bundle dir there, never the caller's working directory (vieux/sshfs's
+// sshkey mount at /root/.ssh).
+func TestEmptyBindSource(t *testing.T) {
+	cwd := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cwd, "secret"), []byte("caller's file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(cwd)
+	empty := ""
+	open := "/root/.ssh/secret,/root/.ssh"
+	cfg := testplugin.Config()
+	cfg.Mounts = []plugin.Mount{{Name: "sshkey", Source: &empty, Destination: "/root/.ssh", Type: "bind", Options: []string{"rbind"}, Settable: []string{"source"}}}
+	cfg.Env = []plugin.Env{{Name: "TESTPLUGIN_MODE", Value: ptr("inspect")}, {Name: "TESTPLUGIN_OPEN", Value: &open}}
+	p := newPlugin(t, &cfg)
+	root := runRoot(t)
+	var out strings.Builder
+	inst := start(t, p, root, WithStdout(&syncWriter{b: &out}))
+	bundle := filepath.Join(inst.Dir(), bundleDir)
+	entries, err := os.ReadDir(bundle)
+	if err != nil || len(entries) != 0 {
+		t.Errorf("the run's own dir %s: %v, %v; want it empty", bundle, entries, err)
+	}
+	if err := inst.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.Contains(got, "inspect open /root/.ssh: ok") {
+		t.Errorf("no dir mounted at /root/.ssh; plugin output:\n%s", got)
+	}
+	if !strings.Contains(got, "inspect open /root/.ssh/secret: open /root/.ssh/secret: no such file or directory") {
+		t.Errorf("the caller's working directory is visible at /root/.ssh; plugin output:\n%s", got)
 	}
 	assertClean(t, root, p.ID)
-	if diff := cmp.Diff(before, list()); diff != "" {
-		t.Errorf("running the plugin changed its installed rootfs (-before +after):\n%s", diff)
+}
+
+// TestSocketOutsideRefused: an interface.socket that climbs out of the
+// socket dir is refused before anything runs, in one line; a symlink the
+// plugin puts at its socket path is never followed, so no host socket is
+// dialled.
+func TestSocketOutsideRefused(t *testing.T) {
+	for _, sock := range []string{"../x.sock", "/run/docker.sock", "a/../../x.sock", ".", "../../../../../../var/run/docker.sock"} {
+		t.Run(sock, func(t *testing.T) {
+			cfg := testplugin.Config()
+			cfg.Interface.Socket = sock
+			p := newPlugin(t, &cfg)
+			root := runRoot(t)
+			_, err := Start(context.Background(), p, WithRunRoot(root), WithTimeout(time.Second))
+			if !errors.Is(err, ErrSocketOutside) {
+				t.Fatalf("Start: %v, want ErrSocketOutside", err)
+			}
+			if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "fix interface.socket") {
+				t.Errorf("error is not one line saying what to fix: %q", err)
+			}
+			assertClean(t, root, p.ID)
+		})
+	}
+
+	t.Run("symlink to a host socket", func(t *testing.T) {
+		hostDir, err := os.MkdirTemp("", "hs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.RemoveAll(hostDir)
+		l, err := net.Listen("unix", filepath.Join(hostDir, "host.sock"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		dialled := make(chan struct{}, 1)
+		go func() {
+			if c, err := l.Accept(); err == nil {
+				dialled <- struct{}{}
+				c.Close()
+			}
+		}()
+		cfg := withEnv(testplugin.Config(), "TESTPLUGIN_MODE", "nolisten")
+		p := newPlugin(t, &cfg)
+		root := runRoot(t)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := Start(context.Background(), p, WithRunRoot(root), WithTimeout(10*time.Second))
+			errc <- err
+		}()
+		// Plant the link as the plugin could, once the socket dir exists.
+		link := filepath.Join(root, runDirName(p.ID), sockDirName, testplugin.Socket)
+		deadline := time.Now().Add(10 * time.Second)
+		for os.Symlink(filepath.Join(hostDir, "host.sock"), link) != nil {
+			if time.Now().After(deadline) {
+				t.Fatal("the socket dir never appeared")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		err = <-errc
+		if !errors.Is(err, ErrSocketOutside) {
+			t.Errorf("Start: %v, want ErrSocketOutside", err)
+		}
+		select {
+		case <-dialled:
+			t.Error("dplug dialled the host socket the plugin's symlink points to")
+		default:
+		}
+		assertClean(t, root, p.ID)
+	})
+}
+
+// TestInitExitNoticed: a pidhost plugin whose init exits while a child it
+// left behind still holds its (streamed) stdout is seen to exit: Done
+// closes, and Stop removes the child with the rest of the run.
+func TestInitExitNoticed(t *testing.T) {
+	bb := testenv.RequireBinary(t, "busybox", "apt-get install busybox-static")
+	cfg := testplugin.Config()
+	cfg.PidHost = true
+	// The shell is the init: it starts volplug in the background (which
+	// inherits stdout), waits until the socket is there, then exits.
+	cfg.Entrypoint = []string{"/busybox", "sh", "-c",
+		"/volplug volplug & while [ ! -S /run/docker/plugins/" + testplugin.Socket + " ]; do /busybox sleep 0.05; done; /busybox sleep 0.5; echo init leaving"}
+	p := newPlugin(t, &cfg)
+	data, err := os.ReadFile(bb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.Rootfs, "busybox"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := runRoot(t)
+	var out strings.Builder
+	inst := start(t, p, root, WithStdout(&syncWriter{b: &out}))
+	select {
+	case <-inst.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the plugin's init exited but Done never closed; output:\n%s", out.String())
+	}
+	if inst.Running() {
+		t.Error("Running() after the init exited")
+	}
+	if err := inst.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, root, p.ID)
+}
+
+// TestDoctorCleansOrphanedRun: a run whose starting process is gone and
+// that was never detached is reported and, with fix, stopped and removed;
+// a detached run is left alone.
+func TestDoctorCleansOrphanedRun(t *testing.T) {
+	root := runRoot(t)
+	orphan := newPlugin(t, nil)
+	inst := start(t, orphan, root)
+	detached := newPlugin(t, nil)
+	keep := start(t, detached, root)
+	if err := keep.Detach(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if got, err := Doctor(ctx, false, WithRunRoot(root)); err != nil || len(got) != 0 {
+		t.Fatalf("Doctor with the owner alive: %+v, %v; want nothing", got, err)
+	}
+	// Pretend the starting process died: a PID no process has.
+	inst.rec.Owner, inst.rec.OwnerStart = 1<<22+1, 1
+	if err := inst.writeRecord(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Doctor(ctx, false, WithRunRoot(root))
+	if err != nil || len(got) != 1 || got[0].ID != orphan.ID || got[0].Fixed || !strings.Contains(got[0].Reason, "is gone") {
+		t.Fatalf("Doctor: %+v, %v; want the orphaned run, not fixed", got, err)
+	}
+	if !inst.Running() {
+		t.Fatal("Doctor without fix stopped the plugin")
+	}
+	// A run dir whose start was killed before it wrote a record.
+	bare := filepath.Join(root, "0123456789ab")
+	if err := os.MkdirAll(filepath.Join(bare, sockDirName), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	got, err = Doctor(ctx, true, WithRunRoot(root))
+	if err != nil || len(got) != 2 || !got[0].Fixed || !got[1].Fixed {
+		t.Fatalf("Doctor --fix: %+v, %v; want two fixed leftovers", got, err)
+	}
+	select {
+	case <-inst.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the orphaned plugin still runs after Doctor --fix")
+	}
+	if _, err := os.Stat(inst.Dir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphaned run dir left: %v", err)
+	}
+	if _, err := os.Stat(bare); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run dir without a record left: %v", err)
+	}
+	if !keep.Running() {
+		t.Error("Doctor --fix stopped a detached run")
+	}
+	if err := keep.Stop(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, root, orphan.ID) // mounts, cgroups, dir
+	assertClean(t, root, detached.ID)
+}
+
+// TestStartReplacesOrphanedRun: starting a plugin whose previous
+// foreground run lost its dplug process replaces that run instead of
+// saying it is already running; a symlinked run root is cleaned all the
+// same (mount points are matched by their real path).
+func TestStartReplacesOrphanedRun(t *testing.T) {
+	p := newPlugin(t, nil)
+	real := runRoot(t)
+	root := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, root); err != nil {
+		t.Fatal(err)
+	}
+	first := start(t, p, root)
+	first.rec.Owner, first.rec.OwnerStart = 1<<22+1, 1
+	if err := first.writeRecord(); err != nil {
+		t.Fatal(err)
+	}
+	second := start(t, p, root)
+	select {
+	case <-first.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the orphaned run's plugin still runs")
+	}
+	if _, err := probe.Activate(context.Background(), second.Socket()); err != nil {
+		t.Errorf("the new run does not answer: %v", err)
+	}
+	if err := second.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, real, p.ID)
+}
+
+// TestDotIDsRefused: an ID of "." or ".." (a damaged inventory) never
+// makes Start or Load use the run root or its parent as a run dir, which
+// Start and Stop would remove.
+func TestDotIDsRefused(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "run")
+	if err := os.MkdirAll(filepath.Join(root, "keep"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{".", ".."} {
+		cfg := testplugin.Config()
+		if _, err := Start(context.Background(), Plugin{ID: id, Config: cfg, Settings: cfg.DefaultSettings(), Rootfs: parent}, WithRunRoot(root)); err == nil || !strings.Contains(err.Error(), "invalid plugin ID") {
+			t.Errorf("Start(ID %q): %v, want invalid plugin ID", id, err)
+		}
+		if _, err := Load(id, WithRunRoot(root)); err == nil || !strings.Contains(err.Error(), "invalid plugin ID") {
+			t.Errorf("Load(%q): %v, want invalid plugin ID", id, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "keep")); err != nil {
+		t.Errorf("the run root lost its contents: %v", err)
 	}
 }

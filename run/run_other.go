@@ -5,6 +5,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"net"
 	"runtime"
 	"time"
 )
@@ -24,6 +25,9 @@ type Instance struct{}
 // Start fails off Linux: running plugins needs Linux.
 func Start(context.Context, Plugin, ...Option) (*Instance, error) { return nil, unsupported() }
 
+// Doctor finds nothing off Linux: no run can exist.
+func Doctor(context.Context, bool, ...Option) ([]Leftover, error) { return nil, nil }
+
 // Load fails off Linux: running plugins needs Linux.
 func Load(string, ...Option) (*Instance, error) { return nil, unsupported() }
 
@@ -36,8 +40,17 @@ func (*Instance) ID() string { return "" }
 // Pid is 0 off Linux.
 func (*Instance) Pid() int { return 0 }
 
-// Overlay returns "" (runs need Linux).
-func (*Instance) Overlay() string { return "" }
+// Rootfs is empty off Linux.
+func (*Instance) Rootfs() string { return "" }
+
+// Detach fails off Linux: running plugins needs Linux.
+func (*Instance) Detach() error { return unsupported() }
+
+// CheckSocket fails off Linux: running plugins needs Linux.
+func (*Instance) CheckSocket() error { return unsupported() }
+
+// Dial fails off Linux: running plugins needs Linux.
+func (*Instance) Dial(context.Context) (net.Conn, error) { return nil, unsupported() }
 
 // LogPath is empty off Linux.
 func (*Instance) LogPath() string { return "" }

@@ -13,8 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// runtimeDir is where the plugin finds its socket directory, as with dockerd.
-const runtimeDir = "/run/docker/plugins"
+// runtimeDir (paths.go) is where the plugin finds its socket directory.
 
 // defaultPathEnv is the PATH dockerd gives every plugin.
 const defaultPathEnv = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -32,6 +31,43 @@ type hostPaths struct {
 	sockDir    string // bind-mounted at /run/docker/plugins
 	propagated string // bind-mounted at Config.PropagatedMount
 	cgroup     string // cgroupsPath, e.g. /dplug/<id>
+	// bundle is the run's own empty directory that a bind mount with an
+	// empty source gets, as runc under dockerd binds its bundle dir (its
+	// working directory) there. Never the caller's working directory.
+	bundle string
+	// stat reads a device node's metadata (nil: the host's, unix.Stat);
+	// tests give a fake one, so that the spec needs no host device.
+	stat func(path string, st *unix.Stat_t) error
+}
+
+// isBind reports whether runc treats the mount as a bind mount.
+func isBind(typ string, opts []string) bool {
+	return typ == "bind" || slices.Contains(opts, "bind") || slices.Contains(opts, "rbind")
+}
+
+// bindSource is the host path a declared bind mount's source names. runc
+// resolves a relative source against its working directory, which under
+// dockerd is the bundle dir and under dplug would be the caller's: an empty
+// source gets the run's own empty dir, a relative one is refused.
+func bindSource(hp hostPaths, m mnt) (string, error) {
+	src := *m.src
+	switch {
+	case filepath.IsAbs(src) || !isBind(m.typ, m.opts):
+		return src, nil
+	case src == "" && hp.bundle != "":
+		return hp.bundle, nil
+	case src == "":
+		return "", fmt.Errorf("mount %s: the source is empty and this run has no dir to mount there", m.dest)
+	default:
+		return "", fmt.Errorf("mount %s: source %q is relative: give an absolute host path (dockerd would look for it in its own bundle dir)", m.dest, src)
+	}
+}
+
+// mnt is a mount of the spec before its source is checked.
+type mnt struct {
+	src       *string
+	dest, typ string
+	opts      []string
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -121,11 +157,6 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 		s.Linux.RootfsPropagation = "rshared"
 	}
 
-	type mnt struct {
-		src       *string
-		dest, typ string
-		opts      []string
-	}
 	all := make([]mnt, 0, len(mounts)+3)
 	for _, m := range mounts {
 		all = append(all, mnt{m.Source, m.Destination, m.Type, m.Options})
@@ -150,7 +181,11 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 		if m.src == nil {
 			return nil, fmt.Errorf("mount %s: mount source is not specified", m.dest)
 		}
-		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.dest, Type: m.typ, Source: *m.src, Options: m.opts})
+		src, err := bindSource(hp, m)
+		if err != nil {
+			return nil, err
+		}
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.dest, Type: m.typ, Source: src, Options: m.opts})
 	}
 
 	if c.Linux.AllowAllDevices {
@@ -164,7 +199,12 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 		if d.Path == nil {
 			return nil, fmt.Errorf("device %s: device path is not specified", d.Name)
 		}
-		nodes, rules, err := devicesFromPath(*d.Path)
+		if !filepath.IsAbs(*d.Path) {
+			// dockerd would resolve it against its own working directory;
+			// dplug's is the caller's, which the config did not name.
+			return nil, fmt.Errorf("device %s: path %q is relative: give the device's absolute host path, such as /dev/fuse", d.Name, *d.Path)
+		}
+		nodes, rules, err := devicesFromPath(*d.Path, hp.stat)
 		if err != nil {
 			return nil, err
 		}
@@ -189,10 +229,13 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 // devicesFromPath is moby's oci.DevicesFromPath(path, path, "rwm"): the
 // device node at path (or every node below a directory) and a cgroup rule
 // allowing it.
-func devicesFromPath(path string) ([]specs.LinuxDevice, []specs.LinuxDeviceCgroup, error) {
+func devicesFromPath(path string, stat func(string, *unix.Stat_t) error) ([]specs.LinuxDevice, []specs.LinuxDeviceCgroup, error) {
+	if stat == nil {
+		stat = unix.Stat
+	}
 	one := func(p string) (*specs.LinuxDevice, error) {
 		var st unix.Stat_t
-		if err := unix.Stat(p, &st); err != nil {
+		if err := stat(p, &st); err != nil {
 			return nil, &os.PathError{Op: "stat", Path: p, Err: err}
 		}
 		var typ string

@@ -133,6 +133,11 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w
 	if len(inst.Socket()) > 107 {
 		g.log.Warn("the socket's host path is longer than a unix socket address: clients other than dplug need a shorter --root", "socket", inst.Socket())
 	}
+	// The plugin owns its socket dir: never dial a symlink it put there.
+	if err := inst.CheckSocket(); err != nil {
+		_ = inst.Stop(context.WithoutCancel(ctx), 0)
+		return nil, p, err
+	}
 	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	impl, err := probe.Activate(actx, inst.Socket())
@@ -166,6 +171,14 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 	if err != nil {
 		return err
 	}
+	if o.detach {
+		// From now on the run outlives this process; until then doctor
+		// counts it as a leftover once this process is gone.
+		if err := inst.Detach(); err != nil {
+			_ = inst.Stop(context.WithoutCancel(ctx), 0)
+			return err
+		}
+	}
 	if g.outputJSON() {
 		_ = json.NewEncoder(g.stdout).Encode(struct {
 			ID     string `json:"id"`
@@ -195,6 +208,32 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 			g.log.Warn("cleaning up", "err", err)
 		}
 		return &exitError{Code: ExitFailure, Err: fmt.Errorf("plugin %s exited with code %d; last output:\n    %s", p.Name, code, strings.Join(tail, "\n    "))}
+	}
+}
+
+// doctorRuns is doctor's part for runs: the runs under ROOT/run that
+// nobody will stop (a foreground `dplug run` killed, a detached plugin that
+// exited), stopped and removed with fix. printRunLeftovers says what was
+// found.
+func doctorRuns(ctx context.Context, g *globalOptions, fix bool) ([]run.Leftover, error) {
+	runs, err := run.Doctor(ctx, fix, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	if err != nil {
+		return runs, fmt.Errorf("checking runs under %s: %w", runRoot(g), err)
+	}
+	return runs, nil
+}
+
+func printRunLeftovers(w io.Writer, runs []run.Leftover) {
+	for _, l := range runs {
+		what := l.Name
+		if what == "" {
+			what = l.Dir
+		}
+		verb := "found"
+		if l.Fixed {
+			verb = "stopped and removed"
+		}
+		fmt.Fprintf(w, "%s leftover run of %s: %s\n", verb, what, l.Reason)
 	}
 }
 
@@ -386,7 +425,7 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	// The log driver probes make their FIFO in the root the plugin runs on,
 	// as dockerd does; only ever in the run's overlay, never in the
 	// installed rootfs (without an overlay they are skipped).
-	if root := inst.Overlay(); root != "" {
+	if root := inst.Rootfs(); root != "" {
 		popts = append(popts, probe.WithRootfs(root))
 	}
 	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, popts...)

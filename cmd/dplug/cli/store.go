@@ -689,6 +689,9 @@ killed dplug processes left in the store's tmp/ dir. It reports:
     cannot account for; look there and delete what you do not need.
   - inventory entries whose dir is missing (--fix drops them) and stale
     plugin-settings.json files (--fix rewrites them).
+  - runs nobody will stop (a foreground 'dplug run' that was killed, a
+    detached plugin that exited): --fix stops them and removes their
+    mounts, cgroups and run dirs.
 
 On a read-only store doctor only reports. Exit status 1 when problems
 remain.`,
@@ -702,17 +705,28 @@ remain.`,
 			if r == nil {
 				return err
 			}
+			runs, rerr := doctorRuns(cmd.Context(), g, fix)
+			if rerr != nil {
+				return rerr
+			}
 			if g.outputJSON() {
-				if jerr := writeJSON(g.stdout, r); jerr != nil {
+				if jerr := writeJSON(g.stdout, struct {
+					*store.Report
+					Runs []run.Leftover `json:"Runs"`
+				}{r, runs}); jerr != nil {
 					return jerr
 				}
 			} else {
 				printDoctor(g, s, r, fix)
+				printRunLeftovers(g.stdout, runs)
+				if len(runs) == 0 && storeClean(r) {
+					fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
+				}
 			}
 			if err != nil {
 				return err
 			}
-			problems := len(r.Orphans) + len(r.Missing) + len(r.Resynced)
+			problems := len(r.Orphans) + len(r.Missing) + len(r.Resynced) + len(runs)
 			if r.Damaged != "" {
 				problems++
 			}
@@ -722,8 +736,13 @@ remain.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings")
+	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings, stop leftover runs")
 	return cmd
+}
+
+// storeClean reports whether doctor found nothing to say about the store.
+func storeClean(r *store.Report) bool {
+	return len(r.Removed)+len(r.Leftovers)+len(r.Orphans)+len(r.Missing)+len(r.Resynced)+len(r.MovedAside) == 0 && r.Damaged == ""
 }
 
 // printDoctor prints a doctor report, one line per finding.
@@ -770,9 +789,6 @@ func printDoctor(g *globalOptions, s *store.Store, r *store.Report, fix bool) {
 	}
 	for _, p := range r.Resynced {
 		fmt.Fprintf(w, "%s stale settings file %s\n", map[bool]string{false: "found", true: "rewrote"}[fix], p)
-	}
-	if len(r.Removed)+len(r.Leftovers)+len(r.Orphans)+len(r.Missing)+len(r.Resynced)+len(r.MovedAside) == 0 && r.Damaged == "" {
-		fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
 	}
 }
 
