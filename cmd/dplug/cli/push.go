@@ -11,15 +11,52 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/store"
 )
 
+// registryFlags are the network flags push, pull and install share.
+type registryFlags struct {
+	insecure bool
+	timeout  time.Duration
+	envErr   error // a bad DPLUG_TIMEOUT, reported when the command runs
+}
+
+// timeoutEnv overrides --timeout's default.
+const timeoutEnv = "DPLUG_TIMEOUT"
+
+func (r *registryFlags) add(f *pflag.FlagSet) {
+	def := pack.DefaultTimeout
+	if v := os.Getenv(timeoutEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			r.envErr = fmt.Errorf("invalid %s %q: want a positive duration like 30s or 2m", timeoutEnv, v)
+		} else {
+			def = d
+		}
+	}
+	f.BoolVar(&r.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	f.DurationVar(&r.timeout, "timeout", def,
+		"give up when the registry does not connect, answer or send a byte for `DURATION` (env "+timeoutEnv+")")
+}
+
+// options checks the flags and turns them into pack options.
+func (r *registryFlags) options(f *pflag.FlagSet) ([]pack.Option, error) {
+	if r.envErr != nil && !f.Changed("timeout") {
+		return nil, usageError(r.envErr)
+	}
+	if r.timeout <= 0 {
+		return nil, usageError(fmt.Errorf("--timeout %s: want a positive duration like 30s or 2m", r.timeout))
+	}
+	return []pack.Option{pack.WithInsecure(r.insecure), pack.WithTimeout(r.timeout)}, nil
+}
+
 // pushOptions are the flags of `dplug push`.
 type pushOptions struct {
-	insecure      bool
+	registryFlags
 	preserveTimes bool
 	level         int
 	ociLayout     string
@@ -61,7 +98,7 @@ on stdout; progress goes to stderr.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	o.registryFlags.add(f)
 	f.BoolVar(&o.preserveTimes, "preserve-times", false, "keep file mtimes and owners in the layer (not reproducible)")
 	f.IntVar(&o.level, "compression-level", 6, "gzip level of the rootfs layer, 0 (none) to 9 (smallest)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "also write the artifact to the OCI image layout `DIR`")
@@ -71,6 +108,10 @@ on stdout; progress goes to stderr.`,
 
 func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref string) error {
 	ctx := cmd.Context()
+	netOpts, err := o.registryFlags.options(cmd.Flags())
+	if err != nil {
+		return err
+	}
 	// A directory is a plugin dir or an OCI layout; anything else names a
 	// store plugin.
 	var stored *store.Plugin
@@ -118,19 +159,17 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	opts := []pack.Option{
-		pack.WithInsecure(o.insecure),
+	opts := append(netOpts,
 		pack.WithPreserveTimes(o.preserveTimes),
 		pack.WithCompressionLevel(o.level),
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
 		pack.WithMountFrom(o.mountFrom...),
-	}
+	)
 	if stored != nil && stored.PluginReference != "" {
 		opts = append(opts, pack.WithMountFrom(stored.PluginReference))
 	}
 	var img v1.Image
-	var err error
 	if stored != nil {
 		cfg := stored.Config
 		cfg.Rootfs = nil
@@ -186,7 +225,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 
 // pullOptions are the flags of `dplug pull`.
 type pullOptions struct {
-	insecure  bool
+	registryFlags
 	platform  string
 	ociLayout string
 }
@@ -219,7 +258,7 @@ the host platform unless --platform says otherwise.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	o.registryFlags.add(f)
 	f.StringVar(&o.platform, "platform", "", "platform to pick from a multi-platform plugin (default: the host's)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "read the plugin from the OCI image layout `LAYOUT`")
 	return cmd
@@ -227,6 +266,10 @@ the host platform unless --platform says otherwise.`,
 
 func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string) error {
 	ctx := cmd.Context()
+	netOpts, err := o.registryFlags.options(cmd.Flags())
+	if err != nil {
+		return err
+	}
 	dir := args[len(args)-1]
 	// Check DIR and REF before any download.
 	if err := checkEmptyDir(dir); err != nil {
@@ -239,16 +282,12 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	opts := []pack.Option{
-		pack.WithInsecure(o.insecure),
+	opts := append(netOpts,
 		pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
-	}
-	var (
-		p   *pack.Plugin
-		err error
 	)
+	var p *pack.Plugin
 	if o.ociLayout != "" {
 		p, err = pack.ReadLayout(o.ociLayout, opts...)
 	} else {
