@@ -452,3 +452,4 @@ func TestCutMidLayerRetried(t *testing.T) {
 		t.Errorf("the layer was requested %d times; want 2", n)
 	}
 }
+

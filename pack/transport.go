@@ -40,8 +40,13 @@ func newTransport(timeout time.Duration) *http.Transport {
 		MaxIdleConns:          100,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   timeout,
-		ResponseHeaderTimeout: timeout,
 		ExpectContinueTimeout: time.Second,
+		// No ResponseHeaderTimeout: its clock starts when the request
+		// body is in the kernel's send buffer, which after an upload can
+		// hold megabytes a slow link needs minutes to deliver. The
+		// idle read of idleConn bounds the wait for headers instead,
+		// counting the registry's acknowledgements of the upload as
+		// progress.
 	}
 }
 
@@ -55,8 +60,9 @@ type idleConn struct {
 	timeout time.Duration
 	addr    string
 
-	mu  sync.Mutex
-	err error
+	mu     sync.Mutex
+	err    error
+	queued int // bytes in the send queue at the last look, -1 unknown
 }
 
 func (c *idleConn) failed() error {
@@ -66,8 +72,7 @@ func (c *idleConn) failed() error {
 }
 
 func (c *idleConn) fail(err error, op string) error {
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
+	if !isTimeout(err) {
 		return err
 	}
 	te := &idleTimeoutError{addr: c.addr, op: op, d: c.timeout}
@@ -81,12 +86,34 @@ func (c *idleConn) Read(b []byte) (int, error) {
 	if err := c.failed(); err != nil {
 		return 0, err
 	}
-	_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
-	n, err := c.Conn.Read(b)
-	if err != nil {
-		err = c.fail(err, "from")
+	for {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+		n, err := c.Conn.Read(b)
+		if err != nil && n == 0 && isTimeout(err) && c.sending() {
+			continue // the registry is still taking in what we sent
+		}
+		if err != nil {
+			err = c.fail(err, "from")
+		}
+		return n, err
 	}
-	return n, err
+}
+
+// sending reports whether the kernel's send queue shrank since the last
+// look: the registry acknowledges what we sent, so a silent read is the
+// registry still receiving an upload, not a stall.
+func (c *idleConn) sending() bool {
+	q := sendQueue(c.Conn)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	progress := q >= 0 && q < c.queued
+	c.queued = q
+	return progress
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (c *idleConn) Write(b []byte) (int, error) {
@@ -100,6 +127,10 @@ func (c *idleConn) Write(b []byte) (int, error) {
 	if err != nil {
 		err = c.fail(err, "to")
 	}
+	q := sendQueue(c.Conn)
+	c.mu.Lock()
+	c.queued = q
+	c.mu.Unlock()
 	return n, err
 }
 
