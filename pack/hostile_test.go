@@ -452,4 +452,3 @@ func TestCutMidLayerRetried(t *testing.T) {
 		t.Errorf("the layer was requested %d times; want 2", n)
 	}
 }
-
