@@ -3,6 +3,7 @@ package pack
 import (
 	"compress/gzip"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -34,7 +35,7 @@ type options struct {
 	timeout       time.Duration
 	maxSize       int64
 	maxSizeSet    bool
-	privileged    bool
+	dirMode       fs.FileMode
 	validate      bool
 	mountFrom     []string
 	index         bool
@@ -47,6 +48,7 @@ func makeOptions(opts ...Option) *options {
 		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		timeout:  DefaultTimeout,
 		maxSize:  DefaultMaxSize,
+		dirMode:  0o700,
 		progress: func(Progress) {},
 		validate: true,
 	}
@@ -173,6 +175,15 @@ type sizeLimits struct {
 
 func (o *options) sizeLimits() sizeLimits {
 	return sizeLimits{max: o.maxSize, ratio: !o.maxSizeSet}
+}
+
+// WithDirMode sets the permissions of the plugin directory Unpack and
+// Pull create. The default, 0700, keeps the rootfs's setuid/setgid bits
+// and file capabilities (as dockerd does): only the owner can reach them.
+// A mode that lets group or others in (e.g. 0755) strips them from every
+// file first.
+func WithDirMode(perm fs.FileMode) Option {
+	return func(o *options) { o.dirMode = perm.Perm() }
 }
 
 // WithTimeout bounds each network wait of a registry operation: dialing,

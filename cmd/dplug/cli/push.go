@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -226,6 +228,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 // pullOptions are the flags of `dplug pull`.
 type pullOptions struct {
 	registryFlags
+	dirMode   string
 	platform  string
 	ociLayout string
 }
@@ -239,7 +242,13 @@ func newPullCmd(g *globalOptions) *cobra.Command {
 push' — and writes it to DIR as config.json + rootfs/, ready for
 'docker plugin create' or 'dplug install'. Every blob is verified against
 its digest; DIR appears only when everything checked out, so a failed pull
-leaves nothing behind. DIR must not exist or be empty.
+leaves nothing behind (and the next pull removes what a killed pull left).
+DIR must not exist or be empty.
+
+The rootfs is extracted with install's policy: device nodes and FIFOs are
+refused (runc creates /dev). DIR is created 0700: setuid/setgid bits and
+file capabilities are kept only there, where no other user can reach
+them. --dir-mode 0755 opens DIR to others and strips them from every file.
 
 With --oci-layout LAYOUT the plugin is read from an OCI image layout
 instead, and REF is omitted. An index (multi-platform plugin) resolves to
@@ -261,6 +270,7 @@ the host platform unless --platform says otherwise.`,
 	o.registryFlags.add(f)
 	f.StringVar(&o.platform, "platform", "", "platform to pick from a multi-platform plugin (default: the host's)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "read the plugin from the OCI image layout `LAYOUT`")
+	f.StringVar(&o.dirMode, "dir-mode", "0700", "permissions of DIR (octal); any group or other bit strips setuid/setgid bits and file capabilities")
 	return cmd
 }
 
@@ -269,6 +279,10 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	netOpts, err := o.registryFlags.options(cmd.Flags())
 	if err != nil {
 		return err
+	}
+	mode, err := strconv.ParseUint(o.dirMode, 8, 32)
+	if err != nil || mode > 0o777 || mode&0o700 != 0o700 {
+		return usageError(fmt.Errorf("--dir-mode %s: want octal permissions the owner can use, like 0700 or 0755", o.dirMode))
 	}
 	dir := args[len(args)-1]
 	// Check DIR and REF before any download.
@@ -283,6 +297,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	prog := newProgress(g.stderr)
 	defer prog.done()
 	opts := append(netOpts,
+		pack.WithDirMode(fs.FileMode(mode)),
 		pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
