@@ -170,11 +170,12 @@ func WithMaxSize(n int64) Option {
 // sizeLimits are the expansion bounds a Plugin applies to its layers.
 type sizeLimits struct {
 	max   int64 // all layers, uncompressed
-	ratio bool  // also bound each layer to maxRatio × its compressed size
+	ratio bool  // also bound each layer to maxRatio × its compressed size…
+	floor int64 // …or this, whichever is more
 }
 
 func (o *options) sizeLimits() sizeLimits {
-	return sizeLimits{max: o.maxSize, ratio: !o.maxSizeSet}
+	return sizeLimits{max: o.maxSize, ratio: !o.maxSizeSet, floor: ratioFloor}
 }
 
 // WithDirMode sets the permissions of the plugin directory Unpack and

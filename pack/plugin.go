@@ -108,7 +108,7 @@ func (p *Plugin) Layers(ctx context.Context, fn func(tar io.Reader) error) error
 	}
 	for _, desc := range p.manifest.Layers {
 		if err := p.layer(ctx, desc, &budget, fn); err != nil {
-			return fmt.Errorf("reading layer %s of %s: %w", desc.Digest, p.ref, classify(p.ref, err))
+			return fmt.Errorf("reading layer %s of %s: %w", desc.Digest, p.ref, shorten(classify(p.ref, err), nil))
 		}
 	}
 	return nil
@@ -142,7 +142,7 @@ func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, budget *int64, f
 	}
 	lr := &expandLimit{r: r, left: *budget, total: p.limits.max}
 	if p.limits.ratio {
-		if ratioMax := max(ratioFloor, maxRatio*desc.Size); ratioMax < lr.left {
+		if ratioMax := max(p.limits.floor, maxRatio*desc.Size); ratioMax < lr.left {
 			lr.left, lr.ratio, lr.size = ratioMax, true, desc.Size
 		}
 	}

@@ -107,8 +107,14 @@ func unpack(ctx context.Context, p *Plugin, dir string, o *options) (err error) 
 	rootfs := filepath.Join(tmp, "rootfs")
 	var stats archive.Stats
 	// install's policy: no device nodes or FIFOs (runc makes /dev).
+	// Errors name paths inside the rootfs, not the host temp dir.
+	short := map[string]string{rootfs: "rootfs"}
+	if real, err := filepath.EvalSymlinks(tmp); err == nil {
+		short[filepath.Join(real, "rootfs")] = "rootfs"
+	}
 	err = p.Layers(ctx, func(r io.Reader) error {
-		return archive.Extract(ctx, r, rootfs, archive.WithStats(&stats), archive.WithDevices(false))
+		return shorten(archive.Extract(ctx, r, rootfs, archive.WithStats(&stats), archive.WithDevices(false),
+			archive.WithMaxBytes(max(o.maxSize, archive.DefaultMaxBytes))), short) // Layers applies o.maxSize
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -209,5 +210,78 @@ func TestPullCleansStaleTempDirs(t *testing.T) {
 	<-doneA
 	if _, err := os.Lstat(live); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("pull A left its temp dir (%v)", err)
+	}
+}
+
+// TestPullShortErrorPaths: an entry path too long for the file system gives
+// a short error naming the path inside the rootfs, not kilobytes of host
+// path.
+func TestPullShortErrorPaths(t *testing.T) {
+	seg := strings.Repeat("d", 250)
+	name := strings.Repeat(seg+"/", 18) + "f"
+	layer := gzipEntries(t, []entry{{hdr: tar.Header{Name: name, Mode: 0o644}, body: "x"}})
+	host := fakeRegistry(t, newArtifact(t, layer, nil), nil)
+	parent := t.TempDir()
+	err := Pull(context.Background(), host+"/x/p:1", filepath.Join(parent, "out"), anon)
+	if !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Fatalf("Pull = %v; want ENAMETOOLONG", err)
+	}
+	msg := err.Error()
+	if len(msg) > 1000 || strings.Contains(msg, parent) || strings.Contains(msg, pullTempMarker) {
+		t.Errorf("error is %d bytes, names the host path: %s", len(msg), msg)
+	}
+	if !strings.Contains(msg, "rootfs/") || !strings.Contains(msg, "file name too long") {
+		t.Errorf("error %q does not name the path in the rootfs and the cause", msg)
+	}
+}
+
+// TestPullSizeLimits: a layer that expands far beyond its compressed size
+// stops early (the ratio bound), unless --max-size allows it; the total
+// is bounded by --max-size.
+func TestPullSizeLimits(t *testing.T) {
+	bomb := gzipTar(t, map[string]string{"zeros": strings.Repeat("\x00", 8<<20)}) // ~1000:1
+	noise := make([]byte, 2<<20)
+	for i := range noise {
+		noise[i] = byte(i * 2654435761 >> 13)
+	}
+	plain := gzipTar(t, map[string]string{"noise": string(noise)})
+	for _, tt := range []struct {
+		name  string
+		layer []byte
+		opts  []Option
+		want  string // "" for success
+	}{
+		{"bomb refused", bomb, nil, "times its compressed size"},
+		{"bomb allowed by an explicit max size", bomb, []Option{WithMaxSize(64 << 20)}, ""},
+		{"total above the max size", plain, []Option{WithMaxSize(1 << 20)}, "raise --max-size"},
+		{"total within the max size", plain, []Option{WithMaxSize(4 << 20)}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			host := fakeRegistry(t, newArtifact(t, tt.layer, nil), nil)
+			ctx := context.Background()
+			opts := append([]Option{anon}, tt.opts...)
+			p, err := Fetch(ctx, host+"/x/p:1", opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.limits.floor = 1 << 20 // instead of 512 MiB, to keep the test small
+			parent := t.TempDir()
+			err = Unpack(ctx, p, filepath.Join(parent, "out"), opts...)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Unpack = %v; want ErrTooLarge saying %q", err, tt.want)
+			}
+			if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+				t.Errorf("Unpack left %v behind", entries)
+			}
+		})
+	}
+	if DefaultMaxSize > 4<<30 {
+		t.Errorf("DefaultMaxSize = %d; want at most 4 GiB", DefaultMaxSize)
 	}
 }

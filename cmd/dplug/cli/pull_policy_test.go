@@ -44,3 +44,29 @@ func TestPullDirMode(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxSizeFlag: pull and install bound what a plugin expands to.
+func TestMaxSizeFlag(t *testing.T) {
+	host := memRegistry(t)
+	ref := host + "/cli/size:1"
+	if code, _, errOut := run(t, "push", pluginDir(t), ref); code != 0 {
+		t.Fatalf("push: exit %d\n%s", code, errOut)
+	}
+	root := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"pull", "--max-size", "1KiB", ref, filepath.Join(t.TempDir(), "o")}, 1, "raise --max-size"},
+		{[]string{"--root", root, "install", "--grant-all-permissions", "--max-size", "1k", ref}, 1, "raise --max-size"},
+		{[]string{"pull", "--max-size", "lots", ref, filepath.Join(t.TempDir(), "o")}, 2, "512MiB"},
+		{[]string{"pull", "--max-size", "0", ref, filepath.Join(t.TempDir(), "o")}, 2, "positive size"},
+		{[]string{"pull", "--max-size", "1MiB", ref, filepath.Join(t.TempDir(), "o")}, 0, ""},
+	} {
+		code, _, errOut := run(t, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, %q; want exit %d and %q", tt.args, code, errOut, tt.code, tt.want)
+		}
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -54,6 +56,37 @@ func (r *registryFlags) options(f *pflag.FlagSet) ([]pack.Option, error) {
 		return nil, usageError(fmt.Errorf("--timeout %s: want a positive duration like 30s or 2m", r.timeout))
 	}
 	return []pack.Option{pack.WithInsecure(r.insecure), pack.WithTimeout(r.timeout)}, nil
+}
+
+// sizeFlag is a byte count flag: 512MiB, 4GiB, 8G, 1000000.
+type sizeFlag struct{ n int64 }
+
+func (s *sizeFlag) String() string {
+	if s.n == 0 {
+		return ""
+	}
+	return human(s.n)
+}
+
+func (s *sizeFlag) Type() string { return "SIZE" }
+
+func (s *sizeFlag) Set(v string) error {
+	num := strings.TrimRight(v, "KMGTiBkmgtb")
+	unit := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(v[len(num):], "B"), "b"))
+	mult := map[string]int64{"": 1, "k": 1 << 10, "ki": 1 << 10, "m": 1 << 20, "mi": 1 << 20,
+		"g": 1 << 30, "gi": 1 << 30, "t": 1 << 40, "ti": 1 << 40}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || mult == 0 || n <= 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("want a positive size like 512MiB or 8GiB")
+	}
+	s.n = n * mult
+	return nil
+}
+
+// addMaxSize defines --max-size, for the commands that extract layers.
+func addMaxSize(f *pflag.FlagSet, s *sizeFlag) {
+	f.Var(s, "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
+		"the compressed layer; giving it lifts that ratio check)")
 }
 
 // pushOptions are the flags of `dplug push`.
@@ -229,6 +262,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 type pullOptions struct {
 	registryFlags
 	dirMode   string
+	maxSize   sizeFlag
 	platform  string
 	ociLayout string
 }
@@ -270,6 +304,7 @@ the host platform unless --platform says otherwise.`,
 	o.registryFlags.add(f)
 	f.StringVar(&o.platform, "platform", "", "platform to pick from a multi-platform plugin (default: the host's)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "read the plugin from the OCI image layout `LAYOUT`")
+	addMaxSize(f, &o.maxSize)
 	f.StringVar(&o.dirMode, "dir-mode", "0700", "permissions of DIR (octal); any group or other bit strips setuid/setgid bits and file capabilities")
 	return cmd
 }
@@ -297,6 +332,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	prog := newProgress(g.stderr)
 	defer prog.done()
 	opts := append(netOpts,
+		pack.WithMaxSize(o.maxSize.n),
 		pack.WithDirMode(fs.FileMode(mode)),
 		pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log),

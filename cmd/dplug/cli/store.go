@@ -43,6 +43,7 @@ type installOptions struct {
 	disable  bool
 	grantAll bool
 	platform string
+	maxSize  sizeFlag
 	registryFlags
 }
 
@@ -83,6 +84,7 @@ The installed plugin's name is printed on stdout (its inspect object with
 	f.BoolVar(&o.disable, "disable", false, "do not enable the plugin on install")
 	f.BoolVar(&o.grantAll, "grant-all-permissions", false, "grant all permissions necessary to run the plugin")
 	o.registryFlags.add(f)
+	addMaxSize(f, &o.maxSize)
 	f.StringVar(&o.platform, "platform", "", "plugin to pick from a multi-platform index (os/arch[/variant]); default: this host")
 	return cmd
 }
@@ -108,6 +110,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		return err
 	}
 	popts := append(netOpts,
+		pack.WithMaxSize(o.maxSize.n),
 		pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
