@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -28,6 +29,20 @@ var (
 	ErrDigestMismatch = errors.New("content does not match its digest")
 	// ErrUnsupported: a media type dplug (and dockerd) cannot use.
 	ErrUnsupported = errors.New("unsupported media type")
+	// ErrTimeout: the registry (or its token server) did not answer, or
+	// went silent mid-transfer, for longer than the timeout (WithTimeout).
+	ErrTimeout = errors.New("registry timed out")
+	// ErrTooManyRedirects: a request was redirected more than 10 times.
+	ErrTooManyRedirects = errors.New("too many redirects")
+	// ErrBadManifest: the manifest is a plugin's but unusable, e.g. a blob
+	// without a positive size.
+	ErrBadManifest = errors.New("invalid manifest")
+	// ErrDamaged: the registry served a blob whose digest checks out but
+	// whose content is broken (a truncated gzip or tar): the pushed blob
+	// itself is damaged, so trying again cannot help.
+	ErrDamaged = errors.New("damaged blob")
+	// ErrTooLarge: the layers expand past the size limit (WithMaxSize).
+	ErrTooLarge = errors.New("plugin too large")
 )
 
 // classify turns go-containerregistry and net errors into one of the
@@ -57,6 +72,16 @@ func classify(ref string, err error) error {
 			}
 		}
 		return &registryError{err: te}
+	}
+	if errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrTimeout) {
+		return err
+	}
+	var ne net.Error
+	// net/http's own timeouts also match context.DeadlineExceeded; the
+	// caller's deadline is the one whose innermost error is exactly that.
+	if errors.As(err, &ne) && ne.Timeout() && rootCause(ne) != context.DeadlineExceeded {
+		return fmt.Errorf("%w: %s did not answer in time (%v); raise --timeout (or DPLUG_TIMEOUT) if the network is that slow",
+			ErrTimeout, registryOf(ref), ne)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {

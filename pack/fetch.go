@@ -54,14 +54,25 @@ func Fetch(ctx context.Context, ref string, opts ...Option) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}
-	client := &http.Client{Transport: tr}
+	client := &http.Client{Transport: tr, CheckRedirect: checkRedirect}
 	return &Plugin{
 		ref:      r.String(),
 		digest:   dg,
 		manifest: m,
 		blobs:    &registryBlobs{client: client, repo: r.Context(), ref: r.String(), progress: o.progress},
 		log:      o.log,
+		limits:   o.sizeLimits(),
 	}, nil
+}
+
+// checkRedirect stops a client after maxRedirects redirects (redirectLimit
+// does so too, for clients dplug does not build).
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("%w: stopped after %d redirects (last to %s); the registry redirects in a loop",
+			ErrTooManyRedirects, maxRedirects, req.URL.Redacted())
+	}
+	return nil
 }
 
 // registryBlobs downloads blobs from one repository.

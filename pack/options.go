@@ -3,8 +3,10 @@ package pack
 import (
 	"compress/gzip"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 )
@@ -29,7 +31,11 @@ type options struct {
 	preserveTimes bool
 	level         int
 	log           *slog.Logger
-	transport     http.RoundTripper
+	transport     http.RoundTripper // nil: newTransport(timeout)
+	timeout       time.Duration
+	maxSize       int64
+	maxSizeSet    bool
+	dirMode       fs.FileMode
 	validate      bool
 	mountFrom     []string
 	index         bool
@@ -37,12 +43,14 @@ type options struct {
 
 func makeOptions(opts ...Option) *options {
 	o := &options{
-		keychain:  authn.DefaultKeychain,
-		level:     gzip.DefaultCompression,
-		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		transport: http.DefaultTransport,
-		progress:  func(Progress) {},
-		validate:  true,
+		keychain: authn.DefaultKeychain,
+		level:    gzip.DefaultCompression,
+		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		timeout:  DefaultTimeout,
+		maxSize:  DefaultMaxSize,
+		dirMode:  0o700,
+		progress: func(Progress) {},
+		validate: true,
 	}
 	for _, opt := range opts {
 		opt(o)
@@ -129,8 +137,75 @@ func WithIndex(on bool) Option {
 	return func(o *options) { o.index = on }
 }
 
-// WithTransport sets the HTTP transport under pack's auth and retry layers.
-// The default is http.DefaultTransport.
+// DefaultMaxSize is how many bytes a plugin's layers may expand to
+// (uncompressed tar) unless WithMaxSize says otherwise. Plugin rootfs are
+// typically tens of MiB; 4 GiB leaves room for fat ones while a
+// decompression bomb cannot fill the disk.
+const DefaultMaxSize = 4 << 30
+
+// maxRatio and ratioFloor bound how far a layer may expand relative to its
+// compressed size, while WithMaxSize was not given: past ratioFloor, at
+// most maxRatio times the declared size. Real rootfs layers compress 2–10×;
+// a gzip bomb reaches 1000×.
+const (
+	maxRatio   = 100
+	ratioFloor = 512 << 20
+)
+
+// WithMaxSize sets how many bytes the layers of a plugin may expand to
+// (uncompressed tar, all layers together) when pulled or installed. The
+// default is DefaultMaxSize, and, beyond 512 MiB, at most 100 times the
+// compressed layer size; an explicit WithMaxSize lifts that ratio check.
+// n <= 0 means the default.
+func WithMaxSize(n int64) Option {
+	return func(o *options) {
+		if n <= 0 {
+			o.maxSize, o.maxSizeSet = DefaultMaxSize, false
+			return
+		}
+		o.maxSize, o.maxSizeSet = n, true
+	}
+}
+
+// sizeLimits are the expansion bounds a Plugin applies to its layers.
+type sizeLimits struct {
+	max   int64 // all layers, uncompressed
+	ratio bool  // also bound each layer to maxRatio × its compressed size…
+	floor int64 // …or this, whichever is more
+}
+
+func (o *options) sizeLimits() sizeLimits {
+	return sizeLimits{max: o.maxSize, ratio: !o.maxSizeSet, floor: ratioFloor}
+}
+
+// WithDirMode sets the permissions of the plugin directory Unpack and
+// Pull create. The default, 0700, keeps the rootfs's setuid/setgid bits
+// and file capabilities (as dockerd does): only the owner can reach them.
+// A mode that lets group or others in (e.g. 0755) strips them from every
+// file first.
+func WithDirMode(perm fs.FileMode) Option {
+	return func(o *options) { o.dirMode = perm.Perm() }
+}
+
+// WithTimeout bounds each network wait of a registry operation: dialing,
+// the TLS handshake, waiting for response headers, and any silence while a
+// body is read or written (an idle timeout: a big layer takes as long as
+// it needs while bytes flow). It applies to the registry, its token server
+// and blob transfers. A wait that runs out fails with ErrTimeout at once,
+// without retries. d <= 0 means DefaultTimeout (30 s). WithTransport
+// replaces the transport these bounds are built into.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d <= 0 {
+			d = DefaultTimeout
+		}
+		o.timeout = d
+	}
+}
+
+// WithTransport sets the HTTP transport under pack's auth, retry and
+// redirect-limit layers, instead of the one WithTimeout configures; the
+// caller then owns its timeouts. The default builds one with the timeout.
 func WithTransport(t http.RoundTripper) Option {
 	return func(o *options) {
 		if t != nil {

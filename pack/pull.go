@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dplug/dplug/archive"
@@ -31,9 +32,16 @@ const unpackAttempts = 3
 
 // Unpack writes p into dir as a plugin directory. dir must not exist or be
 // empty. Everything is written to a temporary sibling first and renamed
-// into place only when every blob has been verified, so a failed or
-// interrupted pull leaves nothing behind. A connection lost mid-layer makes
-// it start over (up to 3 times); a digest mismatch never does.
+// into place only when every blob has been verified, so a failed pull
+// leaves nothing behind; the temp dirs of killed pulls are removed by the
+// next Unpack into the same parent. A connection lost mid-layer makes it
+// start over (up to 3 times); a digest mismatch, a damaged blob or a
+// timeout never does.
+//
+// The rootfs is extracted with install's policy: device nodes and FIFOs
+// are refused (runc creates /dev). dir is created 0700, where setuid and
+// setgid bits and file capabilities are kept; WithDirMode with group or
+// other bits strips them.
 func Unpack(ctx context.Context, p *Plugin, dir string, opts ...Option) error {
 	o := makeOptions(opts...)
 	var err error
@@ -73,18 +81,19 @@ func unpack(ctx context.Context, p *Plugin, dir string, o *options) (err error) 
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return wrap(err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".dplug-pull-")
+	cleanStalePulls(parent, o)
+	// The temp dir is 0700 (MkdirTemp) until everything is in place: no
+	// one else can reach a setuid file or race the checks below.
+	tmp, lock, err := makePullTemp(parent, filepath.Base(dir))
 	if err != nil {
 		return wrap(err)
 	}
+	defer lock.Close()
 	defer func() {
 		if err != nil {
 			os.RemoveAll(tmp)
 		}
 	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return wrap(err)
-	}
 	// The directory form carries the plugin config without rootfs, which
 	// `docker plugin create` would overwrite anyway.
 	cfg.Rootfs = nil
@@ -97,13 +106,30 @@ func unpack(ctx context.Context, p *Plugin, dir string, o *options) (err error) 
 	}
 	rootfs := filepath.Join(tmp, "rootfs")
 	var stats archive.Stats
+	// install's policy: no device nodes or FIFOs (runc makes /dev).
+	// Errors name paths inside the rootfs, not the host temp dir.
+	short := map[string]string{rootfs: "rootfs"}
+	if real, err := filepath.EvalSymlinks(tmp); err == nil {
+		short[filepath.Join(real, "rootfs")] = "rootfs"
+	}
 	err = p.Layers(ctx, func(r io.Reader) error {
-		return archive.Extract(ctx, r, rootfs, archive.WithStats(&stats), archive.WithDevices(true))
+		return shorten(archive.Extract(ctx, r, rootfs, archive.WithStats(&stats), archive.WithDevices(false),
+			archive.WithMaxBytes(max(o.maxSize, archive.DefaultMaxBytes))), short) // Layers applies o.maxSize
 	})
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(rootfs, 0o755); err != nil { // an empty layer still yields rootfs/
+		return wrap(err)
+	}
+	if o.dirMode&0o077 != 0 {
+		// Others can reach the rootfs: no setuid/setgid file or file
+		// capability for them to run.
+		if err := stripPrivileges(rootfs); err != nil {
+			return wrap(err)
+		}
+	}
+	if err := os.Chmod(tmp, o.dirMode); err != nil {
 		return wrap(err)
 	}
 	if replace {
@@ -116,6 +142,100 @@ func unpack(ctx context.Context, p *Plugin, dir string, o *options) (err error) 
 	}
 	o.log.Debug("unpacked", "ref", p.ref, "dir", dir)
 	return nil
+}
+
+// pullTempMarker is in the name of every pull's temp dir:
+// ".DIR.dplug-pull-RANDOM", next to DIR.
+const pullTempMarker = ".dplug-pull-"
+
+// errLocked: another process holds the lock.
+var errLocked = errors.New("locked by another process")
+
+// makePullTemp creates the temp dir of a pull next to DIR and locks it
+// (flock) for as long as the pull runs: the lock is how the next pull
+// tells a live pull's temp dir from one a killed pull left.
+func makePullTemp(parent, base string) (string, *os.File, error) {
+	for range 5 {
+		tmp, err := os.MkdirTemp(parent, "."+base+pullTempMarker)
+		if err != nil {
+			return "", nil, err
+		}
+		lock, err := lockDir(tmp)
+		if err != nil {
+			if errors.Is(err, errLocked) || errors.Is(err, fs.ErrNotExist) {
+				continue // a concurrent pull is cleaning it up as stale
+			}
+			os.Remove(tmp)
+			return "", nil, err
+		}
+		// Between MkdirTemp and the lock, a concurrent pull may have
+		// taken it for stale and removed it: then try another.
+		if sameDir(lock, tmp) {
+			return tmp, lock, nil
+		}
+		lock.Close()
+	}
+	return "", nil, errors.New("could not create a temporary directory: concurrent pulls kept removing it")
+}
+
+// sameDir reports whether the open dir f is still the one at path.
+func sameDir(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Lstat(path)
+	return err == nil && os.SameFile(a, b)
+}
+
+// cleanStalePulls removes the temp dirs that killed pulls left in parent:
+// those no live pull holds the lock of. Failures are only logged.
+func cleanStalePulls(parent string, o *options) {
+	if !pullLocks {
+		return
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), ".") || !strings.Contains(e.Name(), pullTempMarker) {
+			continue
+		}
+		path := filepath.Join(parent, e.Name())
+		lock, err := lockDir(path)
+		if err != nil {
+			continue // a live pull's, or gone already
+		}
+		if sameDir(lock, path) {
+			if err := os.RemoveAll(path); err != nil {
+				o.log.Warn("cannot remove the temp dir of an interrupted pull", "dir", path, "err", err)
+			} else {
+				o.log.Info("removed the temp dir of an interrupted pull", "dir", path)
+			}
+		}
+		lock.Close()
+	}
+}
+
+// stripPrivileges clears the setuid and setgid bits and removes the file
+// capabilities of every regular file under root.
+func stripPrivileges(root string) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if m := fi.Mode(); m&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+			if err := os.Chmod(path, m.Perm()|m&fs.ModeSticky); err != nil {
+				return err
+			}
+		}
+		return dropCaps(path)
+	})
 }
 
 // checkTarget accepts a missing or empty directory and reports whether an

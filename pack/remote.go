@@ -43,11 +43,16 @@ func retryable(err error) bool {
 	if errors.As(err, &te) {
 		return te.StatusCode >= 500 || te.StatusCode == http.StatusTooManyRequests || te.Temporary()
 	}
+	// A timeout is not retried: it already waited the whole --timeout, and
+	// retries would multiply what the user waits for.
 	var ne net.Error
+	if errors.Is(err, ErrTimeout) || errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrDamaged) ||
+		(errors.As(err, &ne) && ne.Timeout()) {
+		return false
+	}
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, net.ErrClosed) ||
-		(errors.As(err, &ne) && ne.Timeout())
+		errors.Is(err, net.ErrClosed)
 }
 
 // parseRef parses a registry reference; loopback registries get plain HTTP
@@ -110,20 +115,7 @@ func pluginScope(repo name.Repository, actions string) string {
 // the transport with retries. The returned transport is a
 // transport.Wrapper, so go-containerregistry uses it as it is.
 func remoteOptions(ctx context.Context, repo name.Repository, push bool, extraScopes []string, o *options) ([]remote.Option, http.RoundTripper, error) {
-	base := o.transport
-	if o.insecure {
-		if t, ok := base.(*http.Transport); ok {
-			t = t.Clone()
-			if t.TLSClientConfig == nil {
-				t.TLSClientConfig = &tls.Config{}
-			}
-			t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for --insecure
-			base = t
-		}
-	}
-	if !o.insecure {
-		base = httpsOnly{inner: base}
-	}
+	base := registryTransport(o)
 	rt := transport.NewRetry(base,
 		transport.WithRetryBackoff(retryBackoff),
 		transport.WithRetryPredicate(retryable),
@@ -259,6 +251,33 @@ func (m *mountImage) ConfigLayer() (v1.Layer, error) {
 		return nil, err
 	}
 	return &remote.MountableLayer{Layer: l, Reference: m.from}, nil
+}
+
+// registryTransport is the transport under the auth and retry layers:
+// o.transport (by default one with o.timeout's bounds), unverified TLS with
+// o.insecure, HTTPS-only without it, and at most maxRedirects redirects.
+func registryTransport(o *options) http.RoundTripper {
+	var base http.RoundTripper
+	if o.transport != nil {
+		base = o.transport
+	} else {
+		base = newTransport(o.timeout)
+	}
+	if o.insecure {
+		if t, ok := base.(*http.Transport); ok {
+			if t == o.transport {
+				t = t.Clone()
+			}
+			if t.TLSClientConfig == nil {
+				t.TLSClientConfig = &tls.Config{}
+			}
+			t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for --insecure
+			base = t
+		}
+	} else {
+		base = httpsOnly{inner: base}
+	}
+	return redirectLimit{inner: base}
 }
 
 // httpsOnly refuses plain-HTTP requests except to loopback hosts, like

@@ -5,21 +5,93 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/store"
 )
 
+// registryFlags are the network flags push, pull and install share.
+type registryFlags struct {
+	insecure bool
+	timeout  time.Duration
+	envErr   error // a bad DPLUG_TIMEOUT, reported when the command runs
+}
+
+// timeoutEnv overrides --timeout's default.
+const timeoutEnv = "DPLUG_TIMEOUT"
+
+func (r *registryFlags) add(f *pflag.FlagSet) {
+	def := pack.DefaultTimeout
+	if v := os.Getenv(timeoutEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			r.envErr = fmt.Errorf("invalid %s %q: want a positive duration like 30s or 2m", timeoutEnv, v)
+		} else {
+			def = d
+		}
+	}
+	f.BoolVar(&r.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	f.DurationVar(&r.timeout, "timeout", def,
+		"give up when the registry does not connect, answer or send a byte for `DURATION` (env "+timeoutEnv+")")
+}
+
+// options checks the flags and turns them into pack options.
+func (r *registryFlags) options(f *pflag.FlagSet) ([]pack.Option, error) {
+	if r.envErr != nil && !f.Changed("timeout") {
+		return nil, usageError(r.envErr)
+	}
+	if r.timeout <= 0 {
+		return nil, usageError(fmt.Errorf("--timeout %s: want a positive duration like 30s or 2m", r.timeout))
+	}
+	return []pack.Option{pack.WithInsecure(r.insecure), pack.WithTimeout(r.timeout)}, nil
+}
+
+// sizeFlag is a byte count flag: 512MiB, 4GiB, 8G, 1000000.
+type sizeFlag struct{ n int64 }
+
+func (s *sizeFlag) String() string {
+	if s.n == 0 {
+		return ""
+	}
+	return human(s.n)
+}
+
+func (s *sizeFlag) Type() string { return "SIZE" }
+
+func (s *sizeFlag) Set(v string) error {
+	num := strings.TrimRight(v, "KMGTiBkmgtb")
+	unit := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(v[len(num):], "B"), "b"))
+	mult := map[string]int64{"": 1, "k": 1 << 10, "ki": 1 << 10, "m": 1 << 20, "mi": 1 << 20,
+		"g": 1 << 30, "gi": 1 << 30, "t": 1 << 40, "ti": 1 << 40}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || mult == 0 || n <= 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("want a positive size like 512MiB or 8GiB")
+	}
+	s.n = n * mult
+	return nil
+}
+
+// addMaxSize defines --max-size, for the commands that extract layers.
+func addMaxSize(f *pflag.FlagSet, s *sizeFlag) {
+	f.Var(s, "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
+		"the compressed layer; giving it lifts that ratio check)")
+}
+
 // pushOptions are the flags of `dplug push`.
 type pushOptions struct {
-	insecure      bool
+	registryFlags
 	preserveTimes bool
 	level         int
 	ociLayout     string
@@ -67,7 +139,7 @@ on stdout; progress goes to stderr.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	o.registryFlags.add(f)
 	f.BoolVar(&o.preserveTimes, "preserve-times", false, "keep file mtimes and owners in the layer (not reproducible)")
 	f.IntVar(&o.level, "compression-level", 6, "gzip level of the rootfs layer, 0 (none) to 9 (smallest)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "also write the artifact to the OCI image layout `DIR`")
@@ -78,6 +150,10 @@ on stdout; progress goes to stderr.`,
 
 func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref string) error {
 	ctx := cmd.Context()
+	netOpts, err := o.registryFlags.options(cmd.Flags())
+	if err != nil {
+		return err
+	}
 	// A directory is a plugin dir or an OCI layout; anything else names a
 	// store plugin.
 	var stored *store.Plugin
@@ -125,19 +201,17 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	opts := []pack.Option{
-		pack.WithInsecure(o.insecure),
+	opts := append(netOpts,
 		pack.WithPreserveTimes(o.preserveTimes),
 		pack.WithCompressionLevel(o.level),
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
 		pack.WithMountFrom(o.mountFrom...),
-	}
+	)
 	if stored != nil && stored.PluginReference != "" {
 		opts = append(opts, pack.WithMountFrom(stored.PluginReference))
 	}
 	var img v1.Image
-	var err error
 	if stored != nil {
 		cfg := stored.Config
 		cfg.Rootfs = nil
@@ -196,7 +270,9 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 
 // pullOptions are the flags of `dplug pull`.
 type pullOptions struct {
-	insecure  bool
+	registryFlags
+	dirMode   string
+	maxSize   sizeFlag
 	platform  string
 	ociLayout string
 }
@@ -210,7 +286,13 @@ func newPullCmd(g *globalOptions) *cobra.Command {
 push' — and writes it to DIR as config.json + rootfs/, ready for
 'docker plugin create' or 'dplug install'. Every blob is verified against
 its digest; DIR appears only when everything checked out, so a failed pull
-leaves nothing behind. DIR must not exist or be empty.
+leaves nothing behind (and the next pull removes what a killed pull left).
+DIR must not exist or be empty.
+
+The rootfs is extracted with install's policy: device nodes and FIFOs are
+refused (runc creates /dev). DIR is created 0700: setuid/setgid bits and
+file capabilities are kept only there, where no other user can reach
+them. --dir-mode 0755 opens DIR to others and strips them from every file.
 
 With --oci-layout LAYOUT the plugin is read from an OCI image layout
 instead, and REF is omitted. An index (multi-platform plugin) resolves to
@@ -229,14 +311,24 @@ the host platform unless --platform says otherwise.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	o.registryFlags.add(f)
 	f.StringVar(&o.platform, "platform", "", "platform to pick from a multi-platform plugin (default: the host's)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "read the plugin from the OCI image layout `LAYOUT`")
+	addMaxSize(f, &o.maxSize)
+	f.StringVar(&o.dirMode, "dir-mode", "0700", "permissions of DIR (octal); any group or other bit strips setuid/setgid bits and file capabilities")
 	return cmd
 }
 
 func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string) error {
 	ctx := cmd.Context()
+	netOpts, err := o.registryFlags.options(cmd.Flags())
+	if err != nil {
+		return err
+	}
+	mode, err := strconv.ParseUint(o.dirMode, 8, 32)
+	if err != nil || mode > 0o777 || mode&0o700 != 0o700 {
+		return usageError(fmt.Errorf("--dir-mode %s: want octal permissions the owner can use, like 0700 or 0755", o.dirMode))
+	}
 	dir := args[len(args)-1]
 	// Check DIR and REF before any download.
 	if err := checkEmptyDir(dir); err != nil {
@@ -249,16 +341,14 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	opts := []pack.Option{
-		pack.WithInsecure(o.insecure),
+	opts := append(netOpts,
+		pack.WithMaxSize(o.maxSize.n),
+		pack.WithDirMode(fs.FileMode(mode)),
 		pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
-	}
-	var (
-		p   *pack.Plugin
-		err error
 	)
+	var p *pack.Plugin
 	if o.ociLayout != "" {
 		p, err = pack.ReadLayout(o.ociLayout, opts...)
 	} else {

@@ -42,8 +42,9 @@ type installOptions struct {
 	alias    string
 	disable  bool
 	grantAll bool
-	insecure bool
 	platform string
+	maxSize  sizeFlag
+	registryFlags
 }
 
 func newInstallCmd(g *globalOptions) *cobra.Command {
@@ -82,7 +83,8 @@ The installed plugin's name is printed on stdout (its inspect object with
 	f.StringVar(&o.alias, "alias", "", "local name for the plugin")
 	f.BoolVar(&o.disable, "disable", false, "do not enable the plugin on install")
 	f.BoolVar(&o.grantAll, "grant-all-permissions", false, "grant all permissions necessary to run the plugin")
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
+	o.registryFlags.add(f)
+	addMaxSize(f, &o.maxSize)
 	f.StringVar(&o.platform, "platform", "", "plugin to pick from a multi-platform index (os/arch[/variant]); default: this host")
 	return cmd
 }
@@ -103,12 +105,16 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	popts := []pack.Option{
-		pack.WithInsecure(o.insecure),
+	netOpts, err := o.registryFlags.options(cmd.Flags())
+	if err != nil {
+		return err
+	}
+	popts := append(netOpts,
+		pack.WithMaxSize(o.maxSize.n),
 		pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
-	}
+	)
 	var (
 		src  store.Source
 		opts = store.InstallOptions{Alias: o.alias, Disabled: o.disable, Settings: settings}

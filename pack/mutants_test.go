@@ -1,0 +1,85 @@
+package pack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/dplug/dplug/validate"
+)
+
+// TestImageRefusesOneError: a config with exactly one error is not packed.
+func TestImageRefusesOneError(t *testing.T) {
+	config := `{"Description":"x","Documentation":"https://example.invalid","Entrypoint":["/bin/plug"],
+"Interface":{"Types":["weird"],"Socket":"p.sock"}}`
+	errs, _ := validate.Split(validate.Bytes("config.json", []byte(config), validate.WithKind(validate.KindConfig)))
+	if len(errs) != 1 {
+		t.Fatalf("precondition: the config has %d errors (%v); the test needs exactly one", len(errs), errs)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"config.json": config, "rootfs/bin/plug": "x"})
+	img, err := Image(context.Background(), dir)
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Diagnostics) != 1 {
+		t.Fatalf("Image = %v, %v; want a *ConfigError with the one error", img, err)
+	}
+}
+
+// dockerdManifest is the manifest `docker plugin push` (20.10.24) wrote,
+// captured in testdata: the media types to match, not pack's constants.
+func dockerdManifest(t *testing.T) (*v1.Manifest, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "manifest-pushed-20.10.24.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return &m, raw
+}
+
+// TestMediaTypesMatchDockerd: what Image writes carries dockerd's media
+// types, and a manifest dockerd wrote is read as a plugin.
+func TestMediaTypesMatchDockerd(t *testing.T) {
+	want, raw := dockerdManifest(t)
+	// The literal strings, as a second witness of the captured file.
+	if want.Config.MediaType != "application/vnd.docker.plugin.v1+json" ||
+		want.MediaType != "application/vnd.docker.distribution.manifest.v2+json" ||
+		want.Layers[0].MediaType != "application/vnd.docker.image.rootfs.diff.tar.gzip" {
+		t.Fatalf("testdata/manifest-pushed-20.10.24.json is not dockerd's manifest: %+v", want)
+	}
+	img := mustImage(t, testDir(t))
+	gotRaw, err := img.RawManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got v1.Manifest
+	if err := json.Unmarshal(gotRaw, &got); err != nil {
+		t.Fatal(err)
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type types3 struct{ Manifest, Config, Layer types.MediaType }
+	if diff := cmp.Diff(
+		types3{want.MediaType, want.Config.MediaType, want.Layers[0].MediaType},
+		types3{mt, got.Config.MediaType, got.Layers[0].MediaType}); diff != "" {
+		t.Errorf("media types differ from dockerd's (-dockerd +dplug):\n%s", diff)
+	}
+	if got.MediaType != want.MediaType {
+		t.Errorf("manifest mediaType field = %q; want dockerd's %q", got.MediaType, want.MediaType)
+	}
+	if _, err := parseManifest(want.MediaType, raw); err != nil {
+		t.Errorf("dockerd's manifest is not read as a plugin: %v", err)
+	}
+}
