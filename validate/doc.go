@@ -20,12 +20,21 @@
 // docs use (propagatedMount). Any other casing (PROPAGATEDMOUNT,
 // Propagatedmount) still works in dockerd but draws a DP104 warning.
 //
-// An error means dockerd fails to parse, enable or start the plugin, or runs
-// it broken (a malformed interface type, a relative propagatedMount, a
-// capability runc drops); what dockerd merely ignores is a warning. DP100
-// (wrong type) is reported exactly when encoding/json fails to decode the
-// document into moby's types, which the tests check against encoding/json
-// itself. Real-world configs that dockerd runs (testdata/corpus) give no
-// errors. The package never panics on any input. Nothing is compiled or
-// parsed at init: the schemas are compiled on first use, once per process.
+// Severity follows the policy of SPEC §3: each rule has a Class. What
+// dockerd refuses at create, enable or run (or crashes on) is Refused, an
+// error everywhere. What dockerd accepts but runs differently from what is
+// written (user, unknown keys, capabilities runc drops, 1.12-era keys) is
+// Misleading: an error for the author (the default, Author) and a warning
+// for a consumer (ForConsumer: install, pull, run, test). Advice is a
+// warning everywhere. WithSettings applies install-time settings (as
+// docker plugin set takes them) before the checks, so a consumer judges the
+// effective values.
+//
+// DP100 (wrong type) is reported exactly when encoding/json fails to decode
+// the document into moby's types, which the tests check against
+// encoding/json itself. Real-world configs that dockerd runs
+// (testdata/corpus) give no errors in the consumer view. The package never
+// panics on any input, and never blocks on a FIFO or device. Nothing is
+// compiled or parsed at init: the schemas are compiled on first use, once
+// per process.
 package validate
