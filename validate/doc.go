@@ -4,15 +4,18 @@
 // dockerd validates nothing when a plugin is created: a bad config fails
 // later, at enable or at run time, or is silently half-ignored. This package
 // reports all of that up front, each finding located at file:line:col with a
-// JSON pointer and a stable rule ID (see Rules):
+// JSON pointer (keys spelled as in the file) and a stable rule ID (see
+// Rules):
 //
 //   - malformed JSON (syntax, BOM, size, depth), with the exact position;
 //   - schema violations against the embedded schemas (package schemas), after
 //     normalising key case the way dockerd's encoding/json decodes it;
 //   - semantic rules for what dockerd would reject at enable or run time
-//     (mount without source, malformed interface type, relative paths, ...)
-//     as errors, and what it silently ignores (user, unknown keys, network
-//     types other than host) as warnings.
+//     (mount without source, no usable interface type, relative paths, ...)
+//     and what it accepts but runs differently (user, unknown keys,
+//     capabilities runc drops), with the severity of their class (below);
+//   - documents that are not plugin configs at all (null, {}, an image
+//     config), as one finding.
 //
 // Key case rule: dockerd matches keys case-insensitively. dplug accepts,
 // without a warning, the canonical form dockerd writes (PropagatedMount),
