@@ -127,9 +127,13 @@ type NotFoundError struct {
 
 func (e *NotFoundError) Error() string {
 	if e.Why != "" {
-		return fmt.Sprintf("%s %s: give a %s", e.Arg, e.Why, e.Kinds)
+		return fmt.Sprintf("%s %s", e.Arg, e.Why)
 	}
-	return fmt.Sprintf("%s: no such %s", e.Arg, e.Kinds)
+	kinds := e.Kinds
+	if e.Path && kinds&(Dir|Layout) != 0 {
+		kinds &= Dir | Layout // what a path can name
+	}
+	return fmt.Sprintf("%s: no such %s", e.Arg, kinds)
 }
 
 // Option configures Open.
@@ -138,6 +142,7 @@ type Option func(*options)
 type options struct {
 	kinds    Kind
 	authored Kind
+	nocheck  bool
 	store    func() (*store.Store, error)
 	pack     []pack.Option
 	validate []validate.Option
@@ -166,6 +171,11 @@ func WithPack(opts ...pack.Option) Option {
 // author wrote, so push passes Dir.
 func WithAuthor(k Kind) Option { return func(o *options) { o.authored = k } }
 
+// Unchecked resolves without validating: for commands that only need to
+// find a plugin, such as stopping one whose config.json was since broken.
+// Config is then the zero Config when the file does not decode.
+func Unchecked() Option { return func(o *options) { o.nocheck = true } }
+
 // WithValidate adds validator options (audience, settings) to the check
 // every source's config goes through.
 func WithValidate(opts ...validate.Option) Option {
@@ -191,6 +201,14 @@ func Open(ctx context.Context, arg string, opts ...Option) (*Source, error) {
 	s, err := resolve(ctx, arg, &o)
 	if err != nil {
 		return nil, err
+	}
+	if o.nocheck {
+		if s.Config == nil {
+			if s.Config, err = plugin.Parse(s.Raw); err != nil {
+				s.Config = &plugin.Config{}
+			}
+		}
+		return s, nil
 	}
 	aud := validate.Consumer
 	if o.authored&s.Kind != 0 {
@@ -222,15 +240,15 @@ func resolve(ctx context.Context, arg string, o *options) (*Source, error) {
 			}
 			return artifact(ctx, Layout, arg, dirName(arg), "", p)
 		}
-		notFound.Why = "is a directory but not a " + o.kinds.String()
+		notFound.Why = "is not a " + o.kinds.String()
 		if o.kinds&^(Dir|Layout) != 0 {
-			notFound.Why = "is a directory but neither a plugin dir (config.json + rootfs/) nor an OCI layout"
+			notFound.Why = "is neither a plugin dir (config.json + rootfs/) nor an OCI layout"
 		}
 		return nil, notFound
 	}
 	if statErr == nil {
 		notFound.Path = true
-		notFound.Why = "is a file"
+		notFound.Why = "is a file, not a " + o.kinds.String()
 		return nil, notFound
 	}
 	if notFound.Path {

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dplug/dplug/pack"
-	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/source"
 )
 
 // registryFlags are the network flags push, pull and install share.
@@ -154,35 +154,24 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	if err != nil {
 		return err
 	}
-	// A directory is a plugin dir or an OCI layout; anything else names a
-	// store plugin.
-	var stored *store.Plugin
-	fromLayout := pack.IsLayout(src)
-	if fi, err := os.Stat(src); err == nil && fi.IsDir() {
-		if fromLayout {
-			if ref == "" {
-				return usageError(errors.New("push LAYOUT needs a REF"))
-			}
-		} else if _, err := os.Stat(filepath.Join(src, "config.json")); err != nil {
-			return usageError(fmt.Errorf("%s is not a plugin directory (config.json + rootfs/)", src))
-		}
-		if ref == "" && o.ociLayout == "" {
-			return usageError(errors.New("push DIR needs a REF or --oci-layout DIR"))
-		}
-	} else {
-		s, err := openStore(g)
-		if err != nil {
-			return err
-		}
-		if stored, err = s.Get(src); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return usageError(fmt.Errorf("%s is neither a plugin directory (config.json + rootfs/) nor a plugin in the store %s", src, g.Root))
-			}
-			return err
-		}
-		if ref == "" && o.ociLayout == "" {
-			ref = stored.FullName()
-		}
+	// What its author wrote is published: a plugin dir is checked with the
+	// author's view (SPEC §3); a layout or an installed plugin is published
+	// as it is, checked like any plugin consumed.
+	srcp, err := openSource(ctx, g, src,
+		source.WithKinds(source.Dir|source.Layout|source.Installed),
+		source.WithAuthor(source.Dir),
+		source.WithPack(append(netOpts, pack.WithPlatform(o.platform))...))
+	if err != nil {
+		return err
+	}
+	stored := srcp.Stored
+	switch {
+	case srcp.Kind == source.Layout && ref == "":
+		return usageError(errors.New("push LAYOUT needs a REF"))
+	case srcp.Kind == source.Dir && ref == "" && o.ociLayout == "":
+		return usageError(errors.New("push DIR needs a REF or --oci-layout DIR"))
+	case stored != nil && ref == "" && o.ociLayout == "":
+		ref = stored.FullName()
 	}
 	if o.ociLayout != "" && !pack.IsLayout(o.ociLayout) {
 		// An OCI layout may gain images; any other non-empty dir is a mistake.
@@ -207,6 +196,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
 		pack.WithMountFrom(o.mountFrom...),
+		pack.WithValidation(false), // openSource did it
 	)
 	if stored != nil && stored.PluginReference != "" {
 		opts = append(opts, pack.WithMountFrom(stored.PluginReference))
@@ -220,7 +210,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 			return merr
 		}
 		img, err = pack.ImageFromRootfs(ctx, data, stored.Rootfs(), opts...)
-	} else if fromLayout {
+	} else if srcp.Kind == source.Layout {
 		img, err = pack.LayoutImage(src, append(opts, pack.WithPlatform(o.platform))...)
 	} else {
 		img, err = pack.Image(ctx, src, opts...)
@@ -348,15 +338,15 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
 	)
-	var p *pack.Plugin
+	arg, kinds := args[0], source.Registry
 	if o.ociLayout != "" {
-		p, err = pack.ReadLayout(o.ociLayout, opts...)
-	} else {
-		p, err = pack.Fetch(ctx, args[0], opts...)
+		arg, kinds = o.ociLayout, source.Layout
 	}
+	srcp, err := openSource(ctx, g, arg, source.WithKinds(kinds), source.WithPack(opts...))
 	if err != nil {
 		return err
 	}
+	p := srcp.Artifact
 	if err := pack.Unpack(ctx, p, dir, opts...); err != nil {
 		return err
 	}

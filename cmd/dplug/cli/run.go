@@ -20,10 +20,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/pack"
-	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/probe"
 	"github.com/dplug/dplug/run"
-	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/validate"
 )
 
@@ -76,39 +75,19 @@ With --detach dplug returns once the plugin is ready and leaves it running;
 
 // resolvePlugin finds what to run: a plugin directory when arg is one,
 // otherwise the plugin called arg in the store.
-func resolvePlugin(g *globalOptions, arg string) (run.Plugin, error) {
-	if fi, err := os.Stat(filepath.Join(arg, "config.json")); err == nil && !fi.IsDir() {
-		dir, err := filepath.Abs(arg)
-		if err != nil {
-			return run.Plugin{}, usageError(err)
-		}
-		data, err := os.ReadFile(filepath.Join(dir, "config.json"))
-		if err != nil {
-			return run.Plugin{}, usageError(err)
-		}
-		cfg, err := plugin.Parse(data)
-		if err != nil {
-			return run.Plugin{}, configParseError(filepath.Join(arg, "config.json"), data, err)
-		}
-		if fi, err := os.Stat(filepath.Join(dir, "rootfs")); err != nil || !fi.IsDir() {
-			return run.Plugin{}, usageError(fmt.Errorf("%s has config.json but no rootfs/ directory: a plugin dir holds both (the rootfs is the plugin's filesystem)", arg))
-		}
-		// A directory has no store ID: derive a stable one from its path.
-		sum := sha256.Sum256([]byte(dir))
-		return run.Plugin{ID: hex.EncodeToString(sum[:]), Name: filepath.Base(dir), Rootfs: filepath.Join(dir, "rootfs"),
-			Config: *cfg, Settings: cfg.DefaultSettings()}, nil
-	}
-	s, err := store.Open(g.Root, store.WithLogger(g.log))
+func resolvePlugin(ctx context.Context, g *globalOptions, arg string, opts ...source.Option) (run.Plugin, error) {
+	src, err := openSource(ctx, g, arg, append([]source.Option{source.WithKinds(source.Dir | source.Installed)}, opts...)...)
 	if err != nil {
 		return run.Plugin{}, err
 	}
-	p, err := s.Get(arg)
-	if err != nil {
-		// Not found is a failure (exit 1), as in rm, inspect, set and the
-		// rest of the store commands (and docker plugin).
-		return run.Plugin{}, err
+	if p := src.Stored; p != nil {
+		return run.Plugin{ID: p.ID, Name: p.FullName(), Rootfs: p.Rootfs(), Config: p.Config, Settings: p.Settings}, nil
 	}
-	return run.Plugin{ID: p.ID, Name: p.FullName(), Rootfs: p.Rootfs(), Config: p.Config, Settings: p.Settings}, nil
+	// A directory has no store ID: derive a stable one from its path.
+	dir := filepath.Dir(src.Rootfs)
+	sum := sha256.Sum256([]byte(dir))
+	return run.Plugin{ID: hex.EncodeToString(sum[:]), Name: filepath.Base(dir), Rootfs: src.Rootfs,
+		Config: *src.Config, Settings: src.Config.DefaultSettings()}, nil
 }
 
 func runRoot(g *globalOptions) string { return filepath.Join(g.Root, "run") }
@@ -117,7 +96,7 @@ func runRoot(g *globalOptions) string { return filepath.Join(g.Root, "run") }
 // (nil: to its log file only) and the activation handshake checked; a
 // wrong Implements is reported on msgs.
 func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w, msgs io.Writer) (*run.Instance, run.Plugin, error) {
-	p, err := resolvePlugin(g, arg)
+	p, err := resolvePlugin(ctx, g, arg)
 	if err != nil {
 		return nil, p, err
 	}
@@ -280,7 +259,7 @@ func newLogsCmd(g *globalOptions) *cobra.Command {
 // process; a plugin that is not running is a failure (exit 1) whose message
 // ends with note.
 func loadRun(g *globalOptions, arg, note string) (*run.Instance, error) {
-	p, err := resolvePlugin(g, arg)
+	p, err := resolvePlugin(context.Background(), g, arg, source.Unchecked())
 	if err != nil {
 		return nil, err
 	}

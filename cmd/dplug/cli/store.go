@@ -16,13 +16,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/distribution/reference"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/run"
+	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
 	"github.com/dplug/dplug/validate"
 )
@@ -115,43 +115,15 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 		pack.WithLogger(g.log),
 		pack.WithProgress(prog.update),
 	)
-	var (
-		src  store.Source
-		opts = store.InstallOptions{Alias: o.alias, Disabled: o.disable, Settings: settings}
-	)
-	switch {
-	case isFile(filepath.Join(srcArg, "config.json")):
-		if err := checkPluginDir(g, srcArg); err != nil {
-			return err
-		}
-		src, opts.Name = store.DirSource(srcArg), dirName(srcArg)
-	case isFile(filepath.Join(srcArg, "oci-layout")):
-		p, err := pack.ReadLayout(srcArg, popts...)
-		if err != nil {
-			return err
-		}
-		src, opts.Name = p, dirName(srcArg)
-	default:
-		if fi, err := os.Stat(srcArg); err == nil && fi.IsDir() {
-			return usageError(fmt.Errorf("%s is neither a plugin dir (config.json + rootfs/) nor an OCI layout", srcArg))
-		}
-		if looksLikePath(srcArg) {
-			return usageError(fmt.Errorf("%s: no such plugin dir (config.json + rootfs/) or OCI layout", srcArg))
-		}
-		if err := pack.ParseReference(srcArg, pack.WithInsecure(o.insecure)); err != nil {
-			return usageError(fmt.Errorf("%s is neither a directory nor a registry reference: %w", srcArg, err))
-		}
-		ref, err := reference.ParseNormalizedNamed(srcArg)
-		if err != nil {
-			return usageError(fmt.Errorf("%s is neither a directory nor a registry reference: %w", srcArg, err))
-		}
-		p, err := pack.Fetch(ctx, srcArg, popts...)
-		if err != nil {
-			return err
-		}
-		// PluginReference as dockerd records it: fully qualified, tagged.
-		src, opts.Name, opts.Reference = p, localName(ref), reference.TagNameOnly(ref).String()
+	src, err := openSource(ctx, g, srcArg,
+		source.WithKinds(source.Dir|source.Layout|source.Registry),
+		source.WithPack(popts...),
+		source.WithValidate(validate.WithSettings(settings...)))
+	if err != nil {
+		return err
 	}
+	opts := store.InstallOptions{Alias: o.alias, Disabled: o.disable, Settings: settings,
+		Name: src.Name, Reference: src.Reference}
 	if o.alias == "" && opts.Reference == "" {
 		if _, _, err := store.ParseName(opts.Name); err != nil {
 			return usageError(fmt.Errorf("%s does not make a valid plugin name (%w): name it with --alias NAME", srcArg, err))
@@ -194,35 +166,6 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	return nil
 }
 
-// looksLikePath reports whether arg can only be meant as a local path
-// (./x, ../x, /x, ~/x): registry references never start that way.
-func looksLikePath(arg string) bool {
-	return strings.HasPrefix(arg, "./") || strings.HasPrefix(arg, "../") || strings.HasPrefix(arg, "/") ||
-		strings.HasPrefix(arg, "~") || arg == "." || arg == ".."
-}
-
-// checkPluginDir checks a plugin dir before install writes anything: a
-// config.json the validator accepts (errors located FILE:LINE:COL, as push
-// and build report them; warnings logged) and a rootfs/ directory.
-func checkPluginDir(g *globalOptions, dir string) error {
-	path := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return usageError(fmt.Errorf("reading plugin config: %w", err))
-	}
-	errs, warnings := validate.Split(validate.Bytes(path, data, validate.WithKind(validate.KindConfig)))
-	for _, d := range warnings {
-		g.log.Warn(d.String())
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("installing from %s: %w", dir, &pack.ConfigError{Diagnostics: errs})
-	}
-	if fi, err := os.Stat(filepath.Join(dir, "rootfs")); err != nil || !fi.IsDir() {
-		return usageError(fmt.Errorf("%s has config.json but no rootfs/ directory: a plugin dir holds both (the rootfs is the plugin's filesystem)", dir))
-	}
-	return nil
-}
-
 // grant shows privileges like docker plugin install and asks y/N on a
 // terminal.
 func grant(g *globalOptions, all bool, name string, privs []store.Privilege) error {
@@ -253,31 +196,6 @@ func grant(g *globalOptions, all bool, name string, privs []store.Privilege) err
 		return nil
 	}
 	return fmt.Errorf("plugin %q: %w", name, store.ErrNotGranted)
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
-
-// dirName names a plugin installed from a local dir after the dir.
-func dirName(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return dir
-	}
-	return strings.ToLower(filepath.Base(abs))
-}
-
-// localName is the store name for a registry reference: its familiar name
-// and tag (a digest-only reference gets :latest, as names cannot hold
-// digests).
-func localName(ref reference.Named) string {
-	name := reference.FamiliarName(ref)
-	if t, ok := ref.(reference.Tagged); ok {
-		return name + ":" + t.Tag()
-	}
-	return name + ":latest"
 }
 
 // inspect is the JSON form docker plugin inspect prints.
