@@ -183,7 +183,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	if err != nil {
 		return err
 	}
-	prog.done()
+	prog.succeeded()
 	if g.outputJSON() {
 		return writeJSON(g.stdout, inspectView(p))
 	}
