@@ -25,6 +25,7 @@ func Fetch(ctx context.Context, ref string, opts ...Option) (*Plugin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}
+	o.progress(Progress{Phase: PhaseConnecting})
 	ropts, tr, err := remoteOptions(ctx, r.Context(), false, nil, o)
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
@@ -115,7 +116,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.rc.Read(b)
 	p.n += int64(n)
 	if p.calls++; p.calls%32 == 0 || err != nil {
-		p.fn(Progress{Phase: "pulling", Complete: p.n, Total: p.total})
+		p.fn(Progress{Phase: PhasePulling, Complete: p.n, Total: p.total})
 	}
 	return n, err
 }

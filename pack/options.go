@@ -11,8 +11,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 )
 
-// Progress is one progress report: Phase says what is happening ("packing",
-// "pushing", "pulling"), Complete and Total count bytes (Total is 0 when
+// Progress is one progress report: Phase says what is happening
+// ("packing", then for a push PhaseConnecting, PhaseUploading and
+// PhaseFinishing; for a pull PhaseConnecting and PhasePulling), Complete
+// and Total count bytes (both 0 in phases that move none, Total 0 when
 // unknown).
 type Progress struct {
 	Phase    string
@@ -36,6 +38,7 @@ type options struct {
 	maxSize       int64
 	maxSizeSet    bool
 	dirMode       fs.FileMode
+	observe       func(*http.Request) // sees every registry request (progress)
 	validate      bool
 	mountFrom     []string
 	index         bool

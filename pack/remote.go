@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -170,7 +171,20 @@ func Push(ctx context.Context, img v1.Image, ref string, opts ...Option) (string
 			}
 		}
 	}
-	ropts, _, err := remoteOptions(ctx, r.Context(), true, extra, o)
+	// Say what the network is doing: connecting (auth, existence
+	// checks), uploading (blob bytes), finishing (the manifest).
+	ph := newPhases(o.progress)
+	ph.report(Progress{Phase: PhaseConnecting})
+	o2 := *o
+	o2.observe = func(req *http.Request) {
+		switch {
+		case strings.Contains(req.URL.Path, "/blobs/") && req.Method != http.MethodHead:
+			ph.report(Progress{Phase: PhaseUploading})
+		case strings.Contains(req.URL.Path, "/manifests/") && req.Method == http.MethodPut:
+			ph.report(Progress{Phase: PhaseFinishing})
+		}
+	}
+	ropts, _, err := remoteOptions(ctx, r.Context(), true, extra, &o2)
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
@@ -182,7 +196,7 @@ func Push(ctx context.Context, img v1.Image, ref string, opts ...Option) (string
 		for u := range updates {
 			if now := time.Now(); now.Sub(last) > 100*time.Millisecond || u.Complete == u.Total {
 				last = now
-				o.progress(Progress{Phase: "pushing", Complete: u.Complete, Total: u.Total})
+				ph.report(Progress{Phase: PhaseUploading, Complete: u.Complete, Total: u.Total})
 			}
 		}
 	}()
@@ -277,7 +291,56 @@ func registryTransport(o *options) http.RoundTripper {
 	} else {
 		base = httpsOnly{inner: base}
 	}
+	if o.observe != nil {
+		base = observer{inner: base, fn: o.observe}
+	}
 	return redirectLimit{inner: base}
+}
+
+// observer shows each request to fn before sending it.
+type observer struct {
+	inner http.RoundTripper
+	fn    func(*http.Request)
+}
+
+func (ob observer) RoundTrip(r *http.Request) (*http.Response, error) {
+	ob.fn(r)
+	return ob.inner.RoundTrip(r)
+}
+
+// Progress phases of the network operations.
+const (
+	PhaseConnecting = "connecting" // reaching the registry: auth, token, manifest
+	PhaseUploading  = "uploading"  // sending blobs (bytes)
+	PhaseFinishing  = "finishing"  // writing the manifest
+	PhasePulling    = "pulling"    // receiving layers (bytes)
+)
+
+// phases serialises progress reports from several goroutines and keeps
+// them in order: once a later phase has begun, reports of an earlier one
+// (a late byte count) are dropped.
+type phases struct {
+	mu  sync.Mutex
+	fn  func(Progress)
+	cur int
+}
+
+var phaseOrder = map[string]int{PhaseConnecting: 1, PhaseUploading: 2, PhaseFinishing: 3}
+
+func newPhases(fn func(Progress)) *phases { return &phases{fn: fn} }
+
+func (p *phases) report(u Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := phaseOrder[u.Phase]
+	if n < p.cur {
+		return
+	}
+	if n == p.cur && u.Complete == 0 && u.Total == 0 {
+		return // the phase goes on; a byte count may already be shown
+	}
+	p.cur = n
+	p.fn(u)
 }
 
 // httpsOnly refuses plain-HTTP requests except to loopback hosts, like

@@ -70,3 +70,33 @@ func TestMaxSizeFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressPhases: push and pull say what they wait for — packing, then
+// connecting to the registry, then moving bytes — one line per phase.
+func TestProgressPhases(t *testing.T) {
+	host := memRegistry(t)
+	ref := host + "/cli/phases:1"
+	code, _, errOut := run(t, "push", pluginDir(t), ref)
+	if code != 0 {
+		t.Fatalf("push: exit %d\n%s", code, errOut)
+	}
+	checkPhases(t, "push", errOut, []string{"packing", "connecting", "uploading", "finishing"})
+	code, _, errOut = run(t, "pull", ref, filepath.Join(t.TempDir(), "out"))
+	if code != 0 {
+		t.Fatalf("pull: exit %d\n%s", code, errOut)
+	}
+	checkPhases(t, "pull", errOut, []string{"connecting", "pulling"})
+}
+
+func checkPhases(t *testing.T, cmd, stderr string, want []string) {
+	t.Helper()
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.Contains(line, " in ") {
+			got = append(got, f[0])
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("%s phases = %v; want %v\nstderr:\n%s", cmd, got, want, stderr)
+	}
+}

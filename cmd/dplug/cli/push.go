@@ -246,7 +246,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 		}
 		result.Digest = d
 	}
-	prog.done()
+	prog.succeeded()
 	if g.outputJSON() {
 		return json.NewEncoder(g.stdout).Encode(result)
 	}
@@ -350,7 +350,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	if err := pack.Unpack(ctx, p, dir, opts...); err != nil {
 		return err
 	}
-	prog.done()
+	prog.succeeded()
 	if cfg, err := p.Config(ctx); err == nil {
 		if w := archWarning(filepath.Join(dir, "rootfs"), cfg, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\""); w != "" {
 			fmt.Fprintln(g.stderr, w)
@@ -389,7 +389,7 @@ func newProgress(w io.Writer) *progress {
 
 func (p *progress) update(u pack.Progress) {
 	if u.Phase != p.phase {
-		p.finish()
+		p.finish(true)
 		p.phase, p.start = u.Phase, time.Now()
 	}
 	p.last = u
@@ -410,18 +410,37 @@ func (p *progress) format() string {
 	if p.last.Total > 0 && p.last.Total != p.last.Complete {
 		total = " / " + human(p.last.Total)
 	}
-	return fmt.Sprintf("%-8s %s%s%s", p.phase, human(p.last.Complete), total, rate)
+	if p.noBytes() {
+		return fmt.Sprintf("%-10s %s", p.phase, time.Since(p.start).Round(100*time.Millisecond))
+	}
+	return fmt.Sprintf("%-10s %s%s%s", p.phase, human(p.last.Complete), total, rate)
 }
+
+// noBytes reports whether the current phase moves no bytes (connecting,
+// finishing): waiting on the registry.
+func (p *progress) noBytes() bool { return p.last.Complete == 0 && p.last.Total == 0 }
 
 // summary renders the line for a finished phase.
 func (p *progress) summary() string {
-	el := time.Since(p.start)
-	return fmt.Sprintf("%-8s %s in %s", p.phase, human(p.last.Complete), el.Round(time.Millisecond))
+	el := time.Since(p.start).Round(time.Millisecond)
+	if p.noBytes() {
+		return fmt.Sprintf("%-10s in %s", p.phase, el)
+	}
+	return fmt.Sprintf("%-10s %s in %s", p.phase, human(p.last.Complete), el)
 }
 
-// finish ends the current phase's line.
-func (p *progress) finish() {
+// finish ends the current phase's line. A phase that moved no bytes is
+// summed up only when another phase follows (next): a command that fails
+// while connecting prints its error alone.
+func (p *progress) finish(next bool) {
 	if p.phase == "" {
+		return
+	}
+	if !next && p.noBytes() {
+		if p.tty {
+			fmt.Fprint(p.w, "\r\033[K")
+		}
+		p.phase = ""
 		return
 	}
 	if p.tty {
@@ -432,11 +451,17 @@ func (p *progress) finish() {
 	p.phase = ""
 }
 
-func (p *progress) done() { p.finish() }
+// done ends the progress of a command that failed (or any): a phase that
+// moved no bytes is not summed up.
+func (p *progress) done() { p.finish(false) }
+
+// succeeded ends the progress of a command that worked: every phase is
+// summed up.
+func (p *progress) succeeded() { p.finish(true) }
 
 // line prints a message, keeping the live line intact.
 func (p *progress) line(format string, args ...any) {
-	p.finish()
+	p.finish(true)
 	fmt.Fprintf(p.w, format+"\n", args...)
 }
 

@@ -37,7 +37,7 @@ func TestPushProgressOnTTY(t *testing.T) {
 		t.Fatalf("push: exit %d\n%s", code, screen.String())
 	}
 	out := screen.String()
-	for _, want := range []string{"\r\x1b[K", "packing", "pushing"} {
+	for _, want := range []string{"\r\x1b[K", "packing", "connecting", "uploading"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("terminal output lacks %q:\n%q", want, out)
 		}

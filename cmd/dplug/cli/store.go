@@ -155,7 +155,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	if err != nil {
 		return err
 	}
-	prog.done()
+	prog.succeeded()
 	if w := archWarning(p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)"); w != "" {
 		fmt.Fprintln(g.stderr, w)
 	}
