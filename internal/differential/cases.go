@@ -62,6 +62,14 @@ type Case struct {
 	Want Outcome
 	// Why says what dockerd does, for the record.
 	Why string
+	// Facts, for accepted cases, are what the running plugin must be given
+	// (or, with a leading "!", must not be): how dockerd runs a config
+	// that differs from what it says. See diffplug's facts: "uid N",
+	// "cap CAP_SYS_ADMIN", "env NAME=VALUE", "file PATH".
+	Facts []string
+	// SetRefused are `docker plugin set` arguments dockerd must refuse
+	// once the plugin is created (settings the config seems to allow).
+	SetRefused []string
 }
 
 // Name is the case's name in test output: the rule, plus the variant.
@@ -71,6 +79,10 @@ func (c Case) Name() string {
 	}
 	return c.Rule + " " + c.Variant
 }
+
+// ProbeDir in Set arguments stands for a host directory holding a file
+// named diffplug-probe, made by the test.
+const ProbeDir = "{{probe}}"
 
 // Socket is the socket name the base config declares; the test plugin
 // listens on the path its entrypoint's first argument names.
@@ -133,8 +145,9 @@ func types(t ...string) string {
 // variants issue 10 measured, plus a baseline that must be accepted.
 func Cases() []Case {
 	return []Case{
-		{Rule: "", Variant: "baseline", Config: Conf("propagatedMount", `"/data"`), Use: UseContainer, Want: Accepted,
-			Why: "the base config with an absolute propagatedMount serves a volume to a container"},
+		{Rule: "", Variant: "baseline", Config: Conf("propagatedMount", `"/data"`, "linux", `{"capabilities": ["CAP_SYS_ADMIN"], "devices": [{"path": "/dev/fuse"}]}`, "env", `[{"name": "A", "value": "1", "settable": ["value"]}]`),
+			Set: []string{"A=1"}, Use: UseContainer, Want: Accepted, Facts: []string{"uid 0", "cap CAP_SYS_ADMIN", "file /dev/fuse", "env A=1"},
+			Why: "the base config, with what the other cases get wrong written right, serves a volume to a container"},
 
 		{Rule: "DP001", Config: `{"description": "truncated", "entrypoint": ["/diffplug"`, Want: RefusedCreate,
 			Why: "failed to parse the config"},
@@ -165,11 +178,11 @@ func Cases() []Case {
 			Why: "unknown keys are ignored"},
 		{Rule: "DP104", Config: Conf("entrypoint", "", "EntryPoint", `["/diffplug", `+sockIn+`]`), Want: Accepted,
 			Why: "keys match case-insensitively"},
-		{Rule: "DP105", Variant: "settable [null]", Config: Conf("env", `[{"name": "DEBUG", "value": "0", "settable": [null]}]`), Want: Accepted,
+		{Rule: "DP105", Variant: "settable [null]", Config: Conf("env", `[{"name": "DEBUG", "value": "0", "settable": [null]}]`), SetRefused: []string{"DEBUG=1"}, Want: Accepted,
 			Why: "stored as [\"\"]: enables, but docker plugin set DEBUG= then says it is not settable"},
-		{Rule: "DP106", Config: Conf("capabilities", `["CAP_SYS_ADMIN"]`), Want: Accepted,
+		{Rule: "DP106", Config: Conf("capabilities", `["CAP_SYS_ADMIN"]`), Facts: []string{"!cap CAP_SYS_ADMIN"}, Want: Accepted,
 			Why: "1.12-era top-level capabilities are ignored: the plugin runs without them"},
-		{Rule: "DP107", Config: Conf("devices", `[{"path": "/dev/fuse"}]`), Want: Accepted,
+		{Rule: "DP107", Config: Conf("devices", `[{"path": "/dev/fuse"}]`), Facts: []string{"!file /dev/fuse"}, Want: Accepted,
 			Why: "1.12-era top-level devices are ignored: no device node"},
 		{Rule: "DP108", Config: Conf("rootfs", `{"type": "layers", "diff_ids": ["sha256:0000000000000000000000000000000000000000000000000000000000000000"]}`), Want: Accepted,
 			Why: "the engine replaces rootfs"},
@@ -225,34 +238,34 @@ func Cases() []Case {
 			Why: "runc mounts it at /mnt/m and warns"},
 		{Rule: "DP312", Config: Conf("mounts", `[{"destination": "/mnt/m", "source": "tmp", `+bindTmp+`}]`), Want: RefusedEnable,
 			Why: "runc resolves the source against its bundle directory, where there is no tmp"},
-		{Rule: "DP312", Variant: "settable empty source", Config: Conf("mounts", `[{"name": "sshkey", "destination": "/root/.ssh", "source": "", `+bindTmp+`, "settable": ["source"]}]`), Want: Accepted,
+		{Rule: "DP312", Variant: "settable empty source", Config: Conf("mounts", `[{"name": "sshkey", "destination": "/root/.ssh", "source": "", `+bindTmp+`, "settable": ["source"]}]`), Facts: []string{"file /root/.ssh/config.json"}, Want: Accepted,
 			Why: "left empty, dockerd binds runc's bundle directory there"},
 		{Rule: "DP312", Variant: "settable empty source, set", Config: Conf("mounts", `[{"name": "sshkey", "destination": "/root/.ssh", "source": "", `+bindTmp+`, "settable": ["source"]}]`),
-			Set: []string{"sshkey.source=/tmp"}, Want: Accepted,
+			Set: []string{"sshkey.source=" + ProbeDir}, Facts: []string{"file /root/.ssh/diffplug-probe", "!file /root/.ssh/config.json"}, Want: Accepted,
 			Why: "the source set before enable is bound"},
 
-		{Rule: "DP401", Config: Conf("env", `[{"name": "A", "value": "1", "settable": ["source"]}]`), Want: Accepted,
+		{Rule: "DP401", Config: Conf("env", `[{"name": "A", "value": "1", "settable": ["source"]}]`), SetRefused: []string{"A=2"}, Want: Accepted,
 			Why: "created and enabled; docker plugin set A=2 then says it is not settable"},
-		{Rule: "DP402", Config: Conf("env", `[{"name": "A", "value": "1", "settable": ["value", "value"]}]`), Want: Accepted,
+		{Rule: "DP402", Config: Conf("env", `[{"name": "A", "value": "1", "settable": ["value", "value"]}]`), SetRefused: []string{"A=2"}, Want: Accepted,
 			Why: "harmless until docker plugin set A=2"},
-		{Rule: "DP403", Config: Conf("env", `[{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]`), Want: Accepted,
+		{Rule: "DP403", Config: Conf("env", `[{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]`), Facts: []string{"env A=2", "!env A=1"}, Want: Accepted,
 			Why: "the plugin sees only the last value"},
-		{Rule: "DP404", Config: Conf("env", `[{"name": "A"}]`), Want: Accepted,
+		{Rule: "DP404", Config: Conf("env", `[{"name": "A"}]`), Facts: []string{"!env A="}, Want: Accepted,
 			Why: "the variable is simply not set"},
 		{Rule: "DP405", Config: Conf("env", `[{"value": "1"}]`), Want: RefusedEnable,
 			Why: "runc refuses the environment entry \"=1\""},
-		{Rule: "DP405", Variant: "name with a space", Config: Conf("env", `[{"name": "A B", "value": "1"}]`), Want: Accepted,
+		{Rule: "DP405", Variant: "name with a space", Config: Conf("env", `[{"name": "A B", "value": "1"}]`), Facts: []string{"env A B=1"}, Want: Accepted,
 			Why: "runc passes \"A B=1\" through"},
 		{Rule: "DP406", Config: Conf("mounts", `[{"destination": "/mnt/m", "source": "/tmp", `+bindTmp+`, "settable": ["source"]}]`), Want: Accepted,
 			Why: "harmless until someone tries to set it"},
 
-		{Rule: "DP501", Config: Conf("linux", `{"capabilities": ["CAP_SYS_ADMN"]}`), Want: Accepted,
+		{Rule: "DP501", Config: Conf("linux", `{"capabilities": ["CAP_SYS_ADMN"]}`), Facts: []string{"!cap CAP_SYS_ADMIN"}, Want: Accepted,
 			Why: "runc warns and drops the unknown capability"},
-		{Rule: "DP502", Config: Conf("linux", `{"capabilities": ["sys_admin"]}`), Want: Accepted,
+		{Rule: "DP502", Config: Conf("linux", `{"capabilities": ["sys_admin"]}`), Facts: []string{"!cap CAP_SYS_ADMIN"}, Want: Accepted,
 			Why: "runc drops it like an unknown capability"},
-		{Rule: "DP503", Config: Conf("linux", `{"capabilities": ["CAP_SYS_ADMIN", "CAP_SYS_ADMIN"]}`), Want: Accepted,
+		{Rule: "DP503", Config: Conf("linux", `{"capabilities": ["CAP_SYS_ADMIN", "CAP_SYS_ADMIN"]}`), Facts: []string{"cap CAP_SYS_ADMIN"}, Want: Accepted,
 			Why: "duplicates are harmless"},
-		{Rule: "DP601", Config: Conf("user", `{"uid": 1000, "gid": 1000}`), Want: Accepted,
+		{Rule: "DP601", Config: Conf("user", `{"uid": 1000, "gid": 1000}`), Facts: []string{"uid 0"}, Want: Accepted,
 			Why: "parsed, never applied: the plugin runs as uid 0"},
 		{Rule: "DP602", Config: Conf("network", `{"type": "bridge"}`), Want: Accepted,
 			Why: "the plugin gets an empty network namespace"},

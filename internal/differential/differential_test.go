@@ -3,10 +3,14 @@ package differential
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -49,7 +53,8 @@ func TestCasesWellFormed(t *testing.T) {
 }
 
 // TestDifferential runs every case on every engine (engine=NAME) and
-// checks that dockerd does what the table says.
+// checks that dockerd does what the table says. DIFF_ONLY=TEXT runs only
+// the cases whose name contains TEXT.
 func TestDifferential(t *testing.T) {
 	testenv.Short(t)
 	testenv.RequireRoot(t)
@@ -58,15 +63,26 @@ func TestDifferential(t *testing.T) {
 		d := testenv.StartDockerdEngine(t, e)
 		t.Logf("dockerd %s", d.Version)
 		busybox := loadBusybox(t, d)
+		probe := t.TempDir()
+		if err := os.WriteFile(filepath.Join(probe, "diffplug-probe"), []byte("probe\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		start := time.Now()
-		results := runCases(t, d, bin, busybox, Cases())
+		cases := Cases()
+		if only := os.Getenv("DIFF_ONLY"); only != "" {
+			cases = slices.DeleteFunc(cases, func(c Case) bool { return !strings.Contains(c.Name(), only) })
+		}
+		results := runCases(t, d, bin, busybox, probe, cases)
 		t.Logf("%d cases in %v", len(results), time.Since(start).Round(time.Second))
 		if out, err := d.Docker(context.Background(), "version", "--format", "{{.Server.Version}}"); err != nil {
 			t.Fatalf("dockerd no longer answers after the cases: %v\n%s", err, out)
 		}
-		for i, c := range Cases() {
+		for i, c := range cases {
 			r := results[i]
 			t.Run(c.Name(), func(t *testing.T) {
+				for _, m := range r.mismatch {
+					t.Errorf("dockerd %s: %s (%s)", d.Version, m, c.Why)
+				}
 				if r.got != c.Want {
 					t.Errorf("dockerd %s: %s, want %s (%s)\n%s", d.Version, r.got, c.Want, c.Why, r.detail)
 				} else {
@@ -81,11 +97,13 @@ type result struct {
 	got    Outcome
 	detail string // the error that decided it, or the steps that passed
 	took   time.Duration
+	// mismatch lists what differed from the case's Facts and SetRefused.
+	mismatch []string
 }
 
 // runCases runs the cases concurrently on d and returns their results in
 // order.
-func runCases(t *testing.T, d *testenv.Dockerd, bin, busybox string, cases []Case) []result {
+func runCases(t *testing.T, d *testenv.Dockerd, bin, busybox, probe string, cases []Case) []result {
 	t.Helper()
 	results := make([]result, len(cases))
 	sem := make(chan struct{}, concurrency)
@@ -98,7 +116,7 @@ func runCases(t *testing.T, d *testenv.Dockerd, bin, busybox string, cases []Cas
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			t0 := time.Now()
-			results[i] = runCase(d, busybox, i, c, dir)
+			results[i] = runCase(d, busybox, probe, i, c, dir)
 			results[i].took = time.Since(t0)
 		}()
 	}
@@ -133,8 +151,9 @@ func caseDir(t *testing.T, bin string, i int, c Case) string {
 	return dir
 }
 
-// runCase takes case i through create, set, enable and use on d.
-func runCase(d *testenv.Dockerd, busybox string, i int, c Case, dir string) result {
+// runCase takes case i through create, set, enable and use on d, and
+// checks its Facts and SetRefused on the way.
+func runCase(d *testenv.Dockerd, busybox, probe string, i int, c Case, dir string) (res result) {
 	ctx := context.Background()
 	name := fmt.Sprintf("diff/case%02d:latest", i)
 	steps := []string{}
@@ -149,12 +168,22 @@ func runCase(d *testenv.Dockerd, busybox string, i int, c Case, dir string) resu
 		return result{got: RefusedCreate, detail: err.Error()}
 	}
 	for _, s := range c.Set {
-		if err := do("plugin", "set", name, s); err != nil {
+		if err := do("plugin", "set", name, strings.ReplaceAll(s, ProbeDir, probe)); err != nil {
 			return result{got: RefusedCreate, detail: err.Error()}
+		}
+	}
+	var mismatch []string
+	defer func() { res.mismatch = mismatch }()
+	for _, s := range c.SetRefused {
+		if _, err := d.Docker(ctx, "plugin", "set", name, s); err == nil {
+			mismatch = append(mismatch, fmt.Sprintf("docker plugin set %s was accepted; want it refused", s))
 		}
 	}
 	if err := do("plugin", "enable", name); err != nil {
 		return result{got: RefusedEnable, detail: err.Error()}
+	}
+	if len(c.Facts) > 0 {
+		mismatch = append(mismatch, checkFacts(d, name, c.Facts)...)
 	}
 	defer d.Docker(ctx, "plugin", "disable", "-f", name) //nolint:errcheck // best effort; Stop removes it anyway
 	vol := fmt.Sprintf("diffvol%02d", i)
@@ -171,6 +200,42 @@ func runCase(d *testenv.Dockerd, busybox string, i int, c Case, dir string) resu
 		return result{got: RefusedUse, detail: err.Error()}
 	}
 	return result{got: Accepted, detail: strings.Join(steps, "\n")}
+}
+
+// checkFacts asks the running plugin what it was given and returns how
+// that differs from facts.
+func checkFacts(d *testenv.Dockerd, name string, facts []string) []string {
+	out, err := d.Docker(context.Background(), "plugin", "inspect", "--format", "{{.Id}}", name)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	sock := filepath.Join("/run/docker/plugins", strings.TrimSpace(out), Socket)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}}}
+	resp, err := client.Post("http://plugin/Diff.Facts", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		return []string{fmt.Sprintf("asking the plugin for its facts: %v", err)}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return []string{fmt.Sprintf("reading the plugin's facts: %v", err)}
+	}
+	got := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var diffs []string
+	for _, f := range facts {
+		want, fact := true, f
+		if rest, ok := strings.CutPrefix(f, "!"); ok {
+			want, fact = false, rest
+		}
+		if slices.Contains(got, fact) != want {
+			diffs = append(diffs, fmt.Sprintf("running plugin: %q is %v, want %v (it reported %q)", fact, !want, want, got))
+		}
+	}
+	return diffs
 }
 
 func lastLine(s string) string {

@@ -127,8 +127,44 @@ func answer(path, body string) string {
 		return `{"Volumes":[` + strings.Join(vols, ",") + `]}`
 	case "/VolumeDriver.Capabilities":
 		return `{"Capabilities":{"Scope":"local"}}`
+	case "/Diff.Facts":
+		return facts()
 	}
 	return `{}`
+}
+
+// facts answers what the plugin was given, one fact per line, for the
+// test to compare with what its config asked for: "uid N",
+// "cap CAP_SYS_ADMIN" when it holds it, "env NAME=VALUE" per variable,
+// "file PATH" for the paths of interest that exist, and "ls /root/.ssh"
+// with its entries (where the settable mount cases bind).
+func facts() string {
+	out := []string{"uid " + strconv.Itoa(os.Getuid())}
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(l, "CapEff:"); ok {
+				if bits, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err == nil && bits&(1<<21) != 0 {
+					out = append(out, "cap CAP_SYS_ADMIN")
+				}
+			}
+		}
+	}
+	for _, e := range os.Environ() {
+		out = append(out, "env "+e)
+	}
+	for _, p := range []string{"/dev/fuse", "/root/.ssh/config.json", "/root/.ssh/diffplug-probe"} {
+		if _, err := os.Lstat(p); err == nil {
+			out = append(out, "file "+p)
+		}
+	}
+	if entries, err := os.ReadDir("/root/.ssh"); err == nil {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		out = append(out, "ls /root/.ssh "+strings.Join(names, ","))
+	}
+	return strings.Join(out, "\n") + "\n"
 }
 
 // nameOf returns the "Name" string of a request body (volume names are
