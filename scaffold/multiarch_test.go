@@ -167,6 +167,12 @@ func TestBuildRefusesWrongArch(t *testing.T) {
 					t.Errorf("error lacks %q:\n%s", want, msg)
 				}
 			}
+			// The cause, before the build: the single-platform Go image
+			// is the base of the arm64 build stage.
+			other := map[string]string{"linux/amd64": "linux/arm64", "linux/arm64": "linux/amd64"}[entrypoint.Host()]
+			if want := "warning: build context " + testenv.GoImageName + " is a single-platform image (" + entrypoint.Host() + "), but line 2 of Dockerfile uses it for " + other + " too"; !strings.Contains(progress, want) {
+				t.Errorf("progress lacks %q:\n%s", want, progress)
+			}
 			if strings.HasPrefix(dest.String(), "directory") {
 				if _, err := os.Stat(strings.TrimPrefix(dest.String(), "directory ")); !os.IsNotExist(err) {
 					t.Errorf("a refused build left %s behind (%v)", dest, err)
