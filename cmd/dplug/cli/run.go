@@ -351,7 +351,7 @@ func runTest(ctx context.Context, g *globalOptions, o *startOptions, arg string)
 	if err != nil {
 		return err
 	}
-	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, probe.WithRootfs(p.Rootfs))
+	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, probe.WithRootfs(inst.Rootfs()))
 	if rep.Failed() > 0 {
 		// Failures may come from a plugin that just died: give its exit
 		// a moment to be noticed.
