@@ -133,13 +133,15 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w
 		g.log.Warn("the socket's host path is longer than a unix socket address: clients other than dplug need a shorter --root", "socket", inst.Socket())
 	}
 	// The plugin owns its socket dir: never dial a symlink it put there.
-	if err := inst.CheckSocket(); err != nil {
+	pinned, release, err := inst.PinSocket()
+	if err != nil {
 		_ = inst.Stop(context.WithoutCancel(ctx), 0)
 		return nil, p, err
 	}
+	defer release()
 	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	impl, err := probe.Activate(actx, inst.Socket())
+	impl, err := probe.Activate(actx, pinned)
 	switch {
 	case err != nil:
 		g.log.Debug("plugin does not answer /Plugin.Activate (dockerd does not need it for v2 plugins)", "err", err)
