@@ -58,8 +58,14 @@ one, prints the socket's host path on stdout and streams the plugin's output
 on stderr. Ctrl-C or SIGTERM stops it (SIGTERM, --grace, SIGKILL) and removes
 every mount, cgroup and state directory the run made.
 
+The plugin runs on an overlay of its rootfs: nothing the run writes stays
+in the installed plugin. A bind mount whose source is empty gets an empty
+dir of the run's own, as with dockerd (never the current directory), and
+interface.socket must name a socket inside /run/docker/plugins.
+
 With --detach dplug returns once the plugin is ready and leaves it running;
-'dplug logs' shows its output and 'dplug stop' ends it. Needs Linux and root.`,
+'dplug logs' shows its output and 'dplug stop' ends it. If dplug itself is
+killed, 'dplug doctor --fix' stops and removes the run. Needs Linux and root.`,
 		Example: `  dplug run vieux/sshfs
   sock=$(dplug run --detach ./myplugin) && curl --unix-socket "$sock" -XPOST http://p/VolumeDriver.List
   dplug stop ./myplugin`,
