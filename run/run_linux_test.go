@@ -72,7 +72,8 @@ func assertClean(t *testing.T, root, id string) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), id) || strings.Contains(sc.Text(), root) {
+		f := strings.Fields(sc.Text())
+		if strings.Contains(sc.Text(), id) || len(f) > 4 && strings.HasPrefix(unescapeMountinfo(f[4]), root) {
 			t.Errorf("mount left behind: %s", sc.Text())
 		}
 	}
@@ -521,7 +522,7 @@ func treeHash(t *testing.T, dir string) []string {
 func TestRootfsUntouched(t *testing.T) {
 	types := []string{plugin.TypeVolume, plugin.TypeNetwork, plugin.TypeIPAM, plugin.TypeAuthz, plugin.TypeLog, plugin.TypeMetrics}
 	for _, typ := range types {
-		for _, odd := range []string{"", ",x:y"} {
+		for _, odd := range []string{"", ",x:y z\\t"} {
 			t.Run(typ+odd, func(t *testing.T) {
 				cfg := testplugin.Config()
 				cfg.Interface.Types = []string{typ}
@@ -835,5 +836,21 @@ func TestDotIDsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "keep")); err != nil {
 		t.Errorf("the run root lost its contents: %v", err)
+	}
+}
+
+func TestUnescapeMountinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		`/a/b`:            "/a/b",
+		`/a\040b`:         "/a b",
+		`/a\011b\134c`:    "/a\tb\\c",
+		`/a\012`:          "/a\n",
+		`/trailing\04`:    `/trailing\04`,
+		`/not\999octal`:   `/not\999octal`,
+		`/x,y:z\040\040w`: "/x,y:z  w",
+	} {
+		if got := unescapeMountinfo(in); got != want {
+			t.Errorf("unescapeMountinfo(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
