@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -851,6 +852,47 @@ func TestUnescapeMountinfo(t *testing.T) {
 	} {
 		if got := unescapeMountinfo(in); got != want {
 			t.Errorf("unescapeMountinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestKillCgroup: the cleanup for a run whose container state is lost
+// kills what is left in the plugin's cgroup and removes the cgroup and the
+// parent.
+func TestKillCgroup(t *testing.T) {
+	testenv.RequireRoot(t)
+	base := "/sys/fs/cgroup/pids"
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		base = "/sys/fs/cgroup" // v2
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	parent, id := "dplug-test-"+hex.EncodeToString(b), "0123456789abcdef"
+	dir := filepath.Join(base, parent, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		testenv.Unavailable(t, "cannot make a cgroup: %v", err)
+	}
+	t.Cleanup(func() { unix.Rmdir(dir); unix.Rmdir(filepath.Dir(dir)) })
+	cmd := exec.Command("sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(itoa(cmd.Process.Pid)), 0); err != nil {
+		cmd.Process.Kill()
+		t.Fatal(err)
+	}
+	killCgroup(parent, id)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the process in the cgroup survived")
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s left: %v", d, err)
 		}
 	}
 }
