@@ -364,15 +364,7 @@ func runTest(ctx context.Context, g *globalOptions, o *startOptions, arg string)
 	if err != nil {
 		return err
 	}
-	// Probe the socket that was checked, never a symlink swapped in later.
-	sock, release, err := inst.PinSocket()
-	if err != nil {
-		_ = inst.Stop(context.WithoutCancel(ctx), 0)
-		return err
-	}
-	rep := probe.Run(ctx, sock, p.Config.Interface.Types, probe.WithRootfs(inst.Rootfs()))
-	release()
-	rep.Socket = inst.Socket()
+	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, probe.WithRootfs(p.Rootfs))
 	if rep.Failed() > 0 {
 		// Failures may come from a plugin that just died: give its exit
 		// a moment to be noticed.
