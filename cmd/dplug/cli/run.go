@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,7 +224,7 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 // found.
 func doctorRuns(ctx context.Context, g *globalOptions, fix bool) ([]run.Leftover, error) {
 	runs, err := run.Doctor(ctx, fix, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
-	if errors.Is(err, fs.ErrPermission) && len(runs) == 0 {
+	if errors.Is(err, os.ErrPermission) && len(runs) == 0 {
 		g.log.Warn("cannot check the runs of this store: that needs the user that ran them (root)", "err", err)
 		return nil, nil
 	}
