@@ -399,20 +399,13 @@ func (i *Instance) waitReady(ctx context.Context, timeout time.Duration) error {
 
 // CheckSocket fails with ErrSocketOutside if the plugin's socket is not a
 // socket inside its socket dir any more (the plugin replaced it with a
-// symlink, say). Callers that dial Socket() by path check it first.
+// symlink, say).
 func (i *Instance) CheckSocket() error {
-	sockDir := filepath.Join(i.dir, sockDirName)
-	rel, err := filepath.Rel(sockDir, i.rec.Socket)
-	if err != nil {
-		return err
+	_, release, err := i.PinSocket()
+	if err == nil {
+		release()
 	}
-	f, err := openSocket(sockDir, rel)
-	if errors.Is(err, errNoSocketYet) {
-		return fmt.Errorf("%s is not a socket any more", i.rec.Socket)
-	} else if err != nil {
-		return err
-	}
-	return f.Close()
+	return err
 }
 
 // Dial connects to the plugin's socket without following any symlink the

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,7 +73,8 @@ func assertClean(t *testing.T, root, id string) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), id) || strings.Contains(sc.Text(), root) {
+		f := strings.Fields(sc.Text())
+		if strings.Contains(sc.Text(), id) || len(f) > 4 && strings.HasPrefix(unescapeMountinfo(f[4]), root) {
 			t.Errorf("mount left behind: %s", sc.Text())
 		}
 	}
@@ -521,7 +523,7 @@ func treeHash(t *testing.T, dir string) []string {
 func TestRootfsUntouched(t *testing.T) {
 	types := []string{plugin.TypeVolume, plugin.TypeNetwork, plugin.TypeIPAM, plugin.TypeAuthz, plugin.TypeLog, plugin.TypeMetrics}
 	for _, typ := range types {
-		for _, odd := range []string{"", ",x:y"} {
+		for _, odd := range []string{"", ",x:y z\\t"} {
 			t.Run(typ+odd, func(t *testing.T) {
 				cfg := testplugin.Config()
 				cfg.Interface.Types = []string{typ}
@@ -835,5 +837,62 @@ func TestDotIDsRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "keep")); err != nil {
 		t.Errorf("the run root lost its contents: %v", err)
+	}
+}
+
+func TestUnescapeMountinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		`/a/b`:            "/a/b",
+		`/a\040b`:         "/a b",
+		`/a\011b\134c`:    "/a\tb\\c",
+		`/a\012`:          "/a\n",
+		`/trailing\04`:    `/trailing\04`,
+		`/not\999octal`:   `/not\999octal`,
+		`/x,y:z\040\040w`: "/x,y:z  w",
+	} {
+		if got := unescapeMountinfo(in); got != want {
+			t.Errorf("unescapeMountinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestKillCgroup: the cleanup for a run whose container state is lost
+// kills what is left in the plugin's cgroup and removes the cgroup and the
+// parent.
+func TestKillCgroup(t *testing.T) {
+	testenv.RequireRoot(t)
+	base := "/sys/fs/cgroup/pids"
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		base = "/sys/fs/cgroup" // v2
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	parent, id := "dplug-test-"+hex.EncodeToString(b), "0123456789abcdef"
+	dir := filepath.Join(base, parent, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		testenv.Unavailable(t, "cannot make a cgroup: %v", err)
+	}
+	t.Cleanup(func() { unix.Rmdir(dir); unix.Rmdir(filepath.Dir(dir)) })
+	cmd := exec.Command("sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(itoa(cmd.Process.Pid)), 0); err != nil {
+		cmd.Process.Kill()
+		t.Fatal(err)
+	}
+	killCgroup(parent, id)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the process in the cgroup survived")
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s left: %v", d, err)
+		}
 	}
 }

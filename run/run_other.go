@@ -49,6 +49,9 @@ func (*Instance) Detach() error { return unsupported() }
 // CheckSocket fails off Linux: running plugins needs Linux.
 func (*Instance) CheckSocket() error { return unsupported() }
 
+// PinSocket fails off Linux: running plugins needs Linux.
+func (*Instance) PinSocket() (string, func(), error) { return "", nil, unsupported() }
+
 // Dial fails off Linux: running plugins needs Linux.
 func (*Instance) Dial(context.Context) (net.Conn, error) { return nil, unsupported() }
 

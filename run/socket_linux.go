@@ -117,3 +117,24 @@ func dialSocket(ctx context.Context, sockDir, rel string) (net.Conn, error) {
 	var d net.Dialer
 	return d.DialContext(ctx, "unix", "/proc/self/fd/"+strconv.Itoa(int(f.Fd())))
 }
+
+// PinSocket checks the plugin's socket as Dial does and returns a path
+// that reaches exactly that socket for as long as release is not called:
+// /proc/self/fd/N of an open O_PATH file. Clients that take a socket path
+// (probes, activation) dial it instead of Socket(), so that a symlink the
+// plugin puts in its socket dir later is never followed to a host socket.
+// The path is valid in this process only.
+func (i *Instance) PinSocket() (path string, release func(), err error) {
+	sockDir := filepath.Join(i.dir, sockDirName)
+	rel, err := filepath.Rel(sockDir, i.rec.Socket)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := openSocket(sockDir, rel)
+	if errors.Is(err, errNoSocketYet) {
+		return "", nil, fmt.Errorf("%s is not a socket any more", i.rec.Socket)
+	} else if err != nil {
+		return "", nil, err
+	}
+	return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())), func() { f.Close() }, nil
+}

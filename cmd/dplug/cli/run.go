@@ -58,8 +58,14 @@ one, prints the socket's host path on stdout and streams the plugin's output
 on stderr. Ctrl-C or SIGTERM stops it (SIGTERM, --grace, SIGKILL) and removes
 every mount, cgroup and state directory the run made.
 
+The plugin runs on an overlay of its rootfs: nothing the run writes stays
+in the installed plugin. A bind mount whose source is empty gets an empty
+dir of the run's own, as with dockerd (never the current directory), and
+interface.socket must name a socket inside /run/docker/plugins.
+
 With --detach dplug returns once the plugin is ready and leaves it running;
-'dplug logs' shows its output and 'dplug stop' ends it. Needs Linux and root.`,
+'dplug logs' shows its output and 'dplug stop' ends it. If dplug itself is
+killed, 'dplug doctor --fix' stops and removes the run. Needs Linux and root.`,
 		Example: `  dplug run vieux/sshfs
   sock=$(dplug run --detach ./myplugin) && curl --unix-socket "$sock" -XPOST http://p/VolumeDriver.List
   dplug stop ./myplugin`,
@@ -113,13 +119,15 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w
 		g.log.Warn("the socket's host path is longer than a unix socket address: clients other than dplug need a shorter --root", "socket", inst.Socket())
 	}
 	// The plugin owns its socket dir: never dial a symlink it put there.
-	if err := inst.CheckSocket(); err != nil {
+	pinned, release, err := inst.PinSocket()
+	if err != nil {
 		_ = inst.Stop(context.WithoutCancel(ctx), 0)
 		return nil, p, err
 	}
+	defer release()
 	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	impl, err := probe.Activate(actx, inst.Socket())
+	impl, err := probe.Activate(actx, pinned)
 	switch {
 	case err != nil:
 		g.log.Debug("plugin does not answer /Plugin.Activate (dockerd does not need it for v2 plugins)", "err", err)
@@ -196,6 +204,10 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 // found.
 func doctorRuns(ctx context.Context, g *globalOptions, fix bool) ([]run.Leftover, error) {
 	runs, err := run.Doctor(ctx, fix, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	if errors.Is(err, os.ErrPermission) && len(runs) == 0 {
+		g.log.Warn("cannot check the runs of this store: that needs the user that ran them (root)", "err", err)
+		return nil, nil
+	}
 	if err != nil {
 		return runs, fmt.Errorf("checking runs under %s: %w", runRoot(g), err)
 	}
