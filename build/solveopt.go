@@ -23,8 +23,8 @@ import (
 )
 
 // solveOpt turns the options into BuildKit's SolveOpt exporting the rootfs
-// into rootfsDir.
-func solveOpt(contextDir string, o *options, rootfsDir string) (*client.SolveOpt, error) {
+// as a tar stream; solve supplies the export's Output.
+func solveOpt(contextDir string, o *options) (*client.SolveOpt, error) {
 	ctxFS, err := fsutil.NewFS(contextDir)
 	if err != nil {
 		return nil, fmt.Errorf("opening build context %s: %w", contextDir, err)
@@ -48,10 +48,9 @@ func solveOpt(contextDir string, o *options, rootfsDir string) (*client.SolveOpt
 			"context":    ctxFS,
 			"dockerfile": dfFS,
 		},
-		Exports: []client.ExportEntry{{
-			Type:      client.ExporterLocal,
-			OutputDir: rootfsDir,
-		}},
+		// The tar exporter, not the local one: BuildKit's local exporter
+		// can stall forever on a large rootfs (moby/buildkit#2950).
+		Exports: []client.ExportEntry{{Type: client.ExporterTar}},
 	}
 	if o.target != "" {
 		so.FrontendAttrs["target"] = o.target
