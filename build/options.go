@@ -41,6 +41,7 @@ type options struct {
 	validator   Validator
 	daemonOpts  []buildkitd.Option
 
+	network       string
 	exportTimeout time.Duration
 	extract       extractFunc // nil: extractRootfs (tests replace it)
 }
@@ -133,6 +134,12 @@ func WithNoCache(on bool) Option { return func(o *options) { o.noCache = on } }
 func WithProgress(mode string, w io.Writer) Option {
 	return func(o *options) { o.progress, o.progressOut = progressui.DisplayMode(mode), w }
 }
+
+// WithNetwork sets the network of RUN steps, like buildx --network:
+// "default" (or "") the daemon's, "host" the host's (BuildKit's
+// network.host entitlement, which the daemon must allow: dplug's own
+// buildkitd does), "none" only a loopback interface.
+func WithNetwork(mode string) Option { return func(o *options) { o.network = mode } }
 
 // WithExportTimeout bounds how long the rootfs export may make no progress
 // (no byte of the rootfs received or written, or, once it is all there, no

@@ -18,8 +18,16 @@ import (
 	"github.com/moby/buildkit/identity"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/moby/buildkit/util/entitlements"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
+)
+
+// Network modes of RUN steps (WithNetwork).
+const (
+	NetworkDefault = "default"
+	NetworkHost    = "host"
+	NetworkNone    = "none"
 )
 
 // solveOpt turns the options into BuildKit's SolveOpt exporting the rootfs
@@ -60,6 +68,16 @@ func solveOpt(contextDir string, o *options) (*client.SolveOpt, error) {
 	}
 	if len(o.platforms) > 1 {
 		so.Exports[0].Attrs = map[string]string{"platform-split": "true"}
+	}
+	switch o.network {
+	case "", NetworkDefault:
+	case NetworkHost:
+		so.FrontendAttrs["force-network-mode"] = NetworkHost
+		so.AllowedEntitlements = append(so.AllowedEntitlements, string(entitlements.EntitlementNetworkHost))
+	case NetworkNone:
+		so.FrontendAttrs["force-network-mode"] = NetworkNone
+	default:
+		return nil, &InputError{fmt.Errorf("invalid network mode %q: use default, host or none", o.network)}
 	}
 	if o.noCache {
 		so.FrontendAttrs["no-cache"] = ""
