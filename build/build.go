@@ -29,6 +29,9 @@ type Result struct {
 	Addr   string        `json:"addr"`   // the BuildKit address used
 	Steps  []Step        `json:"steps"`  // BuildKit's vertices and whether each was cached
 	Took   time.Duration `json:"took"`
+	// Warnings about the inputs, e.g. a build arg no ARG consumes; also
+	// written to the progress writer.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Run builds the Dockerfile in contextDir into a plugin and delivers it to
@@ -68,6 +71,14 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	}
 	if err := check(o.configFile, cfg); err != nil {
 		return nil, err
+	}
+	var warnings []string
+	if df, err := os.ReadFile(o.dockerfile); err == nil {
+		if unused := unusedBuildArgs(df, o.buildArgs, o.target); len(unused) > 0 {
+			w := unusedArgsWarning(unused, o.dockerfile)
+			warnings = append(warnings, w)
+			fmt.Fprintln(o.progressOut, w)
+		}
 	}
 	disp, err := newDisplay(o.progress, o.progressOut)
 	if err != nil {
@@ -144,7 +155,7 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 		if err != nil {
 			return nil, err
 		}
-		return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start)}, nil
+		return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
 	}
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
 		return nil, err
@@ -160,7 +171,7 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start)}, nil
+	return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
 }
 
 // stallHint says what to do about a stalled export.
