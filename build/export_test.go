@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/buildkit/client"
 )
 
 // tarOf is a tar stream of the given regular files.
@@ -224,5 +226,24 @@ func TestWatchdogIdleWithoutPhase(t *testing.T) {
 	var st *StallError
 	if !errors.As(context.Cause(ctx), &st) || st.Phase != PhaseFinish {
 		t.Errorf("cause %v, want a StallError in %q", context.Cause(ctx), PhaseFinish)
+	}
+}
+
+// TestSolveOptExportsTar: the rootfs comes through the tar exporter, never
+// the local one, which stalls on large trees (moby/buildkit#2950).
+func TestSolveOptExportsTar(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, plats := range [][]string{nil, {"linux/amd64", "linux/arm64"}} {
+		o := makeOptions(dir, []Option{WithPlatforms(plats...)})
+		so, err := solveOpt(dir, &o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(so.Exports) != 1 || so.Exports[0].Type != client.ExporterTar || so.Exports[0].OutputDir != "" {
+			t.Errorf("platforms %v: exports %+v, want one tar export", plats, so.Exports)
+		}
 	}
 }
