@@ -29,6 +29,9 @@ type Result struct {
 	Addr   string        `json:"addr"`   // the BuildKit address used
 	Steps  []Step        `json:"steps"`  // BuildKit's vertices and whether each was cached
 	Took   time.Duration `json:"took"`
+	// Warnings about the inputs, e.g. a build arg no ARG consumes; also
+	// written to the progress writer.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Run builds the Dockerfile in contextDir into a plugin and delivers it to
@@ -69,8 +72,17 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if err := check(o.configFile, cfg); err != nil {
 		return nil, err
 	}
+	var warnings []string
 	for _, w := range contextPlatformWarnings(&o, plats) {
+		warnings = append(warnings, w)
 		fmt.Fprintln(o.progressOut, w)
+	}
+	if df, err := os.ReadFile(o.dockerfile); err == nil {
+		if unused := unusedBuildArgs(df, o.buildArgs, o.target); len(unused) > 0 {
+			w := unusedArgsWarning(unused, o.dockerfile)
+			warnings = append(warnings, w)
+			fmt.Fprintln(o.progressOut, w)
+		}
 	}
 	disp, err := newDisplay(o.progress, o.progressOut)
 	if err != nil {
@@ -108,30 +120,25 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	}
 	defer os.RemoveAll(staging)
 	rootfs := filepath.Join(staging, "rootfs")
-	so, err := solveOpt(contextDir, &o, rootfs)
+	so, err := solveOpt(contextDir, &o)
 	if err != nil {
 		return nil, err
 	}
 
 	// 3. BuildKit.
-	c, addr, release, err := connect(ctx, &o)
+	c, addr, logFile, release, err := connect(ctx, &o)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	defer c.Close()
 
-	solveCh := make(chan *client.SolveStatus)
-	forwarded := make(chan struct{})
-	go func() {
-		for s := range solveCh { // closed by Solve
-			displayCh <- s
-		}
-		close(forwarded)
-	}()
-	_, solveErr := c.Solve(ctx, nil, *so, solveCh)
-	<-forwarded
+	solveErr := solve(ctx, c, so, &o, rootfs, func(s *client.SolveStatus) { displayCh <- s }, stallHint(addr, logFile, staging))
 	if solveErr != nil {
+		var stall *StallError
+		if errors.As(solveErr, &stall) {
+			return nil, solveErr
+		}
 		if cause, ok := unreachable(solveErr); ok && ctx.Err() == nil {
 			return nil, fmt.Errorf("%w at %s: %s (check --addr and BUILDKIT_HOST, or unset both and dplug starts its own buildkitd)", ErrUnreachable, addr, cause)
 		}
@@ -155,7 +162,7 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 		if err != nil {
 			return nil, err
 		}
-		return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start)}, nil
+		return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
 	}
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
 		return nil, err
@@ -181,7 +188,24 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start)}, nil
+	return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
+}
+
+// stallHint says what to do about a stalled export.
+func stallHint(addr, logFile, staging string) func(phase string) string {
+	return func(phase string) string {
+		where := "BuildKit's log at " + addr
+		if logFile != "" {
+			where = "BuildKit's log (" + logFile + ")"
+		}
+		switch phase {
+		case PhaseWrite:
+			return fmt.Sprintf("dplug could not write the files it received into %s: check that file system (full? a hung mount?), then build again", staging)
+		case PhaseFinish:
+			return fmt.Sprintf("BuildKit sent the whole rootfs but never ended the build; build again (finished steps come from the cache), and if it recurs look at %s", where)
+		}
+		return fmt.Sprintf("BuildKit stopped sending; build again (finished steps come from the cache); if it recurs look at %s, and with a remote BuildKit on a slow link raise --export-timeout", where)
+	}
 }
 
 // checkAddr refuses a BuildKit address whose scheme neither the client
@@ -209,22 +233,22 @@ func checkAddr(addr string) error {
 
 // connect dials the configured BuildKit, or starts/reuses dplug's own; call
 // release when done with it.
-func connect(ctx context.Context, o *options) (c *client.Client, addr string, release func(), err error) {
+func connect(ctx context.Context, o *options) (c *client.Client, addr, logFile string, release func(), err error) {
 	addr, release = o.addr, func() {}
 	if err := checkAddr(addr); err != nil {
-		return nil, "", nil, err
+		return nil, "", "", nil, err
 	}
 	if addr == "" {
 		m := buildkitd.New(o.root, append([]buildkitd.Option{buildkitd.WithLogger(o.log)}, o.daemonOpts...)...)
 		if release, err = m.Use(ctx); err != nil {
-			return nil, "", nil, err
+			return nil, "", "", nil, err
 		}
 		a, started, err := m.Ensure(ctx)
 		if err != nil {
 			release()
-			return nil, "", nil, fmt.Errorf("starting dplug's buildkitd: %w", err)
+			return nil, "", "", nil, fmt.Errorf("starting dplug's buildkitd: %w", err)
 		}
-		addr = a
+		addr, logFile = a, m.LogFile()
 		if o.progress != "quiet" {
 			if started {
 				fmt.Fprintf(o.progressOut, "dplug: started buildkitd at %s (state %s); later builds reuse it, `dplug buildkitd stop` stops it\n", addr, m.StateDir())
@@ -251,9 +275,9 @@ func connect(ctx context.Context, o *options) (c *client.Client, addr string, re
 	c, err = client.New(ctx, addr, copts...)
 	if err != nil {
 		release()
-		return nil, "", nil, fmt.Errorf("connecting to BuildKit at %s: %w", addr, err)
+		return nil, "", "", nil, fmt.Errorf("connecting to BuildKit at %s: %w", addr, err)
 	}
-	return c, addr, release, nil
+	return c, addr, logFile, release, nil
 }
 
 // ConfigError is a plugin config that failed validation; the build did not

@@ -111,6 +111,9 @@ func explain(ctx context.Context, err error, tr *tracker, dockerfile string) err
 	msg := cleanMessage(err)
 	file, line := sourceLine(err, dockerfile)
 
+	if strings.Contains(msg, "network.host is not allowed") {
+		return fmt.Errorf("building with --network host: the BuildKit daemon does not allow it (%s): start it with --allow-insecure-entitlement network.host; dplug's own buildkitd allows it, restart an older one with `dplug buildkitd stop` and build again", msg)
+	}
 	if m := reResolve.FindStringSubmatch(msg); m != nil {
 		ref := strings.TrimSuffix(m[1], ":")
 		cause := afterLast(msg, ref+": ")

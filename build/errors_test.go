@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -75,6 +76,15 @@ func TestCheckAddr(t *testing.T) {
 		var ie *InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("checkAddr(%q) = %v, want an InputError with %q", tc.addr, err, tc.wantErr)
+		}
+	}
+}
+
+func TestExplainNetworkHostRefused(t *testing.T) {
+	err := explain(context.Background(), errors.New("failed to solve: granting entitlement network.host is not allowed by build daemon configuration"), newTracker(), "Dockerfile")
+	for _, want := range []string{"--network host", "--allow-insecure-entitlement network.host", "dplug buildkitd stop"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%q lacks %q", err, want)
 		}
 	}
 }

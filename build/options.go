@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/moby/buildkit/util/progress/progressui"
 
@@ -39,6 +40,10 @@ type options struct {
 	log         *slog.Logger
 	validator   Validator
 	daemonOpts  []buildkitd.Option
+
+	network       string
+	exportTimeout time.Duration
+	extract       extractFunc // nil: extractRootfs (tests replace it)
 }
 
 // Option configures Run.
@@ -129,6 +134,19 @@ func WithNoCache(on bool) Option { return func(o *options) { o.noCache = on } }
 func WithProgress(mode string, w io.Writer) Option {
 	return func(o *options) { o.progress, o.progressOut = progressui.DisplayMode(mode), w }
 }
+
+// WithNetwork sets the network of RUN steps, like buildx --network:
+// "default" (or "") the daemon's, "host" the host's (BuildKit's
+// network.host entitlement, which the daemon must allow: dplug's own
+// buildkitd does), "none" only a loopback interface.
+func WithNetwork(mode string) Option { return func(o *options) { o.network = mode } }
+
+// WithExportTimeout bounds how long the rootfs export may make no progress
+// (no byte of the rootfs received or written, or, once it is all there, no
+// word from BuildKit) before the build is canceled with a *StallError.
+// Build steps themselves are not timed. Default (and for d <= 0):
+// DefaultExportTimeout.
+func WithExportTimeout(d time.Duration) Option { return func(o *options) { o.exportTimeout = d } }
 
 // WithLogger sets the logger for debug details. Default: discarded.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }

@@ -18,13 +18,21 @@ import (
 	"github.com/moby/buildkit/identity"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/moby/buildkit/util/entitlements"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 )
 
+// Network modes of RUN steps (WithNetwork).
+const (
+	NetworkDefault = "default"
+	NetworkHost    = "host"
+	NetworkNone    = "none"
+)
+
 // solveOpt turns the options into BuildKit's SolveOpt exporting the rootfs
-// into rootfsDir.
-func solveOpt(contextDir string, o *options, rootfsDir string) (*client.SolveOpt, error) {
+// as a tar stream; solve supplies the export's Output.
+func solveOpt(contextDir string, o *options) (*client.SolveOpt, error) {
 	ctxFS, err := fsutil.NewFS(contextDir)
 	if err != nil {
 		return nil, fmt.Errorf("opening build context %s: %w", contextDir, err)
@@ -48,10 +56,9 @@ func solveOpt(contextDir string, o *options, rootfsDir string) (*client.SolveOpt
 			"context":    ctxFS,
 			"dockerfile": dfFS,
 		},
-		Exports: []client.ExportEntry{{
-			Type:      client.ExporterLocal,
-			OutputDir: rootfsDir,
-		}},
+		// The tar exporter, not the local one: BuildKit's local exporter
+		// can stall forever on a large rootfs (moby/buildkit#2950).
+		Exports: []client.ExportEntry{{Type: client.ExporterTar}},
 	}
 	if o.target != "" {
 		so.FrontendAttrs["target"] = o.target
@@ -61,6 +68,16 @@ func solveOpt(contextDir string, o *options, rootfsDir string) (*client.SolveOpt
 	}
 	if len(o.platforms) > 1 {
 		so.Exports[0].Attrs = map[string]string{"platform-split": "true"}
+	}
+	switch o.network {
+	case "", NetworkDefault:
+	case NetworkHost:
+		so.FrontendAttrs["force-network-mode"] = NetworkHost
+		so.AllowedEntitlements = append(so.AllowedEntitlements, string(entitlements.EntitlementNetworkHost))
+	case NetworkNone:
+		so.FrontendAttrs["force-network-mode"] = NetworkNone
+	default:
+		return nil, &InputError{fmt.Errorf("invalid network mode %q: use default, host or none", o.network)}
 	}
 	if o.noCache {
 		so.FrontendAttrs["no-cache"] = ""

@@ -83,6 +83,9 @@ func Launch(ctx context.Context, cfg Config) (*Process, error) {
 		"--oci-worker=true",
 		"--containerd-worker=false",
 		"--oci-worker-binary", cfg.Runc,
+		// `dplug build --network host`, like the builder in dockerd. The
+		// daemon only answers root on its socket.
+		"--allow-insecure-entitlement", "network.host",
 	}
 	if cfg.ConfigFile != "" {
 		args = append(args, "--config", cfg.ConfigFile)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -18,29 +19,31 @@ import (
 
 // buildOptions are the flags of `dplug build`, named like docker buildx's.
 type buildOptions struct {
-	file         string
-	tags         []string
-	buildArgs    []string
-	target       string
-	platforms    []string
-	contexts     []string
-	secrets      []string
-	ssh          []string
-	cacheFrom    []string
-	cacheTo      []string
-	noCache      bool
-	progress     string
-	config       string
-	outputs      []string
-	push         string
-	insecure     bool
-	index        bool
-	addr         string
-	tlsCA        string
-	tlsCert      string
-	tlsKey       string
-	resultFormat string // text or json, from --output json
-	root         string // the store root, from --root
+	file          string
+	tags          []string
+	buildArgs     []string
+	target        string
+	platforms     []string
+	contexts      []string
+	secrets       []string
+	ssh           []string
+	cacheFrom     []string
+	cacheTo       []string
+	noCache       bool
+	network       string
+	exportTimeout time.Duration
+	progress      string
+	config        string
+	outputs       []string
+	push          string
+	insecure      bool
+	index         bool
+	addr          string
+	tlsCA         string
+	tlsCert       string
+	tlsKey        string
+	resultFormat  string // text or json, from --output json
+	root          string // the store root, from --root
 }
 
 func newBuildCmd(g *globalOptions) *cobra.Command {
@@ -75,6 +78,13 @@ Base images: without Docker Hub access, give FROM images as named contexts
 (--build-context NAME=oci-layout:///PATH@sha256:..., docker-image://REF, a
 directory) or from a local registry (FROM 127.0.0.1:PORT/IMAGE).
 
+RUN steps use the daemon's network (--network default), the host's (host,
+BuildKit's network.host entitlement) or only a loopback interface (none).
+
+The rootfs comes from BuildKit as one tar stream. Steps may take as long as
+they need, but an export that makes no progress for --export-timeout (2m) is
+canceled with an error that says where it stalled.
+
 Nothing is half-written: a failed or interrupted (Ctrl-C) build leaves no
 output. The result (path, REF@DIGEST, or JSON with --output json) goes to
 stdout, progress to stderr (--progress auto|plain|tty|quiet|rawjson, or
@@ -104,6 +114,8 @@ BUILDKIT_PROGRESS).`,
 	f.StringArrayVar(&o.cacheFrom, "cache-from", nil, "import build cache (`type=registry,ref=REF` | type=local,src=DIR)")
 	f.StringArrayVar(&o.cacheTo, "cache-to", nil, "export build cache (`type=registry,ref=REF` | type=local,dest=DIR)")
 	f.BoolVar(&o.noCache, "no-cache", false, "do not use the build cache")
+	f.StringVar(&o.network, "network", "default", "network of RUN steps: `default`, host or none")
+	f.DurationVar(&o.exportTimeout, "export-timeout", build.DefaultExportTimeout, "cancel the build when the rootfs export makes no progress for this `DURATION`")
 	f.StringVar(&o.progress, "progress", "", "progress `MODE`: auto, plain, tty, quiet or rawjson (env BUILDKIT_PROGRESS; default auto)")
 	f.StringVar(&o.config, "config", "", "plugin config `PATH` (default CONTEXT/config.json)")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "destination `dir=PATH|oci=PATH` (buildx's type=local|oci,dest=PATH too); json prints the result as JSON")
@@ -263,6 +275,8 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 		build.WithCacheFrom(o.cacheFrom...),
 		build.WithCacheTo(o.cacheTo...),
 		build.WithNoCache(o.noCache),
+		build.WithNetwork(o.network),
+		build.WithExportTimeout(o.exportTimeout),
 		build.WithTLS(o.tlsCA, o.tlsCert, o.tlsKey),
 	}
 	if len(o.platforms) > 0 {

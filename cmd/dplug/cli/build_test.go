@@ -59,8 +59,9 @@ func TestBuildAutoBuildkitd(t *testing.T) {
 		}
 	}
 	out := filepath.Join(t.TempDir(), "plugin")
-	args := []string{"--root", root, "build", "--progress", "plain", "--build-arg", "MSG=auto",
-		"--build-context", "base=" + base.BuildContext(), "--output", "dir=" + out, proj}
+	// --network host needs the entitlement dplug's buildkitd allows.
+	args := []string{"--root", root, "build", "--progress", "plain", "--build-arg", "MSG=auto", "--build-arg", "NOT_AN_ARG=1",
+		"--network", "host", "--build-context", "base=" + base.BuildContext(), "--output", "dir=" + out, proj}
 
 	code, stdout, stderr := dplug(t, args...)
 	if code != 0 {
@@ -71,6 +72,9 @@ func TestBuildAutoBuildkitd(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "dplug: started buildkitd at unix://") {
 		t.Errorf("stderr does not say buildkitd was started:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "warning: build-arg NOT_AN_ARG not consumed") {
+		t.Errorf("stderr does not warn about the unused build arg:\n%s", stderr)
 	}
 	if data, err := os.ReadFile(filepath.Join(out, "rootfs", "msg")); err != nil || string(data) != "auto\n" {
 		t.Errorf("rootfs/msg = %q, %v", data, err)
@@ -197,6 +201,8 @@ func TestBuildErrorMessages(t *testing.T) {
 			"no plugin config at " + filepath.Join(ctxDir, "nope.json") + ": a plugin needs a config.json"},
 		{"bad --push", []string{"build", "--push", "a:b:c", withDockerfile}, 2,
 			"--push a:b:c: invalid reference: more than one ':'"},
+		{"bad --network", []string{"build", "--network", "bridge", "-o", "dir=" + filepath.Join(t.TempDir(), "o"), withDockerfile}, 2,
+			`invalid network mode "bridge": use default, host or none`},
 		{"dead --addr", []string{"build", "--addr", dead, "-o", "dir=" + filepath.Join(t.TempDir(), "o"), withDockerfile}, 1,
 			"cannot reach BuildKit at " + dead + ": no such file or directory (check --addr and BUILDKIT_HOST"},
 	}
