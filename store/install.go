@@ -109,7 +109,11 @@ func (s *Store) install(ctx context.Context, src Source, opts InstallOptions, na
 			return nil
 		}
 	}
-	if err := grant(Privileges(cfg)); err != nil {
+	// The privileges asked for are those the plugin will run with: the
+	// install-time settings (a mount source, a device path) applied.
+	eff := *cfg
+	eff.Mounts, eff.Linux.Devices = p.Settings.Mounts, p.Settings.Devices
+	if err := grant(Privileges(&eff)); err != nil {
 		return nil, err
 	}
 	cfgJSON, err := cfg.Marshal()

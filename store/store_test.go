@@ -485,3 +485,31 @@ func TestInstallReplace(t *testing.T) {
 	}
 	assertClean(t, root, 1)
 }
+
+// The grant prompt shows what the plugin will run with: a mount source or
+// device path given as an install-time setting replaces the config's.
+func TestInstallGrantShowsSettings(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []Privilege
+	_, err = s.Install(context.Background(), DirSource(pluginDir(t, testConfig())), InstallOptions{
+		Name:     "me/p:1",
+		Settings: []string{"data.source=/srv/data", "fuse=/dev/null"},
+		Grant:    func(ps []Privilege) error { asked = ps; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range asked {
+		if p.Name == "mount" || p.Name == "device" {
+			got = append(got, p.Name+"="+strings.Join(p.Value, ","))
+		}
+	}
+	want := []string{"mount=/srv/data", "device=/dev/null"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("privileges asked (-want +got):\n%s", diff)
+	}
+}
