@@ -134,18 +134,18 @@ func treeFingerprint(t *testing.T, dir string) []string {
 	return out
 }
 
-// TestTestLogWithoutOverlay: when the run cannot mount an overlay (a ','
-// in the path, which overlayfs options cannot carry), the plugin runs on
-// its installed rootfs and the log probes are skipped rather than make
-// their FIFO there.
-func TestTestLogWithoutOverlay(t *testing.T) {
+// TestTestLogCommaPath: a ',' in the plugin's path, which overlayfs mount
+// options cannot carry, still gets an overlay (its layers are named by
+// file descriptor), so the log probes run and their FIFO never lands in
+// the installed rootfs.
+func TestTestLogCommaPath(t *testing.T) {
 	testenv.RequireRoot(t)
 	dir := filepath.Join(t.TempDir(), "log,plugin")
 	if err := os.Rename(testplugin.RegDir(t, testplugin.RegBlockingLog), dir); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := rundplug(t, context.Background(), shortRoot(t), "test", dir)
-	if code != 0 || !strings.Contains(out, "the running plugin's root is unknown") || !strings.Contains(out, "0 failed, 0 warnings, 4 skipped") {
+	if code != 0 || !strings.Contains(out, "0 failed, 0 warnings, 0 skipped") {
 		t.Errorf("exit %d; stdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "rootfs", "run", "docker", "logging")); err == nil {

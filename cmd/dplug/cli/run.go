@@ -419,7 +419,17 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	if root := inst.Rootfs(); root != "" {
 		popts = append(popts, probe.WithRootfs(root))
 	}
-	rep := probe.Run(ctx, inst.Socket(), p.Config.Interface.Types, popts...)
+	// Probe through a pinned path to the socket checked now, so that a
+	// symlink the plugin puts in its place later is never followed to a
+	// socket of the host.
+	sock, release, err := inst.PinSocket()
+	if err != nil {
+		_ = inst.Stop(context.WithoutCancel(ctx), 0)
+		return err
+	}
+	rep := probe.Run(ctx, sock, p.Config.Interface.Types, popts...)
+	release()
+	rep.Socket = inst.Socket()
 	if rep.Failed() > 0 {
 		// Failures may come from a plugin that just died: give its exit
 		// a moment to be noticed.
