@@ -152,6 +152,18 @@ func (s *Store) Doctor(fix bool) (*Report, error) {
 				delete(inv, p.ID)
 				changed = true
 			}
+			// What is left of the dir goes aside with the entry: once
+			// dropped, the backup would otherwise mark it for deletion.
+			if _, err := os.Lstat(p.Dir); err == nil {
+				m := Move{From: p.Dir, To: filepath.Join(s.dir, lostFoundDir, p.ID), Reason: "plugin " + p.FullName() + " has no rootfs/: its entry is dropped"}
+				if fix {
+					if m.To, err = s.moveAside(p.Dir); err != nil {
+						errs = append(errs, err)
+						continue
+					}
+				}
+				r.MovedAside = append(r.MovedAside, m)
+			}
 			continue
 		}
 		want, err := marshalSettings(&p.Settings)

@@ -344,3 +344,29 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestDoctorMissingRootfs: an entry whose rootfs is gone is dropped and
+// what is left of its dir is moved aside with it (never deleted later as
+// the orphan of a removed plugin).
+func TestDoctorMissingRootfs(t *testing.T) {
+	s, root := openStore(t)
+	p := install(t, s, "broken")
+	if err := os.RemoveAll(p.Rootfs()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Doctor(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(root, "plugins", "lost+found", p.ID)
+	if len(r.Missing) != 1 || len(r.MovedAside) != 1 || r.MovedAside[0].To != moved {
+		t.Fatalf("Doctor(true) = %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(moved, "config.json")); err != nil {
+		t.Errorf("config.json not kept: %v", err)
+	}
+	if r, err := s.Doctor(false); err != nil || len(r.Deleted)+len(r.MovedAside)+len(r.Missing)+len(r.Orphans) != 0 {
+		t.Errorf("Doctor after fix = %+v, %v", r, err)
+	}
+	assertClean(t, root, 0)
+}
