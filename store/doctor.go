@@ -355,6 +355,9 @@ func (s *Store) lostFoundName(base string) (string, error) {
 	if err := os.Mkdir(lf, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", fmt.Errorf("creating %s: %w", lf, err)
 	}
+	if _, err := s.ownDir(lostFoundDir); err != nil {
+		return "", err
+	}
 	for i := 0; ; i++ {
 		name := base
 		if i > 0 {
@@ -388,7 +391,10 @@ func (s *Store) moveAside(p string) (string, error) {
 
 // leftovers lists what cleanTmp would remove, without removing anything.
 func (s *Store) leftovers() []string {
-	dir := filepath.Join(s.dir, tmpDir)
+	dir, err := s.ownDir(tmpDir)
+	if err != nil {
+		return nil
+	}
 	ents, _ := os.ReadDir(dir)
 	var out []string
 	for _, e := range ents {

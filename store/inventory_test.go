@@ -370,3 +370,33 @@ func TestDoctorMissingRootfs(t *testing.T) {
 	}
 	assertClean(t, root, 0)
 }
+
+// TestSymlinkedWorkDirs: tmp/ or lost+found/ replaced by a symlink out of
+// the store is refused, never cleaned through or moved into.
+func TestSymlinkedWorkDirs(t *testing.T) {
+	for _, name := range []string{tmpDir, lostFoundDir} {
+		t.Run(name, func(t *testing.T) {
+			s, root := openStore(t)
+			install(t, s, "plug")
+			victim := t.TempDir()
+			if err := os.WriteFile(filepath.Join(victim, "precious"), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			plugins := filepath.Join(root, "plugins")
+			os.RemoveAll(filepath.Join(plugins, name))
+			if err := os.Symlink(victim, filepath.Join(plugins, name)); err != nil {
+				t.Fatal(err)
+			}
+			// An orphan for doctor --fix to move aside.
+			if err := os.MkdirAll(filepath.Join(plugins, strings.Repeat("e", 64), "rootfs"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			Open(root)
+			s.Doctor(true)
+			ents, _ := os.ReadDir(victim)
+			if len(ents) != 1 || ents[0].Name() != "precious" {
+				t.Errorf("%s symlinked outside: the target now holds %v", name, ents)
+			}
+		})
+	}
+}
