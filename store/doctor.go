@@ -146,6 +146,22 @@ func (s *Store) Doctor(fix bool) (*Report, error) {
 	}
 	changed := false
 	for _, p := range inv.sorted() {
+		if _, err := s.pluginDir(p.ID); err != nil {
+			// e.g. the dir replaced by a symlink out of the store: drop
+			// the entry, move the link (not what it points to) aside.
+			r.Missing = append(r.Missing, p.FullName()+" ("+p.ShortID()+"): "+err.Error())
+			m := Move{From: p.Dir, To: filepath.Join(s.dir, lostFoundDir, p.ID), Reason: "plugin " + p.FullName() + ": " + err.Error()}
+			if fix {
+				delete(inv, p.ID)
+				changed = true
+				if m.To, err = s.moveAside(p.Dir); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+			}
+			r.MovedAside = append(r.MovedAside, m)
+			continue
+		}
 		if fi, err := os.Stat(filepath.Join(p.Dir, rootfsDir)); err != nil || !fi.IsDir() {
 			r.Missing = append(r.Missing, p.FullName()+" ("+p.ShortID()+")")
 			if fix {

@@ -334,6 +334,24 @@ func TestStoredPathsStayInRoot(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "plugins")); err != nil {
 		t.Fatalf("store root gone: %v", err)
 	}
+	// doctor --fix drops the entry and moves the link, not its target.
+	r, err := s.Doctor(true)
+	if err != nil || len(r.Missing) != 1 {
+		t.Fatalf("Doctor(true) = %+v, %v", r, err)
+	}
+	var link string
+	for _, m := range r.MovedAside { // also the .real dir, an orphan now
+		if m.From == p.Dir {
+			link = m.To
+		}
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("symlink not moved aside: %+v: %v, %v", r.MovedAside, fi, err)
+	}
+	assertClean(t, root, 0)
+	if _, err := os.Stat(filepath.Join(victim, "data")); err != nil {
+		t.Fatalf("victim outside the store touched: %v", err)
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {
