@@ -261,9 +261,10 @@ func (s *Store) rebuild(r *Report, bak inventory, fix bool) (inventory, error) {
 		return nil, fmt.Errorf("keeping the damaged inventory: %w", err)
 	}
 	r.MovedAside = append([]Move{{From: damaged, To: keep, Reason: "damaged inventory, replaced by the rebuilt one"}}, r.MovedAside...)
-	if err := s.replaceInventory(inv); err != nil {
-		return nil, err
-	}
+	// Unaccounted dirs go aside before the rebuilt inventory lands: a kill
+	// in between leaves the damaged inventory (doctor starts over), never
+	// a valid one next to dirs the backup may list (which doctor would
+	// take for the orphans of removed plugins).
 	var errs []error
 	for i := range r.MovedAside[1:] {
 		m := &r.MovedAside[1+i]
@@ -273,6 +274,9 @@ func (s *Store) rebuild(r *Report, bak inventory, fix bool) (inventory, error) {
 			continue
 		}
 		m.To = to
+	}
+	if err := s.replaceInventory(inv); err != nil {
+		return nil, errors.Join(append(errs, err)...)
 	}
 	return inv, errors.Join(errs...)
 }
