@@ -38,8 +38,9 @@ type Report struct {
 	// the rename into place and the inventory write, or during rm).
 	Orphans []string `json:"Orphans"`
 	// Deleted are the orphans that belong to plugins the last inventory
-	// change dropped (they are in plugins.json.bak, not in plugins.json:
-	// an interrupted rm or install --replace); fix deletes them.
+	// change dropped (plugins.json.bak lists them and the change did
+	// nothing else: an interrupted rm or install --replace); fix deletes
+	// them.
 	Deleted []string `json:"Deleted,omitempty"`
 	// MovedAside are the dirs (and damaged inventory) fix moves, or would
 	// move, to lost+found because nothing says whose they are.
@@ -128,7 +129,7 @@ func (s *Store) Doctor(fix bool) (*Report, error) {
 	}
 	for _, o := range r.Orphans {
 		id := filepath.Base(o)
-		if _, ok := bak[id]; ok {
+		if removedByLastChange(id, inv, bak) {
 			r.Deleted = append(r.Deleted, o)
 			if fix {
 				errs = append(errs, s.deleteOrphan(id))
@@ -199,6 +200,37 @@ func (s *Store) Doctor(fix bool) (*Report, error) {
 		errs = append(errs, s.writeInventory(inv))
 	}
 	return r, errors.Join(errs...)
+}
+
+// removedByLastChange reports whether the orphan dir id belongs to a
+// plugin the last inventory change dropped: plugins.json.bak lists it and
+// the change did nothing but drop it (rm) or swap it for a complete plugin
+// of the same name (install --replace). Anything else (say, a key damaged
+// into another valid ID) does not account for the dir.
+func removedByLastChange(id string, inv, bak inventory) bool {
+	old, ok := bak[id]
+	if !ok {
+		return false
+	}
+	for k := range bak {
+		if _, ok := inv[k]; !ok && k != id {
+			return false
+		}
+	}
+	added := 0
+	for k, p := range inv {
+		if _, ok := bak[k]; ok {
+			continue
+		}
+		added++
+		if added > 1 || p.FullName() != old.FullName() {
+			return false
+		}
+		if fi, err := os.Stat(filepath.Join(p.Dir, rootfsDir)); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // rebuild lists the plugins found in their dirs for a damaged inventory

@@ -418,3 +418,34 @@ func TestSymlinkedWorkDirs(t *testing.T) {
 		})
 	}
 }
+
+// TestDoctorDamagedKeyNotDeleted: an inventory whose key was damaged into
+// another valid ID looks like "the plugin was removed" to a naive check
+// (the backup lists the dir, the inventory does not); doctor --fix must
+// keep the dir (in lost+found), not delete it.
+func TestDoctorDamagedKeyNotDeleted(t *testing.T) {
+	s, root := openStore(t)
+	install(t, s, "a")
+	b := install(t, s, "b")
+	install(t, s, "c") // the backup now lists a and b
+	path := filepath.Join(root, "plugins", inventoryFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Repeat("f", 64)
+	data = []byte(strings.ReplaceAll(string(data), b.ID, other))
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Doctor(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Deleted) != 0 {
+		t.Fatalf("Deleted %v", r.Deleted)
+	}
+	if _, err := os.Stat(filepath.Join(root, "plugins", "lost+found", b.ID, "rootfs")); err != nil {
+		t.Errorf("b's dir not kept: %v (report %+v)", err, r)
+	}
+}
