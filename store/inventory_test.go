@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -447,5 +448,65 @@ func TestDoctorDamagedKeyNotDeleted(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "plugins", "lost+found", b.ID, "rootfs")); err != nil {
 		t.Errorf("b's dir not kept: %v (report %+v)", err, r)
+	}
+}
+
+// TestDoctorLosesNoPlugin damages a real inventory in many ways (cut at
+// offsets, one byte changed) and checks that doctor --fix keeps every
+// plugin dir: listed in the inventory or kept in lost+found, never deleted.
+func TestDoctorLosesNoPlugin(t *testing.T) {
+	s, tmpl := openStore(t)
+	var ids []string
+	for _, n := range []string{"a", "team/b:2", "c"} {
+		ids = append(ids, install(t, s, n).ID)
+	}
+	if _, err := s.Disable("c"); err != nil { // the backup lists all three
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile(filepath.Join(tmpl, "plugins", inventoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases [][]byte
+	for i := 1; i <= 12; i++ {
+		cases = append(cases, orig[:len(orig)*i/13])
+	}
+	for i := 0; i < 12; i++ {
+		b := append([]byte(nil), orig...)
+		b[len(b)*i/12+i] ^= 0x04 // 'a'<->'e', '"'<->'&', ...
+		cases = append(cases, b)
+	}
+	// An ID damaged into another valid one, in the key and the entry's Id
+	// alike: the inventory still decodes.
+	for _, id := range ids {
+		other := "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", id[0])+1)%16:][:1] + id[1:]
+		cases = append(cases, []byte(strings.ReplaceAll(string(orig), id, other)))
+	}
+	for i, data := range cases {
+		root := t.TempDir()
+		if out, err := exec.Command("cp", "-a", filepath.Join(tmpl, "plugins"), root).CombinedOutput(); err != nil {
+			t.Fatalf("copying the store: %v\n%s", err, out)
+		}
+		plugins := filepath.Join(root, "plugins")
+		if err := os.WriteFile(filepath.Join(plugins, inventoryFile), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Open(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := st.Doctor(true)
+		if err != nil {
+			t.Fatalf("case %d: Doctor(true): %v", i, err)
+		}
+		for _, id := range ids {
+			kept, _ := filepath.Glob(filepath.Join(plugins, "lost+found", id+"*", "rootfs"))
+			if _, err := os.Stat(filepath.Join(plugins, id, "rootfs")); err != nil && len(kept) == 0 {
+				t.Errorf("case %d: plugin %s lost; report %+v", i, id[:12], r)
+			}
+		}
+		if _, err := st.List(); err != nil {
+			t.Errorf("case %d: List after doctor --fix: %v", i, err)
+		}
 	}
 }
