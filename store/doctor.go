@@ -136,7 +136,11 @@ func (s *Store) Doctor(fix bool) (*Report, error) {
 			}
 			continue
 		}
-		m := Move{From: o, To: filepath.Join(s.dir, lostFoundDir, id), Reason: "in neither plugins.json nor plugins.json.bak (an install killed before it completed?)"}
+		reason := "in neither plugins.json nor plugins.json.bak (an install killed before it completed?)"
+		if _, ok := bak[id]; ok {
+			reason = "not in plugins.json, in plugins.json.bak, but the last change did more than remove it"
+		}
+		m := Move{From: o, To: filepath.Join(s.dir, lostFoundDir, id), Reason: reason}
 		if fix {
 			if m.To, err = s.moveAside(o); err != nil {
 				errs = append(errs, err)
