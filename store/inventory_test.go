@@ -510,3 +510,27 @@ func TestDoctorLosesNoPlugin(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctorInterruptedReplace: the old dir of an install --replace killed
+// after its inventory write is accounted for (the backup lists it, the
+// inventory swapped it for a complete plugin of the same name): deleted.
+func TestDoctorInterruptedReplace(t *testing.T) {
+	s, root := openStore(t)
+	old := install(t, s, "p", func(o *InstallOptions) { o.Disabled = true })
+	saved := filepath.Join(t.TempDir(), "saved")
+	if err := os.Rename(old.Dir, saved); err != nil {
+		t.Fatal(err)
+	}
+	install(t, s, "p", func(o *InstallOptions) { o.Replace = true })
+	if err := os.Rename(saved, old.Dir); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Doctor(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{old.Dir}, r.Deleted); diff != "" || len(r.MovedAside) != 0 {
+		t.Errorf("Deleted (-want +got):\n%s\nMovedAside %+v", diff, r.MovedAside)
+	}
+	assertClean(t, root, 1)
+}
