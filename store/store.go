@@ -334,8 +334,11 @@ func (s *Store) ownDir(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "", fmt.Errorf("%s is a symlink, not the store's own directory: remove the link (dplug recreates the directory)", p)
+	}
 	if !fi.IsDir() {
-		return "", fmt.Errorf("%s is not a directory (a %v): remove it, dplug recreates it", p, fi.Mode().Type())
+		return "", fmt.Errorf("%s is not a directory: remove it (dplug recreates it)", p)
 	}
 	return p, nil
 }
