@@ -38,8 +38,9 @@ type Report struct {
 	// the rename into place and the inventory write, or during rm).
 	Orphans []string `json:"Orphans"`
 	// Deleted are the orphans that belong to plugins the last inventory
-	// change dropped (they are in plugins.json.bak, not in plugins.json:
-	// an interrupted rm or install --replace); fix deletes them.
+	// change dropped (plugins.json.bak lists them and the change did
+	// nothing else: an interrupted rm or install --replace); fix deletes
+	// them.
 	Deleted []string `json:"Deleted,omitempty"`
 	// MovedAside are the dirs (and damaged inventory) fix moves, or would
 	// move, to lost+found because nothing says whose they are.
@@ -128,14 +129,18 @@ func (s *Store) Doctor(fix bool) (*Report, error) {
 	}
 	for _, o := range r.Orphans {
 		id := filepath.Base(o)
-		if _, ok := bak[id]; ok {
+		if removedByLastChange(id, inv, bak) {
 			r.Deleted = append(r.Deleted, o)
 			if fix {
 				errs = append(errs, s.deleteOrphan(id))
 			}
 			continue
 		}
-		m := Move{From: o, To: filepath.Join(s.dir, lostFoundDir, id), Reason: "in neither plugins.json nor plugins.json.bak (an install killed before it completed?)"}
+		reason := "in neither plugins.json nor plugins.json.bak (an install killed before it completed?)"
+		if _, ok := bak[id]; ok {
+			reason = "not in plugins.json, in plugins.json.bak, but the last change did more than remove it"
+		}
+		m := Move{From: o, To: filepath.Join(s.dir, lostFoundDir, id), Reason: reason}
 		if fix {
 			if m.To, err = s.moveAside(o); err != nil {
 				errs = append(errs, err)
@@ -146,11 +151,39 @@ func (s *Store) Doctor(fix bool) (*Report, error) {
 	}
 	changed := false
 	for _, p := range inv.sorted() {
+		if _, err := s.pluginDir(p.ID); err != nil {
+			// e.g. the dir replaced by a symlink out of the store: drop
+			// the entry, move the link (not what it points to) aside.
+			r.Missing = append(r.Missing, p.FullName()+" ("+p.ShortID()+"): "+err.Error())
+			m := Move{From: p.Dir, To: filepath.Join(s.dir, lostFoundDir, p.ID), Reason: "plugin " + p.FullName() + ": " + err.Error()}
+			if fix {
+				delete(inv, p.ID)
+				changed = true
+				if m.To, err = s.moveAside(p.Dir); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+			}
+			r.MovedAside = append(r.MovedAside, m)
+			continue
+		}
 		if fi, err := os.Stat(filepath.Join(p.Dir, rootfsDir)); err != nil || !fi.IsDir() {
 			r.Missing = append(r.Missing, p.FullName()+" ("+p.ShortID()+")")
 			if fix {
 				delete(inv, p.ID)
 				changed = true
+			}
+			// What is left of the dir goes aside with the entry: once
+			// dropped, the backup would otherwise mark it for deletion.
+			if _, err := os.Lstat(p.Dir); err == nil {
+				m := Move{From: p.Dir, To: filepath.Join(s.dir, lostFoundDir, p.ID), Reason: "plugin " + p.FullName() + " has no rootfs/: its entry is dropped"}
+				if fix {
+					if m.To, err = s.moveAside(p.Dir); err != nil {
+						errs = append(errs, err)
+						continue
+					}
+				}
+				r.MovedAside = append(r.MovedAside, m)
 			}
 			continue
 		}
@@ -171,6 +204,37 @@ func (s *Store) Doctor(fix bool) (*Report, error) {
 		errs = append(errs, s.writeInventory(inv))
 	}
 	return r, errors.Join(errs...)
+}
+
+// removedByLastChange reports whether the orphan dir id belongs to a
+// plugin the last inventory change dropped: plugins.json.bak lists it and
+// the change did nothing but drop it (rm) or swap it for a complete plugin
+// of the same name (install --replace). Anything else (say, a key damaged
+// into another valid ID) does not account for the dir.
+func removedByLastChange(id string, inv, bak inventory) bool {
+	old, ok := bak[id]
+	if !ok {
+		return false
+	}
+	for k := range bak {
+		if _, ok := inv[k]; !ok && k != id {
+			return false
+		}
+	}
+	added := 0
+	for k, p := range inv {
+		if _, ok := bak[k]; ok {
+			continue
+		}
+		added++
+		if added > 1 || p.FullName() != old.FullName() {
+			return false
+		}
+		if fi, err := os.Stat(filepath.Join(p.Dir, rootfsDir)); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // rebuild lists the plugins found in their dirs for a damaged inventory
@@ -233,9 +297,10 @@ func (s *Store) rebuild(r *Report, bak inventory, fix bool) (inventory, error) {
 		return nil, fmt.Errorf("keeping the damaged inventory: %w", err)
 	}
 	r.MovedAside = append([]Move{{From: damaged, To: keep, Reason: "damaged inventory, replaced by the rebuilt one"}}, r.MovedAside...)
-	if err := s.replaceInventory(inv); err != nil {
-		return nil, err
-	}
+	// Unaccounted dirs go aside before the rebuilt inventory lands: a kill
+	// in between leaves the damaged inventory (doctor starts over), never
+	// a valid one next to dirs the backup may list (which doctor would
+	// take for the orphans of removed plugins).
 	var errs []error
 	for i := range r.MovedAside[1:] {
 		m := &r.MovedAside[1+i]
@@ -245,6 +310,9 @@ func (s *Store) rebuild(r *Report, bak inventory, fix bool) (inventory, error) {
 			continue
 		}
 		m.To = to
+	}
+	if err := s.replaceInventory(inv); err != nil {
+		return nil, errors.Join(append(errs, err)...)
 	}
 	return inv, errors.Join(errs...)
 }
@@ -343,6 +411,9 @@ func (s *Store) lostFoundName(base string) (string, error) {
 	if err := os.Mkdir(lf, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return "", fmt.Errorf("creating %s: %w", lf, err)
 	}
+	if _, err := s.ownDir(lostFoundDir); err != nil {
+		return "", err
+	}
 	for i := 0; ; i++ {
 		name := base
 		if i > 0 {
@@ -376,7 +447,10 @@ func (s *Store) moveAside(p string) (string, error) {
 
 // leftovers lists what cleanTmp would remove, without removing anything.
 func (s *Store) leftovers() []string {
-	dir := filepath.Join(s.dir, tmpDir)
+	dir, err := s.ownDir(tmpDir)
+	if err != nil {
+		return nil
+	}
 	ents, _ := os.ReadDir(dir)
 	var out []string
 	for _, e := range ents {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -334,6 +335,24 @@ func TestStoredPathsStayInRoot(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "plugins")); err != nil {
 		t.Fatalf("store root gone: %v", err)
 	}
+	// doctor --fix drops the entry and moves the link, not its target.
+	r, err := s.Doctor(true)
+	if err != nil || len(r.Missing) != 1 {
+		t.Fatalf("Doctor(true) = %+v, %v", r, err)
+	}
+	var link string
+	for _, m := range r.MovedAside { // also the .real dir, an orphan now
+		if m.From == p.Dir {
+			link = m.To
+		}
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("symlink not moved aside: %+v: %v, %v", r.MovedAside, fi, err)
+	}
+	assertClean(t, root, 0)
+	if _, err := os.Stat(filepath.Join(victim, "data")); err != nil {
+		t.Fatalf("victim outside the store touched: %v", err)
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {
@@ -343,4 +362,175 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDoctorMissingRootfs: an entry whose rootfs is gone is dropped and
+// what is left of its dir is moved aside with it (never deleted later as
+// the orphan of a removed plugin).
+func TestDoctorMissingRootfs(t *testing.T) {
+	s, root := openStore(t)
+	p := install(t, s, "broken")
+	if err := os.RemoveAll(p.Rootfs()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Doctor(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(root, "plugins", "lost+found", p.ID)
+	if len(r.Missing) != 1 || len(r.MovedAside) != 1 || r.MovedAside[0].To != moved {
+		t.Fatalf("Doctor(true) = %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(moved, "config.json")); err != nil {
+		t.Errorf("config.json not kept: %v", err)
+	}
+	if r, err := s.Doctor(false); err != nil || len(r.Deleted)+len(r.MovedAside)+len(r.Missing)+len(r.Orphans) != 0 {
+		t.Errorf("Doctor after fix = %+v, %v", r, err)
+	}
+	assertClean(t, root, 0)
+}
+
+// TestSymlinkedWorkDirs: tmp/ or lost+found/ replaced by a symlink out of
+// the store is refused, never cleaned through or moved into.
+func TestSymlinkedWorkDirs(t *testing.T) {
+	for _, name := range []string{tmpDir, lostFoundDir} {
+		t.Run(name, func(t *testing.T) {
+			s, root := openStore(t)
+			install(t, s, "plug")
+			victim := t.TempDir()
+			if err := os.WriteFile(filepath.Join(victim, "precious"), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			plugins := filepath.Join(root, "plugins")
+			os.RemoveAll(filepath.Join(plugins, name))
+			if err := os.Symlink(victim, filepath.Join(plugins, name)); err != nil {
+				t.Fatal(err)
+			}
+			// An orphan for doctor --fix to move aside.
+			if err := os.MkdirAll(filepath.Join(plugins, strings.Repeat("e", 64), "rootfs"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			Open(root)
+			s.Doctor(true)
+			ents, _ := os.ReadDir(victim)
+			if len(ents) != 1 || ents[0].Name() != "precious" {
+				t.Errorf("%s symlinked outside: the target now holds %v", name, ents)
+			}
+		})
+	}
+}
+
+// TestDoctorDamagedKeyNotDeleted: an inventory whose key was damaged into
+// another valid ID looks like "the plugin was removed" to a naive check
+// (the backup lists the dir, the inventory does not); doctor --fix must
+// keep the dir (in lost+found), not delete it.
+func TestDoctorDamagedKeyNotDeleted(t *testing.T) {
+	s, root := openStore(t)
+	install(t, s, "a")
+	b := install(t, s, "b")
+	install(t, s, "c") // the backup now lists a and b
+	path := filepath.Join(root, "plugins", inventoryFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Repeat("f", 64)
+	data = []byte(strings.ReplaceAll(string(data), b.ID, other))
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Doctor(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Deleted) != 0 {
+		t.Fatalf("Deleted %v", r.Deleted)
+	}
+	if _, err := os.Stat(filepath.Join(root, "plugins", "lost+found", b.ID, "rootfs")); err != nil {
+		t.Errorf("b's dir not kept: %v (report %+v)", err, r)
+	}
+}
+
+// TestDoctorLosesNoPlugin damages a real inventory in many ways (cut at
+// offsets, one byte changed) and checks that doctor --fix keeps every
+// plugin dir: listed in the inventory or kept in lost+found, never deleted.
+func TestDoctorLosesNoPlugin(t *testing.T) {
+	s, tmpl := openStore(t)
+	var ids []string
+	for _, n := range []string{"a", "team/b:2", "c"} {
+		ids = append(ids, install(t, s, n).ID)
+	}
+	if _, err := s.Disable("c"); err != nil { // the backup lists all three
+		t.Fatal(err)
+	}
+	orig, err := os.ReadFile(filepath.Join(tmpl, "plugins", inventoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases [][]byte
+	for i := 1; i <= 12; i++ {
+		cases = append(cases, orig[:len(orig)*i/13])
+	}
+	for i := 0; i < 12; i++ {
+		b := append([]byte(nil), orig...)
+		b[len(b)*i/12+i] ^= 0x04 // 'a'<->'e', '"'<->'&', ...
+		cases = append(cases, b)
+	}
+	// An ID damaged into another valid one, in the key and the entry's Id
+	// alike: the inventory still decodes.
+	for _, id := range ids {
+		other := "0123456789abcdef"[(strings.IndexByte("0123456789abcdef", id[0])+1)%16:][:1] + id[1:]
+		cases = append(cases, []byte(strings.ReplaceAll(string(orig), id, other)))
+	}
+	for i, data := range cases {
+		root := t.TempDir()
+		if out, err := exec.Command("cp", "-a", filepath.Join(tmpl, "plugins"), root).CombinedOutput(); err != nil {
+			t.Fatalf("copying the store: %v\n%s", err, out)
+		}
+		plugins := filepath.Join(root, "plugins")
+		if err := os.WriteFile(filepath.Join(plugins, inventoryFile), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Open(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := st.Doctor(true)
+		if err != nil {
+			t.Fatalf("case %d: Doctor(true): %v", i, err)
+		}
+		for _, id := range ids {
+			kept, _ := filepath.Glob(filepath.Join(plugins, "lost+found", id+"*", "rootfs"))
+			if _, err := os.Stat(filepath.Join(plugins, id, "rootfs")); err != nil && len(kept) == 0 {
+				t.Errorf("case %d: plugin %s lost; report %+v", i, id[:12], r)
+			}
+		}
+		if _, err := st.List(); err != nil {
+			t.Errorf("case %d: List after doctor --fix: %v", i, err)
+		}
+	}
+}
+
+// TestDoctorInterruptedReplace: the old dir of an install --replace killed
+// after its inventory write is accounted for (the backup lists it, the
+// inventory swapped it for a complete plugin of the same name): deleted.
+func TestDoctorInterruptedReplace(t *testing.T) {
+	s, root := openStore(t)
+	old := install(t, s, "p", func(o *InstallOptions) { o.Disabled = true })
+	saved := filepath.Join(t.TempDir(), "saved")
+	if err := os.Rename(old.Dir, saved); err != nil {
+		t.Fatal(err)
+	}
+	install(t, s, "p", func(o *InstallOptions) { o.Replace = true })
+	if err := os.Rename(saved, old.Dir); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Doctor(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{old.Dir}, r.Deleted); diff != "" || len(r.MovedAside) != 0 {
+		t.Errorf("Deleted (-want +got):\n%s\nMovedAside %+v", diff, r.MovedAside)
+	}
+	assertClean(t, root, 1)
 }

@@ -185,7 +185,11 @@ var beforeRename func(tmp, path string) error
 // written, fsynced and renamed over path, then path's directory is fsynced.
 // Hold the lock (Doctor removes unlocked temp files).
 func (s *Store) writeFile(path string, data []byte, perm fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Join(s.dir, tmpDir), "."+filepath.Base(path)+".*")
+	tmpd, err := s.ownDir(tmpDir)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(tmpd, "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -244,7 +248,11 @@ type workDir struct {
 // newWorkDir creates and locks a work dir. Hold the store lock, so that no
 // cleaner sees it between mkdir and flock.
 func (s *Store) newWorkDir() (*workDir, error) {
-	p, err := os.MkdirTemp(filepath.Join(s.dir, tmpDir), "work-")
+	tmpd, err := s.ownDir(tmpDir)
+	if err != nil {
+		return nil, fmt.Errorf("creating work dir: %w", err)
+	}
+	p, err := os.MkdirTemp(tmpd, "work-")
 	if err != nil {
 		return nil, fmt.Errorf("creating work dir: %w", err)
 	}
@@ -280,7 +288,10 @@ func (w *workDir) discard() {
 // cleanTmp removes every entry under tmp/ that no live process holds. Hold
 // the store lock.
 func (s *Store) cleanTmp() ([]string, error) {
-	dir := filepath.Join(s.dir, tmpDir)
+	dir, err := s.ownDir(tmpDir)
+	if err != nil {
+		return nil, err
+	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", dir, err)
@@ -312,6 +323,24 @@ func (s *Store) cleanTmp() ([]string, error) {
 		}
 	}
 	return removed, errors.Join(errs...)
+}
+
+// ownDir returns ROOT/plugins/name (tmp/ or lost+found/) after checking
+// that it is a real directory: a symlink there would make cleaning delete,
+// or doctor move plugins, wherever it points.
+func (s *Store) ownDir(name string) (string, error) {
+	p := filepath.Join(s.dir, name)
+	fi, err := os.Lstat(p)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return "", fmt.Errorf("%s is a symlink, not the store's own directory: remove the link (dplug recreates the directory)", p)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%s is not a directory: remove it (dplug recreates it)", p)
+	}
+	return p, nil
 }
 
 // makeWritable gives the owner write permission on every directory below p
