@@ -42,13 +42,13 @@ func TestCasesWellFormed(t *testing.T) {
 		seen[c.Name()] = true
 	}
 	rules := Rules()
-	for _, r := range []string{"DP001", "DP003", "DP006", "DP105", "DP201", "DP312", "DP701"} {
+	for _, r := range []string{"DP001", "DP003", "DP006", "DP007", "DP105", "DP201", "DP209", "DP312", "DP313", "DP314", "DP407", "DP701"} {
 		if _, ok := rules[r]; !ok {
 			t.Errorf("Rules() has no %s", r)
 		}
 	}
-	if rules["DP201"] != RefusedUse || rules["DP312"] != RefusedEnable {
-		t.Errorf("Rules() takes a variant over the main case: DP201 %s, DP312 %s", rules["DP201"], rules["DP312"])
+	if rules["DP204"] != RefusedUse || rules["DP007"] != RefusedEnable {
+		t.Errorf("Rules() takes a variant over the main case: DP204 %s, DP007 %s", rules["DP204"], rules["DP007"])
 	}
 }
 
