@@ -36,7 +36,7 @@ func TestAudience(t *testing.T) {
 		{"settable null", cfg(`, "env": [{"name": "A", "value": "1", "settable": [null]}]`), []string{"DP105 error"}, []string{"DP105 warning"}},
 		{"env settable source", cfg(`, "env": [{"name": "A", "value": "1", "settable": ["source"]}]`), []string{"DP401 error"}, []string{"DP401 warning"}},
 		{"duplicate env", cfg(`, "env": [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]`), []string{"DP403 error"}, []string{"DP403 warning"}},
-		{"relative propagatedMount", cfg(`, "propagatedmount": "mnt"`), []string{"DP304 error"}, []string{"DP304 warning"}},
+		{"relative propagatedMount", cfg(`, "propagatedmount": "mnt"`), []string{"DP304 error"}, []string{"DP304 error"}},
 		{"garbage type beside a valid one", iface(`"socket": "p.sock", "types": ["weird", "docker.volumedriver/1.0"]`), []string{"DP201 error"}, []string{"DP201 warning"}},
 		{"unknown capability alone is refused", iface(`"socket": "p.sock", "types": ["docker.storage/1.0"]`),
 			[]string{"DP204 error", "DP203 error"}, []string{"DP204 error", "DP203 warning"}},

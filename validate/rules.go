@@ -79,7 +79,7 @@ var Rules = []Rule{
 	{"DP301", Refused, "nothing to run: entrypoint (and args.value) empty", "enable fails: runc has no process to start"},
 	{"DP302", Advice, "entrypoint[0] is a relative path: resolved against workdir", "resolved against workdir at start"},
 	{"DP303", Refused, "workdir is not an absolute path: runc refuses to start", "enable fails: runc refuses a relative cwd"},
-	{"DP304", Misleading, "propagatedMount is not an absolute path", "enables; `docker run -v` then fails looking for the volume inside the rootfs"},
+	{"DP304", Refused, "propagatedMount is not an absolute path", "enables, but every use of its volumes fails: `docker run -v` looks for the volume inside the rootfs"},
 	{"DP305", Refused, "mount without destination: runc cannot mount it", "enable fails"},
 	{"DP306", Refused, "mount without source: dockerd fails at enable with \"mount source is not specified\" (and refuses to set a null one)", "enable fails: `mount source is not specified`; `docker plugin set` of it: `Plugin config has no mount source`"},
 	{"DP307", Refused, "mount with no type and no bind option: mount(2) fails at start", "enable fails: mount(2) without a type"},

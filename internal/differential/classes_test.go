@@ -1,11 +1,3 @@
-//go:build validateclasses
-
-// This file needs validate.ForConsumer and validate.WithSettings (issue 10,
-// merged on main after this branch forked): the lead deletes the build
-// constraint above after merging. On main at 4fa27e0 it fails only for
-// DP304, which validate classes as misleading though dockerd refuses its
-// use (docker run -v of a volume the plugin serves fails).
-
 package differential
 
 import (
