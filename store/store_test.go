@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dplug/dplug/archive"
+	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -318,9 +319,7 @@ func TestInstallMaliciousLayers(t *testing.T) {
 }
 
 func TestInstallDirWithDevice(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mknod needs root")
-	}
+	testenv.RequireRoot(t) // mknod
 	dir := pluginDir(t, testConfig())
 	if err := syscallMknod(filepath.Join(dir, "rootfs", "null")); err != nil {
 		t.Fatal(err)
