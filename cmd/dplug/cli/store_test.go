@@ -303,8 +303,9 @@ func TestInstallPrompt(t *testing.T) {
 				mu  sync.Mutex
 				out bytes.Buffer
 			)
-			prompted := make(chan struct{})
+			prompted, drained := make(chan struct{}), make(chan struct{})
 			go func() {
+				defer close(drained) // the pty reads EIO once the command is gone
 				r := bufio.NewReader(f)
 				once := sync.Once{}
 				for {
@@ -334,7 +335,11 @@ func TestInstallPrompt(t *testing.T) {
 			if ee, ok := err.(*exec.ExitError); ok {
 				code = ee.ExitCode()
 			}
-			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-drained:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the pty still gives output 10s after the command exited")
+			}
 			mu.Lock()
 			got := strings.ReplaceAll(out.String(), "\r\n", "\n")
 			mu.Unlock()
