@@ -13,7 +13,7 @@ import (
 
 // TestNoBareSkips keeps every skip a CI failure: in the module's test files,
 // t.Skip, t.Skipf and t.SkipNow appear only under `if testing.Short()` (make
-// test runs without -short), and nothing checks os.Geteuid() itself. A test
+// test runs without -short), and no if statement branches on os.Geteuid(). A test
 // that needs something from its environment says so through Unavailable,
 // Need, RequireRoot, RequireBinary or RequireDevice, which fail under CI=true;
 // one that checks unprivileged behaviour uses RunAsNobody.
@@ -61,7 +61,7 @@ func TestNoBareSkips(t *testing.T) {
 }
 
 // bareSkips returns the calls in f that skip outside `if testing.Short()`
-// or read the effective user ID.
+// or branch on the user ID.
 func bareSkips(f *ast.File) []*ast.CallExpr {
 	var bad []*ast.CallExpr
 	var walk func(n ast.Node, short bool)
@@ -69,6 +69,7 @@ func bareSkips(f *ast.File) []*ast.CallExpr {
 		ast.Inspect(n, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.IfStmt:
+				bad = append(bad, euidCalls(n.Cond)...)
 				if isShortCall(n.Cond) {
 					if n.Init != nil {
 						walk(n.Init, short)
@@ -89,10 +90,6 @@ func bareSkips(f *ast.File) []*ast.CallExpr {
 					if !short {
 						bad = append(bad, n)
 					}
-				case "Geteuid", "Getuid":
-					if id, ok := sel.X.(*ast.Ident); ok && (id.Name == "os" || id.Name == "unix" || id.Name == "syscall") {
-						bad = append(bad, n)
-					}
 				}
 			}
 			return true
@@ -100,6 +97,23 @@ func bareSkips(f *ast.File) []*ast.CallExpr {
 	}
 	walk(f, false)
 	return bad
+}
+
+// euidCalls returns the os.Geteuid()-like calls in an if condition: a test
+// branching on who runs it.
+func euidCalls(cond ast.Expr) []*ast.CallExpr {
+	var calls []*ast.CallExpr
+	ast.Inspect(cond, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if sel, ok := c.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "Geteuid" || sel.Sel.Name == "Getuid") {
+				if id, ok := sel.X.(*ast.Ident); ok && (id.Name == "os" || id.Name == "unix" || id.Name == "syscall") {
+					calls = append(calls, c)
+				}
+			}
+		}
+		return true
+	})
+	return calls
 }
 
 func isShortCall(e ast.Expr) bool {
@@ -135,6 +149,8 @@ func TestA(t *testing.T) {
 	t.Run("x", func(t *testing.T) { t.SkipNow() })
 	if testing.Short() { } else { t.Skip("else") }
 	b.Skip()
+	uid := os.Geteuid()
+	if x := 1; x == 1 && unix.Getuid() == 0 { }
 }`
 	f, err := parser.ParseFile(token.NewFileSet(), "x_test.go", src, 0)
 	if err != nil {
@@ -144,7 +160,7 @@ func TestA(t *testing.T) {
 	for _, c := range bareSkips(f) {
 		got = append(got, render(c))
 	}
-	want := "t.Skip(...) os.Geteuid(...) t.Skipf(...) t.SkipNow(...) t.Skip(...) b.Skip(...)"
+	want := "t.Skip(...) os.Geteuid(...) t.Skipf(...) t.SkipNow(...) t.Skip(...) b.Skip(...) unix.Getuid(...)"
 	if strings.Join(got, " ") != want {
 		t.Errorf("flagged %q, want %q", strings.Join(got, " "), want)
 	}
