@@ -61,7 +61,7 @@ func RunAsNobody(t *testing.T) bool {
 		t.Fatal(err)
 	}
 	// The go command builds the test binary in a directory only root can
-	// enter: nobody runs a copy.
+	// enter: nobody runs a link or a copy.
 	bin := filepath.Join(dir, filepath.Base(os.Args[0]))
 	if err := copyExecutable(os.Args[0], bin); err != nil {
 		t.Fatalf("copying the test binary for nobody: %v", err)
@@ -99,7 +99,12 @@ func RunAsNobody(t *testing.T) bool {
 // AsNobody reports whether this process is the child RunAsNobody started.
 func AsNobody() bool { return os.Getenv(nobodyEnv) != "" && os.Geteuid() == NobodyUID }
 
+// copyExecutable links src at dst when it can (same filesystem, and the
+// binary itself executable by others), and copies it otherwise.
 func copyExecutable(src, dst string) error {
+	if fi, err := os.Stat(src); err == nil && fi.Mode().Perm()&0o005 == 0o005 && os.Link(src, dst) == nil {
+		return nil
+	}
 	in, err := os.Open(src)
 	if err != nil {
 		return err
