@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
+
+	"github.com/dplug/dplug/internal/testenv"
 )
 
 // ent is one hand-built tar entry.
@@ -221,7 +223,23 @@ func TestExtract(t *testing.T) {
 	}
 }
 
+// TestExtractPreservesMetadata: modes and times come from the archive; the
+// setuid bit only when root extracts (an unprivileged extraction strips it,
+// and does not try to chown).
 func TestExtractPreservesMetadata(t *testing.T) {
+	t.Run("root", func(t *testing.T) {
+		testenv.RequireRoot(t)
+		extractMetadata(t, true)
+	})
+	t.Run("nobody", func(t *testing.T) {
+		if testenv.RunAsNobody(t) {
+			return
+		}
+		extractMetadata(t, false)
+	})
+}
+
+func extractMetadata(t *testing.T, root bool) {
 	dst := t.TempDir()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -247,7 +265,7 @@ func TestExtractPreservesMetadata(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := c.mode
-		if os.Geteuid() == 0 && c.p == "d/x" {
+		if root && c.p == "d/x" {
 			want |= fs.ModeSetuid
 		}
 		if fi.Mode() != want {
@@ -260,9 +278,7 @@ func TestExtractPreservesMetadata(t *testing.T) {
 }
 
 func TestExtractDevicesAsRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mknod needs root")
-	}
+	testenv.RequireRoot(t) // mknod
 	dst := t.TempDir()
 	tb := mktar(t, ent{name: "null", typ: tar.TypeChar, mode: 0o666})
 	if err := Extract(context.Background(), bytes.NewReader(tb), dst, WithDevices(true)); err != nil {
@@ -274,6 +290,21 @@ func TestExtractDevicesAsRoot(t *testing.T) {
 	}
 	if fi.Mode()&fs.ModeCharDevice == 0 {
 		t.Errorf("null mode = %v, want a char device", fi.Mode())
+	}
+}
+
+// TestExtractDevicesUnprivileged: without root, device nodes and FIFOs are
+// refused as unsafe even when WithDevices allows them.
+func TestExtractDevicesUnprivileged(t *testing.T) {
+	if testenv.RunAsNobody(t) {
+		return
+	}
+	for _, e := range []ent{{name: "null", typ: tar.TypeChar, mode: 0o666}, {name: "fifo", typ: tar.TypeFifo, mode: 0o600}} {
+		err := Extract(context.Background(), bytes.NewReader(mktar(t, e)), t.TempDir(), WithDevices(true))
+		want := map[byte]string{tar.TypeChar: "device node not allowed", tar.TypeFifo: "FIFO not allowed"}[e.typ]
+		if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Extract of %s = %v; want ErrUnsafe, %q", e.name, err, want)
+		}
 	}
 }
 
@@ -347,9 +378,7 @@ func makeWritable(dir string) {
 }
 
 func TestExtractOwnershipAndXattrsAsRoot(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("ownership and trusted xattrs need root")
-	}
+	testenv.RequireRoot(t) // ownership and trusted xattrs
 	dst := t.TempDir()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -372,7 +401,7 @@ func TestExtractOwnershipAndXattrsAsRoot(t *testing.T) {
 	val := make([]byte, 16)
 	n, err := unix.Lgetxattr(filepath.Join(dst, "f"), "user.dplug", val)
 	if errors.Is(err, unix.ENOTSUP) {
-		t.Skip("filesystem has no user xattrs")
+		testenv.Unavailable(t, "needs a temp dir filesystem with user xattrs (TMPDIR=%s)", os.TempDir())
 	}
 	if err != nil || string(val[:n]) != "yes" {
 		t.Errorf("xattr user.dplug = %q, %v", val[:n], err)

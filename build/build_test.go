@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -283,16 +284,18 @@ func TestBuildErrors(t *testing.T) {
 
 func TestBuildCancel(t *testing.T) {
 	e := setup(t)
-	ctxDir := project(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM base\nRUN echo %d && sleep 60\n", time.Now().UnixNano())})
+	stamp := fmt.Sprint(time.Now().UnixNano())
+	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo " + stamp + " && sleep 60\n"})
 	out := filepath.Join(t.TempDir(), "plugin")
 	ctx, cancel := context.WithCancel(context.Background())
 	var progress syncBuffer
 	go func() {
-		// Cancel once the RUN has started.
-		for !strings.Contains(progress.String(), "sleep 60") {
+		// Cancel once the RUN's process runs: its echo is in the progress
+		// output (a line "#N 0.123 STAMP", not the step's name).
+		running := regexp.MustCompile(`(?m)^#\d+ \d+\.\d+ ` + stamp + `$`)
+		for !running.MatchString(progress.String()) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		time.Sleep(500 * time.Millisecond)
 		cancel()
 	}()
 	start := time.Now()

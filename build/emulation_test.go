@@ -68,7 +68,7 @@ func runProject(t *testing.T, goarch string) string {
 // is one, and TestEmulatedRun registers only aarch64.
 func TestRunWithoutEmulation(t *testing.T) {
 	if entrypoint.Emulated("s390x") || entrypoint.Host() == "linux/s390x" {
-		t.Skip("s390x binaries run here")
+		testenv.Unavailable(t, "s390x binaries run here: the test needs a platform this machine cannot execute")
 	}
 	e := setup(t)
 	dir := runProject(t, "s390x")
@@ -101,7 +101,7 @@ const qemuAarch64 = "/usr/lib/binfmt.d/qemu-aarch64.conf"
 // afterwards. Needs root, buildkitd and qemu-user-static.
 func TestEmulatedRun(t *testing.T) {
 	if entrypoint.Host() == "linux/arm64" {
-		t.Skip("arm64 is native here")
+		testenv.Unavailable(t, "arm64 is native here: the test needs an emulated platform")
 	}
 	e := setup(t)
 	testenv.RequireRoot(t)

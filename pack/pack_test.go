@@ -145,16 +145,23 @@ func TestImageArtifact(t *testing.T) {
 	dir := testDir(t)
 	img := mustImage(t, dir)
 
+	// The media types dockerd 20.10 wrote (/work/shared/reference/
+	// manifest-pushed-20.10.24.json), as literals, not pack's constants.
+	const (
+		wantManifest = "application/vnd.docker.distribution.manifest.v2+json"
+		wantConfig   = "application/vnd.docker.plugin.v1+json"
+		wantLayer    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	)
 	mt, err := img.MediaType()
-	if err != nil || mt != MediaTypeManifest {
-		t.Errorf("media type = %s, %v; want %s", mt, err, MediaTypeManifest)
+	if err != nil || mt != wantManifest {
+		t.Errorf("media type = %s, %v; want %s", mt, err, wantManifest)
 	}
 	m, err := img.Manifest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Config.MediaType != MediaTypeConfig || len(m.Layers) != 1 || m.Layers[0].MediaType != MediaTypeLayer {
-		t.Errorf("manifest = %+v; want one %s layer and a %s config", m, MediaTypeLayer, MediaTypeConfig)
+	if m.Config.MediaType != wantConfig || len(m.Layers) != 1 || m.Layers[0].MediaType != wantLayer {
+		t.Errorf("manifest = %+v; want one %s layer and a %s config", m, wantLayer, wantConfig)
 	}
 	raw, err := img.RawConfigFile()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/probe"
 )
 
@@ -32,10 +33,7 @@ var implements = map[string]string{
 // stop cleanly on SIGTERM. No root needed; modules come from GOPROXY or the
 // module cache.
 func TestScaffoldBuilds(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go command not on PATH")
-	}
+	goBin := testenv.RequireBinary(t, "go", "https://go.dev/doc/install")
 	for _, typ := range Types() {
 		t.Run(typ, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "my-"+typ)

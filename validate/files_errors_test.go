@@ -7,11 +7,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dplug/dplug/internal/testenv"
 )
 
 // TestFilesArgumentErrors: an argument that cannot be read is named once,
-// with the reason, and still matches fs errors.
+// with the reason, and still matches fs errors. It runs unprivileged (as
+// nobody under root) so that a mode-000 file is unreadable.
 func TestFilesArgumentErrors(t *testing.T) {
+	if testenv.RunAsNobody(t) {
+		return
+	}
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "nope", "config.json")
 	tests := []struct {
@@ -20,7 +26,7 @@ func TestFilesArgumentErrors(t *testing.T) {
 	}{
 		{"missing", missing, "reading " + missing + ": no such file or directory", fs.ErrNotExist},
 	}
-	if os.Geteuid() != 0 {
+	{
 		locked := filepath.Join(dir, "locked.json")
 		if err := os.WriteFile(locked, []byte("{}"), 0o000); err != nil {
 			t.Fatal(err)

@@ -183,14 +183,15 @@ func TestStopWhenIdle(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.StopWhenIdle(ctx, idle) }()
 
-	time.Sleep(3 * idle) // in use all along: must survive
-	if st, _ := m.Status(ctx); !st.Running {
-		t.Fatal("stopped while in use")
-	}
+	// In use all along: it must survive three idle periods (a wait for
+	// something not to happen, failing as soon as it does).
 	select {
 	case err := <-done:
 		t.Fatalf("StopWhenIdle returned while in use: %v", err)
-	default:
+	case <-time.After(3 * idle):
+	}
+	if st, _ := m.Status(ctx); !st.Running {
+		t.Fatal("stopped while in use")
 	}
 	release()
 	select {

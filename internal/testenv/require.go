@@ -11,13 +11,26 @@ import (
 func InCI() bool { return os.Getenv("CI") == "true" }
 
 // Unavailable skips t on a developer machine, or fails it under CI=true,
-// with the reason.
+// with the reason. It is the only way a test may skip for want of something
+// from its environment (root, a device, a program, a pty): CI provides all of
+// them, so a skip there is a bug in CI or in the test.
 func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if InCI() {
 		t.Fatalf("CI=true but: "+format, args...)
 	}
 	t.Skipf(format, args...)
+}
+
+// Need skips t on a developer machine, or fails it under CI=true, unless ok;
+// format and args say what the test needs and how to get it, e.g.
+//
+//	testenv.Need(t, err == nil, "a pty: %v", err)
+func Need(t testing.TB, ok bool, format string, args ...any) {
+	t.Helper()
+	if !ok {
+		Unavailable(t, "needs "+format, args...)
+	}
 }
 
 // RequireRoot skips (fails in CI) unless the test runs as root.
@@ -37,6 +50,15 @@ func RequireBinary(t testing.TB, name, install string) string {
 		Unavailable(t, "%s not found on PATH (install: %s)", name, install)
 	}
 	return p
+}
+
+// RequireDevice skips (fails in CI) unless the device node path exists;
+// mknod says how to make it (`mknod -m 666 /dev/fuse c 10 229`).
+func RequireDevice(t testing.TB, path, mknod string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		Unavailable(t, "needs the device %s (make it: %s): %v", path, mknod, err)
+	}
 }
 
 // Short skips t under `go test -short`, even in CI: for the slowest tiers,

@@ -28,7 +28,7 @@ func elfFor(arch string) []byte {
 // pull and install warn with the consequence.
 func TestArchChecks(t *testing.T) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
-		t.Skipf("no foreign ELF header written for %s", runtime.GOARCH)
+		testenv.Unavailable(t, "no foreign ELF header written for %s", runtime.GOARCH)
 	}
 	foreign := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
 	host := memRegistry(t)
@@ -91,7 +91,7 @@ func TestRunForeignEntrypoint(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "runc", "apt-get install runc")
 	if runtime.GOARCH == "s390x" || entrypoint.Emulated("s390x") {
-		t.Skip("s390x binaries run here")
+		testenv.Unavailable(t, "needs a host that cannot run s390x binaries (binfmt_misc emulates them here)")
 	}
 	dir := pluginDir(t)
 	h := make([]byte, 64)

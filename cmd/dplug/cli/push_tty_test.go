@@ -12,6 +12,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/dplug/dplug/cmd/dplug/cli"
+	"github.com/dplug/dplug/internal/testenv"
 )
 
 // TestPushProgressOnTTY checks that a terminal gets the live progress line
@@ -22,7 +23,7 @@ func TestPushProgressOnTTY(t *testing.T) {
 	dir := pluginDir(t)
 	ptmx, tty, err := pty.Open()
 	if err != nil {
-		t.Skipf("no pty: %v", err)
+		testenv.Unavailable(t, "needs a pty: %v", err)
 	}
 	defer ptmx.Close()
 	var screen bytes.Buffer

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -20,11 +21,24 @@ func TestMain(m *testing.M) {
 	}
 	testscript.Main(m, map[string]func(){
 		"dplug": func() { os.Exit(cli.Main()) },
-		// dplug-exit runs dplug, then reports its exit code on stderr and
-		// succeeds, so scripts can assert exact exit codes (0, 1, 2).
+		// dplug-exit WANT ARGS... runs dplug ARGS... and fails, saying
+		// "exit status X, want WANT", unless dplug exits with code WANT:
+		// scripts check exact exit codes (0, 1, 2) with it.
 		"dplug-exit": func() {
-			code := cli.Main()
-			fmt.Fprintf(os.Stderr, "exit status %d\n", code)
+			if len(os.Args) < 2 {
+				fmt.Fprintln(os.Stderr, "usage: dplug-exit WANT [dplug args...]")
+				os.Exit(125)
+			}
+			want, err := strconv.Atoi(os.Args[1])
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "dplug-exit: the expected exit code %q is not a number\n", os.Args[1])
+				os.Exit(125)
+			}
+			os.Args = append(os.Args[:1], os.Args[2:]...)
+			if code := cli.Main(); code != want {
+				fmt.Fprintf(os.Stderr, "exit status %d, want %d\n", code, want)
+				os.Exit(125)
+			}
 			os.Exit(0)
 		},
 	})
