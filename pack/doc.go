@@ -28,7 +28,11 @@
 // resource class (Docker Hub) grant it; credentials come from
 // authn.DefaultKeychain; 5xx answers and lost connections are retried with
 // backoff; blobs the registry has are skipped, and WithMountFrom mounts them
-// from another repository. Errors wrap sentinels (ErrNotFound,
-// ErrUnauthorized, ErrNotPlugin, ErrDigestMismatch, ...) and name the
-// reference and what to do.
+// from another repository. No registry can make pack wait forever: every
+// request (registry, token server, blobs) has dial, TLS-handshake and idle
+// bounds (WithTimeout), at most 10 redirects, and blobs are read up to the
+// size the manifest declares, which must be positive. Timeouts, digest
+// mismatches and damaged blobs are not retried. Errors wrap sentinels
+// (ErrNotFound, ErrUnauthorized, ErrNotPlugin, ErrDigestMismatch,
+// ErrTimeout, ErrDamaged, ...) and name the reference and what to do.
 package pack

@@ -58,15 +58,15 @@ func (p *Plugin) ConfigJSON(ctx context.Context) ([]byte, error) {
 	if p.config != nil {
 		return p.config, nil
 	}
+	const maxConfig = 4 << 20
+	if p.manifest.Config.Size > maxConfig {
+		return nil, fmt.Errorf("reading config of %s: config blob is %d bytes, more than %d", p.ref, p.manifest.Config.Size, maxConfig)
+	}
 	rc, err := p.blobs.blob(ctx, p.manifest.Config)
 	if err != nil {
 		return nil, fmt.Errorf("reading config of %s: %w", p.ref, classify(p.ref, err))
 	}
 	defer rc.Close()
-	const maxConfig = 4 << 20
-	if p.manifest.Config.Size > maxConfig {
-		return nil, fmt.Errorf("reading config of %s: config blob is %d bytes, more than %d", p.ref, p.manifest.Config.Size, maxConfig)
-	}
 	vr := newVerifier(rc, p.manifest.Config)
 	data, err := io.ReadAll(io.LimitReader(vr, maxConfig+1))
 	if err == nil {

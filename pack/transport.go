@@ -53,7 +53,7 @@ func newTransport(timeout time.Duration) *http.Transport {
 // idleConn fails a read or write after timeout without progress. Writing
 // also pushes the read deadline back: net/http keeps a read pending while
 // it uploads a request body, and an upload that flows is not silence.
-// Once timed out, the connection stays failed, so draining a body after
+// Once a read has timed out, reads keep failing, so draining a body after
 // the error does not wait a second time.
 type idleConn struct {
 	net.Conn
@@ -71,11 +71,11 @@ func (c *idleConn) failed() error {
 	return c.err
 }
 
-func (c *idleConn) fail(err error, op string) error {
+func (c *idleConn) fail(err error) error {
 	if !isTimeout(err) {
 		return err
 	}
-	te := &idleTimeoutError{addr: c.addr, op: op, d: c.timeout}
+	te := &idleTimeoutError{addr: c.addr, op: "from", d: c.timeout}
 	c.mu.Lock()
 	c.err = te
 	c.mu.Unlock()
@@ -93,7 +93,7 @@ func (c *idleConn) Read(b []byte) (int, error) {
 			continue // the registry is still taking in what we sent
 		}
 		if err != nil {
-			err = c.fail(err, "from")
+			err = c.fail(err)
 		}
 		return n, err
 	}
@@ -116,16 +116,17 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// Write does not check the sticky read error: a pooled connection that
+// timed out while idle is closed by net/http, and a request raced onto it
+// must fail as "nothing written" (which net/http and pack retry), not as
+// a timeout.
 func (c *idleConn) Write(b []byte) (int, error) {
-	if err := c.failed(); err != nil {
-		return 0, err
-	}
 	dl := time.Now().Add(c.timeout)
 	_ = c.Conn.SetWriteDeadline(dl)
 	_ = c.Conn.SetReadDeadline(dl)
 	n, err := c.Conn.Write(b)
-	if err != nil {
-		err = c.fail(err, "to")
+	if err != nil && isTimeout(err) {
+		err = &idleTimeoutError{addr: c.addr, op: "to", d: c.timeout}
 	}
 	q := sendQueue(c.Conn)
 	c.mu.Lock()
