@@ -246,3 +246,18 @@ func CheckImage(img v1.Image, platform string) (*entrypoint.Result, error) {
 	}
 	return entrypoint.CheckFS(fsys, cfg, platform), nil
 }
+
+// Platform is the platform (os/arch[/variant]) the index or OCI layout the
+// plugin was read from records for it; "" when it records none.
+func (p *Plugin) Platform() string { return p.platform }
+
+func platformOf(d v1.Descriptor) string {
+	if d.Platform == nil || d.Platform.Architecture == "" {
+		return ""
+	}
+	s := d.Platform.OS + "/" + d.Platform.Architecture
+	if d.Platform.Variant != "" {
+		s += "/" + d.Platform.Variant
+	}
+	return s
+}

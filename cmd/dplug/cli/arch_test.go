@@ -156,3 +156,38 @@ func TestPullPlatformIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestPushLayoutRecordedPlatform: a layout that records its plugin's
+// platform (dplug build --platform X --output oci=DIR) is pushed for that
+// platform, whatever the host; a layout that records another platform
+// than its entrypoint's is refused.
+func TestPushLayoutRecordedPlatform(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		t.Skipf("no foreign ELF header written for %s", runtime.GOARCH)
+	}
+	foreign := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
+	host := memRegistry(t)
+	ctx := context.Background()
+	dir := pluginDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "rootfs", "plug"), elfFor(foreign), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img, err := pack.Image(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := filepath.Join(t.TempDir(), "good"), filepath.Join(t.TempDir(), "bad")
+	if err := pack.WriteLayoutPlatform(good, img, "linux/"+foreign); err != nil {
+		t.Fatal(err)
+	}
+	if err := pack.WriteLayoutPlatform(bad, img, "linux/"+runtime.GOARCH); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "push", good, host+"/arch/layout:1"); code != 0 {
+		t.Errorf("push of a layout recording linux/%s: exit %d\n%s", foreign, code, errOut)
+	}
+	code, _, errOut := run(t, "push", bad, host+"/arch/layout:2")
+	if want := "is " + foreign + ", not linux/" + runtime.GOARCH; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("push of a layout recording linux/%s: exit %d\n%s\nwant %q", runtime.GOARCH, code, errOut, want)
+	}
+}

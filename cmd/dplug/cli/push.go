@@ -157,7 +157,15 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	if c, ok := img.(io.Closer); ok {
 		defer c.Close()
 	}
-	if err := checkPushArch(img, o.platform); err != nil {
+	platform := o.platform
+	if fromLayout && platform == "" {
+		// The platform a layout records for the plugin (dplug build
+		// --platform X --output oci=DIR) is the one it is pushed for.
+		if lp, err := pack.ReadLayout(src); err == nil {
+			platform = lp.Platform()
+		}
+	}
+	if err := checkPushArch(img, platform); err != nil {
 		return err
 	}
 	digest, err := img.Digest()
