@@ -46,7 +46,8 @@ artifact to an OCI image layout instead of (or as well as) a registry; an
 OCI layout given as the source is pushed unchanged (air-gapped transfer).
 
 The entrypoint must be built for the platform the plugin is pushed for:
-this host's, or --platform. A binary for another architecture is refused
+this host's (or the one an OCI layout records), or --platform. A binary
+for another architecture is refused
 (dockerd would install it and fail at enable); publish several platforms
 with 'dplug build --platform linux/amd64,linux/arm64 --push REF'.
 
@@ -72,7 +73,7 @@ on stdout; progress goes to stderr.`,
 	f.IntVar(&o.level, "compression-level", 6, "gzip level of the rootfs layer, 0 (none) to 9 (smallest)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "also write the artifact to the OCI image layout `DIR`")
 	f.StringArrayVar(&o.mountFrom, "mount-from", nil, "`REF` on the same registry that may hold the layers already: mount instead of upload (repeatable)")
-	f.StringVar(&o.platform, "platform", "", "the platform the plugin is for, os/arch[/variant]: its entrypoint must be built for it, and it picks from a multi-platform OCI layout (default: this host's)")
+	f.StringVar(&o.platform, "platform", "", "the platform the plugin is for, os/arch[/variant]: its entrypoint must be built for it, and it picks from a multi-platform OCI layout (default: what the layout records, else this host's)")
 	return cmd
 }
 
