@@ -46,10 +46,10 @@ artifact to an OCI image layout instead of (or as well as) a registry; an
 OCI layout given as the source is pushed unchanged (air-gapped transfer).
 
 The entrypoint must be built for the platform the plugin is pushed for:
-this host's (or the one an OCI layout records), or --platform. A binary
-for another architecture is refused
-(dockerd would install it and fail at enable); publish several platforms
-with 'dplug build --platform linux/amd64,linux/arm64 --push REF'.
+the one an OCI layout records, else this host's, or --platform. A binary
+for another architecture is refused (dockerd would install it and fail at
+enable); publish several platforms with
+'dplug build --platform linux/amd64,linux/arm64 --push REF'.
 
 The result (REF@DIGEST, or {"ref","digest"} with --output json) is printed
 on stdout; progress goes to stderr.`,
