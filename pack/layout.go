@@ -85,7 +85,7 @@ func ReadLayout(path string, opts ...Option) (*Plugin, error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
 			}
-			return &Plugin{ref: path, digest: d.Digest, manifest: m, blobs: layoutBlobs{p}, log: o.log, platform: platformOf(d)}, nil
+			return &Plugin{ref: path, digest: d.Digest, manifest: m, blobs: layoutBlobs{p}, log: o.log}, nil
 		}
 		if depth > 4 {
 			return nil, fmt.Errorf("reading OCI layout %s: indexes nested too deep", path)

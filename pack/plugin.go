@@ -31,7 +31,6 @@ type Plugin struct {
 	blobs    blobSource
 	log      *slog.Logger
 	config   []byte // cached, verified
-	platform string // os/arch[/variant] its index or layout records, "" if none
 }
 
 // blobSource opens a blob by descriptor; one implementation per backend

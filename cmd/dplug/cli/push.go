@@ -162,8 +162,8 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	if fromLayout && platform == "" {
 		// The platform a layout records for the plugin (dplug build
 		// --platform X --output oci=DIR) is the one it is pushed for.
-		if lp, err := pack.ReadLayout(src); err == nil {
-			platform = lp.Platform()
+		if p, err := pack.LayoutPlatform(src); err == nil {
+			platform = p
 		}
 	}
 	if err := checkPushArch(img, platform); err != nil {
