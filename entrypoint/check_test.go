@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -90,7 +91,17 @@ func writeRootfs(t *testing.T, files map[string]file) string {
 func tarRootfs(t *testing.T, files map[string]file) FS {
 	t.Helper()
 	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+	writeTar(t, &buf, files)
+	fsys, err := Tar(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
+func writeTar(t testing.TB, w io.Writer, files map[string]file) {
+	t.Helper()
+	tw := tar.NewWriter(w)
 	for _, name := range sortedKeys(files) {
 		f := files[name]
 		h := &tar.Header{Name: strings.TrimPrefix(name, "/"), Mode: 0o755}
@@ -117,11 +128,6 @@ func tarRootfs(t *testing.T, files map[string]file) FS {
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	fsys, err := Tar(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fsys
 }
 
 func sortedKeys(m map[string]file) []string {

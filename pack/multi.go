@@ -246,3 +246,44 @@ func CheckImage(img v1.Image, platform string) (*entrypoint.Result, error) {
 	}
 	return entrypoint.CheckFS(fsys, cfg, platform), nil
 }
+
+// LayoutPlatform is the platform (os/arch[/variant]) the OCI layout at
+// path records for the plugin ReadLayout would pick from it with the same
+// options; "" when it records none.
+func LayoutPlatform(path string, opts ...Option) (string, error) {
+	o := makeOptions(opts...)
+	p, err := layout.FromPath(path)
+	if err != nil {
+		return "", fmt.Errorf("reading OCI layout %s: %w", path, err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		return "", fmt.Errorf("reading OCI layout %s: %w", path, err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return "", fmt.Errorf("reading OCI layout %s: %w", path, err)
+	}
+	switch len(im.Manifests) {
+	case 0:
+		return "", nil
+	case 1:
+		return platformOf(im.Manifests[0]), nil
+	}
+	d, err := pickPlatform(path, im, o.platform)
+	if err != nil {
+		return "", err
+	}
+	return platformOf(d), nil
+}
+
+func platformOf(d v1.Descriptor) string {
+	if d.Platform == nil || d.Platform.Architecture == "" {
+		return ""
+	}
+	s := d.Platform.OS + "/" + d.Platform.Architecture
+	if d.Platform.Variant != "" {
+		s += "/" + d.Platform.Variant
+	}
+	return s
+}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/dplug/dplug/entrypoint"
 	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/plugin"
 )
 
 // elfFor is a minimal ELF64 little-endian executable header for GOARCH
@@ -110,5 +112,82 @@ func TestRunForeignEntrypoint(t *testing.T) {
 	want := "the entrypoint /plug is s390x but this host is " + runtime.GOARCH + ": install the plugin built for linux/" + runtime.GOARCH
 	if code == 0 || !strings.Contains(errOut, "exec format error") || !strings.Contains(errOut, want) {
 		t.Errorf("run: exit %d\n%s\nwant %q", code, errOut, want)
+	}
+}
+
+// TestPullPlatformIndex: a multi-platform plugin pushed as TAG-ARCH tags
+// plus an index; `dplug pull --platform` of the index gives each
+// platform's plugin, entrypoint machine included, without a warning.
+func TestPullPlatformIndex(t *testing.T) {
+	host := memRegistry(t)
+	ctx := context.Background()
+	var imgs []pack.PlatformImage
+	for _, arch := range []string{"amd64", "arm64"} {
+		dir := pluginDir(t)
+		if err := os.WriteFile(filepath.Join(dir, "rootfs", "plug"), elfFor(arch), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		img, err := pack.Image(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, pack.PlatformImage{Platform: "linux/" + arch, Image: img})
+	}
+	ref := host + "/arch/multi:1.0"
+	if _, err := pack.PushPlatforms(ctx, ref, imgs, pack.WithIndex(true)); err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []string{"amd64", "arm64"} {
+		dir := filepath.Join(t.TempDir(), arch)
+		code, _, errOut := run(t, "pull", "--platform", "linux/"+arch, ref, dir)
+		if code != 0 || strings.Contains(errOut, "warning") {
+			t.Fatalf("pull --platform linux/%s: exit %d\n%s", arch, code, errOut)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := plugin.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := entrypoint.Check(filepath.Join(dir, "rootfs"), cfg, "linux/"+arch); r.Verdict != entrypoint.Match {
+			t.Errorf("pulled linux/%s: %s", arch, r)
+		}
+	}
+}
+
+// TestPushLayoutRecordedPlatform: a layout that records its plugin's
+// platform (dplug build --platform X --output oci=DIR) is pushed for that
+// platform, whatever the host; a layout that records another platform
+// than its entrypoint's is refused.
+func TestPushLayoutRecordedPlatform(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		t.Skipf("no foreign ELF header written for %s", runtime.GOARCH)
+	}
+	foreign := map[string]string{"amd64": "arm64", "arm64": "amd64"}[runtime.GOARCH]
+	host := memRegistry(t)
+	ctx := context.Background()
+	dir := pluginDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "rootfs", "plug"), elfFor(foreign), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img, err := pack.Image(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := filepath.Join(t.TempDir(), "good"), filepath.Join(t.TempDir(), "bad")
+	if err := pack.WriteLayoutPlatform(good, img, "linux/"+foreign); err != nil {
+		t.Fatal(err)
+	}
+	if err := pack.WriteLayoutPlatform(bad, img, "linux/"+runtime.GOARCH); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "push", good, host+"/arch/layout:1"); code != 0 {
+		t.Errorf("push of a layout recording linux/%s: exit %d\n%s", foreign, code, errOut)
+	}
+	code, _, errOut := run(t, "push", bad, host+"/arch/layout:2")
+	if want := "is " + foreign + ", not linux/" + runtime.GOARCH; code != 1 || !strings.Contains(errOut, want) {
+		t.Errorf("push of a layout recording linux/%s: exit %d\n%s\nwant %q", runtime.GOARCH, code, errOut, want)
 	}
 }

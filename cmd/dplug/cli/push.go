@@ -118,9 +118,10 @@ artifact to an OCI image layout instead of (or as well as) a registry; an
 OCI layout given as the source is pushed unchanged (air-gapped transfer).
 
 The entrypoint must be built for the platform the plugin is pushed for:
-this host's, or --platform. A binary for another architecture is refused
-(dockerd would install it and fail at enable); publish several platforms
-with 'dplug build --platform linux/amd64,linux/arm64 --push REF'.
+the one an OCI layout records, else this host's, or --platform. A binary
+for another architecture is refused (dockerd would install it and fail at
+enable); publish several platforms with
+'dplug build --platform linux/amd64,linux/arm64 --push REF'.
 
 The result (REF@DIGEST, or {"ref","digest"} with --output json) is printed
 on stdout; progress goes to stderr.`,
@@ -144,7 +145,7 @@ on stdout; progress goes to stderr.`,
 	f.IntVar(&o.level, "compression-level", 6, "gzip level of the rootfs layer, 0 (none) to 9 (smallest)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "also write the artifact to the OCI image layout `DIR`")
 	f.StringArrayVar(&o.mountFrom, "mount-from", nil, "`REF` on the same registry that may hold the layers already: mount instead of upload (repeatable)")
-	f.StringVar(&o.platform, "platform", "", "the platform the plugin is for, os/arch[/variant]: its entrypoint must be built for it, and it picks from a multi-platform OCI layout (default: this host's)")
+	f.StringVar(&o.platform, "platform", "", "the platform the plugin is for, os/arch[/variant]: its entrypoint must be built for it, and it picks from a multi-platform OCI layout (default: what the layout records, else this host's)")
 	return cmd
 }
 
@@ -221,7 +222,15 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	if c, ok := img.(io.Closer); ok {
 		defer c.Close()
 	}
-	if err := checkPushArch(img, o.platform); err != nil {
+	platform := o.platform
+	if fromLayout && platform == "" {
+		// The platform a layout records for the plugin (dplug build
+		// --platform X --output oci=DIR) is the one it is pushed for.
+		if p, err := pack.LayoutPlatform(src); err == nil {
+			platform = p
+		}
+	}
+	if err := checkPushArch(img, platform); err != nil {
 		return err
 	}
 	digest, err := img.Digest()
