@@ -223,7 +223,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 		defer c.Close()
 	}
 	platform := o.platform
-	if fromLayout && platform == "" {
+	if srcp.Kind == source.Layout && platform == "" {
 		// The platform a layout records for the plugin (dplug build
 		// --platform X --output oci=DIR) is the one it is pushed for.
 		if p, err := pack.LayoutPlatform(src); err == nil {
