@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dplug/dplug/plugin"
@@ -450,5 +452,33 @@ func TestCutMidLayerRetried(t *testing.T) {
 	}
 	if n := gets.Load(); n != 2 {
 		t.Errorf("the layer was requested %d times; want 2", n)
+	}
+}
+
+// TestTLSRegistry: the bounded transport speaks TLS and HTTP/2 (what real
+// registries serve) with a short timeout, for a push and a pull.
+func TestTLSRegistry(t *testing.T) {
+	var h2 atomic.Bool
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			h2.Store(true)
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ref := strings.TrimPrefix(srv.URL, "https://") + "/tls/p:1"
+	ctx := context.Background()
+	opts := []Option{anon, WithInsecure(true), WithTimeout(shortTimeout)}
+	if _, err := Push(ctx, mustImage(t, testDir(t)), ref, opts...); err != nil {
+		t.Fatalf("push over TLS: %v", err)
+	}
+	if err := Pull(ctx, ref, filepath.Join(t.TempDir(), "out"), opts...); err != nil {
+		t.Fatalf("pull over TLS: %v", err)
+	}
+	if !h2.Load() {
+		t.Error("no request used HTTP/2")
 	}
 }

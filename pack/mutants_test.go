@@ -17,8 +17,9 @@ import (
 
 // TestImageRefusesOneError: a config with exactly one error is not packed.
 func TestImageRefusesOneError(t *testing.T) {
-	config := `{"Description":"x","Documentation":"https://example.invalid","Entrypoint":["/bin/plug"],
-"Interface":{"Types":["weird"],"Socket":"p.sock"}}`
+	// No entrypoint (DP301), nothing else wrong.
+	config := `{"Description":"x","Documentation":"https://example.invalid",
+"Interface":{"Types":["docker.volumedriver/1.0"],"Socket":"p.sock"}}`
 	errs, _ := validate.Split(validate.Bytes("config.json", []byte(config), validate.WithKind(validate.KindConfig)))
 	if len(errs) != 1 {
 		t.Fatalf("precondition: the config has %d errors (%v); the test needs exactly one", len(errs), errs)
