@@ -48,7 +48,19 @@ func TestKillDuringPull(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(rng.Int64N(int64(full) * 5 / 4))) // the moment of the kill, not a wait for an event
+		if i%2 == 0 {
+			// Half the kills wait for the extraction to have begun (its
+			// temp dir exists), so that some kill lands mid-extraction
+			// however fast the machine is.
+			pattern := filepath.Join(parent, fmt.Sprintf(".k%02d.dplug-pull-*", i))
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				if m, _ := filepath.Glob(pattern); len(m) > 0 {
+					break
+				}
+			}
+		} else {
+			time.Sleep(time.Duration(rng.Int64N(int64(full) * 5 / 4))) // the moment of the kill, not a wait for an event
+		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		if _, err := os.Stat(dir); err == nil {

@@ -183,8 +183,10 @@ func TestPushFromStore(t *testing.T) {
 		t.Errorf("digest from dir %q, from store %q; want the same", d1.Digest, d2.Digest)
 	}
 	code, _, errOut = run(t, "--root", root, "push", "no/such:plugin", host+"/c/plug:1")
-	if code != 2 || !strings.Contains(errOut, "neither a plugin directory") {
-		t.Errorf("push of an unknown NAME: exit %d, %q; want exit 2", code, errOut)
+	// An unknown plugin name fails (exit 1) as in rm, inspect, run: the
+	// same not-found in every command.
+	if code != 1 || !strings.Contains(errOut, `plugin "no/such:plugin" not found`) {
+		t.Errorf("push of an unknown NAME: exit %d, %q; want exit 1, not found", code, errOut)
 	}
 }
 
