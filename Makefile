@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzBytes$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./validate/
 	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzInventory$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./store/
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckTar$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./entrypoint/
 
 unit:
 	$(GO) test -short -count=1 ./...
