@@ -37,7 +37,7 @@ func (s slowReader) Read(p []byte) (int, error) {
 // moving, succeed.
 func TestSlowTransfersFinish(t *testing.T) {
 	dir := testDir(t)
-	big := make([]byte, 2<<20)
+	big := make([]byte, 6<<20)
 	for i := range big {
 		big[i] = byte(i*7919 + i>>8*31)
 	}
@@ -91,7 +91,7 @@ func TestSlowTransfersFinish(t *testing.T) {
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	ctx := context.Background()
-	const timeout = 500 * time.Millisecond
+	const timeout = time.Second
 	opts := []Option{anon, WithTimeout(timeout)}
 	start := time.Now()
 	if _, err := Push(ctx, mustImage(t, dir), host+"/slow/p:1", opts...); err != nil {

@@ -224,7 +224,7 @@ func TestRunErrors(t *testing.T) {
 		wantErr []string
 	}{
 		{"crash", nil, []string{"plugin exited early", "exit code 3", "crashing on purpose"}},
-		{"nolisten", []string{"--timeout", "500ms"}, []string{"socket never appeared", "volplug starting"}},
+		{"nolisten", []string{"--timeout", "2s"}, []string{"socket never appeared", "volplug starting"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
