@@ -44,7 +44,31 @@ type spooledLayer struct {
 	diffID  v1.Hash
 	uncSize int64
 
+	// lazy, if set, packs the layer when its bytes are first read (f is
+	// nil until then; packed keeps the packed layer, which owns its spool):
+	// the digests came from the layer cache.
+	lazy     func() (*spooledLayer, error)
+	lazyOnce sync.Once
+	lazyErr  error
+	packed   *spooledLayer
+
 	closeOnce sync.Once
+}
+
+// file returns the spool, packing it first for a cached layer.
+func (l *spooledLayer) file() (*os.File, error) {
+	l.lazyOnce.Do(func() {
+		if l.lazy != nil && l.f == nil {
+			l.packed, l.lazyErr = l.lazy()
+			if l.lazyErr == nil {
+				l.f = l.packed.f
+			}
+		}
+	})
+	if l.lazyErr != nil {
+		return nil, l.lazyErr
+	}
+	return l.f, nil
 }
 
 var _ v1.Layer = (*spooledLayer)(nil)
@@ -63,12 +87,20 @@ func (l *spooledLayer) MediaType() (types.MediaType, error) { return MediaTypeLa
 
 // Compressed returns a fresh reader over the spooled gzip bytes.
 func (l *spooledLayer) Compressed() (io.ReadCloser, error) {
-	return io.NopCloser(io.NewSectionReader(l.f, 0, l.size)), nil
+	f, err := l.file()
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(io.NewSectionReader(f, 0, l.size)), nil
 }
 
 // Uncompressed returns the tar stream, decompressing the spool.
 func (l *spooledLayer) Uncompressed() (io.ReadCloser, error) {
-	zr, err := gzip.NewReader(io.NewSectionReader(l.f, 0, l.size))
+	f, err := l.file()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(io.NewSectionReader(f, 0, l.size))
 	if err != nil {
 		return nil, fmt.Errorf("reading spooled layer: %w", err)
 	}
@@ -78,7 +110,15 @@ func (l *spooledLayer) Uncompressed() (io.ReadCloser, error) {
 // Close releases the spool file.
 func (l *spooledLayer) Close() error {
 	var err error
-	l.closeOnce.Do(func() { err = l.f.Close() })
+	l.closeOnce.Do(func() {
+		l.lazyOnce.Do(func() {}) // a cached layer never read stays unpacked
+		switch {
+		case l.packed != nil:
+			err = l.packed.Close()
+		case l.f != nil:
+			err = l.f.Close()
+		}
+	})
 	return err
 }
 
