@@ -66,7 +66,7 @@ func imageFrom(ctx context.Context, name string, data []byte, rootfs string, o *
 		return nil, err
 	}
 	o.log.Debug("packing rootfs", "rootfs", rootfs, "level", o.level, "preserveTimes", o.preserveTimes)
-	layer, err := buildLayer(rootfs, o)
+	layer, err := packLayer(rootfs, o)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +75,7 @@ func imageFrom(ctx context.Context, name string, data []byte, rootfs string, o *
 		layer.Close()
 		return nil, err
 	}
+	img.rootfs = rootfs
 	o.log.Debug("packed rootfs", "digest", layer.digest, "diffID", layer.diffID, "size", layer.size)
 	return img, nil
 }
@@ -115,7 +116,8 @@ func checkConfig(name string, data []byte, o *options) error {
 // pluginImage is the artifact built from a plugin directory.
 type pluginImage struct {
 	v1.Image
-	layer *spooledLayer
+	layer  *spooledLayer
+	rootfs string // where it was packed from
 }
 
 var _ io.Closer = (*pluginImage)(nil)

@@ -2,6 +2,7 @@ package pack
 
 import (
 	"archive/tar"
+	"bufio"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/dplug/dplug/internal/blockgz"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -41,7 +44,31 @@ type spooledLayer struct {
 	diffID  v1.Hash
 	uncSize int64
 
+	// lazy, if set, packs the layer when its bytes are first read (f is
+	// nil until then; packed keeps the packed layer, which owns its spool):
+	// the digests came from the layer cache.
+	lazy     func() (*spooledLayer, error)
+	lazyOnce sync.Once
+	lazyErr  error
+	packed   *spooledLayer
+
 	closeOnce sync.Once
+}
+
+// file returns the spool, packing it first for a cached layer.
+func (l *spooledLayer) file() (*os.File, error) {
+	l.lazyOnce.Do(func() {
+		if l.lazy != nil && l.f == nil {
+			l.packed, l.lazyErr = l.lazy()
+			if l.lazyErr == nil {
+				l.f = l.packed.f
+			}
+		}
+	})
+	if l.lazyErr != nil {
+		return nil, l.lazyErr
+	}
+	return l.f, nil
 }
 
 var _ v1.Layer = (*spooledLayer)(nil)
@@ -60,12 +87,20 @@ func (l *spooledLayer) MediaType() (types.MediaType, error) { return MediaTypeLa
 
 // Compressed returns a fresh reader over the spooled gzip bytes.
 func (l *spooledLayer) Compressed() (io.ReadCloser, error) {
-	return io.NopCloser(io.NewSectionReader(l.f, 0, l.size)), nil
+	f, err := l.file()
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(io.NewSectionReader(f, 0, l.size)), nil
 }
 
 // Uncompressed returns the tar stream, decompressing the spool.
 func (l *spooledLayer) Uncompressed() (io.ReadCloser, error) {
-	zr, err := gzip.NewReader(io.NewSectionReader(l.f, 0, l.size))
+	f, err := l.file()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(io.NewSectionReader(f, 0, l.size))
 	if err != nil {
 		return nil, fmt.Errorf("reading spooled layer: %w", err)
 	}
@@ -75,7 +110,15 @@ func (l *spooledLayer) Uncompressed() (io.ReadCloser, error) {
 // Close releases the spool file.
 func (l *spooledLayer) Close() error {
 	var err error
-	l.closeOnce.Do(func() { err = l.f.Close() })
+	l.closeOnce.Do(func() {
+		l.lazyOnce.Do(func() {}) // a cached layer never read stays unpacked
+		switch {
+		case l.packed != nil:
+			err = l.packed.Close()
+		case l.f != nil:
+			err = l.f.Close()
+		}
+	})
 	return err
 }
 
@@ -133,22 +176,32 @@ func buildLayer(rootfs string, o *options) (_ *spooledLayer, err error) {
 		}
 	}()
 
+	// Compression runs on every core (package blockgz: fixed 1 MiB
+	// blocks, so the bytes do not depend on the core count); the
+	// uncompressed tar is hashed for the diff_id and the compressed bytes
+	// for the digest in the same pass.
 	comp := &countingHash{h: sha256.New()}
 	unc := &countingHash{h: sha256.New()}
-	zw, err := gzip.NewWriterLevel(io.MultiWriter(f, comp), o.level)
+	bw := bufio.NewWriterSize(io.MultiWriter(f, comp), 1<<20)
+	zw, err := blockgz.NewWriter(bw, o.level, blockgz.Options{Uncompressed: unc})
 	if err != nil {
 		return nil, fmt.Errorf("creating gzip writer: %w", err)
 	}
 	prog := &progressWriter{fn: o.progress, total: total}
-	tw := tar.NewWriter(io.MultiWriter(zw, unc))
+	tw := tar.NewWriter(zw)
 	if err := writeTree(tw, rootfs, o.preserveTimes, prog); err != nil {
+		zw.Close()
 		return nil, err
 	}
 	if err := tw.Close(); err != nil {
+		zw.Close()
 		return nil, fmt.Errorf("writing layer: %w", err)
 	}
 	if err := zw.Close(); err != nil {
 		return nil, fmt.Errorf("compressing layer: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, fmt.Errorf("writing layer spool: %w", err)
 	}
 	o.progress(Progress{Phase: "packing", Complete: total, Total: total})
 	l := &spooledLayer{

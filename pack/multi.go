@@ -227,6 +227,11 @@ func CheckImage(img v1.Image, platform string) (*entrypoint.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing plugin config: %w", err)
 	}
+	if pi, ok := img.(*pluginImage); ok && pi.rootfs != "" {
+		// Packed from a directory here: look there rather than
+		// decompress the layer (which a cached layer does not even have).
+		return entrypoint.Check(pi.rootfs, cfg, platform), nil
+	}
 	ls, err := img.Layers()
 	if err != nil {
 		return nil, err

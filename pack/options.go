@@ -42,6 +42,7 @@ type options struct {
 	validate      bool
 	mountFrom     []string
 	index         bool
+	cacheDir      string
 }
 
 func makeOptions(opts ...Option) *options {

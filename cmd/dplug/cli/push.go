@@ -202,6 +202,12 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	if stored != nil && stored.PluginReference != "" {
 		opts = append(opts, pack.WithMountFrom(stored.PluginReference))
 	}
+	// An unchanged rootfs is not packed again (its layer digests are kept).
+	if stored != nil {
+		opts = append(opts, pack.WithCache(filepath.Join(g.Root, "cache", "layers")))
+	} else {
+		opts = append(opts, pack.WithCache(pack.DefaultCacheDir()))
+	}
 	var img v1.Image
 	if stored != nil {
 		cfg := stored.Config
