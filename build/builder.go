@@ -76,11 +76,11 @@ func pickBuilder(ctx context.Context, o *options) (string, *engine.Engine, error
 	if err == nil {
 		return BuilderDocker, e, nil
 	}
-	if binErr == nil && runcErr == nil {
-		return BuilderBuildkitd, nil, nil // not root: let buildkitd say why
-	}
 	own := "dplug's buildkitd is not installed (`sudo dplug setup`, or --addr/BUILDKIT_HOST for a BuildKit elsewhere)"
-	if binErr == nil {
+	switch {
+	case binErr == nil && runcErr == nil:
+		own = "dplug's buildkitd runs as root only (run dplug as root, or --addr/BUILDKIT_HOST for a BuildKit elsewhere)"
+	case binErr == nil:
 		own = "dplug's buildkitd needs runc (" + buildkitd.InstallRunc + ")"
 	}
 	return "", nil, fmt.Errorf("%w: %s, and %v", ErrNoBuilder, own, err)
