@@ -238,6 +238,16 @@ func connect(ctx context.Context, o *options) (c *client.Client, addr, logFile s
 	if err := checkAddr(addr); err != nil {
 		return nil, "", "", nil, err
 	}
+	kind, eng, err := pickBuilder(ctx, o)
+	if err != nil {
+		return nil, "", "", nil, err
+	}
+	if kind != "" {
+		addr = "" // a forced builder wins over BUILDKIT_HOST
+	}
+	if eng != nil {
+		return connectEngine(ctx, eng, o)
+	}
 	if addr == "" {
 		m := buildkitd.New(o.root, append([]buildkitd.Option{buildkitd.WithLogger(o.log)}, o.daemonOpts...)...)
 		if release, err = m.Use(ctx); err != nil {

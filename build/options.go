@@ -20,6 +20,8 @@ type Validator func(file string, data []byte) error
 // options collects what Run needs; see the With* functions for defaults.
 type options struct {
 	addr        string
+	builder     string // WithBuilder: "", auto, buildkitd or docker
+	dockerHost  string
 	tlsCA       string
 	tlsCert     string
 	tlsKey      string

@@ -39,6 +39,8 @@ type buildOptions struct {
 	insecure      bool
 	index         bool
 	addr          string
+	builder       string
+	load          bool
 	tlsCA         string
 	tlsCert       string
 	tlsKey        string
@@ -63,16 +65,22 @@ Where the plugin goes:
   --push REF           the registry artifact, pushed ('docker plugin install REF')
   -t NAME[:TAG]        the local plugin store, disabled (like 'docker plugin
                        create'), replacing a disabled plugin of that name
+  --load -t NAME       a running Docker Engine instead, enabled (see 'dplug load')
 Several destinations may be combined (e.g. -t NAME --push REF).
 Docker installs single-platform plugins only: --platform A,B builds one plugin
 per platform: PATH/os_arch/ (dir), one layout with a plugin per platform (oci),
 or REF's TAG-ARCH tags (--push; --index adds a manifest list at REF).
 
-BuildKit: --addr or BUILDKIT_HOST (unix://, tcp:// with --tlscacert/--tlscert/
---tlskey, docker-container://, kube-pod://, ssh://). With neither, dplug starts
-its own buildkitd (root, runc worker, state under --root) and reuses it for
-later builds; it stops after 30 minutes unused (DPLUG_BUILDKITD_IDLE) or with
-'dplug buildkitd stop'.
+BuildKit (--builder auto, the default, takes the first that applies):
+  1. --addr or BUILDKIT_HOST (unix://, tcp:// with --tlscacert/--tlscert/
+     --tlskey, docker-container://, kube-pod://, ssh://);
+  2. dplug's own buildkitd, when installed and run as root (runc worker, state
+     under --root), reused by later builds; it stops after 30 minutes unused
+     (DPLUG_BUILDKITD_IDLE) or with 'dplug buildkitd stop';
+  3. the Docker Engine's BuildKit (DOCKER_HOST, DOCKER_CONTEXT or the current
+     docker context; ssh:// too): no root, nothing to install. Docker Engine
+     20.10's embedded BuildKit is old: --build-context needs Docker 23+.
+--builder buildkitd|docker forces one; --builder ADDRESS is --addr.
 
 Base images: without Docker Hub access, give FROM images as named contexts
 (--build-context NAME=oci-layout:///PATH@sha256:..., docker-image://REF, a
@@ -123,6 +131,8 @@ BUILDKIT_PROGRESS).`,
 	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for --push")
 	f.BoolVar(&o.index, "index", false, "with several --platform and --push, also push a manifest list at REF (for dplug pull; dockerd cannot install from it)")
 	f.StringVar(&o.addr, "addr", "", "BuildKit `ADDRESS` (env BUILDKIT_HOST; default: dplug's own buildkitd)")
+	f.StringVar(&o.builder, "builder", "auto", "`BUILDER`: auto, buildkitd (dplug's own), docker (the Docker Engine's BuildKit) or a BuildKit address")
+	f.BoolVar(&o.load, "load", false, "load the plugin into the Docker Engine as -t NAME and enable it, instead of the local store")
 	f.StringVar(&o.tlsCA, "tlscacert", "", "CA certificate `FILE` for a tcp:// BuildKit")
 	f.StringVar(&o.tlsCert, "tlscert", "", "client certificate `FILE` for a tcp:// BuildKit")
 	f.StringVar(&o.tlsKey, "tlskey", "", "client key `FILE` for a tcp:// BuildKit")
@@ -158,7 +168,16 @@ func (o *buildOptions) dest(packOpts []pack.Option) (build.Dest, error) {
 		if _, _, err := store.ParseName(o.tags[0]); err != nil {
 			return nil, fmt.Errorf("-t %s: %w", o.tags[0], err)
 		}
-		dests = append([]build.Dest{&build.Store{Root: o.root, Name: o.tags[0]}}, dests...)
+		var d build.Dest = &build.Store{Root: o.root, Name: o.tags[0]}
+		if o.load {
+			d = &build.Engine{Name: o.tags[0]}
+		}
+		dests = append([]build.Dest{d}, dests...)
+		if o.load && len(o.platforms) > 1 {
+			return nil, errors.New("--load takes one --platform: a Docker Engine runs plugins of its own platform")
+		}
+	} else if o.load {
+		return nil, errors.New("--load needs -t NAME: the plugin's name in the Docker Engine")
 	}
 	if len(dests) == 0 {
 		return nil, errors.New("no destination: give -t NAME, --output dir=PATH, --output oci=PATH or --push REF")
@@ -284,6 +303,12 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	}
 	if o.addr != "" {
 		opts = append(opts, build.WithAddr(o.addr))
+	}
+	if o.builder != build.BuilderAuto {
+		if o.addr != "" {
+			return usageError(errors.New("--addr and --builder both name a builder: give one"))
+		}
+		opts = append(opts, build.WithBuilder(o.builder))
 	}
 	if o.file != "" {
 		opts = append(opts, build.WithDockerfile(o.file))

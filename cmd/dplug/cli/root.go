@@ -184,6 +184,7 @@ var commands = []func(*globalOptions) *cobra.Command{
 	newDisableCmd,
 	newSetCmd,
 	newExportCmd,
+	newLoadCmd,
 	newDoctorCmd,
 	newRunCmd,
 	newStopCmd,
