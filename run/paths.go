@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/dplug/dplug/internal/safepath"
 )
 
 // runtimeDir is where the plugin finds its socket directory, as with dockerd.
@@ -17,26 +19,25 @@ const runtimeDir = "/run/docker/plugins"
 var ErrSocketOutside = errors.New("interface.socket is outside the plugin's socket dir")
 
 // inside joins the relative path rel onto dir and fails unless the result
-// stays below dir: rel must be relative, and no ".." may climb above dir.
-// It checks the words, not the filesystem: callers that open the result
-// refuse symlinks themselves. It is the one place that proves a path
-// built from a config value stays in its directory (meant to become
-// internal/safepath.Join).
+// stays below dir, through internal/safepath (the one helper that proves a
+// path built from stored or received data lies under its root): rel must
+// be relative, no ".." may climb above dir, and no existing symlink on the
+// way may lead out. rel is cleaned first, as dockerd's dial would resolve
+// it ("sub/../p.sock" is "p.sock"). Callers that open the result still
+// refuse a symlink put there later.
 func inside(dir, rel string) (string, error) {
-	if rel == "" {
-		return "", errors.New("empty path")
-	}
-	if filepath.IsAbs(rel) {
-		return "", fmt.Errorf("%q is absolute", rel)
-	}
 	if strings.IndexByte(rel, 0) >= 0 {
 		return "", fmt.Errorf("%q has a NUL byte", rel)
 	}
-	clean := filepath.Clean(rel)
-	if clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
-		return "", fmt.Errorf("%q climbs out of its directory", rel)
+	if rel != "" && !filepath.IsAbs(rel) {
+		rel = filepath.Clean(rel)
 	}
-	return filepath.Join(dir, clean), nil
+	p, err := safepath.Join(dir, rel)
+	var se *safepath.Error
+	if errors.As(err, &se) {
+		return "", fmt.Errorf("%q %s", rel, strings.TrimPrefix(se.Reason, "the name "))
+	}
+	return p, err
 }
 
 // socketPath is the host path of the plugin's socket: interface.socket
