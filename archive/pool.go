@@ -87,7 +87,7 @@ func (x *extractor) submit(r io.Reader, hdr *tar.Header, target string, perm fs.
 	}
 	buf := <-p.free
 	if int64(cap(buf)) < hdr.Size {
-		buf = make([]byte, hdr.Size, asyncMax)
+		buf = make([]byte, hdr.Size, max(hdr.Size, 32<<10))
 	}
 	buf = buf[:hdr.Size]
 	if err := x.copyN(&sliceWriter{b: buf}, r, hdr.Size); err != nil {
