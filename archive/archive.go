@@ -119,6 +119,9 @@ type extractor struct {
 	fresh map[string]bool
 	used  map[string]bool
 	pool  pool
+
+	umask      fs.FileMode // the process's, if umaskKnown
+	umaskKnown bool
 }
 
 // remember caches the host path p of the relative directory rel, which
@@ -177,6 +180,7 @@ func Extract(ctx context.Context, r io.Reader, dst string, opts ...Option) error
 	if isEmptyDir(abs) {
 		x.fresh[abs] = true
 	}
+	x.umask, x.umaskKnown = processUmask()
 	err = x.entries(tar.NewReader(r))
 	// Nothing is written into dst once Extract has returned.
 	if serr := x.stop(); err == nil {
@@ -316,16 +320,21 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
+		// Keep the owner able to write until finish applies the real mode.
+		want := 0o700 | perm.Perm()
+		chmod := true
 		if lerr != nil || !fi.IsDir() {
-			if err := os.Mkdir(target, 0o700); err != nil {
+			if err := os.Mkdir(target, want); err != nil {
 				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 			}
 			x.fresh[target] = true
+			chmod = !x.umaskKnown || x.umask&want != 0 // else Mkdir set it
 		}
 		x.used[target] = true
-		// Keep the owner able to write until finish applies the real mode.
-		if err := os.Chmod(target, 0o700|perm.Perm()); err != nil {
-			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+		if chmod {
+			if err := os.Chmod(target, want); err != nil {
+				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+			}
 		}
 		x.remember(name, target)
 		dm := dirMeta{path: target, mode: perm, mtime: hdr.ModTime, atime: hdr.AccessTime}

@@ -1,8 +1,11 @@
 package archive
 
 import (
+	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
+	"strconv"
 	"time"
 	"unsafe"
 
@@ -24,4 +27,23 @@ func setFileTimes(f *os.File, atime, mtime time.Time) error {
 		return fmt.Errorf("setting times on %s: %w", f.Name(), e)
 	}
 	return nil
+}
+
+// processUmask reads the process's umask without changing it (umask(2)
+// would, for a moment, for every thread).
+func processUmask() (fs.FileMode, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("Umask:")); ok {
+			n, err := strconv.ParseUint(string(bytes.TrimSpace(v)), 8, 32)
+			if err != nil {
+				return 0, false
+			}
+			return fs.FileMode(n), true
+		}
+	}
+	return 0, false
 }

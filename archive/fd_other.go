@@ -3,6 +3,7 @@
 package archive
 
 import (
+	"io/fs"
 	"os"
 	"time"
 )
@@ -11,3 +12,6 @@ import (
 func setFileTimes(f *os.File, atime, mtime time.Time) error {
 	return setTimes(f.Name(), atime, mtime)
 }
+
+// processUmask: unknown here, so directory modes are always set with chmod.
+func processUmask() (fs.FileMode, bool) { return 0, false }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestPoolOrdering: files written by the pool are all there, with their
@@ -111,4 +113,27 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, err
+}
+
+// TestDirModeUnderUmask: a directory made with Mkdir's mode is only left
+// so when the umask took nothing away; under umask 0222 the owner must
+// still be able to write into it until the end, and the final modes are
+// the archive's.
+func TestDirModeUnderUmask(t *testing.T) {
+	old := unix.Umask(0o222)
+	defer unix.Umask(old)
+	ro := dir("d/")
+	ro.mode = 0o555
+	dst := filepath.Join(t.TempDir(), "dst")
+	if err := Extract(context.Background(), bytes.NewReader(mktar(t, ro, file("d/f", "x"))), dst); err != nil {
+		t.Fatal(err)
+	}
+	unix.Umask(old)
+	fi, err := os.Stat(filepath.Join(dst, "d"))
+	if err != nil || fi.Mode().Perm() != 0o555 {
+		t.Errorf("d: %v, %v; want 0555", fi.Mode(), err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dst, "d/f")); string(got) != "x" {
+		t.Errorf("d/f = %q", got)
+	}
 }
