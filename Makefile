@@ -35,8 +35,10 @@ fuzz:
 unit:
 	$(GO) test -short -count=1 ./...
 
+# Every benchmark script, results in bench/out/results.json (root, daemons).
+# BENCH_SMOKE=1 make bench: quick mode, no targets (CI: the scripts keep working).
 bench: build
-	./bench/validate.sh
+	./bench/all.sh
 
 # Mutation testing of validate, archive, store, pack, probe and run (slow: tens of
 # minutes; as root with the daemons, CI=true). Scores: bench/out/mutation.json.

@@ -111,6 +111,17 @@ type extractor struct {
 	ancestors map[string]bool
 
 	buf []byte // copy buffer shared by all regular files
+
+	// fresh holds the host directories this extraction created empty
+	// (and dst if it was empty); used every host path it created. A
+	// small file whose parent is fresh and whose path is not used can
+	// be written by the pool (see pool.go).
+	fresh map[string]bool
+	used  map[string]bool
+	pool  pool
+
+	umask      fs.FileMode // the process's, if umaskKnown
+	umaskKnown bool
 }
 
 // remember caches the host path p of the relative directory rel, which
@@ -165,15 +176,30 @@ func Extract(ctx context.Context, r io.Reader, dst string, opts ...Option) error
 		return fmt.Errorf("extracting archive: %w", err)
 	}
 	x := &extractor{ctx: ctx, dst: abs, o: makeOptions(opts), root: os.Geteuid() == 0, written: map[string]bool{}, dirIdx: map[string]int{},
-		resolved: map[string]string{}, ancestors: map[string]bool{}}
-	tr := tar.NewReader(r)
+		resolved: map[string]string{}, ancestors: map[string]bool{}, fresh: map[string]bool{}, used: map[string]bool{}}
+	if isEmptyDir(abs) {
+		x.fresh[abs] = true
+	}
+	x.umask, x.umaskKnown = processUmask()
+	err = x.entries(tar.NewReader(r))
+	// Nothing is written into dst once Extract has returned.
+	if serr := x.stop(); err == nil {
+		err = serr
+	}
+	if err != nil {
+		return err
+	}
+	return x.finish()
+}
+
+func (x *extractor) entries(tr *tar.Reader) error {
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := x.ctx.Err(); err != nil {
 			return err
 		}
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("reading archive: %w", err)
@@ -182,7 +208,17 @@ func Extract(ctx context.Context, r io.Reader, dst string, opts ...Option) error
 			return err
 		}
 	}
-	return x.finish()
+}
+
+// isEmptyDir reports whether dir has no entries.
+func isEmptyDir(dir string) bool {
+	f, err := os.Open(dir)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = f.Readdirnames(1)
+	return errors.Is(err, io.EOF)
 }
 
 func unsafeErr(name, format string, args ...any) error {
@@ -232,8 +268,19 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 		return nil
 	}
 	dir, base := path.Split(name)
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont, tar.TypeDir:
+	default:
+		// Links and device nodes: the pool must be idle (pool.go).
+		if err := x.drain(); err != nil {
+			return err
+		}
+	}
 	// Whiteouts delete what lower layers put in dst.
 	if strings.HasPrefix(base, whiteoutPrefix) {
+		if err := x.drain(); err != nil {
+			return err
+		}
 		return x.whiteout(hdr.Name, dir, base)
 	}
 	parent, err := x.mkdirAll(hdr.Name, strings.TrimSuffix(dir, "/"))
@@ -256,6 +303,9 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	if !createsExclusively(hdr.Typeflag) {
 		fi, lerr = os.Lstat(target)
 		if lerr == nil && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
+			if err := x.drain(); err != nil {
+				return err
+			}
 			x.invalidate()
 			if err := os.RemoveAll(target); err != nil {
 				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
@@ -270,14 +320,21 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	}
 	switch hdr.Typeflag {
 	case tar.TypeDir:
+		// Keep the owner able to write until finish applies the real mode.
+		want := 0o700 | perm.Perm()
+		chmod := true
 		if lerr != nil || !fi.IsDir() {
-			if err := os.Mkdir(target, 0o700); err != nil {
+			if err := os.Mkdir(target, want); err != nil {
 				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 			}
+			x.fresh[target] = true
+			chmod = !x.umaskKnown || x.umask&want != 0 // else Mkdir set it
 		}
-		// Keep the owner able to write until finish applies the real mode.
-		if err := os.Chmod(target, 0o700|perm.Perm()); err != nil {
-			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+		x.used[target] = true
+		if chmod {
+			if err := os.Chmod(target, want); err != nil {
+				return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+			}
 		}
 		x.remember(name, target)
 		dm := dirMeta{path: target, mode: perm, mtime: hdr.ModTime, atime: hdr.AccessTime}
@@ -292,7 +349,13 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			return &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("content exceeds %d bytes in total", x.o.maxBytes), Err: ErrLimit}
 		}
 		x.creating(name)
-		if err := x.writeFile(tr, hdr, target, perm); err != nil {
+		if x.async(target, parent, hdr.Size) {
+			err = x.submit(tr, hdr, target, perm)
+		} else {
+			err = x.writeFile(tr, hdr, target, perm)
+		}
+		x.used[target] = true
+		if err != nil {
 			return err
 		}
 		st.Bytes += hdr.Size
@@ -302,6 +365,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			return unsafeErr(hdr.Name, "%v", err)
 		}
 		x.invalidate()
+		x.used[target] = true
 		if err := x.exclusive(hdr, target, func() error { return os.Symlink(hdr.Linkname, target) }); err != nil {
 			return err
 		}
@@ -311,6 +375,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			return err
 		}
 		x.invalidate() // old may itself be a symlink
+		x.used[target] = true
 		if err := os.Link(old, target); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
@@ -324,6 +389,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			return unsafeErr(hdr.Name, "%s not allowed", kind)
 		}
 		x.creating(name)
+		x.used[target] = true
 		if err := mknod(target, hdr.Typeflag, perm, hdr.Devmajor, hdr.Devminor); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 		}
@@ -370,6 +436,9 @@ func createsExclusively(typ byte) bool {
 func (x *extractor) exclusive(hdr *tar.Header, target string, create func() error) error {
 	err := create()
 	if errors.Is(err, fs.ErrExist) {
+		if err := x.drain(); err != nil {
+			return err
+		}
 		x.invalidate()
 		if err := os.RemoveAll(target); err != nil {
 			return fmt.Errorf("extracting %q: %w", hdr.Name, err)
@@ -404,8 +473,18 @@ func (x *extractor) writeFile(r io.Reader, hdr *tar.Header, target string, perm 
 	if err != nil {
 		return err
 	}
-	err = x.copyN(f, r, hdr.Size)
-	if err == nil && x.root {
+	if err := x.copyN(f, r, hdr.Size); err != nil {
+		f.Close()
+		return fmt.Errorf("extracting %q: %w", hdr.Name, err)
+	}
+	return x.fileMeta(f, hdr, target, perm)
+}
+
+// fileMeta applies a regular file's owner, xattrs, mode and times through
+// its open descriptor, and closes it.
+func (x *extractor) fileMeta(f *os.File, hdr *tar.Header, target string, perm fs.FileMode) error {
+	var err error
+	if x.root {
 		err = f.Chown(hdr.Uid, hdr.Gid)
 		x.xattrs(hdr, target)
 	}
@@ -413,13 +492,16 @@ func (x *extractor) writeFile(r io.Reader, hdr *tar.Header, target string, perm 
 		// Chmod after chown: chown clears setuid bits.
 		err = f.Chmod(perm)
 	}
+	if err == nil {
+		err = setFileTimes(f, hdr.AccessTime, hdr.ModTime)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("extracting %q: %w", hdr.Name, err)
 	}
-	return setTimes(target, hdr.AccessTime, hdr.ModTime)
+	return nil
 }
 
 // copyN copies exactly n bytes from r to w through one buffer reused for
@@ -552,6 +634,7 @@ func (x *extractor) mkdirAll(entry, rel string) (string, error) {
 		if err := os.Mkdir(cur, 0o755); err != nil {
 			return "", fmt.Errorf("extracting %q: %w", entry, err)
 		}
+		x.fresh[cur], x.used[cur] = true, true
 	}
 	x.remember(rel, p)
 	return p, nil

@@ -25,5 +25,8 @@
 //
 // Modes, modification times and, when running as root, ownership and
 // extended attributes are preserved. The stream is read once, never held in
-// memory.
+// memory. Small files in directories the extraction created are written by
+// a few goroutines while the stream goes on (pool.go says why that keeps
+// every check above); metadata goes through the open descriptor, directory
+// modes and times are applied at the end.
 package archive

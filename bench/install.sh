@@ -18,6 +18,8 @@ out=bench/out
 mkdir -p "$out"
 size_mib=${SIZE_MIB:-100}
 runs=${RUNS:-3}
+# BENCH_SMOKE=1: 8 MiB, one run: checks the script still works.
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then size_mib=${SIZE_MIB:-8}; runs=1; fi
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (dockerd)" >&2; exit 2; }
 for b in /usr/bin/docker-registry /usr/sbin/dockerd /usr/bin/docker; do
   [ -x "$b" ] || { echo "bench: $b missing: apt-get install -y docker-registry docker.io" >&2; exit 2; }
@@ -43,6 +45,7 @@ echo "bench: rootfs $(( bytes >> 20 )) MiB in $nfiles files" >&2
 
 lib_start_registry
 lib_start_dockerd
+echo "bench: dockerd storage driver $dd_driver" >&2
 ref=$registry/bench/plugin:1
 "$dplug" push "$dir" "$ref" > /dev/null 2>&1
 
@@ -66,11 +69,16 @@ for i in $(seq 1 "$runs"); do
   docker_ plugin rm -f "bench/docker:$i" > /dev/null
 done
 
-python3 - "$(( bytes >> 20 ))" "$nfiles" "${dplug_times[*]}" "${docker_times[*]}" <<'PY' | tee "$out/install.md"
-import statistics, sys
+python3 - "$(( bytes >> 20 ))" "$nfiles" "${dplug_times[*]}" "${docker_times[*]}" "$dd_driver" "$out" "${ROOTFS:-fill}" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY' | tee "$out/install.md"
+import json, statistics, sys
 mib, n, dp, dk = int(sys.argv[1]), int(sys.argv[2]), [float(x) for x in sys.argv[3].split()], [float(x) for x in sys.argv[4].split()]
+driver, out, shape, load = sys.argv[5:9]
 mdp, mdk = statistics.median(dp), statistics.median(dk)
-print(f"Install of a {mib} MiB, {n}-file plugin from a loopback docker-registry 2.8, same machine, {len(dp)} runs each:\n")
+json.dump({"bench": "install", "rootfs_mib": mib, "files": n, "shape": shape, "driver": driver, "load_end": float(load),
+           "seconds": {"dplug": dp, "docker": dk}, "median": {"dplug": mdp, "docker": mdk}, "ratio": mdp / mdk},
+          open(f"{out}/install-{shape}.json", "w"), indent=1)
+print(f"Install of a {mib} MiB, {n}-file plugin from a loopback docker-registry 2.8, same machine (load average {load} at the end), "
+      f"{len(dp)} interleaved runs each; dockerd 20.10 with {driver}:\n")
 print("| what | first run | median | runs |")
 print("|---|---:|---:|---|")
 print(f"| `dplug install REF --grant-all-permissions` | {dp[0]:.2f} s | {mdp:.2f} s | {' '.join(f'{x:.2f}' for x in dp)} |")

@@ -3,7 +3,7 @@
 # setting $work (a private temp dir); call lib_teardown from the EXIT trap.
 # Everything started here listens on 127.0.0.1 or on a socket under $work.
 
-reg_pid="" dd_pid="" registry=""
+reg_pid="" dd_pid="" registry="" dd_driver=""
 
 # docker_ runs Debian's docker 20.10 client against the private dockerd
 # (/usr/local/bin/docker may be a newer client that refuses its API).
@@ -31,14 +31,30 @@ YML
   echo "docker-registry did not answer on $registry:" >&2; cat "$work/registry.log" >&2; return 1
 }
 
-# lib_start_dockerd starts a private dockerd (no iptables, no bridge, vfs,
-# data and exec roots under $work) and waits until it answers.
+# lib_storage_driver prints the storage driver a real host would use here:
+# overlay2 if the kernel mounts an overlay under $work, else vfs.
+# DOCKER_STORAGE_DRIVER overrides it.
+lib_storage_driver() {
+  if [ -n "${DOCKER_STORAGE_DRIVER:-}" ]; then echo "$DOCKER_STORAGE_DRIVER"; return; fi
+  local d="$work/ovl-probe"
+  mkdir -p "$d/l" "$d/u" "$d/w" "$d/m"
+  if mount -t overlay overlay -o "lowerdir=$d/l,upperdir=$d/u,workdir=$d/w" "$d/m" 2>/dev/null; then
+    umount "$d/m"; rm -rf "$d"; echo overlay2
+  else
+    rm -rf "$d"; echo vfs
+  fi
+}
+
+# lib_start_dockerd starts a private dockerd (no iptables, no bridge, data
+# and exec roots under $work; storage driver from lib_storage_driver, in
+# $dd_driver) and waits until it answers.
 lib_start_dockerd() {
   mkdir -p "$work/client"
   echo '{}' > "$work/daemon.json"
+  dd_driver=$(lib_storage_driver)
   PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$work" /usr/sbin/dockerd \
     --iptables=false --ip6tables=false --bridge=none --ip-forward=false --ip-masq=false \
-    --storage-driver=vfs --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
+    --storage-driver="$dd_driver" --data-root "$work/data" --exec-root "$work/exec" --pidfile "$work/docker.pid" \
     --config-file "$work/daemon.json" -H "unix://$work/docker.sock" > "$work/dockerd.log" 2>&1 &
   dd_pid=$!
   for _ in $(seq 1 600); do docker_ version >/dev/null 2>&1 && return 0; sleep 0.1; done

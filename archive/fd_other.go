@@ -1,0 +1,17 @@
+//go:build !linux
+
+package archive
+
+import (
+	"io/fs"
+	"os"
+	"time"
+)
+
+// setFileTimes sets the times of f by its name (no futimens here).
+func setFileTimes(f *os.File, atime, mtime time.Time) error {
+	return setTimes(f.Name(), atime, mtime)
+}
+
+// processUmask: unknown here, so directory modes are always set with chmod.
+func processUmask() (fs.FileMode, bool) { return 0, false }
