@@ -153,7 +153,7 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithValidator replaces the check run on config.json before the build.
 // Default: package validate's rules; errors stop the build with a
-// *ConfigError, warnings are written to the progress writer.
+// *validate.ConfigError, warnings are written to the progress writer.
 func WithValidator(v Validator) Option { return func(o *options) { o.validator = v } }
 
 func makeOptions(contextDir string, opts []Option) options {

@@ -293,10 +293,6 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	}
 	res, err := build.Run(ctx, contextDir, dest, opts...)
 	if err != nil {
-		var ce *build.ConfigError
-		if errors.As(err, &ce) {
-			return &exitError{Code: ExitFailure, Err: err}
-		}
 		var ie *build.InputError
 		if errors.As(err, &ie) {
 			return usageError(err)
