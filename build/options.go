@@ -160,7 +160,7 @@ func makeOptions(contextDir string, opts []Option) options {
 	o := options{
 		root:     "/var/lib/dplug",
 		progress: progressui.QuietMode,
-		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		log:      slog.New(slog.DiscardHandler),
 	}
 	for _, opt := range opts {
 		opt(&o)

@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -116,7 +117,7 @@ func newImage(cfg *plugin.Config, layer *spooledLayer) (*pluginImage, error) {
 	if err != nil {
 		return nil, err
 	}
-	cd, _, err := v1.SHA256(bytesReader(config))
+	cd, _, err := v1.SHA256(bytes.NewReader(config))
 	if err != nil {
 		return nil, err
 	}

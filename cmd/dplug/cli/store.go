@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -731,7 +730,7 @@ func stopBeforeRemove(ctx context.Context, g *globalOptions, s *store.Store, nam
 	if inst.Running() && !force {
 		return fmt.Errorf("plugin %s is running: `dplug stop %s` first, or use --force", p.FullName(), p.FullName())
 	}
-	if err := inst.Stop(ctx, 5*time.Second); err != nil {
+	if err := inst.Stop(ctx, run.DefaultGrace); err != nil {
 		return fmt.Errorf("stopping %s before removing it: %w", p.FullName(), err)
 	}
 	return nil
