@@ -6,88 +6,18 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 )
-
-// registryFlags are the network flags push, pull and install share.
-type registryFlags struct {
-	insecure bool
-	timeout  time.Duration
-	envErr   error // a bad DPLUG_TIMEOUT, reported when the command runs
-}
-
-// timeoutEnv overrides --timeout's default.
-const timeoutEnv = "DPLUG_TIMEOUT"
-
-func (r *registryFlags) add(f *pflag.FlagSet) {
-	def := pack.DefaultTimeout
-	if v := os.Getenv(timeoutEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			r.envErr = fmt.Errorf("invalid %s %q: want a positive duration like 30s or 2m", timeoutEnv, v)
-		} else {
-			def = d
-		}
-	}
-	f.BoolVar(&r.insecure, "insecure", false, "allow plain HTTP and unverified TLS for the registry")
-	f.DurationVar(&r.timeout, "timeout", def,
-		"give up when the registry does not connect, answer or send a byte for `DURATION` (env "+timeoutEnv+")")
-}
-
-// options checks the flags and turns them into pack options.
-func (r *registryFlags) options(f *pflag.FlagSet) ([]pack.Option, error) {
-	if r.envErr != nil && !f.Changed("timeout") {
-		return nil, usageError(r.envErr)
-	}
-	if r.timeout <= 0 {
-		return nil, usageError(fmt.Errorf("--timeout %s: want a positive duration like 30s or 2m", r.timeout))
-	}
-	return []pack.Option{pack.WithInsecure(r.insecure), pack.WithTimeout(r.timeout)}, nil
-}
-
-// sizeFlag is a byte count flag: 512MiB, 4GiB, 8G, 1000000.
-type sizeFlag struct{ n int64 }
-
-func (s *sizeFlag) String() string {
-	if s.n == 0 {
-		return ""
-	}
-	return human(s.n)
-}
-
-func (s *sizeFlag) Type() string { return "SIZE" }
-
-func (s *sizeFlag) Set(v string) error {
-	num := strings.TrimRight(v, "KMGTiBkmgtb")
-	unit := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(v[len(num):], "B"), "b"))
-	mult := map[string]int64{"": 1, "k": 1 << 10, "ki": 1 << 10, "m": 1 << 20, "mi": 1 << 20,
-		"g": 1 << 30, "gi": 1 << 30, "t": 1 << 40, "ti": 1 << 40}[unit]
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || mult == 0 || n <= 0 || n > math.MaxInt64/mult {
-		return fmt.Errorf("want a positive size like 512MiB or 8GiB")
-	}
-	s.n = n * mult
-	return nil
-}
-
-// addMaxSize defines --max-size, for the commands that extract layers.
-func addMaxSize(f *pflag.FlagSet, s *sizeFlag) {
-	f.Var(s, "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
-		"the compressed layer; giving it lifts that ratio check)")
-}
 
 // pushOptions are the flags of `dplug push`.
 type pushOptions struct {
@@ -145,7 +75,7 @@ on stdout; progress goes to stderr.`,
 	f.IntVar(&o.level, "compression-level", 6, "gzip level of the rootfs layer, 0 (none) to 9 (smallest)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "also write the artifact to the OCI image layout `DIR`")
 	f.StringArrayVar(&o.mountFrom, "mount-from", nil, "`REF` on the same registry that may hold the layers already: mount instead of upload (repeatable)")
-	f.StringVar(&o.platform, "platform", "", "the platform the plugin is for, os/arch[/variant]: its entrypoint must be built for it, and it picks from a multi-platform OCI layout (default: what the layout records, else this host's)")
+	addPlatform(f, &o.platform, "the platform the plugin is for, os/arch[/variant]: its entrypoint must be built for it, and it picks from a multi-platform OCI layout (default: what the layout records, else this host's)")
 	return cmd
 }
 
@@ -311,7 +241,7 @@ the host platform unless --platform says otherwise.`,
 	}
 	f := cmd.Flags()
 	o.registryFlags.add(f)
-	f.StringVar(&o.platform, "platform", "", "platform to pick from a multi-platform plugin (default: the host's)")
+	addPlatform(f, &o.platform, "platform to pick from a multi-platform plugin (default: the host's)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "read the plugin from the OCI image layout `LAYOUT`")
 	addMaxSize(f, &o.maxSize)
 	f.StringVar(&o.dirMode, "dir-mode", "0700", "permissions of DIR (octal); any group or other bit strips setuid/setgid bits and file capabilities")

@@ -33,7 +33,7 @@ type startOptions struct {
 func (o *startOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.DurationVar(&o.timeout, "timeout", run.DefaultTimeout, "how long to wait for the plugin's socket to accept a connection")
-	f.DurationVar(&o.grace, "grace", run.DefaultGrace, "time between SIGTERM and SIGKILL when stopping the plugin")
+	addGrace(f, &o.grace)
 }
 
 // runOptions are the flags of `dplug run`.
@@ -243,7 +243,7 @@ cleans up after it.`,
 			return inst.Stop(cmd.Context(), grace)
 		},
 	}
-	cmd.Flags().DurationVar(&grace, "grace", run.DefaultGrace, "time between SIGTERM and SIGKILL")
+	addGrace(cmd.Flags(), &grace)
 	return cmd
 }
 

@@ -84,7 +84,7 @@ The installed plugin's name is printed on stdout (its inspect object with
 	f.BoolVar(&o.grantAll, "grant-all-permissions", false, "grant all permissions necessary to run the plugin")
 	o.registryFlags.add(f)
 	addMaxSize(f, &o.maxSize)
-	f.StringVar(&o.platform, "platform", "", "plugin to pick from a multi-platform index (os/arch[/variant]); default: this host")
+	addPlatform(f, &o.platform, "plugin to pick from a multi-platform index (os/arch[/variant]); default: this host")
 	return cmd
 }
 
