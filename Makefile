@@ -21,7 +21,7 @@ demo: setup
 # The whole suite, as CI runs it. Tests that need root or a daemon skip on a
 # laptop but fail under CI=true.
 test: build
-	$(GO) vet ./...
+	$(MAKE) lint
 	$(MAKE) fuzz
 	$(GO) test $(TESTFLAGS) -p 2 ./...
 
@@ -31,6 +31,25 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./archive/
 	$(GO) test -run='^$$' -fuzz='^FuzzInventory$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./store/
 	$(GO) test -run='^$$' -fuzz='^FuzzCheckTar$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./entrypoint/
+
+# Static checks (about a minute with a warm build cache): go.mod tidy, go vet,
+# staticcheck (pinned in tools/lint/go.mod, a module of its own so it stays out
+# of dplug's go.mod), the cross-compiles, the dependency fences
+# (internal/depfence) and the race detector on the quick unit tests.
+RACEPKGS ?= ./validate/ ./entrypoint/ ./source/ ./probe/ ./internal/safepath/ ./internal/depfence/
+lint:
+	$(GO) mod tidy -diff
+	$(GO) vet ./...
+	$(GO) build -C tools/lint -o $(CURDIR)/bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	./bin/staticcheck ./...
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/dplug
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/dplug
+	GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./cmd/dplug
+	$(GO) test -short -race -count=1 $(RACEPKGS)
+
+# Regenerate the generated docs (docs/cli, docs/rules.md); tests fail when they are stale.
+docs:
+	DPLUG_UPDATE_DOCS=1 $(GO) test -count=1 -run 'TestDocs|TestRulesDoc' ./cmd/dplug/cli/ ./validate/
 
 unit:
 	$(GO) test -short -count=1 ./...

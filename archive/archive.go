@@ -344,7 +344,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 			x.dirIdx[target] = len(x.dirs)
 			x.dirs = append(x.dirs, dm)
 		}
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont: // sparse files read expanded
+	case tar.TypeReg, tar.TypeGNUSparse, tar.TypeCont: // sparse files read expanded
 		if hdr.Size < 0 || st.Bytes+hdr.Size > x.o.maxBytes {
 			return &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("content exceeds %d bytes in total", x.o.maxBytes), Err: ErrLimit}
 		}
@@ -424,7 +424,7 @@ func (x *extractor) meta(hdr *tar.Header, target string, perm fs.FileMode) error
 // x.exclusive rather than after an Lstat of their path.
 func createsExclusively(typ byte) bool {
 	switch typ {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont, tar.TypeSymlink:
+	case tar.TypeReg, tar.TypeGNUSparse, tar.TypeCont, tar.TypeSymlink:
 		return true
 	}
 	return false

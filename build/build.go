@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -290,32 +289,14 @@ func connect(ctx context.Context, o *options) (c *client.Client, addr, logFile s
 	return c, addr, logFile, release, nil
 }
 
-// ConfigError is a plugin config that failed validation; the build did not
-// start.
-type ConfigError struct {
-	Diagnostics []validate.Diagnostic // errors and warnings, in file order
-}
-
-func (e *ConfigError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid plugin config, not building:")
-	for _, d := range e.Diagnostics {
-		b.WriteString("\n  ")
-		b.WriteString(d.String())
-	}
-	return b.String()
-}
-
 // validateConfig is the default Validator: package validate's rules.
 func validateConfig(o *options) Validator {
 	return func(file string, data []byte) error {
 		diags := validate.Bytes(file, data, validate.WithKind(validate.KindConfig))
-		if errs, _ := validate.Split(diags); len(errs) > 0 {
-			return &ConfigError{Diagnostics: diags}
-		}
-		for _, d := range diags {
+		_, warnings := validate.Split(diags)
+		for _, d := range warnings {
 			fmt.Fprintln(o.progressOut, d.String())
 		}
-		return nil
+		return validate.NewConfigError(file, diags)
 	}
 }

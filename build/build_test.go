@@ -19,6 +19,7 @@ import (
 	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
+	"github.com/dplug/dplug/validate"
 )
 
 func TestMain(m *testing.M) {
@@ -326,9 +327,9 @@ func TestBuildBadConfigFailsFirst(t *testing.T) {
 			ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\n", "config.json": tc.config})
 			_, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "p")},
 				build.WithAddr("unix:///nonexistent/buildkitd.sock"))
-			var ce *build.ConfigError
+			var ce *validate.ConfigError
 			if !errors.As(err, &ce) {
-				t.Fatalf("error %T %v, want *build.ConfigError", err, err)
+				t.Fatalf("error %T %v, want *validate.ConfigError", err, err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q lacks %q", err, tc.want)

@@ -155,14 +155,14 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithValidator replaces the check run on config.json before the build.
 // Default: package validate's rules; errors stop the build with a
-// *ConfigError, warnings are written to the progress writer.
+// *validate.ConfigError, warnings are written to the progress writer.
 func WithValidator(v Validator) Option { return func(o *options) { o.validator = v } }
 
 func makeOptions(contextDir string, opts []Option) options {
 	o := options{
 		root:     "/var/lib/dplug",
 		progress: progressui.QuietMode,
-		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		log:      slog.New(slog.DiscardHandler),
 	}
 	for _, opt := range opts {
 		opt(&o)

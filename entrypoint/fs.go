@@ -173,7 +173,7 @@ func (e *tarEntry) Mode() fs.FileMode {
 		return e.mode | fs.ModeDir
 	case tar.TypeSymlink:
 		return e.mode | fs.ModeSymlink
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		return e.mode
 	default:
 		return e.mode | fs.ModeIrregular

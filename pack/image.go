@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -20,7 +20,7 @@ import (
 
 // Image packs the plugin directory dir (config.json + rootfs/) into the
 // registry artifact `docker plugin push` produces. The config is validated
-// first (package validate): errors refuse the pack with a *ConfigError,
+// first (package validate): errors refuse the pack with a *validate.ConfigError,
 // warnings are logged. The rootfs is read once, in a single streaming pass;
 // the compressed layer is spooled to an unlinked temporary file which the
 // returned image keeps open until it is garbage collected or closed (the
@@ -80,37 +80,17 @@ func imageFrom(ctx context.Context, name string, data []byte, rootfs string, o *
 	return img, nil
 }
 
-// ConfigError is returned when the plugin config has errors that would make
-// dockerd fail (at enable or at run time): the plugin is not packed.
-type ConfigError struct {
-	Diagnostics []validate.Diagnostic // the errors (warnings are logged)
-}
-
-func (e *ConfigError) Error() string {
-	var b strings.Builder
-	n := len(e.Diagnostics)
-	plural := map[bool]string{true: "s", false: ""}[n != 1]
-	fmt.Fprintf(&b, "invalid plugin config, %d error%s (fix them; `dplug validate` checks again):", n, plural)
-	for _, d := range e.Diagnostics {
-		b.WriteString("\n  ")
-		b.WriteString(d.String())
-	}
-	return b.String()
-}
-
 // checkConfig runs the validator on a config about to be packed.
 func checkConfig(name string, data []byte, o *options) error {
 	if !o.validate {
 		return nil
 	}
-	errs, warnings := validate.Split(validate.Bytes(name, data, validate.WithKind(validate.KindConfig)))
+	diags := validate.Bytes(name, data, validate.WithKind(validate.KindConfig))
+	_, warnings := validate.Split(diags)
 	for _, d := range warnings {
 		o.log.Warn(d.String())
 	}
-	if len(errs) > 0 {
-		return &ConfigError{Diagnostics: errs}
-	}
-	return nil
+	return validate.NewConfigError(name, diags)
 }
 
 // pluginImage is the artifact built from a plugin directory.
@@ -139,7 +119,7 @@ func newImage(cfg *plugin.Config, layer *spooledLayer) (*pluginImage, error) {
 	if err != nil {
 		return nil, err
 	}
-	cd, _, err := v1.SHA256(bytesReader(config))
+	cd, _, err := v1.SHA256(bytes.NewReader(config))
 	if err != nil {
 		return nil, err
 	}

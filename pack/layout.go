@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,7 +79,7 @@ func ReadLayout(path string, opts ...Option) (*Plugin, error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
 			}
-			if h, _, _ := v1.SHA256(bytesReader(raw)); h != d.Digest {
+			if h, _, _ := v1.SHA256(bytes.NewReader(raw)); h != d.Digest {
 				return nil, fmt.Errorf("reading OCI layout %s: manifest %s: %w", path, d.Digest, ErrDigestMismatch)
 			}
 			m, err := parseManifest(d.MediaType, raw)

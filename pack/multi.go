@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -117,7 +118,7 @@ func PushPlatforms(ctx context.Context, ref string, images []PlatformImage, opts
 	if err := remote.Put(tag, rawManifest{raw: raw, mt: types.DockerManifestList}, ropts...); err != nil {
 		return nil, fmt.Errorf("pushing index %s: %w", ref, classify(tag.String(), err))
 	}
-	h, _, _ := v1.SHA256(bytesReader(raw))
+	h, _, _ := v1.SHA256(bytes.NewReader(raw))
 	res.Index, res.IndexDigest = tag.String(), h.String()
 	return res, nil
 }

@@ -27,9 +27,9 @@ func TestImageRefusesOneError(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"config.json": config, "rootfs/bin/plug": "x"})
 	img, err := Image(context.Background(), dir)
-	var ce *ConfigError
-	if !errors.As(err, &ce) || len(ce.Diagnostics) != 1 {
-		t.Fatalf("Image = %v, %v; want a *ConfigError with the one error", img, err)
+	var ce *validate.ConfigError
+	if !errors.As(err, &ce) || len(ce.Errors()) != 1 {
+		t.Fatalf("Image = %v, %v; want a *validate.ConfigError with the one error", img, err)
 	}
 }
 

@@ -2,7 +2,6 @@ package pack
 
 import (
 	"compress/gzip"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -49,7 +48,7 @@ func makeOptions(opts ...Option) *options {
 	o := &options{
 		keychain: authn.DefaultKeychain,
 		level:    gzip.DefaultCompression,
-		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		log:      slog.New(slog.DiscardHandler),
 		timeout:  DefaultTimeout,
 		maxSize:  DefaultMaxSize,
 		dirMode:  0o700,

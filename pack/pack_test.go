@@ -28,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/dplug/dplug/plugin"
+	"github.com/dplug/dplug/validate"
 )
 
 // anon is a keychain with no credentials, so tests never read the
@@ -288,9 +289,9 @@ func TestImageBadDir(t *testing.T) {
 			if err == nil {
 				t.Fatal("Image succeeded; want an error")
 			}
-			var ce *ConfigError
+			var ce *validate.ConfigError
 			if tt.name == "invalid config" && (!errors.As(err, &ce) || !strings.Contains(err.Error(), "weird")) {
-				t.Errorf("Image = %v; want a *ConfigError about the interface type", err)
+				t.Errorf("Image = %v; want a *validate.ConfigError about the interface type", err)
 			}
 		})
 	}

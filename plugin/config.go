@@ -182,9 +182,12 @@ const (
 	TypeCSIController   = "docker.csicontroller/1.0"
 	TypeCSINode         = "docker.csinode/1.0"
 	TypeSecretProvider  = "docker.secretprovider/1.0"
+	TypeGraphDriver     = "docker.graphdriver/1.0" // managed graph drivers: moby still recognises the type
 	ProtocolSchemeHTTP1 = "moby.plugins.http/v1"
 )
 
-// KnownTypes lists every interface type moby knows, in a stable order.
+// KnownTypes lists every interface type moby knows, in a stable order:
+// the types it dispatches on and the managed graph driver type. validate
+// checks a config's types against it (and suggests the nearest one).
 var KnownTypes = []string{TypeVolume, TypeNetwork, TypeIPAM, TypeAuthz, TypeLog,
-	TypeMetrics, TypeCSIController, TypeCSINode, TypeSecretProvider}
+	TypeMetrics, TypeCSIController, TypeCSINode, TypeSecretProvider, TypeGraphDriver}

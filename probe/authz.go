@@ -90,7 +90,7 @@ func (p *prober) authzOne(r authzRequest) {
 	var b authzAnswer
 	// Required: the same for the answer (pkg/authorization/authz.go
 	// AuthZResponse): a deny replaces the daemon's answer with an error.
-	st = p.call(probeCall{name: "AuthZRes answers " + r.label, method: "AuthZRes", kind: Required,
+	p.call(probeCall{name: "AuthZRes answers " + r.label, method: "AuthZRes", kind: Required,
 		req: res, expect: wantAnswer, needs: []*step{st}, check: func(st *step) error { return decodeAuthz(st, &b) }})
 	p.decide(b)
 }

@@ -27,7 +27,7 @@ func (p *prober) network() {
 	capsStep := p.call(probeCall{name: "GetCapabilities answers a valid Scope and ConnectivityScope", method: "GetCapabilities",
 		kind: Required, expect: wantOK, out: &caps, check: func(*step) error {
 			if caps.Scope != "local" && caps.Scope != "global" {
-				return fmt.Errorf("Scope %q: want local or global (dockerd does not register the driver)", caps.Scope)
+				return fmt.Errorf("capabilities Scope %q: want local or global (dockerd does not register the driver)", caps.Scope)
 			}
 			if s := caps.ConnectivityScope; s != "" && s != "local" && s != "global" {
 				return fmt.Errorf("ConnectivityScope %q: want local, global or empty (dockerd does not register the driver)", s)
@@ -105,7 +105,7 @@ func (p *prober) ipam() {
 		req:    map[string]any{"AddressSpace": spaces.LocalDefaultAddressSpace, "Pool": p.o.subnet, "SubPool": "", "Options": opts, "V6": false},
 		expect: wantOK, out: &pool, needs: []*step{spacesStep}, check: func(*step) error {
 			if _, err := netip.ParsePrefix(pool.Pool); err != nil {
-				return fmt.Errorf("Pool %q: %v", pool.Pool, err)
+				return fmt.Errorf("pool %q: %v", pool.Pool, err)
 			}
 			return nil
 		}})
@@ -135,7 +135,7 @@ func (p *prober) ipam() {
 					return fmt.Errorf("empty Address (dockerd: no IP returned)")
 				}
 				if _, err := netip.ParsePrefix(res.Address); err != nil {
-					return fmt.Errorf("Address %q is not in CIDR form: %v", res.Address, err)
+					return fmt.Errorf("address %q is not in CIDR form: %v", res.Address, err)
 				}
 				return nil
 			}})

@@ -82,7 +82,7 @@ func (p *prober) volume() {
 	p.call(probeCall{name: "Get returns the volume", method: "Get", kind: Required,
 		req: map[string]string{"Name": name}, expect: wantOK, out: &get, needs: []*step{create}, check: func(*step) error {
 			if get.Volume == nil || get.Volume.Name != name {
-				return fmt.Errorf("Volume = %+v, want name %s", get.Volume, name)
+				return fmt.Errorf("answered Volume = %+v, want name %s", get.Volume, name)
 			}
 			return nil
 		}})
@@ -94,7 +94,7 @@ func (p *prober) volume() {
 		req: map[string]string{"Name": name, "ID": p.name + "-c"}, expect: wantOK, out: &m, needs: []*step{create},
 		check: func(*step) error {
 			if !path.IsAbs(m.Mountpoint) {
-				return fmt.Errorf("Mountpoint %q is not an absolute path", m.Mountpoint)
+				return fmt.Errorf("mountpoint %q is not an absolute path", m.Mountpoint)
 			}
 			return nil
 		}})
@@ -105,7 +105,7 @@ func (p *prober) volume() {
 	p.call(probeCall{name: "Path of a mounted volume is its mountpoint", method: "Path", kind: Advisory,
 		req: map[string]string{"Name": name}, expect: wantOK, out: &pth, needs: []*step{mount}, check: func(*step) error {
 			if pth.Mountpoint != m.Mountpoint {
-				return fmt.Errorf("Path = %q, Mount said %q", pth.Mountpoint, m.Mountpoint)
+				return fmt.Errorf("answered Path = %q, Mount said %q", pth.Mountpoint, m.Mountpoint)
 			}
 			return nil
 		}})

@@ -31,8 +31,9 @@ const (
 	// which every plugin gets its own cgroup, named after its ID.
 	DefaultCgroupParent = "dplug"
 	// DefaultGrace is the time Stop leaves between SIGTERM and SIGKILL in
-	// callers that have no better idea.
-	DefaultGrace = 10 * time.Second
+	// callers that have no better idea: the default of dplug's --grace and
+	// what rm --force gives a running plugin.
+	DefaultGrace = 5 * time.Second
 )
 
 // Errors callers branch on (errors.Is). Start's errors wrap one of them in a

@@ -25,6 +25,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	// Without it the cgroup manager cannot apply device rules.
@@ -98,6 +99,11 @@ var errOtherPlugin = errors.New("another plugin's run")
 // Start runs p under libcontainer and returns once its socket accepts a
 // connection. On any failure everything the run made is removed again and
 // the error is a *StartError.
+//
+// The steps: prepare (check p, lock the run root, clear a stale run), mount
+// (the run dir, the overlay over the rootfs, the propagated mount), create
+// (the runtime spec and the container), launch (the plugin process and its
+// output) and wait (until the socket answers).
 func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr error) {
 	begin := time.Now()
 	o := makeOptions(opts)
@@ -106,158 +112,231 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		name = p.ID
 	}
 	fail := func(err error) error { return &StartError{Plugin: name, Err: err, ExitCode: -1} }
-	if !validID.MatchString(p.ID) {
-		return nil, fail(fmt.Errorf("invalid plugin ID %q", p.ID))
-	}
-	if p.Config.Interface.Socket == "" {
-		return nil, fail(errors.New("config declares no interface socket"))
-	}
-	if _, err := socketPath(sockDirName, p.Config.Interface.Socket); err != nil {
-		return nil, fail(err)
-	}
-	// Starts under one run root are serialised until the run is recorded,
-	// so that a run dir without a record is a leftover, never a start in
-	// progress. The readiness wait happens outside the lock.
-	if err := os.MkdirAll(o.runRoot, 0o700); err != nil {
-		return nil, fail(err)
-	}
-	// runc wants the rootfs by its real path, and mountinfo names mount
-	// points by theirs.
-	realRoot, err := filepath.EvalSymlinks(o.runRoot)
-	if err != nil {
-		return nil, fail(err)
-	}
-	o.runRoot = realRoot
-	dir, err := runDir(o.runRoot, p.ID)
-	if err != nil {
-		return nil, fail(err)
-	}
-	sock, err := socketPath(filepath.Join(dir, sockDirName), p.Config.Interface.Socket)
-	if err != nil {
-		return nil, fail(err)
-	}
-	unlock, err := lockDir(o.runRoot)
+	inst, rootfs, unlock, err := prepare(ctx, p, &o, opts)
 	if err != nil {
 		return nil, fail(err)
 	}
 	defer unlock() // after the cleanup below (defers run last-in first-out)
-	if _, err := os.Stat(dir); err == nil {
-		old, err := Load(p.ID, opts...)
-		if errors.Is(err, errOtherPlugin) {
-			return nil, fail(err)
-		}
-		if err == nil && old.Running() && !old.orphaned() {
-			return nil, fail(fmt.Errorf("%w (pid %d); stop it first", ErrAlreadyRunning, old.rec.Pid))
-		}
-		if err == nil {
-			_ = old.Stop(ctx, 0)
-		}
-		if err := removeRunDir(dir); err != nil {
-			return nil, fail(fmt.Errorf("removing stale run dir: %w", err))
-		}
-	}
-	rootfs, err := filepath.Abs(p.Rootfs)
-	if err != nil {
-		return nil, fail(err)
-	}
-	if err := checkEntrypoint(rootfs, p); err != nil {
-		return nil, fail(err)
-	}
-	if p.Config.User != (plugin.User{}) {
-		o.log.Warn("config sets user, which dockerd ignores: the plugin runs as uid 0", "uid", p.Config.User.UID, "gid", p.Config.User.GID)
-	}
-
-	inst := &Instance{dir: dir, opts: o, exitCode: -1, done: make(chan struct{})}
-	inst.rec = record{ID: p.ID, Name: p.Name, CgroupParent: o.cgroupParent, Socket: sock, Owner: os.Getpid()}
-	if inst.rec.OwnerStart, err = procStart(inst.rec.Owner); err != nil {
-		return nil, fail(err)
-	}
-	if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
-		return nil, fail(fmt.Errorf("%w: %s was created meanwhile", ErrAlreadyRunning, dir))
+	if err := os.Mkdir(inst.dir, 0o700); errors.Is(err, fs.ErrExist) {
+		return nil, fail(fmt.Errorf("%w: %s was created meanwhile", ErrAlreadyRunning, inst.dir))
 	} else if err != nil {
 		return nil, fail(err)
 	}
 	defer func() {
 		if retErr != nil {
-			se := retErr.(*StartError)
-			if inst.container != nil {
-				_ = inst.Stop(context.WithoutCancel(ctx), 0)
-				if errors.Is(se.Err, ErrExited) {
-					se.ExitCode = inst.exitCode
-				}
-			}
-			se.Log = inst.tail
-			if se.Log == nil {
-				se.Log = inst.LastLines(10)
-			}
-			_ = removeRunDir(dir)
+			inst.abort(ctx, retErr)
 		}
 	}()
-	// The record goes first, so that a run dir always says whose it is.
+	if rootfs, err = inst.mount(p, rootfs); err != nil {
+		return nil, fail(err)
+	}
+	spec, err := inst.create(p, rootfs)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if err := inst.launch(spec); err != nil {
+		return nil, fail(err)
+	}
 	if err := inst.writeRecord(); err != nil {
 		return nil, fail(err)
 	}
+	unlock()
+	o.log.Debug("plugin started", "id", p.ID, "pid", inst.rec.Pid, "socket", inst.rec.Socket, "took", time.Since(begin))
+	if err := inst.waitReady(ctx, o.timeout); err != nil {
+		return nil, fail(err)
+	}
+	o.log.Debug("plugin ready", "took", time.Since(begin))
+	return inst, nil
+}
+
+// prepare checks p, resolves the run root (o.runRoot becomes its real
+// path), locks it and clears a stale run of p. It returns the Instance to
+// be (its dir not yet created), p's absolute rootfs and the unlock
+// function; on error the run root is left unlocked.
+//
+// Starts under one run root are serialised until the run is recorded, so
+// that a run dir without a record is a leftover, never a start in
+// progress. The readiness wait happens outside the lock.
+func prepare(ctx context.Context, p Plugin, o *options, opts []Option) (_ *Instance, rootfs string, unlock func(), err error) {
+	if !validID.MatchString(p.ID) {
+		return nil, "", nil, fmt.Errorf("invalid plugin ID %q", p.ID)
+	}
+	if p.Config.Interface.Socket == "" {
+		return nil, "", nil, errors.New("config declares no interface socket")
+	}
+	if _, err := socketPath(sockDirName, p.Config.Interface.Socket); err != nil {
+		return nil, "", nil, err
+	}
+	if err := os.MkdirAll(o.runRoot, 0o700); err != nil {
+		return nil, "", nil, err
+	}
+	// runc wants the rootfs by its real path, and mountinfo names mount
+	// points by theirs.
+	realRoot, err := filepath.EvalSymlinks(o.runRoot)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	o.runRoot = realRoot
+	dir, err := runDir(o.runRoot, p.ID)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	sock, err := socketPath(filepath.Join(dir, sockDirName), p.Config.Interface.Socket)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	release, err := lockDir(o.runRoot)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	if err := clearStale(ctx, p.ID, dir, opts); err != nil {
+		return nil, "", nil, err
+	}
+	if rootfs, err = filepath.Abs(p.Rootfs); err != nil {
+		return nil, "", nil, err
+	}
+	if err := checkEntrypoint(rootfs, p); err != nil {
+		return nil, "", nil, err
+	}
+	if p.Config.User != (plugin.User{}) {
+		o.log.Warn("config sets user, which dockerd ignores: the plugin runs as uid 0", "uid", p.Config.User.UID, "gid", p.Config.User.GID)
+	}
+	inst := &Instance{dir: dir, opts: *o, exitCode: -1, done: make(chan struct{})}
+	inst.rec = record{ID: p.ID, Name: p.Name, CgroupParent: o.cgroupParent, Socket: sock, Owner: os.Getpid()}
+	if inst.rec.OwnerStart, err = procStart(inst.rec.Owner); err != nil {
+		return nil, "", nil, err
+	}
+	return inst, rootfs, release, nil
+}
+
+// clearStale removes what an earlier run of id left in dir, and refuses
+// if that run is still going (or dir is another plugin's).
+func clearStale(ctx context.Context, id, dir string, opts []Option) error {
+	if _, err := os.Stat(dir); err != nil {
+		return nil
+	}
+	old, err := Load(id, opts...)
+	if errors.Is(err, errOtherPlugin) {
+		return err
+	}
+	if err == nil && old.Running() && !old.orphaned() {
+		return fmt.Errorf("%w (pid %d); stop it first", ErrAlreadyRunning, old.rec.Pid)
+	}
+	if err == nil {
+		_ = old.Stop(ctx, 0)
+	}
+	if err := removeRunDir(dir); err != nil {
+		return fmt.Errorf("removing stale run dir: %w", err)
+	}
+	return nil
+}
+
+// abort undoes a failed start: it stops the container if there is one and
+// removes the run dir, and completes err's *StartError with the plugin's
+// exit code and last log lines.
+func (i *Instance) abort(ctx context.Context, err error) {
+	var se *StartError
+	errors.As(err, &se)
+	if i.container != nil {
+		_ = i.Stop(context.WithoutCancel(ctx), 0)
+		if se != nil && errors.Is(se.Err, ErrExited) {
+			se.ExitCode = i.exitCode
+		}
+	}
+	if se != nil {
+		se.Log = i.tail
+		if se.Log == nil {
+			se.Log = i.LastLines(10)
+		}
+	}
+	_ = removeRunDir(i.dir)
+}
+
+// mount fills the run dir (record, socket and bundle dirs), mounts an
+// overlay over rootfs and the propagated mount, and returns the rootfs the
+// plugin runs on.
+func (i *Instance) mount(p Plugin, rootfs string) (string, error) {
+	// The record goes first, so that a run dir always says whose it is.
+	if err := i.writeRecord(); err != nil {
+		return "", err
+	}
 	for d, mode := range map[string]os.FileMode{sockDirName: 0o700, bundleDir: 0o755} {
-		if err := os.Mkdir(filepath.Join(dir, d), mode); err != nil {
-			return nil, fail(err)
+		if err := os.Mkdir(filepath.Join(i.dir, d), mode); err != nil {
+			return "", err
 		}
 	}
 	// Never run on the installed rootfs itself: what the run writes would
 	// stay in the plugin (and be pushed with it).
-	merged, err := mountOverlay(dir, rootfs)
+	merged, err := mountOverlay(i.dir, rootfs)
 	if err != nil {
-		return nil, fail(fmt.Errorf("%w; dplug never runs a plugin on its installed rootfs", err))
+		return "", fmt.Errorf("%w; dplug never runs a plugin on its installed rootfs", err)
 	}
-	rootfs, inst.rec.Root = merged, merged
-	warnEmptySources(o, p)
-	if err := setupInitLayer(rootfs); err != nil {
-		return nil, fail(err)
+	i.rec.Root = merged
+	warnEmptySources(i.opts, p)
+	if err := setupInitLayer(merged); err != nil {
+		return "", err
 	}
 	if p.Config.PropagatedMount != "" {
-		inst.rec.Propagated = filepath.Join(dir, propagatedDir)
-		if err := makeShared(inst.rec.Propagated); err != nil {
-			return nil, fail(err)
+		i.rec.Propagated = filepath.Join(i.dir, propagatedDir)
+		if err := makeShared(i.rec.Propagated); err != nil {
+			return "", err
 		}
 	}
+	return merged, nil
+}
+
+// create builds the runtime spec for p on rootfs and creates the
+// container (not yet running).
+func (i *Instance) create(p Plugin, rootfs string) (*specs.Spec, error) {
 	spec, err := buildSpec(p, hostPaths{
 		rootfs:     rootfs,
-		sockDir:    filepath.Join(dir, sockDirName),
-		propagated: inst.rec.Propagated,
-		bundle:     filepath.Join(dir, bundleDir),
-		cgroup:     "/" + strings.Trim(o.cgroupParent, "/") + "/" + p.ID,
+		sockDir:    filepath.Join(i.dir, sockDirName),
+		propagated: i.rec.Propagated,
+		bundle:     filepath.Join(i.dir, bundleDir),
+		cgroup:     "/" + strings.Trim(i.opts.cgroupParent, "/") + "/" + p.ID,
 	})
 	if err != nil {
-		return nil, fail(err)
+		return nil, err
 	}
 	cfg, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{CgroupName: p.ID, Spec: spec})
 	if err != nil {
-		return nil, fail(fmt.Errorf("converting runtime spec: %w", err))
+		return nil, fmt.Errorf("converting runtime spec: %w", err)
 	}
-	if inst.logf, err = os.OpenFile(filepath.Join(dir, logFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-		return nil, fail(err)
+	if i.logf, err = os.OpenFile(filepath.Join(i.dir, logFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+		return nil, err
 	}
-	// The plugin writes to the log file directly, or, for a stream that
-	// is also shown to a writer, to a pipe that we copy into both. The
-	// process gets only files, so that its exit is seen as soon as its
-	// init exits, even while children it left behind (pidhost) still hold
-	// its stdout. The log file stays open until every copy has ended:
-	// closing it early would end the copy and the plugin's next write
-	// would get SIGPIPE.
-	logf := inst.logf
+	c, err := libcontainer.Create(filepath.Join(i.dir, containerDir), p.ID, cfg)
+	if err != nil {
+		i.logf.Close()
+		return nil, fmt.Errorf("creating container: %w", err)
+	}
+	i.container = c
+	return spec, nil
+}
+
+// launch starts the plugin process in the container, its output going to
+// the log (and the writers given), and a goroutine that records its exit.
+//
+// The plugin writes to the log file directly, or, for a stream that is
+// also shown to a writer, to a pipe that we copy into both. The process
+// gets only files, so that its exit is seen as soon as its init exits,
+// even while children it left behind (pidhost) still hold its stdout. The
+// log file stays open until every copy has ended: closing it early would
+// end the copy and the plugin's next write would get SIGPIPE.
+func (i *Instance) launch(spec *specs.Spec) error {
+	o, logf := i.opts, i.logf
 	var copies sync.WaitGroup
 	var childEnds []*os.File
-	closeChildEnds := func() {
-		for _, f := range childEnds {
-			f.Close()
-		}
-		childEnds = nil
-	}
-	handedOver := false
 	defer func() {
-		closeChildEnds()
-		if !handedOver {
-			go func() { copies.Wait(); logf.Close() }()
+		for _, f := range childEnds {
+			f.Close() // the plugin has its own copies
 		}
+		go func() { copies.Wait(); logf.Close() }()
 	}()
 	var outs [2]*os.File
 	for k, w := range []io.Writer{o.stdout, o.stderr} {
@@ -267,7 +346,8 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		}
 		r, pw, err := os.Pipe()
 		if err != nil {
-			return nil, fail(err)
+			close(i.done) // no process will ever exit: Stop must not wait for one
+			return err
 		}
 		outs[k] = pw
 		childEnds = append(childEnds, pw)
@@ -279,12 +359,6 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 			_, _ = io.Copy(dst, r)
 		}()
 	}
-	c, err := libcontainer.Create(filepath.Join(dir, containerDir), p.ID, cfg)
-	if err != nil {
-		return nil, fail(fmt.Errorf("creating container: %w", err))
-	}
-	inst.container = c
-
 	proc := &libcontainer.Process{
 		Args:            spec.Process.Args,
 		Env:             spec.Process.Env,
@@ -302,43 +376,31 @@ func Start(ctx context.Context, p Plugin, opts ...Option) (_ *Instance, retErr e
 		Stderr: outs[1],
 		Init:   true,
 	}
-	err = c.Run(proc)
-	closeChildEnds() // the plugin has its own copies
-	handedOver = true
-	go func() { copies.Wait(); logf.Close() }()
-	if err != nil {
-		close(inst.done)
-		return nil, fail(fmt.Errorf("starting container: %w", err))
+	if err := i.container.Run(proc); err != nil {
+		close(i.done)
+		return fmt.Errorf("starting container: %w", err)
 	}
-	if inst.rec.Pid, err = proc.Pid(); err != nil {
-		return nil, fail(err)
+	var err error
+	if i.rec.Pid, err = proc.Pid(); err != nil {
+		return err
 	}
-	inst.rec.Started = time.Now().UTC()
+	i.rec.Started = time.Now().UTC()
 	go func() {
 		st, err := proc.Wait()
 		if st != nil {
 			if ws, ok := st.Sys().(syscall.WaitStatus); ok {
 				if ws.Signaled() {
-					inst.exitCode = 128 + int(ws.Signal())
+					i.exitCode = 128 + int(ws.Signal())
 				} else {
-					inst.exitCode = ws.ExitStatus()
+					i.exitCode = ws.ExitStatus()
 				}
 			}
 		} else if err != nil {
-			inst.exitCode = 255
+			i.exitCode = 255
 		}
-		close(inst.done)
+		close(i.done)
 	}()
-	if err := inst.writeRecord(); err != nil {
-		return nil, fail(err)
-	}
-	unlock()
-	o.log.Debug("plugin started", "id", p.ID, "pid", inst.rec.Pid, "socket", inst.rec.Socket, "took", time.Since(begin))
-	if err := inst.waitReady(ctx, o.timeout); err != nil {
-		return nil, fail(err)
-	}
-	o.log.Debug("plugin ready", "took", time.Since(begin))
-	return inst, nil
+	return nil
 }
 
 func (i *Instance) writeRecord() error {

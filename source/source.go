@@ -186,7 +186,7 @@ func WithValidate(opts ...validate.Option) Option {
 // plugin dir), a directory holding oci-layout (an OCI layout), an
 // installed plugin, a registry reference — limited to the kinds accepted.
 // Whatever the kind, the config is validated the same way: errors refuse
-// the source with a *pack.ConfigError (a document that is not a plugin
+// the source with a *validate.ConfigError (a document that is not a plugin
 // config at all is one DP007 error), and warnings are kept in Warnings.
 // An argument that names nothing gives a *NotFoundError (or the store's
 // ErrNotFound for a plugin name).
@@ -374,10 +374,9 @@ func (s *Source) check(vopts []validate.Option) error {
 		}
 		keep = append(keep, d)
 	}
-	errs, warnings := validate.Split(keep)
-	s.Warnings = warnings
-	if len(errs) > 0 {
-		return fmt.Errorf("%s: %w", s.Arg, &pack.ConfigError{Diagnostics: errs})
+	_, s.Warnings = validate.Split(keep)
+	if err := validate.NewConfigError(name, keep); err != nil {
+		return fmt.Errorf("%s: %w", s.Arg, err)
 	}
 	if s.Config == nil {
 		cfg, err := plugin.Parse(s.Raw)

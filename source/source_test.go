@@ -25,6 +25,7 @@ import (
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/validate"
 )
 
 const goodConfig = `{
@@ -172,9 +173,9 @@ func TestOpenInvalidConfig(t *testing.T) {
 	bad := strings.Replace(goodConfig, `"socket": "plug.sock"`, `"socket": ""`, 1)
 	dir := pluginDir(t, bad)
 	_, err := source.Open(ctx, dir)
-	var ce *pack.ConfigError
+	var ce *validate.ConfigError
 	if !errors.As(err, &ce) {
-		t.Fatalf("dir: err = %v, want *pack.ConfigError", err)
+		t.Fatalf("dir: err = %v, want *validate.ConfigError", err)
 	}
 	if !strings.Contains(err.Error(), "config.json:") {
 		t.Errorf("dir: error does not locate the file: %v", err)
@@ -186,7 +187,7 @@ func TestOpenInvalidConfig(t *testing.T) {
 	ref := pushRaw(t, host+"/bad/plugin:1", []byte(bad))
 	_, err = source.Open(ctx, ref)
 	if !errors.As(err, &ce) {
-		t.Fatalf("registry: err = %v, want *pack.ConfigError", err)
+		t.Fatalf("registry: err = %v, want *validate.ConfigError", err)
 	}
 }
 
@@ -209,15 +210,15 @@ func TestOpenNotPluginConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := pushRaw(t, host+"/np/"+strings.ReplaceAll(tc.name, " ", "-")+":1", []byte(tc.blob))
 			_, err := source.Open(ctx, ref)
-			var ce *pack.ConfigError
+			var ce *validate.ConfigError
 			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want a *pack.ConfigError", err)
+				t.Fatalf("err = %v, want a *validate.ConfigError", err)
 			}
-			if len(ce.Diagnostics) != 1 || ce.Diagnostics[0].Rule != tc.rule {
-				t.Fatalf("diagnostics %v, want one DP007", ce.Diagnostics)
+			if len(ce.Errors()) != 1 || ce.Errors()[0].Rule != tc.rule {
+				t.Fatalf("diagnostics %v, want one DP007", ce.Errors())
 			}
-			if !strings.Contains(ce.Diagnostics[0].Message, tc.want) {
-				t.Errorf("message %q, want it to contain %q", ce.Diagnostics[0].Message, tc.want)
+			if !strings.Contains(ce.Errors()[0].Message, tc.want) {
+				t.Errorf("message %q, want it to contain %q", ce.Errors()[0].Message, tc.want)
 			}
 		})
 	}
@@ -345,8 +346,8 @@ func TestOpenAudience(t *testing.T) {
 		t.Errorf("consumer: warnings %v lack DP601", s.Warnings)
 	}
 	_, err = source.Open(ctx, dir, source.WithAuthor(source.Dir))
-	var ce *pack.ConfigError
-	if !errors.As(err, &ce) || ce.Diagnostics[0].Rule != "DP601" {
+	var ce *validate.ConfigError
+	if !errors.As(err, &ce) || ce.Errors()[0].Rule != "DP601" {
 		t.Fatalf("author: err = %v, want DP601 refused", err)
 	}
 	// Author kinds other than the source's own leave it consumed.

@@ -80,7 +80,7 @@ func TestDecodeInventory(t *testing.T) {
 func twoPlugins(t *testing.T, s *Store) (a, b *Plugin) {
 	t.Helper()
 	a = install(t, s, "team/a:1")
-	b = install(t, s, "b", func(o *InstallOptions) { o.Settings = []string{"DEBUG=1"} })
+	install(t, s, "b", func(o *InstallOptions) { o.Settings = []string{"DEBUG=1"} })
 	install(t, s, "c")
 	if err := s.Remove("c", true); err != nil {
 		t.Fatal(err)

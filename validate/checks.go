@@ -65,11 +65,9 @@ func (v *run) checkConfig(root *node) {
 	}
 }
 
-// knownTypes are the interface types moby dispatches on (plugin.KnownTypes),
-// plus the managed graph driver type moby still recognises. A literal, so
-// that nothing runs at init.
-var knownTypes = []string{plugin.TypeVolume, plugin.TypeNetwork, plugin.TypeIPAM, plugin.TypeAuthz, plugin.TypeLog,
-	plugin.TypeMetrics, plugin.TypeCSIController, plugin.TypeCSINode, plugin.TypeSecretProvider, "docker.graphdriver/1.0"}
+// knownTypes are the interface types moby knows: plugin.KnownTypes, the
+// one list.
+var knownTypes = plugin.KnownTypes
 
 func (v *run) checkInterface(root *node) {
 	iface := root.get("Interface")
@@ -94,7 +92,7 @@ func (v *run) checkInterface(root *node) {
 		usable := 0
 		for _, t := range types.stringElems() {
 			prefix, capability, version := dockerdType(t.str)
-			ok := prefix == "docker" && slices.Contains(knownCaps, capability)
+			ok := prefix == "docker" && knownCapability(capability)
 			if ok {
 				usable++
 			}
@@ -153,9 +151,16 @@ func (v *run) checkInterface(root *node) {
 	}
 }
 
-// knownCaps are the capabilities of knownTypes.
-var knownCaps = []string{"volumedriver", "networkdriver", "ipamdriver", "authz", "logdriver",
-	"metricscollector", "csicontroller", "csinode", "secretprovider", "graphdriver"}
+// knownCapability reports whether c is the capability of one of
+// knownTypes.
+func knownCapability(c string) bool {
+	for _, k := range knownTypes {
+		if _, kc, _ := dockerdType(k); kc == c {
+			return true
+		}
+	}
+	return false
+}
 
 // dockerdType splits an interface type the way moby's
 // PluginInterfaceType.UnmarshalJSON does: the version follows the first '/',

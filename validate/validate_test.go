@@ -451,11 +451,16 @@ func TestAcceptedCase(t *testing.T) {
 	}
 }
 
-// TestKnownTypes keeps knownTypes a superset of plugin.KnownTypes.
+// TestKnownTypes: a config declaring any type of plugin.KnownTypes (the
+// one list) gets no unknown-type finding.
 func TestKnownTypes(t *testing.T) {
 	for _, k := range plugin.KnownTypes {
-		if !slices.Contains(knownTypes, k) {
-			t.Errorf("knownTypes lacks %s", k)
+		cfg := `{"description": "x", "documentation": "https://example.invalid", "entrypoint": ["/p"],
+ "interface": {"types": ["` + k + `"], "socket": "p.sock"}}`
+		for _, d := range Bytes("config.json", []byte(cfg), WithKind(KindConfig)) {
+			if strings.Contains(d.Message, k) {
+				t.Errorf("%s: %v", k, d)
+			}
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -71,7 +70,7 @@ func WithStopTimeout(d time.Duration) Option { return func(o *options) { o.stopT
 // New returns the manager for the buildkitd of the dplug root.
 func New(root string, opts ...Option) *Manager {
 	o := options{
-		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		log:          slog.New(slog.DiscardHandler),
 		startTimeout: 60 * time.Second,
 		stopTimeout:  10 * time.Second,
 	}

@@ -128,7 +128,7 @@ BUILDKIT_PROGRESS).`,
 	f.StringVar(&o.config, "config", "", "plugin config `PATH` (default CONTEXT/config.json)")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "destination `dir=PATH|oci=PATH` (buildx's type=local|oci,dest=PATH too); json prints the result as JSON")
 	f.StringVar(&o.push, "push", "", "pack and push the plugin to `REF`")
-	f.BoolVar(&o.insecure, "insecure", false, "allow plain HTTP and unverified TLS for --push")
+	addInsecure(f, &o.insecure, "--push")
 	f.BoolVar(&o.index, "index", false, "with several --platform and --push, also push a manifest list at REF (for dplug pull; dockerd cannot install from it)")
 	f.StringVar(&o.addr, "addr", "", "BuildKit `ADDRESS` (env BUILDKIT_HOST; default: dplug's own buildkitd)")
 	f.StringVar(&o.builder, "builder", "auto", "`BUILDER`: auto, buildkitd (dplug's own), docker (the Docker Engine's BuildKit) or a BuildKit address")
@@ -318,10 +318,6 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	}
 	res, err := build.Run(ctx, contextDir, dest, opts...)
 	if err != nil {
-		var ce *build.ConfigError
-		if errors.As(err, &ce) {
-			return &exitError{Code: ExitFailure, Err: err}
-		}
 		var ie *build.InputError
 		if errors.As(err, &ie) {
 			return usageError(err)

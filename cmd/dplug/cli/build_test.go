@@ -186,6 +186,12 @@ func TestBuildErrorMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	badConfig := t.TempDir()
+	for name, data := range map[string]string{"config.json": "{\n  \"description\": 1\n}\n", "Dockerfile": "FROM scratch\n"} {
+		if err := os.WriteFile(filepath.Join(badConfig, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	dead := "unix://" + filepath.Join(t.TempDir(), "nobody.sock")
 	tests := []struct {
 		name string
@@ -203,6 +209,9 @@ func TestBuildErrorMessages(t *testing.T) {
 			"--push a:b:c: invalid reference: more than one ':'"},
 		{"bad --network", []string{"build", "--network", "bridge", "-o", "dir=" + filepath.Join(t.TempDir(), "o"), withDockerfile}, 2,
 			`invalid network mode "bridge": use default, host or none`},
+		// The same type and wording as install, run and push (validate.ConfigError), exit 1.
+		{"invalid config", []string{"build", "-o", "dir=" + filepath.Join(t.TempDir(), "o"), badConfig}, 1,
+			"dplug: invalid plugin config, 3 errors (fix them; `dplug validate` checks again):\n  " + filepath.Join(badConfig, "config.json") + ":1:1: error:"},
 		{"dead --addr", []string{"build", "--addr", dead, "-o", "dir=" + filepath.Join(t.TempDir(), "o"), withDockerfile}, 1,
 			"cannot reach BuildKit at " + dead + ": no such file or directory (check --addr and BUILDKIT_HOST"},
 	}

@@ -19,11 +19,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/probe"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/source"
-	"github.com/dplug/dplug/validate"
 )
 
 // startOptions are the flags `run` and `test` share.
@@ -35,7 +33,7 @@ type startOptions struct {
 func (o *startOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.DurationVar(&o.timeout, "timeout", run.DefaultTimeout, "how long to wait for the plugin's socket to accept a connection")
-	f.DurationVar(&o.grace, "grace", 5*time.Second, "time between SIGTERM and SIGKILL when stopping the plugin")
+	addGrace(f, &o.grace)
 }
 
 // runOptions are the flags of `dplug run`.
@@ -245,7 +243,7 @@ cleans up after it.`,
 			return inst.Stop(cmd.Context(), grace)
 		},
 	}
-	cmd.Flags().DurationVar(&grace, "grace", 5*time.Second, "time between SIGTERM and SIGKILL")
+	addGrace(cmd.Flags(), &grace)
 	return cmd
 }
 
@@ -518,15 +516,4 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
-}
-
-// configParseError explains a config.json that does not decode with the
-// validator's located diagnostics (FILE:LINE:COL), falling back to the
-// decoder's error when the validator finds nothing to point at.
-func configParseError(path string, data []byte, perr error) error {
-	errs, _ := validate.Split(validate.Bytes(path, data, validate.WithKind(validate.KindConfig)))
-	if len(errs) == 0 {
-		return usageError(fmt.Errorf("%s: %w", path, perr))
-	}
-	return usageError(&pack.ConfigError{Diagnostics: errs})
 }

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/run"
+)
+
+// The flags several commands share, each defined here once: the registry
+// group (--insecure, --timeout), --platform, --grace and --max-size.
+
+// addInsecure defines --insecure; what names the registry it applies to.
+func addInsecure(f *pflag.FlagSet, insecure *bool, what string) {
+	f.BoolVar(insecure, "insecure", false, "allow plain HTTP and unverified TLS for "+what)
+}
+
+// addPlatform defines --platform, the one platform a command handles
+// (push, pull, install); usage says what it picks and its default.
+func addPlatform(f *pflag.FlagSet, platform *string, usage string) {
+	f.StringVar(platform, "platform", "", usage)
+}
+
+// addGrace defines --grace, the time between SIGTERM and SIGKILL (run,
+// test, stop).
+func addGrace(f *pflag.FlagSet, grace *time.Duration) {
+	f.DurationVar(grace, "grace", run.DefaultGrace, "time between SIGTERM and SIGKILL when stopping the plugin")
+}
+
+// registryFlags are the network flags push, pull and install share.
+type registryFlags struct {
+	insecure bool
+	timeout  time.Duration
+	envErr   error // a bad DPLUG_TIMEOUT, reported when the command runs
+}
+
+// timeoutEnv overrides --timeout's default.
+const timeoutEnv = "DPLUG_TIMEOUT"
+
+func (r *registryFlags) add(f *pflag.FlagSet) {
+	def := pack.DefaultTimeout
+	if v := os.Getenv(timeoutEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			r.envErr = fmt.Errorf("invalid %s %q: want a positive duration like 30s or 2m", timeoutEnv, v)
+		} else {
+			def = d
+		}
+	}
+	addInsecure(f, &r.insecure, "the registry")
+	f.DurationVar(&r.timeout, "timeout", def,
+		"give up when the registry does not connect, answer or send a byte for `DURATION` (env "+timeoutEnv+")")
+}
+
+// options checks the flags and turns them into pack options.
+func (r *registryFlags) options(f *pflag.FlagSet) ([]pack.Option, error) {
+	if r.envErr != nil && !f.Changed("timeout") {
+		return nil, usageError(r.envErr)
+	}
+	if r.timeout <= 0 {
+		return nil, usageError(fmt.Errorf("--timeout %s: want a positive duration like 30s or 2m", r.timeout))
+	}
+	return []pack.Option{pack.WithInsecure(r.insecure), pack.WithTimeout(r.timeout)}, nil
+}
+
+// sizeFlag is a byte count flag: 512MiB, 4GiB, 8G, 1000000.
+type sizeFlag struct{ n int64 }
+
+func (s *sizeFlag) String() string {
+	if s.n == 0 {
+		return ""
+	}
+	return human(s.n)
+}
+
+func (s *sizeFlag) Type() string { return "SIZE" }
+
+func (s *sizeFlag) Set(v string) error {
+	num := strings.TrimRight(v, "KMGTiBkmgtb")
+	unit := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(v[len(num):], "B"), "b"))
+	mult := map[string]int64{"": 1, "k": 1 << 10, "ki": 1 << 10, "m": 1 << 20, "mi": 1 << 20,
+		"g": 1 << 30, "gi": 1 << 30, "t": 1 << 40, "ti": 1 << 40}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || mult == 0 || n <= 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("want a positive size like 512MiB or 8GiB")
+	}
+	s.n = n * mult
+	return nil
+}
+
+// addMaxSize defines --max-size, for the commands that extract layers.
+func addMaxSize(f *pflag.FlagSet, s *sizeFlag) {
+	f.Var(s, "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
+		"the compressed layer; giving it lifts that ratio check)")
+}
