@@ -171,7 +171,7 @@ func (e *Engine) Load(ctx context.Context, src Source, name string, opts ...Load
 	gone := "nothing is installed under that name"
 	if old != nil {
 		gone = "the old plugin was removed and nothing is installed under that name"
-		if len(settings) > 0 {
+		if len(res.Carried) > 0 {
 			gone += "; its settings were: " + strings.Join(res.Carried, " ")
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,19 @@ func TestLoadReplace(t *testing.T) {
 		// --force replaces a plugin in use.
 		if _, err := eng.Load(ctx, src, "dplugtest/vol", engine.WithForce(true)); err != nil {
 			t.Fatalf("forced reload: %v", err)
+		}
+
+		// A plugin that cannot start: a *StateError at enable, and the
+		// engine holds the new plugin, disabled.
+		bad := testplugin.Config()
+		bad.Entrypoint = []string{"/no-such-binary"}
+		_, err = eng.Load(ctx, store.DirSource(testplugin.Dir(t, &bad)), "dplugtest/bad")
+		var se *engine.StateError
+		if !errors.As(err, &se) || se.Step != "enable" || !strings.Contains(err.Error(), "installed and disabled") {
+			t.Fatalf("load of a plugin that cannot start: err = %v, want a *StateError at enable", err)
+		}
+		if p := inspect(ctx, t, eng, "dplugtest/bad"); p.Enabled {
+			t.Errorf("the plugin that failed to enable is enabled")
 		}
 	})
 }

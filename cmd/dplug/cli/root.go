@@ -185,6 +185,7 @@ var commands = []func(*globalOptions) *cobra.Command{
 	newSetCmd,
 	newExportCmd,
 	newLoadCmd,
+	newDevCmd,
 	newDoctorCmd,
 	newRunCmd,
 	newStopCmd,

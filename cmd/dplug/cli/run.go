@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -100,6 +101,9 @@ func runRoot(g *globalOptions) string { return filepath.Join(g.Root, "run") }
 // (nil: to its log file only) and the activation handshake checked; a
 // wrong Implements is reported on msgs.
 func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, w, msgs io.Writer) (*run.Instance, run.Plugin, error) {
+	if runtime.GOOS != "linux" {
+		return nil, run.Plugin{}, fmt.Errorf("%w (this is %s): 'dplug load' tries a plugin in a Docker Engine from here", run.ErrUnsupported, runtime.GOOS)
+	}
 	p, err := resolvePlugin(ctx, g, arg)
 	if err != nil {
 		return nil, p, err
