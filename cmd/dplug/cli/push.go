@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
