@@ -97,12 +97,12 @@ done
 dplug_warm=$(median "${dw[@]}")
 classic_warm=$(median "${cw[@]}")
 
-python3 - "$dplug_cold" "$classic_cold" "$dplug_warm" "$classic_warm" "$start_s" "$runs" <<'PY' | tee "$out/build.md"
+python3 - "$dplug_cold" "$classic_cold" "$dplug_warm" "$classic_warm" "$start_s" "$runs" "$dd_driver" <<'PY' | tee "$out/build.md"
 import sys
 dc, cc, dw, cw, st = map(float, sys.argv[1:6])
-runs = sys.argv[6]
+runs, driver = sys.argv[6], sys.argv[7]
 print("Build + push of a small volume plugin (two-stage Dockerfile, busybox-static base) to a loopback docker-registry 2.8:\n")
-print("| run | dplug `build --push` | classic (docker build/create/export, plugin create/push; dockerd 20.10, vfs) | dplug / classic | target |")
+print(f"| run | dplug `build --push` | classic (docker build/create/export, plugin create/push; dockerd 20.10, {driver}) | dplug / classic | target |")
 print("|---|---:|---:|---:|---:|")
 print(f"| cold (empty caches) | {dc:.2f} s | {cc:.2f} s | {dc/cc:.2f}x | <= 0.5x |")
 print(f"| warm, no change (median of {runs}) | {dw:.2f} s | {cw:.2f} s | {dw/cw:.2f}x | <= 0.3x, < 2 s |")
