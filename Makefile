@@ -36,7 +36,7 @@ fuzz:
 # staticcheck (pinned in tools/lint/go.mod, a module of its own so it stays out
 # of dplug's go.mod), the cross-compiles, the dependency fences
 # (internal/depfence) and the race detector on the quick unit tests.
-RACEPKGS ?= ./validate/ ./entrypoint/ ./source/ ./probe/ ./internal/safepath/ ./internal/depfence/
+RACEPKGS ?= ./validate/ ./entrypoint/ ./source/ ./dest/ ./probe/ ./internal/safepath/ ./internal/depfence/
 lint:
 	$(GO) mod tidy -diff
 	$(GO) vet ./...

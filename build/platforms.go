@@ -22,21 +22,6 @@ import (
 	"github.com/dplug/dplug/plugin"
 )
 
-// PlatformDir is the plugin built for one platform of a multi-platform
-// build: a plugin directory (config.json + rootfs/).
-type PlatformDir struct {
-	Platform string // os/arch[/variant], e.g. linux/arm64
-	Dir      string
-}
-
-// MultiDest is a Dest that also takes the plugins of a multi-platform build
-// (WithPlatforms with more than one platform). Docker installs plugins of
-// one platform only, so each platform becomes a plugin of its own.
-type MultiDest interface {
-	Dest
-	DeliverAll(ctx context.Context, plugins []PlatformDir) (string, error)
-}
-
 var (
 	_ MultiDest = (*Dir)(nil)
 	_ MultiDest = (*Registry)(nil)
@@ -94,42 +79,6 @@ func splitPlatforms(staging, rootfs string, plats []string, cfg []byte) ([]Platf
 		out = append(out, PlatformDir{Platform: p, Dir: dir})
 	}
 	return out, nil
-}
-
-// DeliverAll writes Path/os_arch[_variant]/ per platform, each a plugin
-// directory; Path appears complete or not at all.
-func (d *Dir) DeliverAll(ctx context.Context, plugins []PlatformDir) (string, error) {
-	if len(plugins) == 0 {
-		return "", errors.New("no platforms built")
-	}
-	parent := filepath.Dir(plugins[0].Dir)
-	for _, p := range plugins {
-		if filepath.Dir(p.Dir) != parent {
-			return "", fmt.Errorf("platform dirs not staged together: %s", p.Dir)
-		}
-	}
-	path := filepath.Clean(d.Path)
-	if entries, err := os.ReadDir(path); err == nil && len(entries) > 0 {
-		return "", fmt.Errorf("writing plugins to %s: it exists and is not empty", path)
-	} else if err == nil {
-		if err := os.Remove(path); err != nil {
-			return "", err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	if err := os.Chmod(parent, 0o755); err != nil {
-		return "", err
-	}
-	if err := os.Rename(parent, path); err != nil {
-		return "", fmt.Errorf("writing plugins to %s: %w", path, err)
-	}
-	var lines []string
-	for _, p := range plugins {
-		lines = append(lines, filepath.Join(path, filepath.Base(p.Dir)))
-	}
-	return strings.Join(lines, "\n"), nil
 }
 
 // DeliverAll packs each platform's plugin and pushes them with

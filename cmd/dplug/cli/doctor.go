@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -36,48 +37,52 @@ killed dplug processes left in the store's tmp/ dir. It reports:
 On a read-only store doctor only reports. Exit status 1 when problems
 remain.`,
 		Args: withUsage(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			r, err := s.Doctor(fix)
-			if r == nil {
-				return err
-			}
-			runs, rerr := doctorRuns(cmd.Context(), g, fix)
-			if rerr != nil {
-				return rerr
-			}
-			if g.outputJSON() {
-				if jerr := writeJSON(g.stdout, struct {
-					*store.Report
-					Runs []run.Leftover `json:"Runs"`
-				}{r, runs}); jerr != nil {
-					return jerr
-				}
-			} else {
-				printDoctor(g, s, r, fix)
-				printRunLeftovers(g.stdout, runs)
-				if len(runs) == 0 && storeClean(r) {
-					fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
-				}
-			}
-			if err != nil {
-				return err
-			}
-			problems := len(r.Orphans) + len(r.Missing) + len(r.Resynced) + len(runs)
-			if r.Damaged != "" {
-				problems++
-			}
-			if !fix && problems > 0 {
-				return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd.Context(), g, fix) },
 	}
 	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings, stop leftover runs")
 	return cmd
+}
+
+// runDoctor checks (and with fix repairs) the store and the runs, prints
+// the report, and fails when problems remain unfixed.
+func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
+	s, err := openStore(g)
+	if err != nil {
+		return err
+	}
+	r, err := s.Doctor(fix)
+	if r == nil {
+		return err
+	}
+	runs, rerr := doctorRuns(ctx, g, fix)
+	if rerr != nil {
+		return rerr
+	}
+	if g.outputJSON() {
+		if jerr := writeJSON(g.stdout, struct {
+			*store.Report
+			Runs []run.Leftover `json:"Runs"`
+		}{r, runs}); jerr != nil {
+			return jerr
+		}
+	} else {
+		printDoctor(g, s, r, fix)
+		printRunLeftovers(g.stdout, runs)
+		if len(runs) == 0 && storeClean(r) {
+			fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	problems := len(r.Orphans) + len(r.Missing) + len(r.Resynced) + len(runs)
+	if r.Damaged != "" {
+		problems++
+	}
+	if !fix && problems > 0 {
+		return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
+	}
+	return nil
 }
 
 // storeClean reports whether doctor found nothing to say about the store.

@@ -85,55 +85,17 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	netOpts, err := o.registryFlags.options(cmd.Flags())
+	src, err := o.source(cmd, g, srcArg, settings, prog)
 	if err != nil {
 		return err
 	}
-	popts := append(netOpts,
-		pack.WithMaxSize(o.maxSize.n),
-		pack.WithPlatform(o.platform),
-		pack.WithLogger(g.log),
-		pack.WithProgress(prog.update),
-	)
-	src, err := openSource(ctx, g, srcArg,
-		source.WithKinds(source.Dir|source.Layout|source.Registry),
-		source.WithPack(popts...),
-		source.WithValidate(validate.WithSettings(settings...)))
+	opts, err := o.storeOptions(g, src, srcArg, settings)
 	if err != nil {
 		return err
-	}
-	opts := store.InstallOptions{Alias: o.alias, Disabled: o.disable, Settings: settings,
-		Name: src.Name, Reference: src.Reference}
-	if o.alias == "" && opts.Reference == "" {
-		if _, _, err := store.ParseName(opts.Name); err != nil {
-			return usageError(fmt.Errorf("%s does not make a valid plugin name (%w): name it with --alias NAME", srcArg, err))
-		}
-	}
-	// Like docker, the prompt names the remote reference; for local
-	// sources, the name the plugin gets.
-	shown := opts.Name
-	switch {
-	case opts.Reference != "":
-		shown = srcArg
-	case o.alias != "":
-		shown = o.alias
-	}
-	opts.Grant = func(privs []store.Privilege) error {
-		return grant(g, o.grantAll, shown, privs)
 	}
 	p, err := s.Install(ctx, src, opts)
-	if errors.Is(err, store.ErrExists) {
-		taken := opts.Name
-		if o.alias != "" {
-			taken = o.alias
-		}
-		if n, t, perr := store.ParseName(taken); perr == nil {
-			taken = n + ":" + t
-		}
-		return fmt.Errorf("%w: remove it first (`dplug rm %s`) or install under another name with --alias NAME", err, taken)
-	}
 	if err != nil {
-		return err
+		return installError(err, opts.Name, o.alias)
 	}
 	prog.succeeded()
 	if w := archWarning(p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)"); w != "" {
@@ -144,6 +106,65 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	}
 	fmt.Fprintln(g.stdout, p.FullName())
 	return nil
+}
+
+// source resolves install's argument: a plugin dir, a layout or a
+// registry reference, checked with the settings the plugin will get.
+func (o *installOptions) source(cmd *cobra.Command, g *globalOptions, arg string, settings []string, prog *progress) (*source.Source, error) {
+	netOpts, err := o.registryFlags.options(cmd.Flags())
+	if err != nil {
+		return nil, err
+	}
+	popts := append(netOpts,
+		pack.WithMaxSize(o.maxSize.n),
+		pack.WithPlatform(o.platform),
+		pack.WithLogger(g.log),
+		pack.WithProgress(prog.update),
+	)
+	return openSource(cmd.Context(), g, arg,
+		source.WithKinds(source.Dir|source.Layout|source.Registry),
+		source.WithPack(popts...),
+		source.WithValidate(validate.WithSettings(settings...)))
+}
+
+// storeOptions are the store's options for installing src: its name (or
+// --alias), settings, and the privilege prompt.
+func (o *installOptions) storeOptions(g *globalOptions, src *source.Source, arg string, settings []string) (store.InstallOptions, error) {
+	opts := store.InstallOptions{Alias: o.alias, Disabled: o.disable, Settings: settings,
+		Name: src.Name, Reference: src.Reference}
+	if o.alias == "" && opts.Reference == "" {
+		if _, _, err := store.ParseName(opts.Name); err != nil {
+			return opts, usageError(fmt.Errorf("%s does not make a valid plugin name (%w): name it with --alias NAME", arg, err))
+		}
+	}
+	// Like docker, the prompt names the remote reference; for local
+	// sources, the name the plugin gets.
+	shown := opts.Name
+	switch {
+	case opts.Reference != "":
+		shown = arg
+	case o.alias != "":
+		shown = o.alias
+	}
+	opts.Grant = func(privs []store.Privilege) error {
+		return grant(g, o.grantAll, shown, privs)
+	}
+	return opts, nil
+}
+
+// installError says what to do when the name is taken.
+func installError(err error, name, alias string) error {
+	if !errors.Is(err, store.ErrExists) {
+		return err
+	}
+	taken := name
+	if alias != "" {
+		taken = alias
+	}
+	if n, t, perr := store.ParseName(taken); perr == nil {
+		taken = n + ":" + t
+	}
+	return fmt.Errorf("%w: remove it first (`dplug rm %s`) or install under another name with --alias NAME", err, taken)
 }
 
 // grant shows privileges like docker plugin install and asks y/N on a

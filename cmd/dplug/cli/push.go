@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,40 +80,11 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	if err != nil {
 		return err
 	}
-	// What its author wrote is published: a plugin dir is checked with the
-	// author's view (SPEC §3); a layout or an installed plugin is published
-	// as it is, checked like any plugin consumed.
-	srcp, err := openSource(ctx, g, src,
-		source.WithKinds(source.Dir|source.Layout|source.Installed),
-		source.WithAuthor(source.Dir),
-		source.WithPack(append(netOpts, pack.WithPlatform(o.platform))...))
+	srcp, ref, err := o.target(ctx, g, src, ref, netOpts)
 	if err != nil {
 		return err
 	}
 	stored := srcp.Stored
-	switch {
-	case srcp.Kind == source.Layout && ref == "":
-		return usageError(errors.New("push LAYOUT needs a REF"))
-	case srcp.Kind == source.Dir && ref == "" && o.ociLayout == "":
-		return usageError(errors.New("push DIR needs a REF or --oci-layout DIR"))
-	case stored != nil && ref == "" && o.ociLayout == "":
-		ref = stored.FullName()
-	}
-	if o.ociLayout != "" && !pack.IsLayout(o.ociLayout) {
-		// An OCI layout may gain images; any other non-empty dir is a mistake.
-		if err := checkEmptyDir(o.ociLayout); err != nil {
-			return usageError(fmt.Errorf("--oci-layout: %w", err))
-		}
-	}
-	if o.level < 0 || o.level > 9 {
-		return usageError(fmt.Errorf("--compression-level %d out of range: use 0 (none) to 9 (smallest)", o.level))
-	}
-	if ref != "" {
-		// A bad REF fails before minutes of packing.
-		if err := pack.ParseReference(ref, pack.WithInsecure(o.insecure)); err != nil {
-			return usageError(fmt.Errorf("pushing %s: %w", ref, err))
-		}
-	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
 	opts := append(netOpts,
@@ -152,6 +124,56 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 	if c, ok := img.(io.Closer); ok {
 		defer c.Close()
 	}
+	if c, ok := img.(io.Closer); ok {
+		defer c.Close()
+	}
+	return o.deliver(ctx, g, img, srcp, src, ref, opts, prog)
+}
+
+// target resolves push's argument and REF and checks the flags, before
+// any packing: what is pushed (srcp) and where (ref; the installed
+// plugin's own name when none is given).
+func (o *pushOptions) target(ctx context.Context, g *globalOptions, src, ref string, netOpts []pack.Option) (srcp *source.Source, _ string, err error) {
+	// What its author wrote is published: a plugin dir is checked with the
+	// author's view (SPEC §3); a layout or an installed plugin is published
+	// as it is, checked like any plugin consumed.
+	srcp, err = openSource(ctx, g, src,
+		source.WithKinds(source.Dir|source.Layout|source.Installed),
+		source.WithAuthor(source.Dir),
+		source.WithPack(append(netOpts, pack.WithPlatform(o.platform))...))
+	if err != nil {
+		return nil, "", err
+	}
+	stored := srcp.Stored
+	switch {
+	case srcp.Kind == source.Layout && ref == "":
+		return nil, "", usageError(errors.New("push LAYOUT needs a REF"))
+	case srcp.Kind == source.Dir && ref == "" && o.ociLayout == "":
+		return nil, "", usageError(errors.New("push DIR needs a REF or --oci-layout DIR"))
+	case stored != nil && ref == "" && o.ociLayout == "":
+		ref = stored.FullName()
+	}
+	if o.ociLayout != "" && !pack.IsLayout(o.ociLayout) {
+		// An OCI layout may gain images; any other non-empty dir is a mistake.
+		if err := checkEmptyDir(o.ociLayout); err != nil {
+			return nil, "", usageError(fmt.Errorf("--oci-layout: %w", err))
+		}
+	}
+	if o.level < 0 || o.level > 9 {
+		return nil, "", usageError(fmt.Errorf("--compression-level %d out of range: use 0 (none) to 9 (smallest)", o.level))
+	}
+	if ref != "" {
+		// A bad REF fails before minutes of packing.
+		if err := pack.ParseReference(ref, pack.WithInsecure(o.insecure)); err != nil {
+			return nil, "", usageError(fmt.Errorf("pushing %s: %w", ref, err))
+		}
+	}
+	return srcp, ref, nil
+}
+
+// deliver checks img's entrypoint for the platform, writes it to the
+// OCI layout and pushes it to ref (as asked), and prints the result.
+func (o *pushOptions) deliver(ctx context.Context, g *globalOptions, img v1.Image, srcp *source.Source, src, ref string, opts []pack.Option, prog *progress) error {
 	platform := o.platform
 	if srcp.Kind == source.Layout && platform == "" {
 		// The platform a layout records for the plugin (dplug build

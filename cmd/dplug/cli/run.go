@@ -432,41 +432,10 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	rep := probe.Run(ctx, sock, p.Config.Interface.Types, popts...)
 	release()
 	rep.Socket = inst.Socket()
-	if rep.Failed() > 0 {
-		// Failures may come from a plugin that just died: give its exit
-		// a moment to be noticed.
-		select {
-		case <-inst.Done():
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-	// Required: dockerd restarts a managed plugin that exits, but every
-	// call in flight fails.
-	alive := probe.Check{Interface: "Plugin", Method: "(process)", Name: "plugin still running after the probes",
-		Kind: probe.Required, Status: probe.StatusPass}
-	if !inst.Running() {
-		alive.Status = probe.StatusFail
-		alive.Reason = fmt.Sprintf("exited with code %d; last output: %s", inst.ExitCode(), strings.Join(inst.LastLines(5), " ⏎ "))
-	}
-	rep.Checks = append(rep.Checks, alive)
+	rep.Checks = append(rep.Checks, aliveCheck(inst, rep.Failed() > 0))
 	stopErr := inst.Stop(context.WithoutCancel(ctx), o.grace)
-	if g.outputJSON() {
-		if err := json.NewEncoder(g.stdout).Encode(struct {
-			Name    string `json:"name"`
-			Failed  int    `json:"failed"`
-			Warned  int    `json:"warned"`
-			Skipped int    `json:"skipped"`
-			*probe.Report
-		}{p.Name, rep.Failed(), rep.Warned(), rep.Skipped(), rep}); err != nil {
-			return err
-		}
-	} else {
-		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-		for _, c := range rep.Checks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Status, c.Kind, c.Method, c.Name, c.Reason)
-		}
-		tw.Flush()
-		fmt.Fprintf(g.stdout, "%d checks, %d failed, %d warnings, %d skipped\n", len(rep.Checks), rep.Failed(), rep.Warned(), rep.Skipped())
+	if err := printTestReport(g, p.Name, rep); err != nil {
+		return err
 	}
 	if stopErr != nil {
 		return stopErr
@@ -474,6 +443,47 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	if rep.Failed() > 0 {
 		return &exitError{Code: ExitFailure}
 	}
+	return nil
+}
+
+// aliveCheck is the last check of `dplug test`: the plugin is still
+// running after the probes. Required: dockerd restarts a managed plugin
+// that exits, but every call in flight fails.
+func aliveCheck(inst *run.Instance, failures bool) probe.Check {
+	if failures {
+		// Failures may come from a plugin that just died: give its exit
+		// a moment to be noticed.
+		select {
+		case <-inst.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	alive := probe.Check{Interface: "Plugin", Method: "(process)", Name: "plugin still running after the probes",
+		Kind: probe.Required, Status: probe.StatusPass}
+	if !inst.Running() {
+		alive.Status = probe.StatusFail
+		alive.Reason = fmt.Sprintf("exited with code %d; last output: %s", inst.ExitCode(), strings.Join(inst.LastLines(5), " ⏎ "))
+	}
+	return alive
+}
+
+// printTestReport prints the checks as a table and a summary, or as JSON.
+func printTestReport(g *globalOptions, name string, rep *probe.Report) error {
+	if g.outputJSON() {
+		return json.NewEncoder(g.stdout).Encode(struct {
+			Name    string `json:"name"`
+			Failed  int    `json:"failed"`
+			Warned  int    `json:"warned"`
+			Skipped int    `json:"skipped"`
+			*probe.Report
+		}{name, rep.Failed(), rep.Warned(), rep.Skipped(), rep})
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	for _, c := range rep.Checks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Status, c.Kind, c.Method, c.Name, c.Reason)
+	}
+	tw.Flush()
+	fmt.Fprintf(g.stdout, "%d checks, %d failed, %d warnings, %d skipped\n", len(rep.Checks), rep.Failed(), rep.Warned(), rep.Skipped())
 	return nil
 }
 

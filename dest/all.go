@@ -1,4 +1,4 @@
-package build
+package dest
 
 import (
 	"context"

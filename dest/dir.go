@@ -1,0 +1,133 @@
+package dest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Dir writes the plugin as a directory: Path/config.json + Path/rootfs/,
+// what `docker plugin create NAME Path` reads. An existing plugin directory
+// at Path is replaced atomically; anything else there is an error.
+type Dir struct {
+	Path string
+}
+
+var (
+	_ Dest   = (*Dir)(nil)
+	_ Stager = (*Dir)(nil)
+)
+
+func (d *Dir) String() string { return "directory " + d.Path }
+
+// StagingParent stages next to Path, on the same file system.
+func (d *Dir) StagingParent() string { return filepath.Dir(filepath.Clean(d.Path)) }
+
+// Deliver renames dir to Path and returns Path, absolute.
+func (d *Dir) Deliver(ctx context.Context, dir string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	path := filepath.Clean(d.Path)
+	var old string
+	entries, err := os.ReadDir(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	case len(entries) == 0:
+		if err := os.Remove(path); err != nil {
+			return "", fmt.Errorf("replacing %s: %w", path, err)
+		}
+	default:
+		if !isPluginDir(entries) {
+			return "", fmt.Errorf("writing plugin to %s: it exists and is not a plugin directory (config.json + rootfs/)", path)
+		}
+		old = dir + ".old"
+		if err := os.Rename(path, old); err != nil {
+			return "", fmt.Errorf("replacing %s: %w", path, err)
+		}
+	}
+	if err := os.Rename(dir, path); err != nil {
+		if old != "" {
+			_ = os.Rename(old, path)
+		}
+		return "", fmt.Errorf("writing plugin to %s: %w", path, err)
+	}
+	if old != "" {
+		_ = os.RemoveAll(old)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, nil
+}
+
+// isPluginDir reports whether a directory listing is that of a plugin dir:
+// only config.json and rootfs.
+func isPluginDir(entries []os.DirEntry) bool {
+	for _, e := range entries {
+		switch e.Name() {
+		case "config.json", "rootfs":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// PlatformDir is the plugin built for one platform of a multi-platform
+// build: a plugin directory (config.json + rootfs/).
+type PlatformDir struct {
+	Platform string // os/arch[/variant], e.g. linux/arm64
+	Dir      string
+}
+
+// MultiDest is a Dest that also takes the plugins of a multi-platform build
+// (WithPlatforms with more than one platform). Docker installs plugins of
+// one platform only, so each platform becomes a plugin of its own.
+type MultiDest interface {
+	Dest
+	DeliverAll(ctx context.Context, plugins []PlatformDir) (string, error)
+}
+
+var _ MultiDest = (*Dir)(nil)
+
+// DeliverAll writes Path/os_arch[_variant]/ per platform, each a plugin
+// directory; Path appears complete or not at all.
+func (d *Dir) DeliverAll(ctx context.Context, plugins []PlatformDir) (string, error) {
+	if len(plugins) == 0 {
+		return "", errors.New("no platforms built")
+	}
+	parent := filepath.Dir(plugins[0].Dir)
+	for _, p := range plugins {
+		if filepath.Dir(p.Dir) != parent {
+			return "", fmt.Errorf("platform dirs not staged together: %s", p.Dir)
+		}
+	}
+	path := filepath.Clean(d.Path)
+	if entries, err := os.ReadDir(path); err == nil && len(entries) > 0 {
+		return "", fmt.Errorf("writing plugins to %s: it exists and is not empty", path)
+	} else if err == nil {
+		if err := os.Remove(path); err != nil {
+			return "", err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(parent, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Rename(parent, path); err != nil {
+		return "", fmt.Errorf("writing plugins to %s: %w", path, err)
+	}
+	var lines []string
+	for _, p := range plugins {
+		lines = append(lines, filepath.Join(path, filepath.Base(p.Dir)))
+	}
+	return strings.Join(lines, "\n"), nil
+}
