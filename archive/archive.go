@@ -269,7 +269,7 @@ func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header) error {
 	}
 	dir, base := path.Split(name)
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse, tar.TypeCont, tar.TypeDir:
+	case tar.TypeReg, tar.TypeGNUSparse, tar.TypeCont, tar.TypeDir:
 	default:
 		// Links and device nodes: the pool must be idle (pool.go).
 		if err := x.drain(); err != nil {

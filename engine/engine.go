@@ -148,7 +148,7 @@ func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	copts := []client.Opt{client.WithAPIVersionNegotiation()}
+	var copts []client.Opt
 	if strings.HasPrefix(ep.Host, "ssh://") {
 		helper, err := connhelper.GetConnectionHelper(ep.Host)
 		if err != nil {

@@ -70,7 +70,7 @@ func writeContext(ctx context.Context, w io.Writer, src Source, config []byte) e
 			if err := tw.WriteHeader(h); err != nil {
 				return fmt.Errorf("writing rootfs entry %s: %w", h.Name, err)
 			}
-			if h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA {
+			if h.Typeflag == tar.TypeReg {
 				if _, err := io.Copy(tw, tr); err != nil {
 					return fmt.Errorf("streaming rootfs entry %s: %w", h.Name, err)
 				}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dplug/dplug/internal/testenv"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -152,7 +154,7 @@ func TestCacheSeesEveryChange(t *testing.T) {
 		}, false},
 		{"owner", func(t *testing.T, rootfs string) {
 			if !root {
-				t.Skip("chown needs root")
+				testenv.Unavailable(t, "chown needs root")
 			}
 			os.Lchown(filepath.Join(rootfs, "etc/plug.conf"), 1000, 1000)
 		}, true}, // normalised away, but only WithPreserveTimes would show it

@@ -25,7 +25,6 @@ type devOptions struct {
 	docker    bool
 	host      string
 	builder   string
-	addr      string
 	contexts  []string
 	buildArgs []string
 	network   string
