@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 30s
 TESTFLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all build setup demo test unit fuzz bench docs lint mutate ci-recipe dist
+.PHONY: all build setup demo test unit fuzz bench docs lint mutate ci-recipe dist release-check
 
 all: build
 
@@ -52,3 +52,10 @@ ci-recipe:
 # dist/checksums.txt; .goreleaser.yaml builds the same matrix.
 dist:
 	./scripts/dist.sh
+
+# .goreleaser.yaml checked and built as a snapshot into dist/. goreleaser
+# v2.16.0 is the newest that builds with Go 1.26:
+#   go install github.com/goreleaser/goreleaser/v2@v2.16.0
+release-check:
+	goreleaser check
+	goreleaser release --snapshot --clean
