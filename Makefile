@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 30s
 TESTFLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all build setup demo test unit fuzz bench docs lint mutate ci-recipe
+.PHONY: all build setup demo test unit fuzz bench docs lint mutate ci-recipe dist release-check
 
 all: build
 
@@ -69,3 +69,15 @@ mutate:
 # unprivileged user on private dockerd 20.10 and 26 (as root; part of make test).
 ci-recipe:
 	CI=true $(GO) test -count=1 -run '^TestCIRecipe$$' ./engine/
+
+# Release binaries (linux/darwin/windows × amd64/arm64, static on Linux) and
+# dist/checksums.txt; .goreleaser.yaml builds the same matrix.
+dist:
+	./scripts/dist.sh
+
+# .goreleaser.yaml checked and built as a snapshot into dist/. goreleaser
+# v2.16.0 is the newest that builds with Go 1.26:
+#   go install github.com/goreleaser/goreleaser/v2@v2.16.0
+release-check:
+	goreleaser check
+	goreleaser release --snapshot --clean
