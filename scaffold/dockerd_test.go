@@ -73,8 +73,14 @@ func examplesInDockerd(t *testing.T, e testenv.Engine, dir func(typ string) stri
 
 	t.Run("ipam", func(t *testing.T) {
 		d.MustDocker(t, "plugin", "create", "example-ipam", dir("ipam"))
+		// Engines run in parallel on one host and their bridges' routes
+		// are the host's: a subnet one engine uses overlaps for the other,
+		// which then asks the plugin for the next pool. Each engine gets a
+		// range of its own.
+		base := map[string]string{testenv.Engine2010.Name: "10.200", testenv.Engine26.Name: "10.201"}[e.Name]
+		d.MustDocker(t, "plugin", "set", "example-ipam", "POOL_RANGE="+base+".0.0/16")
 		d.MustDocker(t, "plugin", "enable", "example-ipam")
-		for i, want := range []string{"10.200.0.0/24", "10.200.1.0/24"} {
+		for i, want := range []string{base + ".0.0/24", base + ".1.0/24"} {
 			name := []string{"n1", "n2"}[i]
 			// Network and IPAM drivers are named with their tag.
 			d.MustDocker(t, "network", "create", "--ipam-driver", "example-ipam:latest", name)
