@@ -191,12 +191,27 @@ func sameDir(f *os.File, path string) bool {
 // cleanStalePulls removes the temp dirs that killed pulls left in parent:
 // those no live pull holds the lock of. Failures are only logged.
 func cleanStalePulls(parent string, o *options) {
+	removed, errs := StalePulls(parent, true)
+	for _, p := range removed {
+		o.log.Info("removed the temp dir of an interrupted pull", "dir", p)
+	}
+	for _, err := range errs {
+		o.log.Warn("cannot remove the temp dir of an interrupted pull", "err", err)
+	}
+}
+
+// StalePulls lists the temp dirs killed pulls left in parent
+// (".DIR.dplug-pull-RANDOM" dirs no live pull holds the lock of) and, with
+// remove, removes them. Nothing else in parent is ever touched; a live
+// pull's temp dir is never listed. dplug doctor uses it for the parents
+// that pulls recorded.
+func StalePulls(parent string, remove bool) (stale []string, errs []error) {
 	if !pullLocks {
-		return
+		return nil, nil
 	}
 	entries, err := os.ReadDir(parent)
 	if err != nil {
-		return
+		return nil, nil
 	}
 	for _, e := range entries {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), ".") || !strings.Contains(e.Name(), pullTempMarker) {
@@ -208,14 +223,17 @@ func cleanStalePulls(parent string, o *options) {
 			continue // a live pull's, or gone already
 		}
 		if sameDir(lock, path) {
-			if err := os.RemoveAll(path); err != nil {
-				o.log.Warn("cannot remove the temp dir of an interrupted pull", "dir", path, "err", err)
+			if !remove {
+				stale = append(stale, path)
+			} else if err := os.RemoveAll(path); err != nil {
+				errs = append(errs, fmt.Errorf("removing %s: %w", path, err))
 			} else {
-				o.log.Info("removed the temp dir of an interrupted pull", "dir", path)
+				stale = append(stale, path)
 			}
 		}
 		lock.Close()
 	}
+	return stale, errs
 }
 
 // stripPrivileges clears the setuid and setgid bits and removes the file

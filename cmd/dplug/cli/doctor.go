@@ -33,13 +33,16 @@ killed dplug processes left in the store's tmp/ dir. It reports:
   - runs nobody will stop (a foreground 'dplug run' that was killed, a
     detached plugin that exited): --fix stops them and removes their
     mounts, cgroups and run dirs.
+  - temp dirs of killed pulls (.DIR.dplug-pull-*) next to the dirs pulls
+    wrote (each pull records its parent dir under ROOT/pulls): --fix
+    removes those no live pull holds.
 
 On a read-only store doctor only reports. Exit status 1 when problems
 remain.`,
 		Args: withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd.Context(), g, fix) },
 	}
-	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings, stop leftover runs")
+	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings, stop leftover runs, remove killed pulls' temp dirs")
 	return cmd
 }
 
@@ -58,17 +61,20 @@ func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
 	if rerr != nil {
 		return rerr
 	}
+	pulls, perrs := doctorPulls(g, fix && !r.ReadOnly)
 	if g.outputJSON() {
 		if jerr := writeJSON(g.stdout, struct {
 			*store.Report
-			Runs []run.Leftover `json:"Runs"`
-		}{r, runs}); jerr != nil {
+			Runs  []run.Leftover `json:"Runs"`
+			Pulls []string       `json:"Pulls"`
+		}{r, runs, pulls}); jerr != nil {
 			return jerr
 		}
 	} else {
 		printDoctor(g, s, r, fix)
 		printRunLeftovers(g.stdout, runs)
-		if len(runs) == 0 && storeClean(r) {
+		printPulls(g, pulls, perrs, fix && !r.ReadOnly)
+		if len(runs) == 0 && len(pulls) == 0 && storeClean(r) {
 			fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
 		}
 	}
@@ -76,6 +82,9 @@ func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
 		return err
 	}
 	problems := len(r.Orphans) + len(r.Missing) + len(r.Resynced) + len(runs)
+	if !fix {
+		problems += len(pulls)
+	}
 	if r.Damaged != "" {
 		problems++
 	}

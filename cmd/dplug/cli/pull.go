@@ -102,6 +102,9 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 		return err
 	}
 	p := srcp.Artifact
+	if abs, err := filepath.Abs(dir); err == nil {
+		recordPull(g, filepath.Dir(abs))
+	}
 	if err := pack.Unpack(ctx, p, dir, opts...); err != nil {
 		return err
 	}
