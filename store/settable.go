@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dplug/dplug/plugin"
 )
 
 // The set rules and messages are dockerd's (moby plugin/v2/settable.go and
@@ -25,21 +27,11 @@ var (
 type setting struct{ name, field, value string }
 
 func parseSetting(arg string) (setting, error) {
-	var s setting
-	i := strings.Index(arg, "=")
-	switch {
-	case i == 0:
-		return s, errInvalidFormat
-	case i < 0:
-		s.name = arg
-	default:
-		s.name, s.value = arg[:i], arg[i+1:]
+	name, field, value, ok := plugin.ParseSetting(arg)
+	if !ok {
+		return setting{}, errInvalidFormat
 	}
-	if j := strings.LastIndex(s.name, "."); j > 0 {
-		s.field = s.name[j+1:]
-		s.name = s.name[:j]
-	}
-	return s, nil
+	return setting{name, field, value}, nil
 }
 
 func (s *setting) pretty() string {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dplug/dplug/plugin"
 )
 
 // setting is one install-time `docker plugin set` argument:
@@ -14,20 +16,8 @@ type setting struct{ name, field, value string }
 // parseSetting splits arg as dockerd's `docker plugin set` does; ok is
 // false for a malformed one ("=VALUE").
 func parseSetting(arg string) (setting, bool) {
-	var s setting
-	i := strings.IndexByte(arg, '=')
-	switch {
-	case i == 0:
-		return s, false
-	case i < 0:
-		s.name = arg
-	default:
-		s.name, s.value = arg[:i], arg[i+1:]
-	}
-	if j := strings.LastIndexByte(s.name, '.'); j > 0 {
-		s.name, s.field = s.name[:j], s.name[j+1:]
-	}
-	return s, true
+	name, field, value, ok := plugin.ParseSetting(arg)
+	return setting{name, field, value}, ok
 }
 
 // applySettings writes settings into the normalised config tree the way
