@@ -52,8 +52,15 @@ func check(name string, data []byte, o *options) []Diagnostic {
 	if v.kind == KindConfig {
 		if msg, hint := notPluginConfig(root); msg != "" {
 			// One line, not a cascade of missing fields; DP100 stays for
-			// parity with dockerd's decoder.
-			v.diags = v.diags[:0]
+			// parity with dockerd's decoder, and so does a byte order mark
+			// (DP002), which makes dockerd refuse the file before anything.
+			kept := v.diags[:0]
+			for _, d := range v.diags {
+				if d.Rule == "DP002" {
+					kept = append(kept, d)
+				}
+			}
+			v.diags = kept
 			v.add("DP007", root, posValue, "%s", msg).hint("%s", hint)
 			for _, d := range v.schemaCheck(root) {
 				if d.Rule == "DP100" && root.kind == kObject {
