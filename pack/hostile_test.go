@@ -10,16 +10,16 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dplug/dplug/internal/testenv"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -149,37 +149,6 @@ func stall(r *http.Request) {
 	case <-hangs.Load().(chan struct{}):
 	case <-r.Context().Done():
 	}
-}
-
-// silentListener accepts connections and never writes a byte.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
 }
 
 func TestRegistryNeverAnswers(t *testing.T) {
@@ -481,4 +450,11 @@ func TestTLSRegistry(t *testing.T) {
 	if !h2.Load() {
 		t.Error("no request used HTTP/2")
 	}
+}
+
+// silentListener is the address of a server that accepts connections and
+// never writes a byte.
+func silentListener(t *testing.T) string {
+	addr, _ := testenv.SilentServer(t)
+	return addr
 }

@@ -1,60 +1,22 @@
 package cli_test
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// silentServer accepts connections and never answers: the registry that
-// would hang a client without timeouts. accepted gets a value per
-// connection.
-func silentServer(t *testing.T) (addr string, accepted <-chan struct{}) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan struct{}, 64)
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String(), ch
-}
+	"github.com/dplug/dplug/internal/testenv"
+)
 
 // TestSignalsStopCommands: SIGINT or SIGTERM ends a command within a
 // second, even while it waits on a registry that never answers (whose own
 // timeout is 30 s), with the interrupted exit code and nothing left.
 func TestSignalsStopCommands(t *testing.T) {
-	addr, accepted := silentServer(t)
+	addr, accepted := testenv.SilentServer(t)
 	ref := addr + "/silent/plugin:1"
 	dir := pluginDirForSignals(t)
 	for _, tc := range []struct {

@@ -1,50 +1,19 @@
 package cli_test
 
 import (
-	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
 
-// silentRegistry accepts connections and never answers.
-func silentRegistry(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
+	"github.com/dplug/dplug/internal/testenv"
+)
 
 // TestRegistryTimeout: push, pull and install give up on a registry that
 // never answers, after --timeout or DPLUG_TIMEOUT.
 func TestRegistryTimeout(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", t.TempDir())
-	host := silentRegistry(t)
+	host := silentAddr(t)
 	ref := host + "/me/plug:1"
 	dir := pluginDir(t)
 	root := t.TempDir()
@@ -88,4 +57,10 @@ func TestRegistryTimeout(t *testing.T) {
 			}
 		})
 	}
+}
+
+// silentAddr is the address of a server that accepts and never answers.
+func silentAddr(t *testing.T) string {
+	addr, _ := testenv.SilentServer(t)
+	return addr
 }
