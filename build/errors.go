@@ -108,6 +108,12 @@ func explain(ctx context.Context, err error, tr *tracker, dockerfile string) err
 	if ctx.Err() != nil {
 		return fmt.Errorf("build canceled: %w", context.Cause(ctx))
 	}
+	// The build's own watches (resolve timeout, export stall) say best
+	// what went wrong; keep their type for callers.
+	var re *ResolveError
+	if errors.As(err, &re) {
+		return re
+	}
 	msg := cleanMessage(err)
 	file, line := sourceLine(err, dockerfile)
 

@@ -338,6 +338,8 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 	defer cancel(nil)
 	wd := newWatchdog(o.exportTimeout, cancel, hint)
 	defer wd.Stop()
+	rw := newResolveWatch(o.resolveTimeout, cancel)
+	defer rw.Stop()
 	extract := o.extract
 	if extract == nil {
 		extract = extractRootfs
@@ -357,6 +359,7 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 		defer close(forwarded)
 		for s := range statusCh { // closed by Solve
 			wd.status()
+			rw.status(s)
 			mu.Lock()
 			if !abandoned {
 				show(s)
@@ -385,8 +388,22 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 			exp.abort(st)
 			return st
 		}
+	case <-rw.fired:
+		select {
+		case err = <-done:
+		case <-time.After(abandonAfter):
+			mu.Lock()
+			abandoned = true
+			mu.Unlock()
+			exp.abort(rw.timedOut())
+			return rw.timedOut()
+		}
 	}
 	<-forwarded
+	if re := rw.timedOut(); re != nil {
+		exp.abort(re)
+		return re
+	}
 	if st := wd.stalled(); st != nil {
 		exp.abort(st)
 		return st

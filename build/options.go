@@ -43,9 +43,10 @@ type options struct {
 	validator   Validator
 	daemonOpts  []buildkitd.Option
 
-	network       string
-	exportTimeout time.Duration
-	extract       extractFunc // nil: extractRootfs (tests replace it)
+	network        string
+	exportTimeout  time.Duration
+	resolveTimeout time.Duration
+	extract        extractFunc // nil: extractRootfs (tests replace it)
 }
 
 // Option configures Run.
@@ -149,6 +150,11 @@ func WithNetwork(mode string) Option { return func(o *options) { o.network = mod
 // Build steps themselves are not timed. Default (and for d <= 0):
 // DefaultExportTimeout.
 func WithExportTimeout(d time.Duration) Option { return func(o *options) { o.exportTimeout = d } }
+
+// WithResolveTimeout bounds how long resolving one base image from its
+// registry may take before the build is canceled with a *ResolveError.
+// Default (and for d <= 0): DefaultResolveTimeout.
+func WithResolveTimeout(d time.Duration) Option { return func(o *options) { o.resolveTimeout = d } }
 
 // WithLogger sets the logger for debug details. Default: discarded.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
