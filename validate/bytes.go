@@ -67,6 +67,17 @@ func check(name string, data []byte, o *options) []Diagnostic {
 					v.diags = append(v.diags, d)
 				}
 			}
+			// A wrongly typed value under a key a later duplicate
+			// shadows still fails dockerd's decoder (DP100).
+			n := len(v.diags)
+			v.checkShadowed()
+			kept = v.diags[:n]
+			for _, d := range v.diags[n:] {
+				if d.Rule == "DP100" {
+					kept = append(kept, d)
+				}
+			}
+			v.diags = kept
 			sortDiags(v.diags)
 			return v.diags
 		}

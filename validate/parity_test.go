@@ -39,6 +39,9 @@ func TestDockerdParity(t *testing.T) {
 		`{"Mounts": [1]}`,
 		`{"Description": true}`,
 		`{"PropagatedMount": [], "propagatedmount": "/x"}`,
+		// Not a plugin config (DP007), yet a shadowed duplicate's wrong
+		// type still fails dockerd's decoder (found by TestRandomConfigs).
+		`{"ROOTFS": {"diff_ids": ["none", true]}, "rootfs": {"k": "none"}}`,
 	}
 	for _, c := range configs {
 		checkParity(t, []byte(c), false, Bytes("config.json", []byte(c)))
