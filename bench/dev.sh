@@ -13,7 +13,8 @@
 #
 # Needs root, runc, buildkitd (bin/buildkitd or PATH). RUNS=N edits (default
 # 3, median and min reported). BENCH_SMOKE=1: one edit, same table. Prints a
-# Markdown table (also bench/out/dev.md) and writes bench/out/dev.json.
+# Markdown table (also bench/out/dev.md) and writes bench/out/dev.json;
+# dplug dev's own output is kept in bench/out/dev-loop.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out
@@ -29,7 +30,7 @@ work=$(mktemp -d /tmp/dplug-dbench-XXXXXX)
 go build -trimpath -o "$work/dplug" ./cmd/dplug
 dplug() { DPLUG_BUILDKITD_IDLE=0 "$work/dplug" --root "$work/dplug-root" "$@"; }
 . scripts/lib.sh
-dev_pid=""
+dev_pid="" log=$work/dev.log
 cleanup() {
   set +e
   if [ -n "$dev_pid" ]; then
@@ -38,6 +39,7 @@ cleanup() {
     kill -0 "$dev_pid" 2>/dev/null && { echo "bench: dplug dev still running 10 s after SIGINT, killing it" >&2; kill -9 "$dev_pid"; }
     wait "$dev_pid" 2>/dev/null
   fi
+  [ -f "$log" ] && cp "$log" "$out/dev-loop.log" # dplug dev's own output, plugin lines included
   dplug stop bench/volume:dev >/dev/null 2>&1
   dplug buildkitd stop >/dev/null 2>&1
   lib_teardown
@@ -47,7 +49,6 @@ trap cleanup EXIT
 proj=$work/volume
 cp -r examples/volume "$proj"
 goctx=$(go run ./internal/testenv/cmd/goimage)
-log=$work/dev.log
 
 # The dev loop in the background, its iteration lines in $log.
 # (Not through the dplug function: $! must be dplug itself, to stop it.)
