@@ -8,7 +8,7 @@
 # BENCH_SMOKE=1 runs each script in its quick mode (small inputs, one run,
 # no targets): what CI runs so that the scripts cannot rot. BENCHES="push
 # install" picks scripts. Needs what each script needs (root, dockerd,
-# docker-registry, buildkitd, hyperfine, npm).
+# docker-registry, buildkitd, runc, hyperfine, npm).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out
@@ -16,7 +16,7 @@ mkdir -p "$out"
 go build -trimpath -o bin/dplug ./cmd/dplug || exit 1
 export DPLUG=$PWD/bin/dplug
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then export RUNS=1; fi
-benches=${BENCHES:-validate push install build run}
+benches=${BENCHES:-validate push install build run dev}
 status=()
 failed=0
 for b in $benches; do

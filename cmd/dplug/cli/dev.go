@@ -47,8 +47,9 @@ time and the verdict. Ctrl-C stops.
 
 Builds use --builder's discovery (see 'dplug build'): on a machine with
 only a Docker Engine, the engine's BuildKit. The plugin is named after DIR
-unless -t NAME. The plugin's own log lines are where the runtime puts
-them: the test report (store), or the Docker Engine's log (--docker).`,
+unless -t NAME. The plugin's own output lines are shown as the test runs,
+prefixed with its name as 'dplug run' does (store), or are in the Docker
+Engine's log (--docker).`,
 		Example: `  dplug dev --docker examples/volume
   dplug dev -t me/myplugin:dev .`,
 		Args: withUsage(cobra.MaximumNArgs(1)),
@@ -139,7 +140,7 @@ func runDev(cmd *cobra.Command, g *globalOptions, o *devOptions, dir string) err
 				return "", err
 			}},
 			{Name: "test", Run: func(ctx context.Context) (string, error) {
-				to := &testOptions{startOptions: startOptions{timeout: run.DefaultTimeout, grace: 5 * time.Second}}
+				to := &testOptions{startOptions: startOptions{timeout: run.DefaultTimeout, grace: 5 * time.Second}, logs: true}
 				if err := runTest(ctx, g, to, name); err != nil {
 					return "FAIL", err
 				}

@@ -318,6 +318,9 @@ type testOptions struct {
 	strict     bool
 	ipamSubnet string
 	ipamIP     string
+	// logs streams the plugin's output, prefixed, to stderr as the
+	// probes run (dplug dev), as --debug does.
+	logs bool
 }
 
 func newTestCmd(g *globalOptions) *cobra.Command {
@@ -406,9 +409,9 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	}
 	errw := &syncWriter{w: g.stderr}
 	// The plugin's output goes to its log (the report quotes its tail if it
-	// dies); with --debug it is shown live too.
+	// dies); with --debug (or from dplug dev) it is shown live too.
 	var w io.Writer
-	if g.Debug {
+	if g.Debug || o.logs {
 		w = errw
 	}
 	inst, p, err := start(ctx, g, &o.startOptions, arg, w, errw)
