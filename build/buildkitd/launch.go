@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dplug/dplug/internal/pinned"
 	"github.com/moby/buildkit/client"
 )
 
@@ -104,12 +105,16 @@ func Launch(ctx context.Context, cfg Config) (*Process, error) {
 		defer f.Close()
 		cmd.Stdout, cmd.Stderr = f, f
 	}
+	start := cmd.Start
 	if cfg.Detach {
 		cmd.SysProcAttr = detachedAttr()
 	} else {
+		// Attached daemons die with this process (Pdeathsig), which Linux
+		// ties to the forking thread: fork from one that never exits.
 		cmd.SysProcAttr = attachedAttr()
+		start = func() error { return pinned.Start(cmd) }
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", cfg.Binary, err)
 	}
 	p := &Process{PID: cmd.Process.Pid, Addr: addr, exited: make(chan struct{})}

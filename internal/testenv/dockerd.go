@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dplug/dplug/internal/pinned"
 )
 
 // Debian's docker.io: dockerd and its 20.10 client. /usr/local/bin/docker may
@@ -172,7 +174,7 @@ func StartDockerdEngine(t testing.TB, e Engine, insecureRegistries ...string) *D
 	// against it.
 	d.cmd.Dir = dir
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := d.cmd.Start(); err != nil {
+	if err := pinned.Start(d.cmd); err != nil {
 		logf.Close()
 		d.cmd = nil
 		t.Fatalf("starting dockerd %s: %v", e.Name, err)
@@ -239,7 +241,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	d.ctd.Stdout, d.ctd.Stderr = logf, logf
 	d.ctd.Env = env
 	d.ctd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := d.ctd.Start(); err != nil {
+	if err := pinned.Start(d.ctd); err != nil {
 		d.ctd = nil
 		return "", fmt.Errorf("starting containerd: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dplug/dplug/internal/pinned"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -101,7 +102,7 @@ http:
 		cmd.Stdout, cmd.Stderr = logf, logf
 		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
+		if err := pinned.Start(cmd); err != nil {
 			logf.Close()
 			t.Fatalf("starting docker-registry: %v", err)
 		}
