@@ -644,6 +644,9 @@ type logDriver struct {
 	mu       sync.Mutex
 	files    map[string]*os.File
 	lines    []string
+	sources  []string    // each entry's source, in order
+	times    []time.Time // each entry's time, in order
+	readReq  map[string]any
 	done     sync.WaitGroup
 	started  []string
 }
@@ -656,6 +659,9 @@ func (d *logDriver) handle(method string, req map[string]any) (int, any) {
 		}
 		return 200, `{"Cap":{"ReadLogs":false}}`
 	case "LogDriver.ReadLogs":
+		d.mu.Lock()
+		d.readReq = req
+		d.mu.Unlock()
 		return 200, rawBody(d.readLogs)
 	case "LogDriver.StartLogging":
 		file := str(req, "File")
@@ -696,10 +702,24 @@ func (d *logDriver) read(f *os.File) {
 		if _, err := io.ReadFull(f, msg); err != nil {
 			return
 		}
-		// field 3 (line) is last: tag 0x1a, length, bytes.
+		// field 1 (source) is first: tag 0x0a, length, bytes; then field
+		// 2 (time_nano): tag 0x10, varint; field 3 (line) is last: tag
+		// 0x1a, length, bytes.
+		var src string
+		var ts time.Time
+		if len(msg) > 2 && msg[0] == 0x0a && 2+int(msg[1]) < len(msg) {
+			src = string(msg[2 : 2+msg[1]])
+			if rest := msg[2+msg[1]:]; rest[0] == 0x10 {
+				if ns, n := binary.Uvarint(rest[1:]); n > 0 {
+					ts = time.Unix(0, int64(ns))
+				}
+			}
+		}
 		if i := strings.LastIndexByte(string(msg), 0x1a); i >= 0 && i+2 <= len(msg) {
 			d.mu.Lock()
 			d.lines = append(d.lines, string(msg[i+2:]))
+			d.sources = append(d.sources, src)
+			d.times = append(d.times, ts)
 			d.mu.Unlock()
 		}
 	}
@@ -757,6 +777,23 @@ func TestLogDriverProbes(t *testing.T) {
 				want := []string{"dplug probe line 1", "dplug probe line 2", "dplug probe line 3"}
 				if diff := cmp.Diff(want, d.lines); diff != "" {
 					t.Errorf("lines read (-want +got):\n%s", diff)
+				}
+				// The second line is the container's stderr, the others its
+				// stdout; each entry is stamped 1 ms after the one before.
+				if diff := cmp.Diff([]string{"stdout", "stderr", "stdout"}, d.sources); diff != "" {
+					t.Errorf("sources (-want +got):\n%s", diff)
+				}
+				for i := 1; i < len(d.times); i++ {
+					if got := d.times[i].Sub(d.times[i-1]); got != time.Millisecond {
+						t.Errorf("entry %d is %v after entry %d, want 1ms", i, got, i-1)
+					}
+				}
+			}
+			if tt.readLogs != "" {
+				// dockerd's `docker logs` without options: all entries, no follow.
+				want := map[string]any{"Since": "0001-01-01T00:00:00Z", "Until": "0001-01-01T00:00:00Z", "Tail": float64(-1), "Follow": false}
+				if diff := cmp.Diff(want, d.readReq["Config"]); diff != "" {
+					t.Errorf("ReadLogs Config (-want +got):\n%s", diff)
 				}
 			}
 			// The FIFO is gone again; only the directory dockerd makes stays.
