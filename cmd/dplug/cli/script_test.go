@@ -1,21 +1,37 @@
 package cli_test
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
 	"strconv"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/dplug/dplug/cmd/dplug/cli"
+	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
 	runpkg "github.com/dplug/dplug/run"
 )
 
+// init keeps libcontainer's namespace threads off the main thread, as
+// cmd/dplug's main does: the scripts' `dplug run` is this test binary.
+func init() { runpkg.LockMainThread() }
+
 // TestMain lets testscript run the test binary itself as `dplug`.
 func TestMain(m *testing.M) {
-	// The test binary is also libcontainer's re-exec target for the run
-	// tests (run_test.go): dispatch its init before anything else.
+	// The test binary is also libcontainer's re-exec target for `dplug
+	// run` and `dplug test`: dispatch its init before anything else.
 	if runpkg.IsContainerInit() {
 		runpkg.ContainerInit()
 	}
@@ -44,17 +60,236 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs the end-to-end CLI scripts in testdata/script. Set
-// DPLUG_UPDATE_SCRIPTS=1 to rewrite their golden files in place.
+// update reports whether the goldens are to be rewritten: DPLUG_UPDATE=1
+// regenerates every golden file of the repository (scripts, docs/cli,
+// docs/rules.md, examples/, the validate corpus).
+func update() bool { return os.Getenv("DPLUG_UPDATE") == "1" }
+
+// TestScripts runs the end-to-end CLI scripts in testdata/script: each is a
+// user's session (dplug commands, their exit codes and output). With
+// DPLUG_UPDATE=1 their `cmp stdout FILE` goldens are rewritten in place.
+//
+// Besides testscript's own commands and conditions ([exec:NAME] looks on
+// the script's PATH, which includes the repository's bin/), scripts have:
+//
+//	dplug ARGS / dplug-exit CODE ARGS   dplug (this test binary), exit code CODE
+//	registry [-silent|-closed] [VAR]    an in-memory registry on 127.0.0.1 (go-containerregistry's),
+//	                                    $VAR (default REGISTRY) = host:port, stopped at the script's end;
+//	                                    -silent accepts and never answers, -closed is a port nothing listens on
+//	need root|runc|buildkitd|...        skip the script without it, or fail it under CI=true
+//	testplugin volplug|regplug DIR      put the real test plugin binary at DIR/rootfs/NAME
+//	                                    (and the empty dirs data, etc, tmp)
+//	elf ARCH FILE                       write a minimal ELF executable header for GOARCH ARCH
+//	grab NAME REGEXP                    set $NAME to REGEXP's first group in the last stdout
+//	[root]                              the script runs as root
+//
+// and the variables $DPLUG_ROOT (a store in $WORK), $DPLUG_BIN (a PATH with
+// dplug and nothing else), $HOSTARCH (GOARCH) and $FOREIGN (arm64 on amd64,
+// amd64 elsewhere).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
-		UpdateScripts:       os.Getenv("DPLUG_UPDATE_SCRIPTS") == "1",
+		UpdateScripts:       update(),
 		RequireExplicitExec: false,
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("DPLUG_ROOT", env.WorkDir+"/dplug-root")
-			env.Setenv("CI", os.Getenv("CI"))
-			return nil
+		Setup:               scriptSetup,
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"registry":   cmdRegistry,
+			"need":       cmdNeed,
+			"testplugin": cmdTestplugin,
+			"elf":        cmdELF,
+			"grab":       cmdGrab,
 		},
 	})
+}
+
+type tKey struct{}
+
+func scriptSetup(env *testscript.Env) error {
+	env.Values[tKey{}] = env.T()
+	env.Setenv("DPLUG_ROOT", env.WorkDir+"/dplug-root")
+	env.Setenv("CI", os.Getenv("CI"))
+	// No credentials nor settings from the developer's machine.
+	env.Setenv("DOCKER_CONFIG", env.WorkDir+"/.docker")
+	env.Setenv("BUILDKIT_HOST", "")
+	env.Setenv("DPLUG_TIMEOUT", "")
+	env.Setenv("HOSTARCH", runtime.GOARCH)
+	foreign := "amd64"
+	if runtime.GOARCH == "amd64" {
+		foreign = "arm64"
+	}
+	env.Setenv("FOREIGN", foreign)
+	// $DPLUG_BIN holds only dplug and dplug-exit: PATH=$DPLUG_BIN is a
+	// machine with nothing installed.
+	for _, dir := range filepath.SplitList(env.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(dir, "dplug-exit")); err == nil {
+			env.Setenv("DPLUG_BIN", dir)
+			break
+		}
+	}
+	// buildkitd is found on PATH or in the repository's bin/, where
+	// `make setup` puts it (internal/testenv.BuildkitdBinary).
+	if bin, err := filepath.Abs(filepath.Join("..", "..", "..", "bin")); err == nil {
+		env.Setenv("PATH", env.Getenv("PATH")+string(os.PathListSeparator)+bin)
+	}
+	return nil
+}
+
+// cmdNeed skips the script unless each named thing is there (root, or a
+// program on the script's PATH), and fails it instead under CI=true, where
+// everything is provided (internal/testenv.Need).
+func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: need root|PROGRAM...")
+	}
+	for _, what := range args {
+		var missing string
+		switch what {
+		case "root":
+			if os.Geteuid() != 0 {
+				missing = "needs root"
+			}
+		default:
+			if _, err := lookPath(ts, what); err != nil {
+				missing = fmt.Sprintf("needs %s on PATH or in bin/ (`make setup` installs it)", what)
+			}
+		}
+		if missing == "" {
+			continue
+		}
+		if testenv.InCI() {
+			ts.Fatalf("CI=true but the script %s", missing)
+		}
+		ts.Value(tKey{}).(testscript.T).Skip(missing)
+	}
+}
+
+// lookPath finds prog on the script's PATH.
+func lookPath(ts *testscript.TestScript, prog string) (string, error) {
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		p := filepath.Join(dir, prog)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
+}
+
+// cmdRegistry starts a registry for the script: go-containerregistry's
+// in-memory one, or (-silent) a listener that accepts and never answers,
+// or (-closed) a loopback port nothing listens on.
+func cmdRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! registry")
+	}
+	mode := ""
+	if len(args) > 0 && (args[0] == "-silent" || args[0] == "-closed") {
+		mode, args = args[0], args[1:]
+	}
+	if len(args) > 1 {
+		ts.Fatalf("usage: registry [-silent|-closed] [VAR]")
+	}
+	name := "REGISTRY"
+	if len(args) == 1 {
+		name = args[0]
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	addr := l.Addr().String()
+	ts.Setenv(name, addr)
+	switch mode {
+	case "-closed":
+		ts.Check(l.Close())
+	case "-silent":
+		var conns []net.Conn
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				conns = append(conns, c) // held open, never answered
+			}
+		}()
+		ts.Defer(func() {
+			l.Close()
+			<-done
+			for _, c := range conns {
+				c.Close()
+			}
+		})
+	default:
+		srv := &http.Server{Handler: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
+		go func() {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				ts.Logf("registry %s: %v", addr, err)
+			}
+		}()
+		ts.Defer(func() { srv.Close() })
+	}
+}
+
+// cmdTestplugin copies a real test plugin binary (internal/testplugin:
+// volplug or regplug) to DIR/rootfs/NAME; the script's archive gives its
+// config.json.
+func cmdTestplugin(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: testplugin volplug|regplug DIR")
+	}
+	bin, err := testplugin.Build(args[0])
+	ts.Check(err)
+	data, err := os.ReadFile(bin)
+	ts.Check(err)
+	rootfs := ts.MkAbs(filepath.Join(args[1], "rootfs"))
+	for _, d := range []string{"data", "etc", "tmp"} { // as testplugin.Dir
+		ts.Check(os.MkdirAll(filepath.Join(rootfs, d), 0o755))
+	}
+	ts.Check(os.WriteFile(filepath.Join(rootfs, args[0]), data, 0o755))
+}
+
+// cmdELF writes FILE (mode 0755): the 64-byte header of an ELF executable
+// for GOARCH ARCH, all the entrypoint check reads.
+func cmdELF(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: elf amd64|arm64|s390x FILE")
+	}
+	h := make([]byte, 64)
+	switch args[0] {
+	case "amd64", "arm64":
+		m := map[string]uint16{"amd64": 62, "arm64": 183}[args[0]]
+		copy(h, "\x7fELF\x02\x01\x01")                         // 64-bit, little-endian
+		h[16], h[18], h[19], h[20] = 2, byte(m), byte(m>>8), 1 // ET_EXEC, machine, EV_CURRENT
+	case "s390x":
+		copy(h, "\x7fELF\x02\x02\x01") // 64-bit, big-endian
+		h[17], h[19], h[23] = 2, 22, 1 // ET_EXEC, EM_S390, EV_CURRENT
+	default:
+		ts.Fatalf("elf: no header for %q", args[0])
+	}
+	dst := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(filepath.Dir(dst), 0o755))
+	ts.Check(os.WriteFile(dst, h, 0o755))
+}
+
+// cmdGrab sets $NAME to the first group of REGEXP in the last command's
+// stdout, so that a later line can use what an earlier one printed (a
+// digest, a socket path).
+func cmdGrab(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: grab NAME REGEXP")
+	}
+	re, err := regexp.Compile(`(?m)` + args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile("stdout"))
+	if len(m) < 2 {
+		ts.Fatalf("grab: no match for %q (with a group) in stdout", args[1])
+	}
+	ts.Setenv(args[0], m[1])
 }
