@@ -1,12 +1,9 @@
 package cli_test
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,18 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dplug/dplug/internal/testenv"
-	"github.com/dplug/dplug/internal/testplugin"
-	"github.com/dplug/dplug/plugin"
 )
 
 // The store's command sessions are scripts (store.txtar, install.txtar,
 // errors.txtar, inventory.txtar). What stays here needs Go: concurrent
-// processes racing for the store, SIGKILL at random moments, and the
-// privilege prompt through a pseudo-terminal.
+// processes racing for the store and SIGKILL at random moments.
 
 func TestInstallConcurrentProcesses(t *testing.T) {
 	root := t.TempDir()
@@ -148,89 +141,5 @@ func TestKillDuringInstallAndRemove(t *testing.T) {
 	}
 	if r := runStore(t, root, "doctor"); r.code != 0 || r.stdout != "" {
 		t.Errorf("doctor after --fix: exit %d, %q", r.code, r.stdout)
-	}
-}
-
-// TestInstallPrompt drives the privilege prompt through a pseudo-terminal.
-func TestInstallPrompt(t *testing.T) {
-	cfg := testplugin.Config()
-	cfg.Mounts = []plugin.Mount{{Name: "data", Source: strPtr("/var/lib/x"), Destination: "/x", Type: "bind", Options: []string{"rbind"}}}
-	src := smallPluginDir(t, 1, &cfg)
-	tests := []struct {
-		answer string
-		code   int
-	}{{"y\n", 0}, {"yes\n", 0}, {"n\n", 1}, {"\n", 1}}
-	for _, tt := range tests {
-		t.Run(strings.TrimSpace(tt.answer), func(t *testing.T) {
-			root := t.TempDir()
-			cmd := storeCmd(root, "install", src, "--alias", "priv")
-			f, err := pty.Start(cmd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			var (
-				mu  sync.Mutex
-				out bytes.Buffer
-			)
-			prompted, drained := make(chan struct{}), make(chan struct{})
-			go func() {
-				defer close(drained) // the pty reads EIO once the command is gone
-				r := bufio.NewReader(f)
-				once := sync.Once{}
-				for {
-					b, err := r.ReadByte()
-					if err != nil {
-						return
-					}
-					mu.Lock()
-					out.WriteByte(b)
-					if strings.HasSuffix(out.String(), "[y/N] ") {
-						once.Do(func() { close(prompted) })
-					}
-					mu.Unlock()
-				}
-			}()
-			select {
-			case <-prompted:
-			case <-time.After(30 * time.Second):
-				cmd.Process.Kill()
-				t.Fatalf("no prompt; got %q", out.String())
-			}
-			if _, err := f.Write([]byte(tt.answer)); err != nil {
-				t.Fatal(err)
-			}
-			err = cmd.Wait()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			}
-			select {
-			case <-drained:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the pty still gives output 10s after the command exited")
-			}
-			mu.Lock()
-			got := strings.ReplaceAll(out.String(), "\r\n", "\n")
-			mu.Unlock()
-			wantPrompt := `Plugin "priv" is requesting the following privileges:
- - network: [host]
- - mount: [/var/lib/x]
- - capabilities: [CAP_SYS_ADMIN]
-Do you grant the above permissions? [y/N] `
-			if !strings.HasPrefix(got, wantPrompt) {
-				t.Errorf("prompt:\n%s\nwant:\n%s", got, wantPrompt)
-			}
-			if code != tt.code {
-				t.Fatalf("exit %d, want %d; output:\n%s", code, tt.code, got)
-			}
-			n := len(storeLs(t, root))
-			if tt.code == 0 && n != 1 || tt.code != 0 && n != 0 {
-				t.Errorf("%d plugins installed after answer %q", n, tt.answer)
-			}
-			if tt.code != 0 && !strings.Contains(got, "privileges not granted") {
-				t.Errorf("refusal not explained: %q", got)
-			}
-		})
 	}
 }
