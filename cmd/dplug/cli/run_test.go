@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/dplug/dplug/cmd/dplug/cli"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
