@@ -26,8 +26,7 @@ import (
 
 // run, logs, stop, test and rm sessions with a real plugin are a script
 // (run_root.txtar). What stays here needs Go: Ctrl-C (a canceled context),
-// SIGKILL at random moments, a request on the plugin's socket mid-run,
-// and building the examples with the Go toolchain.
+// SIGKILL at random moments, and a request on the plugin's socket mid-run.
 
 func volplugDir(t *testing.T, mode string) string {
 	t.Helper()
@@ -117,42 +116,6 @@ func TestRunForeground(t *testing.T) {
 	code, out, errOut := wait()
 	if code != 0 || !strings.Contains(out, testplugin.Socket) || !strings.Contains(errOut, "| volplug starting") {
 		t.Errorf("exit %d; stdout %q; stderr:\n%s", code, out, errOut)
-	}
-}
-
-// TestTestExamples builds each example plugin's binary straight into a
-// plugin dir (what its Dockerfile does, minus BuildKit) and runs
-// `dplug test` on it: every check must pass.
-func TestTestExamples(t *testing.T) {
-	testenv.RequireRoot(t)
-	for _, ex := range []string{"volume", "ipam", "authz"} {
-		t.Run(ex, func(t *testing.T) {
-			src := filepath.Join("..", "..", "..", "examples", ex)
-			data, err := os.ReadFile(filepath.Join(src, "config.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := plugin.Parse(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			bin := filepath.Join(dir, "rootfs", cfg.Entrypoint[0])
-			cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
-			cmd.Dir = src
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("building example %s: %v\n%s", ex, err, out)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			root := shortRoot(t)
-			code, out, errOut := rundplug(t, context.Background(), root, "test", dir)
-			if code != 0 || !strings.Contains(out, " 0 failed") {
-				t.Errorf("dplug test examples/%s: exit %d\n%s\n%s", ex, code, out, errOut)
-			}
-		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,11 +14,15 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/dplug/dplug/build/buildkitd"
 	"github.com/dplug/dplug/cmd/dplug/cli"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
@@ -81,11 +86,14 @@ func update() bool { return os.Getenv("DPLUG_UPDATE") == "1" }
 //	                                    (and the empty dirs data, etc, tmp)
 //	elf ARCH FILE                       write a minimal ELF executable header for GOARCH ARCH
 //	grab NAME REGEXP                    set $NAME to REGEXP's first group in the last stdout
+//	busybox VAR                         a busybox base image (Debian's busybox-static) as an OCI layout,
+//	                                    $VAR = its BuildKit build context (oci-layout://DIR@DIGEST)
 //	[root]                              the script runs as root
 //
 // and the variables $DPLUG_ROOT (a store in $WORK), $DPLUG_BIN (a PATH with
-// dplug and nothing else), $HOSTARCH (GOARCH) and $FOREIGN (arm64 on amd64,
-// amd64 elsewhere).
+// dplug and nothing else), $REPO (the repository), $HOSTARCH (GOARCH) and
+// $FOREIGN (arm64 on amd64, amd64 elsewhere); the Go toolchain's caches are
+// the test's.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
@@ -105,6 +113,7 @@ func TestScripts(t *testing.T) {
 			"testplugin": cmdTestplugin,
 			"elf":        cmdELF,
 			"grab":       cmdGrab,
+			"busybox":    cmdBusybox,
 		},
 	})
 }
@@ -113,7 +122,17 @@ type tKey struct{}
 
 func scriptSetup(env *testscript.Env) error {
 	env.Values[tKey{}] = env.T()
-	env.Setenv("DPLUG_ROOT", env.WorkDir+"/dplug-root")
+	root := env.WorkDir + "/dplug-root"
+	env.Setenv("DPLUG_ROOT", root)
+	// Whatever happened, leave no buildkitd a script's `dplug build`
+	// started behind.
+	env.Defer(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := buildkitd.New(root).Stop(ctx); err != nil {
+			env.T().Log("stopping buildkitd: ", err)
+		}
+	})
 	env.Setenv("CI", os.Getenv("CI"))
 	// No credentials nor settings from the developer's machine.
 	env.Setenv("DOCKER_CONFIG", env.WorkDir+"/.docker")
@@ -133,13 +152,39 @@ func scriptSetup(env *testscript.Env) error {
 			break
 		}
 	}
+	// $REPO is the repository (for its examples/); the Go toolchain works
+	// in a script with the test's caches.
+	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		return err
+	}
+	env.Setenv("REPO", repo)
+	for k, v := range goEnv() {
+		env.Setenv(k, v)
+	}
 	// buildkitd is found on PATH or in the repository's bin/, where
 	// `make setup` puts it (internal/testenv.BuildkitdBinary).
-	if bin, err := filepath.Abs(filepath.Join("..", "..", "..", "bin")); err == nil {
-		env.Setenv("PATH", env.Getenv("PATH")+string(os.PathListSeparator)+bin)
-	}
+	env.Setenv("PATH", env.Getenv("PATH")+string(os.PathListSeparator)+filepath.Join(repo, "bin"))
 	return nil
 }
+
+// goEnv is the Go toolchain's cache and module settings of the test
+// process (`go env`), which a script's `go build` needs: testscript gives
+// scripts no HOME.
+var goEnv = sync.OnceValue(func() map[string]string {
+	vars := []string{"GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GOTOOLCHAIN"}
+	out, err := exec.Command("go", append([]string{"env"}, vars...)...).Output()
+	m := map[string]string{}
+	if err != nil {
+		return m // no go: scripts that build need it (`need go`)
+	}
+	for i, v := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if i < len(vars) {
+			m[vars[i]] = v
+		}
+	}
+	return m
+})
 
 // cmdNeed skips the script unless each named thing is there (root, or a
 // program on the script's PATH), and fails it instead under CI=true, where
@@ -160,14 +205,19 @@ func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 				missing = fmt.Sprintf("needs %s on PATH or in bin/ (`make setup` installs it)", what)
 			}
 		}
-		if missing == "" {
-			continue
+		if missing != "" {
+			unavailable(ts, missing)
 		}
-		if testenv.InCI() {
-			ts.Fatalf("CI=true but the script %s", missing)
-		}
-		ts.Value(tKey{}).(testscript.T).Skip(missing)
 	}
+}
+
+// unavailable skips the script for want of what it says, or fails it
+// under CI=true (testenv.Unavailable).
+func unavailable(ts *testscript.TestScript, what string) {
+	if testenv.InCI() {
+		ts.Fatalf("CI=true but the script %s", what)
+	}
+	ts.Value(tKey{}).(testscript.T).Skip(what)
 }
 
 // lookPath finds prog on the script's PATH.
@@ -292,4 +342,23 @@ func cmdGrab(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("grab: no match for %q (with a group) in stdout", args[1])
 	}
 	ts.Setenv(args[0], m[1])
+}
+
+// cmdBusybox writes the busybox base image (testenv.BusyboxImage) as an OCI
+// layout in $WORK and sets $VAR to its build context; without
+// busybox-static it skips the script, or fails it under CI=true.
+func cmdBusybox(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: busybox VAR")
+	}
+	if _, err := os.Stat(testenv.BusyboxPath); err != nil {
+		unavailable(ts, fmt.Sprintf("needs %s (install: apt-get install busybox-static)", testenv.BusyboxPath))
+	}
+	img, err := testenv.BusyboxImage(testenv.BusyboxPath)
+	ts.Check(err)
+	dir := ts.MkAbs("busybox-layout")
+	dig, err := testenv.WriteOCILayout(dir, img, "latest")
+	ts.Check(err)
+	base := testenv.BaseImage{Dir: dir, Digest: dig, Image: img}
+	ts.Setenv(args[0], base.BuildContext())
 }
