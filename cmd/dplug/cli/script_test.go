@@ -24,6 +24,7 @@ import (
 
 	"github.com/dplug/dplug/build/buildkitd"
 	"github.com/dplug/dplug/cmd/dplug/cli"
+	"github.com/dplug/dplug/entrypoint"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
 	runpkg "github.com/dplug/dplug/run"
@@ -81,7 +82,8 @@ func update() bool { return os.Getenv("DPLUG_UPDATE") == "1" }
 //	registry [-silent|-closed] [VAR]    an in-memory registry on 127.0.0.1 (go-containerregistry's),
 //	                                    $VAR (default REGISTRY) = host:port, stopped at the script's end;
 //	                                    -silent accepts and never answers, -closed is a port nothing listens on
-//	need root|runc|buildkitd|...        skip the script without it, or fail it under CI=true
+//	need root|PROGRAM|unrunnable:s390x  skip the script without root, a program or a host that cannot
+//	                                    run s390x binaries, or fail it under CI=true
 //	testplugin volplug|regplug DIR      put the real test plugin binary at DIR/rootfs/NAME
 //	                                    (and the empty dirs data, etc, tmp)
 //	elf ARCH FILE                       write a minimal ELF executable header for GOARCH ARCH
@@ -191,7 +193,7 @@ var goEnv = sync.OnceValue(func() map[string]string {
 // everything is provided (internal/testenv.Need).
 func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: need root|PROGRAM...")
+		ts.Fatalf("usage: need root|PROGRAM|unrunnable:s390x...")
 	}
 	for _, what := range args {
 		var missing string
@@ -199,6 +201,10 @@ func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 		case "root":
 			if os.Geteuid() != 0 {
 				missing = "needs root"
+			}
+		case "unrunnable:s390x":
+			if runtime.GOARCH == "s390x" || entrypoint.Emulated("s390x") {
+				missing = "needs a host that cannot run s390x binaries (binfmt_misc emulates them here)"
 			}
 		default:
 			if _, err := lookPath(ts, what); err != nil {
