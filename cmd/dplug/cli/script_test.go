@@ -105,7 +105,7 @@ func TestScripts(t *testing.T) {
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "root":
-				return os.Geteuid() == 0, nil
+				return testenv.IsRoot(), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -199,7 +199,7 @@ func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 		var missing string
 		switch what {
 		case "root":
-			if os.Geteuid() != 0 {
+			if !testenv.IsRoot() {
 				missing = "needs root"
 			}
 		case "unrunnable:s390x":
@@ -218,12 +218,9 @@ func cmdNeed(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // unavailable skips the script for want of what it says, or fails it
-// under CI=true (testenv.Unavailable).
+// under CI=true (testenv.UnavailableScript).
 func unavailable(ts *testscript.TestScript, what string) {
-	if testenv.InCI() {
-		ts.Fatalf("CI=true but the script %s", what)
-	}
-	ts.Value(tKey{}).(testscript.T).Skip(what)
+	testenv.UnavailableScript(ts.Value(tKey{}).(testscript.T), "the script "+what)
 }
 
 // lookPath finds prog on the script's PATH.
