@@ -6,6 +6,11 @@
 // driver needing options, idempotent Remove, an empty settable bind
 // source, a log driver opening its FIFO blocking, an IPAM needing an
 // explicit subnet and address, a deny-by-default authz).
+//
+// Write (WriteTo, WriteRawTo) is the one writer of plugin dirs for dplug's
+// Go tests, whatever their rootfs; the CLI scripts
+// (cmd/dplug/cli/testdata/script) take theirs from their txtar archives,
+// with the `testplugin` command for these binaries.
 package testplugin
 
 import (
@@ -233,6 +238,16 @@ func WriteTo(dir string, cfg *plugin.Config, files map[string]File) error {
 		c := Minimal()
 		cfg = &c
 	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteRawTo(dir, data, files)
+}
+
+// WriteRawTo is WriteTo with config.json's bytes as they are: for configs
+// plugin.Config cannot hold (malformed JSON, wrong types, unknown fields).
+func WriteRawTo(dir string, config []byte, files map[string]File) error {
 	if files == nil {
 		files = map[string]File{"bin/plug": Exec("#!/bin/sh\n")}
 	}
@@ -240,11 +255,7 @@ func WriteTo(dir string, cfg *plugin.Config, files map[string]File) error {
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), config, 0o644); err != nil {
 		return err
 	}
 	// Files and directories first (sorted: parents before children), then
@@ -261,7 +272,8 @@ func WriteTo(dir string, cfg *plugin.Config, files map[string]File) error {
 				continue
 			}
 			p := filepath.Join(rootfs, name)
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			err := os.MkdirAll(filepath.Dir(p), 0o755)
+			if err != nil {
 				return err
 			}
 			switch {
