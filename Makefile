@@ -47,9 +47,11 @@ lint:
 	GOOS=linux GOARCH=arm64 $(GO) build -o /dev/null ./cmd/dplug
 	$(GO) test -short -race -count=1 $(RACEPKGS)
 
-# Regenerate the generated docs (docs/cli, docs/rules.md); tests fail when they are stale.
+# Regenerate every golden file with DPLUG_UPDATE=1 (tests fail when one is stale):
+# docs/cli, docs/rules.md, examples/, the validate corpus goldens and the CLI
+# scripts' `cmp stdout` goldens.
 docs:
-	DPLUG_UPDATE_DOCS=1 $(GO) test -count=1 -run 'TestDocs|TestRulesDoc' ./cmd/dplug/cli/ ./validate/
+	DPLUG_UPDATE=1 $(GO) test -count=1 -p 1 -run 'TestDocsUpToDate|TestRulesDoc|TestCorpus|TestExamplesUpToDate|TestScripts' ./cmd/dplug/cli/ ./validate/ ./scaffold/
 
 unit:
 	$(GO) test -short -count=1 ./...

@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/validate"
 )
@@ -35,41 +36,30 @@ import (
 // developer's ~/.docker/config.json.
 var anon = WithKeychain(authn.NewMultiKeychain())
 
-// testDir writes a small plugin directory and returns it.
+// testDir writes a small plugin directory (testplugin.Write) and returns
+// it: an executable, files in nested and empty-looking dirs, a symlink and
+// a hard link.
 func testDir(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
 	cfg := plugin.Config{
 		Description:   "test <plugin>",
 		Documentation: "https://example.invalid",
 		Entrypoint:    []string{"/bin/plug"},
 		Interface:     plugin.Interface{Types: []string{plugin.TypeVolume}, Socket: "p.sock"},
 	}
-	data, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFiles(t, dir, map[string]string{"config.json": string(data)})
-	rootfs := filepath.Join(dir, "rootfs")
-	writeFiles(t, rootfs, map[string]string{
-		"bin/plug":        strings.Repeat("binary", 1000),
-		"etc/plug.conf":   "x=1\n",
-		"data/.keep":      "",
-		"b-after-bin":     "sorted?",
-		"bin/zz/deep.txt": "deep",
+	return testplugin.Write(t, &cfg, map[string]testplugin.File{
+		"bin/plug":        testplugin.Exec(strings.Repeat("binary", 1000)),
+		"etc/plug.conf":   {Body: "x=1\n"},
+		"data/.keep":      {},
+		"b-after-bin":     {Body: "sorted?"},
+		"bin/zz/deep.txt": {Body: "deep"},
+		"bin/alias":       {Symlink: "plug"},
+		"bin/hard":        {Link: "bin/plug"},
 	})
-	if err := os.Chmod(filepath.Join(rootfs, "bin/plug"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("plug", filepath.Join(rootfs, "bin/alias")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(filepath.Join(rootfs, "bin/plug"), filepath.Join(rootfs, "bin/hard")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
+// writeFiles writes files (path -> content, 0644) under root: for the odd
+// or broken plugin dirs testDir does not make.
 func writeFiles(t *testing.T, root string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {

@@ -142,9 +142,9 @@ func TestWriteRefusesOverwrite(t *testing.T) {
 }
 
 // TestExamplesUpToDate keeps examples/ equal to the templates rendered with
-// Example options. DPLUG_UPDATE_EXAMPLES=1 rewrites them.
+// Example options. DPLUG_UPDATE=1 rewrites them.
 func TestExamplesUpToDate(t *testing.T) {
-	update := os.Getenv("DPLUG_UPDATE_EXAMPLES") == "1"
+	update := os.Getenv("DPLUG_UPDATE") == "1"
 	for _, typ := range exampleTypes {
 		t.Run(typ, func(t *testing.T) {
 			dir := filepath.Join("..", "examples", typ)
@@ -180,7 +180,7 @@ func TestExamplesUpToDate(t *testing.T) {
 				return
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("examples/%s differs from the rendered templates (-want +got); run DPLUG_UPDATE_EXAMPLES=1 go test ./scaffold -run TestExamplesUpToDate:\n%s", typ, diff)
+				t.Errorf("examples/%s differs from the rendered templates (-want +got); run DPLUG_UPDATE=1 go test ./scaffold -run TestExamplesUpToDate:\n%s", typ, diff)
 			}
 		})
 	}

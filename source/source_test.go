@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
@@ -36,17 +37,12 @@ const goodConfig = `{
 }
 `
 
-// pluginDir writes a plugin dir with config and a one-file rootfs.
+// pluginDir writes a plugin dir named myplug (testplugin.WriteRawTo) with
+// config and an executable bin/plug.
 func pluginDir(t *testing.T, config string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "myplug")
-	if err := os.MkdirAll(filepath.Join(dir, "rootfs", "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "rootfs", "bin", "plug"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o644); err != nil {
+	if err := testplugin.WriteRawTo(dir, []byte(config), nil); err != nil {
 		t.Fatal(err)
 	}
 	return dir

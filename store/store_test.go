@@ -16,6 +16,7 @@ import (
 
 	"github.com/dplug/dplug/archive"
 	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -39,30 +40,15 @@ func testConfig() plugin.Config {
 	}
 }
 
-// pluginDir writes config.json and a rootfs with a few files.
+// pluginDir writes a plugin dir (testplugin.Write) for cfg with a few
+// rootfs files and a symlink.
 func pluginDir(t *testing.T, cfg plugin.Config) string {
 	t.Helper()
-	dir := t.TempDir()
-	b, err := cfg.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for p, body := range map[string]string{"rootfs/bin/plug": "#!/bin/sh\n", "rootfs/etc/conf": "c\n"} {
-		p = filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink("plug", filepath.Join(dir, "rootfs/bin/alias")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testplugin.Write(t, &cfg, map[string]testplugin.File{
+		"bin/plug":  testplugin.Exec("#!/bin/sh\n"),
+		"etc/conf":  testplugin.Exec("c\n"),
+		"bin/alias": {Symlink: "plug"},
+	})
 }
 
 func openStore(t *testing.T, opts ...Option) (*Store, string) {

@@ -11,8 +11,8 @@ import (
 )
 
 // updateGolden rewrites the golden files instead of comparing with them:
-// DPLUG_UPDATE_GOLDEN=1 go test ./validate/
-var updateGolden = os.Getenv("DPLUG_UPDATE_GOLDEN") != ""
+// DPLUG_UPDATE=1 go test ./validate/
+var updateGolden = os.Getenv("DPLUG_UPDATE") == "1"
 
 // TestCorpus validates real-world configs that dockerd accepted
 // (testdata/corpus, see SOURCES.md) against golden diagnostics of the
@@ -47,7 +47,7 @@ func TestCorpus(t *testing.T) {
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
-				t.Fatalf("%v (run with DPLUG_UPDATE_GOLDEN=1 to create it)", err)
+				t.Fatalf("%v (run with DPLUG_UPDATE=1 to create it)", err)
 			}
 			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
 				t.Errorf("diagnostics differ from %s (-want +got):\n%s", golden, diff)

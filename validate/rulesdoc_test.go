@@ -9,7 +9,7 @@ import (
 )
 
 // rulesDoc is the generated rule reference linked from the README.
-// Regenerate with DPLUG_UPDATE_DOCS=1 go test -run TestRulesDoc ./validate/
+// Regenerate with DPLUG_UPDATE=1 go test -run TestRulesDoc ./validate/
 const rulesDoc = "../docs/rules.md"
 
 func TestRulesDoc(t *testing.T) {
@@ -30,7 +30,7 @@ func TestRulesDoc(t *testing.T) {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.ID, r.Class, r.Class.Severity(Author), r.Class.Severity(Consumer),
 			strings.ReplaceAll(r.Summary, "|", "\\|"), strings.ReplaceAll(r.Engine, "|", "\\|"))
 	}
-	if os.Getenv("DPLUG_UPDATE_DOCS") == "1" {
+	if os.Getenv("DPLUG_UPDATE") == "1" {
 		if err := os.WriteFile(rulesDoc, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -38,6 +38,6 @@ func TestRulesDoc(t *testing.T) {
 	}
 	got, err := os.ReadFile(rulesDoc)
 	if err != nil || !bytes.Equal(got, b.Bytes()) {
-		t.Fatalf("docs/rules.md is stale: run DPLUG_UPDATE_DOCS=1 go test -run TestRulesDoc ./validate/")
+		t.Fatalf("docs/rules.md is stale: run DPLUG_UPDATE=1 go test -run TestRulesDoc ./validate/")
 	}
 }

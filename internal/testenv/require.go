@@ -69,3 +69,24 @@ func Short(t testing.TB) {
 		t.Skip("skipped in -short mode")
 	}
 }
+
+// IsRoot reports whether the tests run as root: for the CLI scripts'
+// [root] condition and `need root` command, which cannot take a
+// testing.TB (use RequireRoot in Go tests).
+func IsRoot() bool { return os.Geteuid() == 0 }
+
+// ScriptT is what UnavailableScript needs of testscript's T.
+type ScriptT interface {
+	Skip(args ...any)
+	Fatal(args ...any)
+}
+
+// UnavailableScript is Unavailable for a CLI script (testscript's T, see
+// cmd/dplug/cli's `need` command): it skips the script on a developer
+// machine, or fails it under CI=true, with the reason.
+func UnavailableScript(t ScriptT, reason string) {
+	if InCI() {
+		t.Fatal("CI=true but: " + reason)
+	}
+	t.Skip(reason)
+}

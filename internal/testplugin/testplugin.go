@@ -6,16 +6,24 @@
 // driver needing options, idempotent Remove, an empty settable bind
 // source, a log driver opening its FIFO blocking, an IPAM needing an
 // explicit subnet and address, a deny-by-default authz).
+//
+// Write (WriteTo, WriteRawTo) is the one writer of plugin dirs for dplug's
+// Go tests, whatever their rootfs; the CLI scripts
+// (cmd/dplug/cli/testdata/script) take theirs from their txtar archives,
+// with the `testplugin` command for these binaries.
 package testplugin
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"sync"
 	"testing"
@@ -47,13 +55,27 @@ func RegBinary(t testing.TB) string { t.Helper(); return binary(t, "regplug") }
 
 func binary(t testing.TB, name string) string {
 	t.Helper()
+	p, err := Build(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Build builds the test plugin command name (volplug or regplug) once per
+// test process, like Binary, for callers without a testing.TB (testscript
+// commands).
+func Build(name string) (string, error) {
+	if name != "volplug" && name != "regplug" {
+		return "", fmt.Errorf("no test plugin %q: volplug or regplug", name)
+	}
 	v, _ := builds.LoadOrStore(name, &build{})
 	b := v.(*build)
 	b.once.Do(func() { b.path, b.out, b.err = buildCommand(name) })
 	if b.err != nil {
-		t.Fatalf("building %s: %v\n%s", name, b.err, b.out)
+		return "", fmt.Errorf("building %s: %w\n%s", name, b.err, b.out)
 	}
-	return b.path
+	return b.path, nil
 }
 
 func buildCommand(name string) (string, []byte, error) {
@@ -161,26 +183,119 @@ func RegDir(t testing.TB, mode string) string {
 
 func writeDir(t testing.TB, cfg *plugin.Config, name, binPath string) string {
 	t.Helper()
-	dir := t.TempDir()
-	rootfs := filepath.Join(dir, "rootfs")
-	for _, d := range []string{"", "data", "etc", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	bin, err := os.ReadFile(binPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(rootfs, name), bin, 0o755); err != nil {
-		t.Fatal(err)
+	return Write(t, cfg, map[string]File{
+		name:   {Body: string(bin), Mode: 0o755},
+		"data": {Mode: fs.ModeDir | 0o755}, "etc": {Mode: fs.ModeDir | 0o755}, "tmp": {Mode: fs.ModeDir | 0o755},
+	})
+}
+
+// A File is one entry of a plugin dir's rootfs for Write: a regular file
+// (Body, Mode; Mode 0 means 0644), a directory (Mode has fs.ModeDir), a
+// symbolic link (Symlink, its target) or a hard link (Link, the rootfs path
+// of the file it links to).
+type File struct {
+	Body    string
+	Mode    fs.FileMode
+	Symlink string
+	Link    string
+}
+
+// Exec is an executable file (mode 0755) holding body.
+func Exec(body string) File { return File{Body: body, Mode: 0o755} }
+
+// Minimal is the smallest valid config: a volume plugin whose entrypoint
+// is /bin/plug, with no privileges.
+func Minimal() plugin.Config {
+	return plugin.Config{
+		Description:   "dplug test plugin",
+		Documentation: "https://example.invalid",
+		Entrypoint:    []string{"/bin/plug"},
+		Interface:     plugin.Interface{Types: []string{plugin.TypeVolume}, Socket: "p.sock"},
 	}
-	data, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+}
+
+// Write writes a plugin directory — config.json from cfg (nil means
+// Minimal()) and rootfs/ with files (path relative to rootfs/ -> entry;
+// nil means just an executable bin/plug) — under a new t.TempDir and
+// returns it. It is the one plugin-dir writer of dplug's Go tests; the
+// CLI scripts get theirs from their txtar archives.
+func Write(t testing.TB, cfg *plugin.Config, files map[string]File) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := WriteTo(dir, cfg, files); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// WriteTo is Write into an existing (or new) directory dir.
+func WriteTo(dir string, cfg *plugin.Config, files map[string]File) error {
+	if cfg == nil {
+		c := Minimal()
+		cfg = &c
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteRawTo(dir, data, files)
+}
+
+// WriteRawTo is WriteTo with config.json's bytes as they are: for configs
+// plugin.Config cannot hold (malformed JSON, wrong types, unknown fields).
+func WriteRawTo(dir string, config []byte, files map[string]File) error {
+	if files == nil {
+		files = map[string]File{"bin/plug": Exec("#!/bin/sh\n")}
+	}
+	rootfs := filepath.Join(dir, "rootfs")
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), config, 0o644); err != nil {
+		return err
+	}
+	// Files and directories first (sorted: parents before children), then
+	// links, whose targets then exist.
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, links := range []bool{false, true} {
+		for _, name := range names {
+			f := files[name]
+			if (f.Symlink != "" || f.Link != "") != links {
+				continue
+			}
+			p := filepath.Join(rootfs, name)
+			err := os.MkdirAll(filepath.Dir(p), 0o755)
+			if err != nil {
+				return err
+			}
+			switch {
+			case f.Symlink != "":
+				err = os.Symlink(f.Symlink, p)
+			case f.Link != "":
+				err = os.Link(filepath.Join(rootfs, f.Link), p)
+			case f.Mode.IsDir():
+				err = os.MkdirAll(p, f.Mode.Perm())
+			default:
+				mode := f.Mode.Perm()
+				if mode == 0 {
+					mode = 0o644
+				}
+				if err = os.WriteFile(p, []byte(f.Body), mode); err == nil {
+					err = os.Chmod(p, mode) // whatever the umask
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -12,7 +12,7 @@ import (
 // docsDir holds the generated command reference (Markdown, one file per
 // command). TestDocsUpToDate fails when it is stale; regenerate with
 //
-//	DPLUG_UPDATE_DOCS=1 go test -run TestDocsUpToDate ./cmd/dplug/cli/
+//	DPLUG_UPDATE=1 go test -run TestDocsUpToDate ./cmd/dplug/cli/
 const docsDir = "../../../docs/cli"
 
 func TestDocsUpToDate(t *testing.T) {
@@ -25,7 +25,7 @@ func TestDocsUpToDate(t *testing.T) {
 	if err := doc.GenMarkdownTree(root, tmp); err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv("DPLUG_UPDATE_DOCS") == "1" {
+	if os.Getenv("DPLUG_UPDATE") == "1" {
 		if err := os.RemoveAll(docsDir); err != nil {
 			t.Fatal(err)
 		}
@@ -37,13 +37,13 @@ func TestDocsUpToDate(t *testing.T) {
 	want, _ := filepath.Glob(filepath.Join(tmp, "*.md"))
 	have, _ := filepath.Glob(filepath.Join(docsDir, "*.md"))
 	if len(want) != len(have) {
-		t.Errorf("docs/cli has %d files, the commands need %d: run DPLUG_UPDATE_DOCS=1 go test -run TestDocsUpToDate ./cmd/dplug/cli/", len(have), len(want))
+		t.Errorf("docs/cli has %d files, the commands need %d: run DPLUG_UPDATE=1 go test -run TestDocsUpToDate ./cmd/dplug/cli/", len(have), len(want))
 	}
 	for _, w := range want {
 		got, err := os.ReadFile(filepath.Join(docsDir, filepath.Base(w)))
 		exp, _ := os.ReadFile(w)
 		if err != nil || !bytes.Equal(got, exp) {
-			t.Errorf("docs/cli/%s is stale: run DPLUG_UPDATE_DOCS=1 go test -run TestDocsUpToDate ./cmd/dplug/cli/", filepath.Base(w))
+			t.Errorf("docs/cli/%s is stale: run DPLUG_UPDATE=1 go test -run TestDocsUpToDate ./cmd/dplug/cli/", filepath.Base(w))
 		}
 	}
 }

@@ -20,7 +20,7 @@ func TestKillDuringPull(t *testing.T) {
 	ref := host + "/kill/plug:1"
 	src := smallPluginDir(t, 3000, nil)
 	files := countFiles(t, filepath.Join(src, "rootfs"))
-	if code, _, errOut := run(t, "push", src, ref); code != 0 {
+	if code, _, errOut := dplug(t, "push", src, ref); code != 0 {
 		t.Fatalf("push: exit %d\n%s", code, errOut)
 	}
 	parent := t.TempDir()

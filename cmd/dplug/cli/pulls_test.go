@@ -16,7 +16,7 @@ import (
 func TestDoctorCleansKilledPulls(t *testing.T) {
 	host := memRegistry(t)
 	ref := host + "/doctor/plug:1"
-	if code, _, errOut := run(t, "push", smallPluginDir(t, 3, nil), ref); code != 0 {
+	if code, _, errOut := dplug(t, "push", smallPluginDir(t, 3, nil), ref); code != 0 {
 		t.Fatalf("push: exit %d\n%s", code, errOut)
 	}
 	root, parent := t.TempDir(), t.TempDir()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dplug/dplug/cmd/dplug/cli"
 	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
 )
 
 // TestPushProgressOnTTY checks that a terminal gets the live progress line
@@ -20,7 +21,7 @@ import (
 // the result.
 func TestPushProgressOnTTY(t *testing.T) {
 	host := memRegistry(t)
-	dir := pluginDir(t)
+	dir := testplugin.Write(t, nil, nil)
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		testenv.Unavailable(t, "needs a pty: %v", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
 )
 
 // TestSignalsStopCommands: SIGINT or SIGTERM ends a command within a
@@ -18,7 +19,7 @@ import (
 func TestSignalsStopCommands(t *testing.T) {
 	addr, accepted := testenv.SilentServer(t)
 	ref := addr + "/silent/plugin:1"
-	dir := pluginDirForSignals(t)
+	dir := testplugin.Write(t, nil, nil)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -70,25 +71,4 @@ func TestSignalsStopCommands(t *testing.T) {
 			}
 		})
 	}
-}
-
-// pluginDirForSignals writes a minimal valid plugin dir to push.
-func pluginDirForSignals(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "sigplug")
-	files := map[string]string{
-		"config.json": `{"description":"d","documentation":"https://example.invalid","entrypoint":["/plug"],` +
-			`"interface":{"types":["docker.volumedriver/1.0"],"socket":"p.sock"}}`,
-		"rootfs/plug": "#!/bin/sh\n",
-	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
