@@ -19,12 +19,8 @@ func newBuildkitdCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "buildkitd",
 		Short: "Manage the buildkitd dplug starts for builds",
-		Long: `When neither --addr nor BUILDKIT_HOST is set, 'dplug build' starts its own
-buildkitd (root mode, runc worker) with state under ROOT/buildkit and a socket
-in a private directory, and reuses it for later builds. It stops after 30
-minutes unused (DPLUG_BUILDKITD_IDLE=DURATION changes that, 0 = never) or
-with 'dplug buildkitd stop'.`,
-		Args: withUsage(cobra.NoArgs),
+		Long:  help("buildkitd"),
+		Args:  withUsage(cobra.NoArgs),
 	}
 	cmd.AddCommand(newBuildkitdStartCmd(g), newBuildkitdStatusCmd(g), newBuildkitdStopCmd(g), newBuildkitdWatchCmd(g))
 	return cmd
@@ -160,11 +156,8 @@ func newSetupCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Install what 'dplug build' needs: buildkitd (built from the pinned version) and check runc",
-		Long: `Setup builds buildkitd from the BuildKit version dplug was built with, using
-the Go toolchain, into ROOT/bin/buildkitd (where dplug looks after PATH), and
-checks that runc is installed (it prints the apt-get command when it is not).
---check only reports.`,
-		Args: withUsage(cobra.NoArgs),
+		Long:  help("buildkitd-setup"),
+		Args:  withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var missing []string
 			if p, err := buildkitd.Runc(); err != nil {

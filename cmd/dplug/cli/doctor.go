@@ -16,31 +16,9 @@ func newDoctorCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the plugin store and clean up after interrupted commands",
-		Long: `Doctor checks the plugin store under its lock. It always removes what
-killed dplug processes left in the store's tmp/ dir. It reports:
-
-  - a damaged inventory (plugins.json): --fix rebuilds it from the plugin
-    dirs (each holds config.json and plugin-settings.json) and from
-    plugins.json.bak, the previous generation, for names and enabled
-    state; a plugin the backup does not know is named recovered-<ID> and
-    left disabled. The damaged file is kept in lost+found.
-  - plugin dirs the inventory does not list (orphans): --fix deletes those
-    of plugins the last change removed (an interrupted rm) and moves every
-    other one to ROOT/plugins/lost+found/ — doctor never deletes a dir it
-    cannot account for; look there and delete what you do not need.
-  - inventory entries whose dir is missing (--fix drops them) and stale
-    plugin-settings.json files (--fix rewrites them).
-  - runs nobody will stop (a foreground 'dplug run' that was killed, a
-    detached plugin that exited): --fix stops them and removes their
-    mounts, cgroups and run dirs.
-  - temp dirs of killed pulls (.DIR.dplug-pull-*) next to the dirs pulls
-    wrote (each pull records its parent dir under ROOT/pulls): --fix
-    removes those no live pull holds.
-
-On a read-only store doctor only reports. Exit status 1 when problems
-remain.`,
-		Args: withUsage(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd.Context(), g, fix) },
+		Long:  help("doctor"),
+		Args:  withUsage(cobra.NoArgs),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd.Context(), g, fix) },
 	}
 	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings, stop leftover runs, remove killed pulls' temp dirs")
 	return cmd

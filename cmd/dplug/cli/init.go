@@ -22,19 +22,11 @@ type initOptions struct {
 func newInitCmd(g *globalOptions) *cobra.Command {
 	var o initOptions
 	cmd := &cobra.Command{
-		Use:   "init [DIR]",
-		Short: "Create a plugin project: Go source, Dockerfile, config.json, README",
-		Long: `Create a new managed plugin project in DIR (default: the current directory).
-
-The project is a Go module using github.com/docker/go-plugins-helpers, with a
-Dockerfile that builds a static binary into an empty rootfs, a config.json that
-passes 'dplug validate --strict', unit tests, and a README. It builds and runs
-unchanged; dplug's examples/ are made from the same templates.
-
-Existing files are never overwritten unless --force is given.`,
-		Example: `  dplug init myvol --type volume
-  dplug init ./authz --type authz --name corp-authz --module github.com/corp/authz`,
-		Args: withUsage(cobra.MaximumNArgs(1)),
+		Use:     "init [DIR]",
+		Short:   "Create a plugin project: Go source, Dockerfile, config.json, README",
+		Long:    help("init"),
+		Example: help("init.example"),
+		Args:    withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
 			if len(args) == 1 {

@@ -11,15 +11,11 @@ import (
 func newInspectCmd(g *globalOptions) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "inspect NAME...",
-		Short: "Show installed plugins as JSON, like docker plugin inspect",
-		Long: `Inspect prints a JSON array with one object per plugin (Id, Name,
-Enabled, Settings, PluginReference, Config), the shape 'docker plugin
-inspect' prints. NAME is a name, name:tag, ID or unique ID prefix.
---format applies a Go template to each object instead.`,
-		Example: `  dplug inspect myplugin
-  dplug inspect --format '{{.Settings.Env}}' myplugin`,
-		Args: withUsage(cobra.MinimumNArgs(1)),
+		Use:     "inspect NAME...",
+		Short:   "Show installed plugins as JSON, like docker plugin inspect",
+		Long:    help("inspect"),
+		Example: help("inspect.example"),
+		Args:    withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(g)
 			if err != nil {

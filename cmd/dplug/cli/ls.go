@@ -36,14 +36,9 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 		Use:     "ls",
 		Aliases: []string{"list"},
 		Short:   "List installed plugins",
-		Long: `Ls lists the plugins in the local store like 'docker plugin ls'.
---format takes a Go template over .ID .Name .Description .Enabled
-.PluginReference ('json' prints one JSON object per line); --output json
-prints a JSON array.`,
-		Example: `  dplug ls
-  dplug ls --format '{{.Name}} {{.Enabled}}'
-  dplug ls -q`,
-		Args: withUsage(cobra.NoArgs),
+		Long:    help("ls"),
+		Example: help("ls.example"),
+		Args:    withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := openStore(g)
 			if err != nil {

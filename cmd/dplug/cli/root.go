@@ -115,16 +115,9 @@ func defaultRoot() string {
 func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
-		Use:   "dplug",
-		Short: "Build, validate, install, run and publish Docker Engine managed plugins — no Docker daemon needed",
-		Long: `dplug is a toolchain for authors of Docker Engine managed (v2) plugins:
-volume, network, IPAM, authorization, log and metrics drivers.
-
-  dplug validate config.json     check a plugin config against dockerd's rules
-  dplug build -t NAME .          build the rootfs from a Dockerfile with BuildKit
-  dplug install SOURCE           install a plugin dir, OCI layout or registry ref
-  dplug run NAME                 run it under runc's libcontainer, logs live
-  dplug push NAME REF            publish it; 'docker plugin install REF' works`,
+		Use:           "dplug",
+		Short:         "Build, validate, install, run and publish Docker Engine managed plugins — no Docker daemon needed",
+		Long:          help("dplug"),
 		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -11,15 +11,11 @@ import (
 
 func newSetCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "set NAME KEY=VALUE...",
-		Short: "Change a plugin's settable env, args, mount sources or device paths",
-		Long: `Set changes settings of a disabled plugin with docker plugin set's syntax
-and rules: <name>[.<field>][=<value>], where name is an env variable, a
-mount, a device or the args, and only the fields the config marks settable
-(env/args value, mounts source, devices path) may change.`,
-		Example: `  dplug set myplugin DEBUG=1
-  dplug set myplugin data.source=/srv/data args="-v --flag"`,
-		Args: withUsage(cobra.MinimumNArgs(2)),
+		Use:     "set NAME KEY=VALUE...",
+		Short:   "Change a plugin's settable env, args, mount sources or device paths",
+		Long:    help("set"),
+		Example: help("set.example"),
+		Args:    withUsage(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(g)
 			if err != nil {
