@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 
+	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
 	"github.com/spf13/cobra"
@@ -18,15 +18,15 @@ func newDoctorCmd(g *globalOptions) *cobra.Command {
 		Short: "Check the plugin store and clean up after interrupted commands",
 		Long:  help("doctor"),
 		Args:  withUsage(cobra.NoArgs),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd.Context(), g, fix) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd, g, fix) },
 	}
 	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings, stop leftover runs, remove killed pulls' temp dirs")
 	return cmd
 }
 
-// runDoctor checks (and with fix repairs) the store and the runs, prints
-// the report, and fails when problems remain unfixed.
-func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
+// runDoctor checks (and with fix repairs) the store, the runs and the temp
+// dirs of killed pulls, prints the report, and fails when problems remain.
+func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 	s, err := openStore(g)
 	if err != nil {
 		return err
@@ -35,11 +35,12 @@ func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
 	if r == nil {
 		return err
 	}
-	runs, rerr := doctorRuns(ctx, g, fix)
+	runs, rerr := doctorRuns(cmd.Context(), g, fix)
 	if rerr != nil {
 		return rerr
 	}
-	pulls, perrs := doctorPulls(g, fix && !r.ReadOnly)
+	fixPulls := fix && !r.ReadOnly
+	pulls, perrs := pack.RecordedStalePulls(pullsDir(g), fixPulls)
 	if g.outputJSON() {
 		if jerr := writeJSON(g.stdout, struct {
 			*store.Report
@@ -49,77 +50,36 @@ func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
 			return jerr
 		}
 	} else {
-		printDoctor(g, s, r, fix)
+		r.WriteText(g.stdout, s.Dir(), fix)
 		printRunLeftovers(g.stdout, runs)
-		printPulls(g, pulls, perrs, fix && !r.ReadOnly)
-		if len(runs) == 0 && len(pulls) == 0 && storeClean(r) {
+		for _, p := range pulls {
+			fmt.Fprintf(g.stdout, "%s the temp dir of an interrupted pull %s%s\n",
+				map[bool]string{false: "found", true: "removed"}[fixPulls], p, map[bool]string{false: " (--fix removes it)"}[fixPulls])
+		}
+		for _, err := range perrs {
+			fmt.Fprintf(g.stderr, "dplug: warning: %v\n", err)
+		}
+		if len(runs) == 0 && len(pulls) == 0 && r.Clean() {
 			fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	problems := len(r.Orphans) + len(r.Missing) + len(r.Resynced) + len(runs)
-	if !fix {
-		problems += len(pulls)
-	}
-	if r.Damaged != "" {
-		problems++
-	}
-	if !fix && problems > 0 {
+	if !fix && r.Problems()+len(runs)+len(pulls) > 0 {
 		return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
 	}
 	return nil
 }
 
-// storeClean reports whether doctor found nothing to say about the store.
-func storeClean(r *store.Report) bool {
-	return len(r.Removed)+len(r.Leftovers)+len(r.Orphans)+len(r.Missing)+len(r.Resynced)+len(r.MovedAside) == 0 && r.Damaged == ""
-}
+// pullsDir is where pulls record the parent dirs they write into
+// (pack.RecordPull), so that doctor finds the temp dirs killed pulls left.
+func pullsDir(g *globalOptions) string { return filepath.Join(g.Root, "pulls") }
 
-// printDoctor prints a doctor report, one line per finding.
-func printDoctor(g *globalOptions, s *store.Store, r *store.Report, fix bool) {
-	w := g.stdout
-	for _, p := range r.Removed {
-		fmt.Fprintf(w, "removed leftover %s\n", p)
-	}
-	for _, p := range r.Leftovers {
-		fmt.Fprintf(w, "found leftover %s (store is read-only: not removed)\n", p)
-	}
-	if r.Damaged != "" {
-		fmt.Fprintf(w, "damaged inventory %s: %s\n", filepath.Join(s.Dir(), "plugins.json"), r.Damaged)
-		verb := map[bool]string{false: "found", true: "recovered"}[fix]
-		for _, p := range r.Recovered {
-			state := "disabled"
-			if p.Enabled {
-				state = "enabled"
-			}
-			from := "name and state from plugins.json.bak"
-			if p.From != "plugins.json.bak" {
-				from = "not in plugins.json.bak: name derived from the ID"
-			}
-			note := ""
-			if p.Note != "" {
-				note = "; " + p.Note
-			}
-			fmt.Fprintf(w, "%s plugin %s (%s, %s; %s%s)\n", verb, p.Name, p.ID[:12], state, from, note)
-		}
-	}
-	for _, p := range r.Deleted {
-		fmt.Fprintf(w, "%s orphan dir %s (its plugin was removed by an interrupted command)\n", map[bool]string{false: "found", true: "deleted"}[fix], p)
-	}
-	for _, m := range r.MovedAside {
-		if fix {
-			fmt.Fprintf(w, "moved %s to %s (%s)\n", m.From, m.To, m.Reason)
-		} else {
-			fmt.Fprintf(w, "found %s (%s): --fix moves it to %s\n", m.From, m.Reason, m.To)
-		}
-	}
-	verb := map[bool]string{false: "found", true: "removed"}[fix]
-	for _, p := range r.Missing {
-		fmt.Fprintf(w, "%s inventory entry with no dir: %s\n", verb, p)
-	}
-	for _, p := range r.Resynced {
-		fmt.Fprintf(w, "%s stale settings file %s\n", map[bool]string{false: "found", true: "rewrote"}[fix], p)
+// recordPull records parent for doctor, best effort: a pull does not need a
+// store, so a root it cannot write only costs doctor the cleanup.
+func recordPull(g *globalOptions, parent string) {
+	if err := pack.RecordPull(pullsDir(g), parent); err != nil {
+		g.log.Debug("not recording the pull for doctor", "err", err)
 	}
 }
