@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
@@ -42,7 +43,7 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 	fixPulls := fix && !r.ReadOnly
 	pulls, perrs := pack.RecordedStalePulls(pullsDir(g), fixPulls)
 	if g.outputJSON() {
-		if jerr := writeJSON(g.stdout, struct {
+		if jerr := output.JSON(g.stdout, struct {
 			*store.Report
 			Runs  []run.Leftover `json:"Runs"`
 			Pulls []string       `json:"Pulls"`

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
 )
@@ -77,7 +78,7 @@ func (s *sizeFlag) String() string {
 	if s.n == 0 {
 		return ""
 	}
-	return human(s.n)
+	return output.Human(s.n)
 }
 
 func (s *sizeFlag) Type() string { return "SIZE" }

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/store"
 	"github.com/spf13/cobra"
 )
@@ -21,41 +21,19 @@ func newInspectCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var (
-				views []inspect
-				errs  []error
-			)
-			for _, a := range args {
-				p, err := s.Get(a)
-				if errors.Is(err, store.ErrDamaged) {
-					return err // one line for the whole store, not one per name
-				}
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				views = append(views, inspectView(p))
+			views, notFound := s.Inspect(args...)
+			if errors.Is(notFound, store.ErrDamaged) {
+				return notFound
 			}
 			if format != "" {
-				tmpl, err := parseFormat("inspect", format)
-				if err != nil {
-					return usageError(fmt.Errorf("parsing --format: %w", err))
-				}
-				for _, v := range views {
-					if err := executeFormat(g.stdout, tmpl, v); err != nil {
-						return fmt.Errorf("executing --format: %w", err)
-					}
-					fmt.Fprintln(g.stdout)
-				}
+				err = output.Each(g.stdout, "inspect", format, views)
 			} else {
-				if views == nil {
-					views = []inspect{}
-				}
-				if err := writeJSON(g.stdout, views); err != nil {
-					return err
-				}
+				err = output.JSON(g.stdout, views)
 			}
-			return errors.Join(errs...)
+			if err != nil {
+				return err
+			}
+			return notFound
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "Go template for each plugin")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/store"
 )
 
@@ -214,8 +215,10 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitCanceled
 	}
 	// A damaged plugins.json is unreadable input, like a store that
-	// cannot be opened; the message says to run dplug doctor --fix.
-	if errors.Is(err, store.ErrDamaged) {
+	// cannot be opened; the message says to run dplug doctor --fix. A
+	// --format template that does not parse is a usage error.
+	var fe *output.FormatError
+	if errors.Is(err, store.ErrDamaged) || errors.As(err, &fe) {
 		return ExitUsage
 	}
 	// cobra reports unknown commands and bad args as plain errors.
