@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,50 +9,19 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/internal/output"
+	"github.com/dplug/dplug/internal/version"
 	"github.com/dplug/dplug/store"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
-// Without it, version() adds the VCS revision the go command stamped.
+// Without it, --version adds the VCS revision the go command stamped.
 var Version = "dev"
-
-// version is Version, plus the commit (and "-dirty") of a plain `go build`
-// from a git checkout.
-func version() string {
-	if Version != "dev" {
-		return Version
-	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return Version
-	}
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev == "" {
-		return Version
-	}
-	return Version + "+" + rev + dirty
-}
 
 // Exit codes shared by every command.
 const (
@@ -94,24 +64,6 @@ type globalOptions struct {
 // outputJSON reports whether the user asked for machine-readable output.
 func (g *globalOptions) outputJSON() bool { return g.Output == "json" }
 
-// defaultRoot is /var/lib/dplug for root, $XDG_DATA_HOME/dplug otherwise.
-func defaultRoot() string {
-	if v := os.Getenv("DPLUG_ROOT"); v != "" {
-		return v
-	}
-	if os.Geteuid() == 0 {
-		return "/var/lib/dplug"
-	}
-	if v := os.Getenv("XDG_DATA_HOME"); v != "" {
-		return filepath.Join(v, "dplug")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "dplug")
-	}
-	return filepath.Join(home, ".local", "share", "dplug")
-}
-
 // NewRoot builds the dplug command tree writing to the given streams.
 func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr}
@@ -119,7 +71,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Use:           "dplug",
 		Short:         "Build, validate, install, run and publish Docker Engine managed plugins — no Docker daemon needed",
 		Long:          help("dplug"),
-		Version:       version(),
+		Version:       version.String(Version),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -149,7 +101,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.Root, "root", defaultRoot(), "plugin store root (env DPLUG_ROOT)")
+	pf.StringVar(&g.Root, "root", cmp.Or(os.Getenv("DPLUG_ROOT"), store.DefaultRoot()), "plugin store root (env DPLUG_ROOT)")
 	pf.BoolVar(&g.Debug, "debug", false, "print debug logs on stderr")
 	pf.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
 

@@ -49,16 +49,9 @@ func runValidate(g *globalOptions, o *validateOptions, args []string) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	var kind validate.Kind
-	switch o.Kind {
-	case "auto":
-		kind = validate.KindAuto
-	case "config":
-		kind = validate.KindConfig
-	case "settings":
-		kind = validate.KindSettings
-	default:
-		return usageError(fmt.Errorf("unknown --kind %q: use auto, config or settings", o.Kind))
+	kind, err := validate.ParseKind(o.Kind)
+	if err != nil {
+		return usageError(err)
 	}
 	opts := []validate.Option{validate.WithKind(kind), validate.WithSettings(o.Set...)}
 	if o.Consumer {
@@ -74,17 +67,10 @@ func runValidate(g *globalOptions, o *validateOptions, args []string) error {
 	if report.Files == 0 {
 		return usageError(fmt.Errorf("no config.json or plugin-settings.json found in %s", strings.Join(args, ", ")))
 	}
-	switch g.Output {
-	case "json":
-		err = validate.WriteJSON(g.stdout, report.Diagnostics)
-	case "sarif":
-		err = validate.WriteSARIF(g.stdout, report.Diagnostics, Version)
-	default:
-		err = validate.WriteText(g.stdout, report.Diagnostics)
-		if err == nil && g.Debug {
-			fmt.Fprintf(g.stderr, "validated %d file(s): %d error(s), %d warning(s)\n",
-				report.Files, report.Errors(), report.Warnings())
-		}
+	err = validate.Write(g.stdout, g.Output, report.Diagnostics, Version)
+	if err == nil && g.Debug && g.Output == "text" {
+		fmt.Fprintf(g.stderr, "validated %d file(s): %d error(s), %d warning(s)\n",
+			report.Files, report.Errors(), report.Warnings())
 	}
 	if err != nil {
 		return fmt.Errorf("writing diagnostics: %w", err)
