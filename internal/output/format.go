@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
 	"text/template"
 )
 
@@ -99,4 +102,18 @@ func Human(n int64) string {
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+}
+
+// ParseSize reads a positive byte count written like 512MiB, 4GiB, 8G or
+// 1000000 (binary units; K, M, G, T with or without i and B).
+func ParseSize(v string) (int64, error) {
+	num := strings.TrimRight(v, "KMGTiBkmgtb")
+	unit := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(v[len(num):], "B"), "b"))
+	mult := map[string]int64{"": 1, "k": 1 << 10, "ki": 1 << 10, "m": 1 << 20, "mi": 1 << 20,
+		"g": 1 << 30, "gi": 1 << 30, "t": 1 << 40, "ti": 1 << 40}[unit]
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || mult == 0 || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("want a positive size like 512MiB or 8GiB")
+	}
+	return n * mult, nil
 }

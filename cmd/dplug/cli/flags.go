@@ -2,10 +2,7 @@ package cli
 
 import (
 	"fmt"
-	"math"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -83,17 +80,9 @@ func (s *sizeFlag) String() string {
 
 func (s *sizeFlag) Type() string { return "SIZE" }
 
-func (s *sizeFlag) Set(v string) error {
-	num := strings.TrimRight(v, "KMGTiBkmgtb")
-	unit := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(v[len(num):], "B"), "b"))
-	mult := map[string]int64{"": 1, "k": 1 << 10, "ki": 1 << 10, "m": 1 << 20, "mi": 1 << 20,
-		"g": 1 << 30, "gi": 1 << 30, "t": 1 << 40, "ti": 1 << 40}[unit]
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || mult == 0 || n <= 0 || n > math.MaxInt64/mult {
-		return fmt.Errorf("want a positive size like 512MiB or 8GiB")
-	}
-	s.n = n * mult
-	return nil
+func (s *sizeFlag) Set(v string) (err error) {
+	s.n, err = output.ParseSize(v)
+	return err
 }
 
 // addMaxSize defines --max-size, for the commands that extract layers.

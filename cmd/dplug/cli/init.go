@@ -2,9 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,25 +57,22 @@ func runInit(g *globalOptions, dir string, o initOptions) error {
 	}
 	name := o.Name
 	if name == "" {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
+		var err error
+		if name, err = scaffold.DirName(dir); err != nil {
 			return usageError(err)
-		}
-		name = strings.ToLower(filepath.Base(abs))
-		if err := scaffold.ValidName(name); err != nil {
-			return usageError(fmt.Errorf("%w; choose one with --name", err))
 		}
 	}
 	opts := []scaffold.Option{scaffold.WithName(name), scaffold.WithForce(o.Force)}
 	if o.Module != "" {
 		opts = append(opts, scaffold.WithModule(o.Module))
 	}
-	if _, err := scaffold.Render(o.Type, opts...); err != nil {
+	files, err := scaffold.Write(dir, o.Type, opts...)
+	var ie *scaffold.InputError
+	if errors.As(err, &ie) {
 		return usageError(err) // unknown type, bad name or module path
 	}
-	files, err := scaffold.Write(dir, o.Type, opts...)
 	if err != nil {
-		return &exitError{Code: ExitFailure, Err: fmt.Errorf("creating plugin project: %w", err)}
+		return fmt.Errorf("creating plugin project: %w", err)
 	}
 	if g.outputJSON() {
 		enc := json.NewEncoder(g.stdout)
