@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -158,11 +157,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
-			printError(stderr, ee.Err)
+			output.Error(stderr, "dplug: ", ee.Err)
 		}
 		return ee.Code
 	}
-	printError(stderr, err)
+	output.Error(stderr, "dplug: ", err)
 	if errors.Is(err, context.Canceled) {
 		return ExitCanceled
 	}
@@ -178,24 +177,4 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitUsage
 	}
 	return ExitFailure
-}
-
-// printError writes err to stderr after "dplug: "; the errors of an
-// errors.Join (one per argument of rm, inspect, ...) get a line and a
-// prefix each.
-func printError(w io.Writer, err error) {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs := j.Unwrap()
-		var msgs []string
-		for _, e := range errs {
-			msgs = append(msgs, e.Error())
-		}
-		if len(errs) > 1 && strings.Join(msgs, "\n") == err.Error() {
-			for _, e := range errs {
-				printError(w, e)
-			}
-			return
-		}
-	}
-	fmt.Fprintf(w, "dplug: %v\n", err)
 }
