@@ -51,3 +51,16 @@ func TestExecuteFormat(t *testing.T) {
 		})
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1000000": 1000000, "512MiB": 512 << 20, "8G": 8 << 30, "4gib": 4 << 30, "2KB": 2 << 10, "1Ti": 1 << 40} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "1X", "MiB", "9999999999T"} {
+		if got, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
+		}
+	}
+}
