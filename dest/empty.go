@@ -6,10 +6,9 @@ import (
 	"os"
 )
 
-// CheckEmptyDir accepts a path that does not exist or is an empty
-// directory: where a plugin dir or OCI layout may be written new (pull,
-// export, push --oci-layout).
-func CheckEmptyDir(dir string) error {
+// CheckEmpty accepts a path that does not exist or is an empty directory:
+// where a plugin that is not staged may be written (pull, export).
+func CheckEmpty(dir string) error {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):

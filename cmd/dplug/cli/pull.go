@@ -78,7 +78,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	}
 	dir := args[len(args)-1]
 	// Check DIR and REF before any download.
-	if err := dest.CheckEmptyDir(dir); err != nil {
+	if err := dest.CheckEmpty(dir); err != nil {
 		return usageError(err)
 	}
 	if o.ociLayout == "" {

@@ -157,7 +157,7 @@ func (o *pushOptions) target(ctx context.Context, g *globalOptions, src, ref str
 	}
 	if o.ociLayout != "" && !pack.IsLayout(o.ociLayout) {
 		// An OCI layout may gain images; any other non-empty dir is a mistake.
-		if err := dest.CheckEmptyDir(o.ociLayout); err != nil {
+		if err := dest.CheckEmpty(o.ociLayout); err != nil {
 			return nil, "", usageError(fmt.Errorf("--oci-layout: %w", err))
 		}
 	}
