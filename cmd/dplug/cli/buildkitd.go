@@ -23,22 +23,14 @@ func newBuildkitdCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// defaultIdle is how long dplug's buildkitd may sit unused before its
-// watcher stops it; DPLUG_BUILDKITD_IDLE overrides it (0 = never).
-const defaultIdle = 30 * time.Minute
-
 // daemonOptions configure dplug's own buildkitd: debug, and the idle stop
 // (dplug re-runs itself as the watcher; not from a test binary, which
 // would run its tests instead).
 func daemonOptions(g *globalOptions) ([]buildkitd.Option, error) {
 	opts := []buildkitd.Option{buildkitd.WithLogger(g.log), buildkitd.WithDebug(g.Debug)}
-	idle := defaultIdle
-	if v := os.Getenv("DPLUG_BUILDKITD_IDLE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("invalid DPLUG_BUILDKITD_IDLE %q: want a duration like 30m, or 0 for never", v)
-		}
-		idle = d
+	idle, err := buildkitd.IdleFromEnv()
+	if err != nil {
+		return nil, err
 	}
 	exe, err := os.Executable()
 	if idle > 0 && err == nil && !strings.HasSuffix(exe, ".test") {
@@ -59,11 +51,10 @@ func newBuildkitdWatchCmd(g *globalOptions) *cobra.Command {
 			if idle <= 0 {
 				return usageError(fmt.Errorf("--idle must be positive"))
 			}
-			m := buildkitd.New(g.Root, buildkitd.WithLogger(g.log))
-			return m.StopWhenIdle(cmd.Context(), idle)
+			return buildkitd.New(g.Root, buildkitd.WithLogger(g.log)).StopWhenIdle(cmd.Context(), idle)
 		},
 	}
-	cmd.Flags().DurationVar(&idle, "idle", defaultIdle, "stop after this long unused")
+	cmd.Flags().DurationVar(&idle, "idle", buildkitd.DefaultIdle, "stop after this long unused")
 	return cmd
 }
 
@@ -77,8 +68,7 @@ func newBuildkitdStartCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			m := buildkitd.New(g.Root, opts...)
-			addr, started, err := m.Ensure(cmd.Context())
+			addr, started, err := buildkitd.New(g.Root, opts...).Ensure(cmd.Context())
 			if err != nil {
 				return err
 			}
