@@ -72,6 +72,19 @@ func (p *prober) network() {
 // refuses an invalid --subnet itself before calling the driver.
 func (p *prober) ipam() {
 	p.enter("IpamDriver", "IpamDriver.", "Error")
+	opts := p.o.driverOpts
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	spacesStep, space := p.ipamSpaces()
+	poolStep, poolID := p.ipamPool(spacesStep, space, opts)
+	p.ipamAddresses(poolStep, poolID, opts)
+	p.malformed("RequestPool")
+}
+
+// ipamSpaces asks for the capabilities and the address spaces; space is
+// the local default one.
+func (p *prober) ipamSpaces() (spacesStep *step, space string) {
 	// Advisory: without an answer dockerd registers the driver without
 	// capabilities (libnetwork/ipams/remote/remote.go Register).
 	var caps struct{ RequiresMACAddress, RequiresRequestReplay bool }
@@ -80,7 +93,7 @@ func (p *prober) ipam() {
 	// Required: every RequestPool starts with GetDefaultAddressSpaces and
 	// fails with its error (libnetwork/ipams/remote/remote.go RequestPool).
 	var spaces struct{ LocalDefaultAddressSpace, GlobalDefaultAddressSpace string }
-	spacesStep := p.call(probeCall{name: "GetDefaultAddressSpaces answers", method: "GetDefaultAddressSpaces", kind: Required,
+	spacesStep = p.call(probeCall{name: "GetDefaultAddressSpaces answers", method: "GetDefaultAddressSpaces", kind: Required,
 		expect: wantOK, out: &spaces})
 	// Advisory: dockerd passes the names back as they are.
 	p.judge("GetDefaultAddressSpaces names both spaces", "GetDefaultAddressSpaces", Advisory, []*step{spacesStep}, func() error {
@@ -89,11 +102,11 @@ func (p *prober) ipam() {
 		}
 		return nil
 	})
+	return spacesStep, spaces.LocalDefaultAddressSpace
+}
 
-	opts := p.o.driverOpts
-	if opts == nil {
-		opts = map[string]string{}
-	}
+// ipamPool requests a pool in space, as `docker network create` does.
+func (p *prober) ipamPool(spacesStep *step, space string, opts map[string]string) (poolStep *step, poolID string) {
 	var pool struct {
 		PoolID string
 		Pool   string
@@ -101,8 +114,8 @@ func (p *prober) ipam() {
 	}
 	// Required: the pool must parse as a CIDR or the network create fails
 	// (libnetwork/ipams/remote/remote.go requestPool: netip.ParsePrefix).
-	poolStep := p.call(probeCall{name: "RequestPool returns a CIDR pool", method: "RequestPool", kind: Required,
-		req:    map[string]any{"AddressSpace": spaces.LocalDefaultAddressSpace, "Pool": p.o.subnet, "SubPool": "", "Options": opts, "V6": false},
+	poolStep = p.call(probeCall{name: "RequestPool returns a CIDR pool", method: "RequestPool", kind: Required,
+		req:    map[string]any{"AddressSpace": space, "Pool": p.o.subnet, "SubPool": "", "Options": opts, "V6": false},
 		expect: wantOK, out: &pool, needs: []*step{spacesStep}, check: func(*step) error {
 			if _, err := netip.ParsePrefix(pool.Pool); err != nil {
 				return fmt.Errorf("pool %q: %v", pool.Pool, err)
@@ -121,51 +134,58 @@ func (p *prober) ipam() {
 		}
 		return nil
 	})
+	return poolStep, pool.PoolID
+}
 
-	// Required: dockerd asks for the gateway, then the endpoint's address;
-	// an empty Address or one that is not a CIDR fails the network create
-	// or the container start (libnetwork/ipams/remote/remote.go
-	// RequestAddress: ErrNoIPReturned, types.ParseCIDR).
-	requestAddress := func(name, addr string, o map[string]string) (*step, string) {
-		var res struct{ Address string }
-		st := p.call(probeCall{name: name, method: "RequestAddress", kind: Required,
-			req: map[string]any{"PoolID": pool.PoolID, "Address": addr, "Options": o}, expect: wantOK, out: &res,
-			needs: []*step{poolStep}, check: func(*step) error {
-				if res.Address == "" {
-					return fmt.Errorf("empty Address (dockerd: no IP returned)")
-				}
-				if _, err := netip.ParsePrefix(res.Address); err != nil {
-					return fmt.Errorf("address %q is not in CIDR form: %v", res.Address, err)
-				}
-				return nil
-			}})
-		return st, res.Address
-	}
+// ipamAddresses requests the gateway's and an endpoint's address from the
+// pool, then releases them and the pool.
+func (p *prober) ipamAddresses(poolStep *step, poolID string, opts map[string]string) {
 	gwOpts := map[string]string{"RequestAddressType": "com.docker.network.gateway"}
 	for k, v := range opts {
 		gwOpts[k] = v
 	}
-	gwStep, gw := requestAddress("RequestAddress returns a gateway address", "", gwOpts)
-	epStep, ep := requestAddress("RequestAddress returns an endpoint address", p.o.ip, map[string]string{})
+	gwStep, gw := p.requestAddress(poolStep, poolID, "RequestAddress returns a gateway address", "", gwOpts)
+	epStep, ep := p.requestAddress(poolStep, poolID, "RequestAddress returns an endpoint address", p.o.ip, map[string]string{})
 	if p.o.ip == "" && !epStep.ok && epStep.errMsg != "" {
 		p.rep.Checks[len(p.rep.Checks)-1].Reason += " (if the driver needs an explicit address, pass --ipam-ip IP, as docker run --ip)"
 	}
-
-	// Advisory: release errors are only logged (libnetwork/endpoint.go
-	// releaseAddress, network deletion).
-	release := func(st *step, addr string) {
-		ip := addr
-		if pf, err := netip.ParsePrefix(addr); err == nil {
-			ip = pf.Addr().String()
-		}
-		p.call(probeCall{name: "ReleaseAddress succeeds", method: "ReleaseAddress", kind: Advisory,
-			req: map[string]string{"PoolID": pool.PoolID, "Address": ip}, expect: wantOK, needs: []*step{st}})
-	}
-	release(epStep, ep)
-	release(gwStep, gw)
+	p.releaseAddress(epStep, poolID, ep)
+	p.releaseAddress(gwStep, poolID, gw)
 	p.call(probeCall{name: "ReleasePool succeeds", method: "ReleasePool", kind: Advisory,
-		req: map[string]string{"PoolID": pool.PoolID}, expect: wantOK, needs: []*step{poolStep}})
-	p.malformed("RequestPool")
+		req: map[string]string{"PoolID": poolID}, expect: wantOK, needs: []*step{poolStep}})
+}
+
+// requestAddress asks the pool for addr ("" for any). Required: dockerd
+// asks for the gateway, then the endpoint's address; an empty Address or
+// one that is not a CIDR fails the network create or the container start
+// (libnetwork/ipams/remote/remote.go RequestAddress: ErrNoIPReturned,
+// types.ParseCIDR).
+func (p *prober) requestAddress(poolStep *step, poolID, name, addr string, o map[string]string) (*step, string) {
+	var res struct{ Address string }
+	st := p.call(probeCall{name: name, method: "RequestAddress", kind: Required,
+		req: map[string]any{"PoolID": poolID, "Address": addr, "Options": o}, expect: wantOK, out: &res,
+		needs: []*step{poolStep}, check: func(*step) error {
+			if res.Address == "" {
+				return fmt.Errorf("empty Address (dockerd: no IP returned)")
+			}
+			if _, err := netip.ParsePrefix(res.Address); err != nil {
+				return fmt.Errorf("address %q is not in CIDR form: %v", res.Address, err)
+			}
+			return nil
+		}})
+	return st, res.Address
+}
+
+// releaseAddress gives back the address st got. Advisory: release errors
+// are only logged (libnetwork/endpoint.go releaseAddress, network
+// deletion).
+func (p *prober) releaseAddress(st *step, poolID, addr string) {
+	ip := addr
+	if pf, err := netip.ParsePrefix(addr); err == nil {
+		ip = pf.Addr().String()
+	}
+	p.call(probeCall{name: "ReleaseAddress succeeds", method: "ReleaseAddress", kind: Advisory,
+		req: map[string]string{"PoolID": poolID, "Address": ip}, expect: wantOK, needs: []*step{st}})
 }
 
 func (p *prober) metrics() {

@@ -303,21 +303,31 @@ func (p *prober) judge(name, method string, kind Kind, needs []*step, fn func() 
 // do makes the call and judges it: detail is "" when it passed; note is a
 // remark on a pass.
 func (p *prober) do(method string, pc probeCall) (st *step, detail, note string) {
-	var r *Response
-	var err error
-	if raw, ok := pc.req.([]byte); ok {
-		r, err = p.c.CallRaw(p.ctx, method, raw)
-	} else {
-		r, err = p.c.Call(p.ctx, method, pc.req)
-	}
+	st, field, err := p.send(method, pc.req)
 	if err != nil {
 		return nil, err.Error(), ""
+	}
+	detail, note = p.verdict(pc, st, field)
+	return st, detail, note
+}
+
+// send makes the call and reads the error field dockerd reads, which it
+// returns with the answer.
+func (p *prober) send(method string, req any) (st *step, field string, err error) {
+	var r *Response
+	if raw, ok := req.([]byte); ok {
+		r, err = p.c.CallRaw(p.ctx, method, raw)
+	} else {
+		r, err = p.c.Call(p.ctx, method, req)
+	}
+	if err != nil {
+		return nil, "", err
 	}
 	st = &step{resp: r}
 	// On a non-200 status dockerd's plugin client reads the error from
 	// "Err" whatever the interface (pkg/plugins/client.go callWithRetry);
 	// on 200 the interface's own field counts.
-	field := p.errField
+	field = p.errField
 	if r.Status != http.StatusOK {
 		field = "Err"
 	}
@@ -326,53 +336,61 @@ func (p *prober) do(method string, pc probeCall) (st *step, detail, note string)
 			_ = json.Unmarshal(v, &st.errMsg)
 		}
 	}
-	judge := func() string {
-		if pc.check != nil {
-			if err := pc.check(st); err != nil {
-				return err.Error()
-			}
-		}
-		return ""
-	}
+	return st, field, nil
+}
+
+// verdict judges an answer as pc expects it.
+func (p *prober) verdict(pc probeCall, st *step, field string) (detail, note string) {
+	r := st.resp
 	switch pc.expect {
 	case optional:
 		if r.Status == http.StatusNotFound {
-			return st, "", "not implemented (optional)"
+			return "", "not implemented (optional)"
 		}
 	case wantAnswer:
-		return st, judge(), ""
+		return pc.judge(st), ""
 	case wantStatus:
 		if r.Status != http.StatusOK {
-			return st, fmt.Sprintf("HTTP %d: %s", r.Status, snippet(r.Body)), ""
+			return fmt.Sprintf("HTTP %d: %s", r.Status, snippet(r.Body)), ""
 		}
-		return st, judge(), ""
+		return pc.judge(st), ""
 	case wantRefused:
 		if r.Status == http.StatusOK && st.errMsg == "" {
-			return st, fmt.Sprintf("accepted: HTTP 200 with no %s: %s", p.errField, snippet(r.Body)), ""
+			return fmt.Sprintf("accepted: HTTP 200 with no %s: %s", p.errField, snippet(r.Body)), ""
 		}
-		return st, "", ""
+		return "", ""
 	}
 	// Any non-200 status is an error to dockerd's plugin client
 	// (pkg/plugins/client.go callWithRetry), and its proxies decode a 200
 	// answer as a JSON object and fail on a non-empty error field.
 	if r.Status != http.StatusOK {
 		if st.errMsg != "" {
-			return st, fmt.Sprintf("HTTP %d, Err: %s", r.Status, st.errMsg), ""
+			return fmt.Sprintf("HTTP %d, Err: %s", r.Status, st.errMsg), ""
 		}
-		return st, fmt.Sprintf("HTTP %d: %s", r.Status, snippet(r.Body)), ""
+		return fmt.Sprintf("HTTP %d: %s", r.Status, snippet(r.Body)), ""
 	}
 	if st.fields == nil {
-		return st, fmt.Sprintf("HTTP %d, answer is not a JSON object: %s", r.Status, snippet(r.Body)), ""
+		return fmt.Sprintf("HTTP %d, answer is not a JSON object: %s", r.Status, snippet(r.Body)), ""
 	}
 	if st.errMsg != "" {
-		return st, fmt.Sprintf("%s: %s", field, st.errMsg), ""
+		return fmt.Sprintf("%s: %s", field, st.errMsg), ""
 	}
 	if pc.out != nil {
 		if err := json.Unmarshal(r.Body, pc.out); err != nil {
-			return st, fmt.Sprintf("answer does not decode: %v: %s", err, snippet(r.Body)), ""
+			return fmt.Sprintf("answer does not decode: %v: %s", err, snippet(r.Body)), ""
 		}
 	}
-	return st, judge(), ""
+	return pc.judge(st), ""
+}
+
+// judge runs the call's own check on its answer ("" = pass).
+func (pc *probeCall) judge(st *step) string {
+	if pc.check != nil {
+		if err := pc.check(st); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
 }
 
 // malformed is the advisory check every interface gets: dockerd never sends

@@ -23,6 +23,14 @@ type volumeInfo struct {
 // Remove of an unknown name succeeds is behaving legitimately).
 func (p *prober) volume() {
 	p.enter("VolumeDriver", "VolumeDriver.", "Err")
+	create := p.volumeCreate()
+	p.volumeUse(create)
+	p.volumeRemove(create)
+	p.malformed("Create")
+}
+
+// volumeCreate is `docker volume create -o`: Capabilities, Get, Create.
+func (p *prober) volumeCreate() (create *step) {
 	name := p.name
 	opts := p.o.driverOpts
 	if opts == nil {
@@ -46,25 +54,23 @@ func (p *prober) volume() {
 	// create: `if v, _ = vd.Get(name); v == nil { vd.Create(...) }`). An
 	// error or an answer without a Volume both mean "no such volume".
 	p.call(probeCall{name: "Get of a volume not yet created returns no volume", method: "Get", kind: Required,
-		req: map[string]string{"Name": name}, expect: wantAnswer, check: func(st *step) error {
-			if st.resp.Status != 200 || st.errMsg != "" {
-				return nil
-			}
-			var g struct{ Volume *volumeInfo }
-			if json.Unmarshal(st.resp.Body, &g) == nil && g.Volume != nil {
-				return fmt.Errorf("answered Volume %+v for a name never created: dockerd would skip Create", *g.Volume)
-			}
-			return nil
-		}})
+		req: map[string]string{"Name": name}, expect: wantAnswer,
+		check: noVolume("answered Volume %+v for a name never created: dockerd would skip Create")})
 
 	// Required: `docker volume create` fails with Create's error
 	// (volume/drivers/adapter.go Create, proxy.go Create).
-	create := p.call(probeCall{name: "Create succeeds", method: "Create", kind: Required,
+	create = p.call(probeCall{name: "Create succeeds", method: "Create", kind: Required,
 		req: map[string]any{"Name": name, "Opts": opts}, expect: wantOK})
 	if len(p.o.driverOpts) == 0 && !create.ok && create.errMsg != "" {
 		p.rep.Checks[len(p.rep.Checks)-1].Reason += " (if the driver needs options, pass them with --opt KEY=VALUE, as to docker volume create -o)"
 	}
+	return create
+}
 
+// volumeUse is `docker volume ls` and `docker run -v` on the created
+// volume: List, Get, Mount, Path, Unmount.
+func (p *prober) volumeUse(create *step) {
+	name := p.name
 	// Required: `docker volume ls` shows what List returns and turns an
 	// error into a warning (volume/service/store.go list).
 	var list struct{ Volumes []volumeInfo }
@@ -114,7 +120,12 @@ func (p *prober) volume() {
 	// keeps the reference (volumeAdapter.Unmount).
 	p.call(probeCall{name: "Unmount succeeds", method: "Unmount", kind: Required,
 		req: map[string]string{"Name": name, "ID": p.name + "-c"}, expect: wantOK, needs: []*step{mount}})
+}
 
+// volumeRemove is `docker volume rm`: Remove, then Get and List, which
+// should no longer know the volume.
+func (p *prober) volumeRemove(create *step) {
+	name := p.name
 	// Required: `docker volume rm` fails with Remove's error
 	// (volume/service/store.go Remove).
 	remove := p.call(probeCall{name: "Remove succeeds", method: "Remove", kind: Required,
@@ -124,16 +135,8 @@ func (p *prober) volume() {
 	// driver says next; a driver that still reports the volume only shows
 	// it again in `docker volume ls`.
 	p.call(probeCall{name: "Get of the removed volume returns no volume", method: "Get", kind: Advisory,
-		req: map[string]string{"Name": name}, expect: wantAnswer, needs: []*step{remove}, check: func(st *step) error {
-			if st.resp.Status != 200 || st.errMsg != "" {
-				return nil
-			}
-			var g struct{ Volume *volumeInfo }
-			if json.Unmarshal(st.resp.Body, &g) == nil && g.Volume != nil {
-				return fmt.Errorf("still answers Volume %+v", *g.Volume)
-			}
-			return nil
-		}})
+		req: map[string]string{"Name": name}, expect: wantAnswer, needs: []*step{remove},
+		check: noVolume("still answers Volume %+v")})
 	var after struct{ Volumes []volumeInfo }
 	p.call(probeCall{name: "List no longer includes it", method: "List", kind: Advisory,
 		expect: wantOK, out: &after, needs: []*step{remove}, check: func(*step) error {
@@ -142,5 +145,19 @@ func (p *prober) volume() {
 			}
 			return nil
 		}})
-	p.malformed("Create")
+}
+
+// noVolume checks that a Get answered no volume: an error or an answer
+// without a Volume. format gets the volume it answered.
+func noVolume(format string) func(*step) error {
+	return func(st *step) error {
+		if st.resp.Status != 200 || st.errMsg != "" {
+			return nil
+		}
+		var g struct{ Volume *volumeInfo }
+		if json.Unmarshal(st.resp.Body, &g) == nil && g.Volume != nil {
+			return fmt.Errorf(format, *g.Volume)
+		}
+		return nil
+	}
 }

@@ -329,29 +329,49 @@ func (i *Instance) create(p Plugin, rootfs string) (*specs.Spec, error) {
 // log file stays open until every copy has ended: closing it early would
 // end the copy and the plugin's next write would get SIGPIPE.
 func (i *Instance) launch(spec *specs.Spec) error {
-	o, logf := i.opts, i.logf
+	logf := i.logf
 	var copies sync.WaitGroup
-	var childEnds []*os.File
+	outs, childEnds, err := i.outputs(&copies)
 	defer func() {
 		for _, f := range childEnds {
 			f.Close() // the plugin has its own copies
 		}
 		go func() { copies.Wait(); logf.Close() }()
 	}()
-	var outs [2]*os.File
-	for k, w := range []io.Writer{o.stdout, o.stderr} {
+	if err != nil {
+		close(i.done) // no process will ever exit: Stop must not wait for one
+		return err
+	}
+	proc := process(spec, outs)
+	if err := i.container.Run(proc); err != nil {
+		close(i.done)
+		return fmt.Errorf("starting container: %w", err)
+	}
+	if i.rec.Pid, err = proc.Pid(); err != nil {
+		return err
+	}
+	i.rec.Started = time.Now().UTC()
+	go i.reap(proc)
+	return nil
+}
+
+// outputs are the plugin's stdout and stderr: the log file, or the write
+// end of a pipe that a goroutine (counted in copies) copies into the log
+// and the stream's writer. childEnds are those write ends, to close once
+// the plugin has its own copies; on an error, those made so far.
+func (i *Instance) outputs(copies *sync.WaitGroup) (outs [2]*os.File, childEnds []*os.File, err error) {
+	for k, w := range []io.Writer{i.opts.stdout, i.opts.stderr} {
 		if w == nil {
-			outs[k] = logf
+			outs[k] = i.logf
 			continue
 		}
 		r, pw, err := os.Pipe()
 		if err != nil {
-			close(i.done) // no process will ever exit: Stop must not wait for one
-			return err
+			return outs, childEnds, err
 		}
 		outs[k] = pw
 		childEnds = append(childEnds, pw)
-		dst := io.MultiWriter(logf, w)
+		dst := io.MultiWriter(i.logf, w)
 		copies.Add(1)
 		go func() {
 			defer copies.Done()
@@ -359,7 +379,13 @@ func (i *Instance) launch(spec *specs.Spec) error {
 			_, _ = io.Copy(dst, r)
 		}()
 	}
-	proc := &libcontainer.Process{
+	return outs, childEnds, nil
+}
+
+// process is the plugin's init process as spec describes it, writing to
+// outs.
+func process(spec *specs.Spec, outs [2]*os.File) *libcontainer.Process {
+	return &libcontainer.Process{
 		Args:            spec.Process.Args,
 		Env:             spec.Process.Env,
 		Cwd:             spec.Process.Cwd,
@@ -376,31 +402,24 @@ func (i *Instance) launch(spec *specs.Spec) error {
 		Stderr: outs[1],
 		Init:   true,
 	}
-	if err := i.container.Run(proc); err != nil {
-		close(i.done)
-		return fmt.Errorf("starting container: %w", err)
-	}
-	var err error
-	if i.rec.Pid, err = proc.Pid(); err != nil {
-		return err
-	}
-	i.rec.Started = time.Now().UTC()
-	go func() {
-		st, err := proc.Wait()
-		if st != nil {
-			if ws, ok := st.Sys().(syscall.WaitStatus); ok {
-				if ws.Signaled() {
-					i.exitCode = 128 + int(ws.Signal())
-				} else {
-					i.exitCode = ws.ExitStatus()
-				}
+}
+
+// reap waits for the plugin to exit, records its exit code (128+signal
+// when killed, 255 when it cannot be told) and closes done.
+func (i *Instance) reap(proc *libcontainer.Process) {
+	st, err := proc.Wait()
+	if st != nil {
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok {
+			if ws.Signaled() {
+				i.exitCode = 128 + int(ws.Signal())
+			} else {
+				i.exitCode = ws.ExitStatus()
 			}
-		} else if err != nil {
-			i.exitCode = 255
 		}
-		close(i.done)
-	}()
-	return nil
+	} else if err != nil {
+		i.exitCode = 255
+	}
+	close(i.done)
 }
 
 func (i *Instance) writeRecord() error {

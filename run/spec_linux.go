@@ -131,10 +131,24 @@ func removeNamespace(s *specs.Spec, t specs.LinuxNamespaceType) {
 // the plugin with, given where this run keeps its host-side paths.
 func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 	s := defaultSpec()
-	c := &p.Config
 	s.Root = &specs.Root{Path: hp.rootfs}
 	s.Linux.CgroupsPath = hp.cgroup
+	if err := addMounts(&s, p, hp); err != nil {
+		return nil, err
+	}
+	if err := addDevices(&s, p, hp); err != nil {
+		return nil, err
+	}
+	setProcess(&s, p)
+	return &s, nil
+}
 
+// addMounts adds the user's mounts (settings, else config), the propagated
+// mount, the socket dir and, with a network type, /etc/hosts and
+// /etc/resolv.conf; it drops the namespaces the config shares with the
+// host.
+func addMounts(s *specs.Spec, p Plugin, hp hostPaths) error {
+	c := &p.Config
 	mounts := p.Settings.Mounts
 	if mounts == nil {
 		mounts = c.Mounts
@@ -165,29 +179,35 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 	if c.Network.Type != "" {
 		// dockerd does this for every non-empty type, host included.
 		if c.Network.Type == "host" {
-			removeNamespace(&s, specs.NetworkNamespace)
+			removeNamespace(s, specs.NetworkNamespace)
 		}
 		all = append(all,
 			mnt{ptr("/etc/hosts"), "/etc/hosts", "bind", []string{"rbind", "ro"}},
 			mnt{ptr("/etc/resolv.conf"), "/etc/resolv.conf", "bind", []string{"rbind", "ro"}})
 	}
 	if c.PidHost {
-		removeNamespace(&s, specs.PIDNamespace)
+		removeNamespace(s, specs.PIDNamespace)
 	}
 	if c.IpcHost {
-		removeNamespace(&s, specs.IPCNamespace)
+		removeNamespace(s, specs.IPCNamespace)
 	}
 	for _, m := range all {
 		if m.src == nil {
-			return nil, fmt.Errorf("mount %s: mount source is not specified", m.dest)
+			return fmt.Errorf("mount %s: mount source is not specified", m.dest)
 		}
 		src, err := bindSource(hp, m)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: m.dest, Type: m.typ, Source: src, Options: m.opts})
 	}
+	return nil
+}
 
+// addDevices adds the device nodes (settings, else config) and their
+// cgroup rules, or allows every device.
+func addDevices(s *specs.Spec, p Plugin, hp hostPaths) error {
+	c := &p.Config
 	if c.Linux.AllowAllDevices {
 		s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
 	}
@@ -197,21 +217,27 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 	}
 	for _, d := range devs {
 		if d.Path == nil {
-			return nil, fmt.Errorf("device %s: device path is not specified", d.Name)
+			return fmt.Errorf("device %s: device path is not specified", d.Name)
 		}
 		if !filepath.IsAbs(*d.Path) {
 			// dockerd would resolve it against its own working directory;
 			// dplug's is the caller's, which the config did not name.
-			return nil, fmt.Errorf("device %s: path %q is relative: give the device's absolute host path, such as /dev/fuse", d.Name, *d.Path)
+			return fmt.Errorf("device %s: path %q is relative: give the device's absolute host path, such as /dev/fuse", d.Name, *d.Path)
 		}
 		nodes, rules, err := devicesFromPath(*d.Path, hp.stat)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.Linux.Devices = append(s.Linux.Devices, nodes...)
 		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, rules...)
 	}
+	return nil
+}
 
+// setProcess sets the plugin's command line, environment, working dir and
+// capabilities.
+func setProcess(s *specs.Spec, p Plugin) {
+	c := &p.Config
 	s.Process.Env = append([]string{"PATH=" + defaultPathEnv}, p.Settings.Env...)
 	s.Process.Args = append(slices.Clone(c.Entrypoint), p.Settings.Args...)
 	s.Process.Cwd = c.WorkDir
@@ -223,7 +249,6 @@ func buildSpec(p Plugin, hp hostPaths) (*specs.Spec, error) {
 	caps.Permitted = append(caps.Permitted, c.Linux.Capabilities...)
 	caps.Inheritable = append(caps.Inheritable, c.Linux.Capabilities...)
 	caps.Effective = append(caps.Effective, c.Linux.Capabilities...)
-	return &s, nil
 }
 
 // devicesFromPath is moby's oci.DevicesFromPath(path, path, "rwm"): the
@@ -233,36 +258,12 @@ func devicesFromPath(path string, stat func(string, *unix.Stat_t) error) ([]spec
 	if stat == nil {
 		stat = unix.Stat
 	}
-	one := func(p string) (*specs.LinuxDevice, error) {
-		var st unix.Stat_t
-		if err := stat(p, &st); err != nil {
-			return nil, &os.PathError{Op: "stat", Path: p, Err: err}
-		}
-		var typ string
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFCHR:
-			typ = "c"
-		case unix.S_IFBLK:
-			typ = "b"
-		default:
-			return nil, nil
-		}
-		mode := fs.FileMode(st.Mode &^ unix.S_IFMT)
-		return &specs.LinuxDevice{
-			Path: p, Type: typ,
-			Major: int64(unix.Major(uint64(st.Rdev))), Minor: int64(unix.Minor(uint64(st.Rdev))),
-			FileMode: &mode, UID: ptr(st.Uid), GID: ptr(st.Gid),
-		}, nil
-	}
-	rule := func(d *specs.LinuxDevice) specs.LinuxDeviceCgroup {
-		return specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: ptr(d.Major), Minor: ptr(d.Minor), Access: "rwm"}
-	}
-	d, err := one(path)
+	d, err := deviceAt(path, stat)
 	if err != nil {
 		return nil, nil, fmt.Errorf("adding device %s: %w", path, err)
 	}
 	if d != nil {
-		return []specs.LinuxDevice{*d}, []specs.LinuxDeviceCgroup{rule(d)}, nil
+		return []specs.LinuxDevice{*d}, []specs.LinuxDeviceCgroup{deviceRule(d)}, nil
 	}
 	fi, err := os.Stat(path)
 	if err != nil || !fi.IsDir() {
@@ -274,12 +275,12 @@ func devicesFromPath(path string, stat func(string, *unix.Stat_t) error) ([]spec
 		if err != nil || e.IsDir() {
 			return err
 		}
-		d, err := one(p)
+		d, err := deviceAt(p, stat)
 		if err != nil || d == nil {
 			return err
 		}
 		nodes = append(nodes, *d)
-		rules = append(rules, rule(d))
+		rules = append(rules, deviceRule(d))
 		return nil
 	})
 	if err != nil {
@@ -289,4 +290,32 @@ func devicesFromPath(path string, stat func(string, *unix.Stat_t) error) ([]spec
 		return nil, nil, errors.New("adding devices under " + path + ": no device nodes found")
 	}
 	return nodes, rules, nil
+}
+
+// deviceAt is the device node at p; nil (no error) when p is not one.
+func deviceAt(p string, stat func(string, *unix.Stat_t) error) (*specs.LinuxDevice, error) {
+	var st unix.Stat_t
+	if err := stat(p, &st); err != nil {
+		return nil, &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	var typ string
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFCHR:
+		typ = "c"
+	case unix.S_IFBLK:
+		typ = "b"
+	default:
+		return nil, nil
+	}
+	mode := fs.FileMode(st.Mode &^ unix.S_IFMT)
+	return &specs.LinuxDevice{
+		Path: p, Type: typ,
+		Major: int64(unix.Major(uint64(st.Rdev))), Minor: int64(unix.Minor(uint64(st.Rdev))),
+		FileMode: &mode, UID: ptr(st.Uid), GID: ptr(st.Gid),
+	}, nil
+}
+
+// deviceRule is the cgroup rule allowing d.
+func deviceRule(d *specs.LinuxDevice) specs.LinuxDeviceCgroup {
+	return specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: ptr(d.Major), Minor: ptr(d.Minor), Access: "rwm"}
 }

@@ -54,6 +54,7 @@ var fences = []fence{
 	{"probe", "", join(heavy, module+"/run"), "probe is plain client code over a socket: it never starts a plugin"},
 	{"scaffold", "", join(heavy, ggcr), "templates only"},
 	{"run", "", []string{buildkit, ggcr, dockerd}, "run is libcontainer and nothing else heavy"},
+	{"harness", "", []string{buildkit, dockerd}, "harness drives run and probe: no BuildKit or engine code"},
 	{"build/...", "", []string{libcontainer, cgroups}, "building needs BuildKit, never runc"},
 	{"run", "darwin", []string{libcontainer, cgroups}, "run is Linux-only behind build tags"},
 	{"run", "windows", []string{libcontainer, cgroups}, "run is Linux-only behind build tags"},

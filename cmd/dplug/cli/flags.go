@@ -32,6 +32,17 @@ func addGrace(f *pflag.FlagSet, grace *time.Duration) {
 	f.DurationVar(grace, "grace", run.DefaultGrace, "time between SIGTERM and SIGKILL when stopping the plugin")
 }
 
+// startOptions are the run timing flags `run` and `test` share.
+type startOptions struct {
+	timeout time.Duration
+	grace   time.Duration
+}
+
+func (o *startOptions) bind(f *pflag.FlagSet) {
+	f.DurationVar(&o.timeout, "timeout", run.DefaultTimeout, "how long to wait for the plugin's socket to accept a connection")
+	addGrace(f, &o.grace)
+}
+
 // registryFlags are the network flags push, pull and install share.
 type registryFlags struct {
 	insecure bool

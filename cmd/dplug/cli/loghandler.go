@@ -12,7 +12,7 @@ import (
 // lineHandler is the slog handler dplug uses without --debug: one line per
 // record, "dplug: warning: MESSAGE key=value", like the CLI's own errors —
 // no timestamps or quoting meant for log collectors (--debug keeps slog's
-// text format, with times).
+// text format, with times). Groups are flattened: dplug's packages use none.
 type lineHandler struct {
 	w     io.Writer
 	level slog.Level
@@ -40,21 +40,16 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 		b.WriteString("debug: ")
 	}
 	b.WriteString(r.Message)
-	write := func(a slog.Attr) bool {
-		if a.Equal(slog.Attr{}) {
-			return true
+	attrs := append([]slog.Attr(nil), h.attrs...)
+	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
+	for _, a := range attrs {
+		if !a.Equal(slog.Attr{}) {
+			fmt.Fprintf(&b, " %s=%v", a.Key, a.Value.Resolve())
 		}
-		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value.Resolve())
-		return true
 	}
-	for _, a := range h.attrs {
-		write(a)
-	}
-	r.Attrs(write)
-	b.WriteByte('\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, b.String())
+	_, err := io.WriteString(h.w, b.String()+"\n")
 	return err
 }
 
@@ -64,5 +59,4 @@ func (h *lineHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &c
 }
 
-// WithGroup is not used by dplug's packages; groups are flattened.
 func (h *lineHandler) WithGroup(string) slog.Handler { return h }

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dplug/dplug/harness"
+	"github.com/dplug/dplug/run"
+	"github.com/dplug/dplug/source"
+)
+
+func newStopCmd(g *globalOptions) *cobra.Command {
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "stop NAME|DIR",
+		Short: "Stop a plugin started with 'dplug run --detach' and remove what its run made",
+		Long:  help("stop"),
+		Args:  withUsage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			inst, err := loadRun(g, args[0], "")
+			if err != nil {
+				return err
+			}
+			return inst.Stop(cmd.Context(), grace)
+		},
+	}
+	addGrace(cmd.Flags(), &grace)
+	return cmd
+}
+
+// loadRun finds the run of the plugin NAME|DIR started by another dplug
+// process (stop, logs); a plugin that is not running is a failure (exit 1)
+// whose message ends with note.
+func loadRun(g *globalOptions, arg, note string) (*run.Instance, error) {
+	src, err := openSource(context.Background(), g, arg, source.WithKinds(source.Dir|source.Installed), source.Unchecked())
+	if err != nil {
+		return nil, err
+	}
+	p := harness.FromSource(src)
+	inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	if errors.Is(err, run.ErrNotRunning) {
+		return nil, &exitError{Code: ExitFailure, Err: fmt.Errorf("%s is not running%s", p.Name, note)}
+	}
+	return inst, err
+}
