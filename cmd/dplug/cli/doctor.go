@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/dplug/dplug/internal/output"
@@ -52,7 +54,9 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 		}
 	} else {
 		r.WriteText(g.stdout, s.Dir(), fix)
-		printRunLeftovers(g.stdout, runs)
+		for _, l := range runs {
+			fmt.Fprintln(g.stdout, l)
+		}
 		for _, p := range pulls {
 			fmt.Fprintf(g.stdout, "%s the temp dir of an interrupted pull %s%s\n",
 				map[bool]string{false: "found", true: "removed"}[fixPulls], p, map[bool]string{false: " (--fix removes it)"}[fixPulls])
@@ -71,6 +75,21 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 		return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
 	}
 	return nil
+}
+
+// doctorRuns is doctor's part for runs: the runs under ROOT/run that
+// nobody will stop (a foreground `dplug run` killed, a detached plugin that
+// exited), stopped and removed with fix; each says what it found.
+func doctorRuns(ctx context.Context, g *globalOptions, fix bool) ([]run.Leftover, error) {
+	runs, err := run.Doctor(ctx, fix, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	if errors.Is(err, os.ErrPermission) && len(runs) == 0 {
+		g.log.Warn("cannot check the runs of this store: that needs the user that ran them (root)", "err", err)
+		return nil, nil
+	}
+	if err != nil {
+		return runs, fmt.Errorf("checking runs under %s: %w", runRoot(g), err)
+	}
+	return runs, nil
 }
 
 // pullsDir is where pulls record the parent dirs they write into
