@@ -162,3 +162,15 @@ type Leftover struct {
 	Reason string `json:"reason"`
 	Fixed  bool   `json:"fixed"` // stopped and removed (Doctor with fix)
 }
+
+// String is the line `dplug doctor` prints for l.
+func (l Leftover) String() string {
+	what, verb := l.Name, "found"
+	if what == "" {
+		what = l.Dir
+	}
+	if l.Fixed {
+		verb = "stopped and removed"
+	}
+	return fmt.Sprintf("%s leftover run of %s: %s", verb, what, l.Reason)
+}

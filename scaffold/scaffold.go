@@ -74,6 +74,28 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("refusing to overwrite %s (use --force)", strings.Join(e.Paths, ", "))
 }
 
+// InputError is a type, name or module path Render and Write cannot use:
+// the caller's mistake (a usage error for the CLI), not a failure to write.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// DirName is the plugin name a project in dir gets when none is given: the
+// directory's base name in lower case. A base name that cannot name a
+// plugin is an *InputError.
+func DirName(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", &InputError{Err: err}
+	}
+	name := strings.ToLower(filepath.Base(abs))
+	if err := ValidName(name); err != nil {
+		return "", &InputError{Err: fmt.Errorf("%w; choose one with --name", err)}
+	}
+	return name, nil
+}
+
 // File is one generated file, its Path slash-separated and relative to the
 // project directory.
 type File struct {
@@ -185,7 +207,7 @@ func makeData(typ string, opts []Option) (data, options, error) {
 func Render(typ string, opts ...Option) ([]File, error) {
 	d, o, err := makeData(typ, opts)
 	if err != nil {
-		return nil, err
+		return nil, &InputError{Err: err}
 	}
 	t := template.New("").Option("missingkey=error").Funcs(template.FuncMap{
 		"json": func(s string) (string, error) {

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dplug/dplug/archive"
 	"github.com/dplug/dplug/plugin"
@@ -95,9 +96,22 @@ func (s *Store) Disable(nameOrID string) (*Plugin, error) {
 
 // Set changes settable env, args, mounts.source and devices.path values
 // with dockerd's syntax (<name>[.<field>][=<value>]), rules and error
-// messages. The plugin must be disabled.
+// messages. The plugin must be disabled (ErrEnabled); a setting that is
+// not settable is an error that lists what is.
 func (s *Store) Set(nameOrID string, args []string) (*Plugin, error) {
-	return s.update(nameOrID, func(p *Plugin) error { return applySettings(p, args) })
+	return s.update(nameOrID, func(p *Plugin) error {
+		if p.Enabled {
+			return errorf(ErrEnabled, "plugin %s is enabled: cannot set on an active plugin, disable plugin before setting (`dplug disable %s`)", p.FullName(), p.FullName())
+		}
+		if err := applySettings(p, args); err != nil {
+			names := settableNames(&p.Config)
+			if len(names) == 0 {
+				return fmt.Errorf("plugin %s: %w (nothing in its config.json is settable)", p.FullName(), err)
+			}
+			return fmt.Errorf("plugin %s: %w (settable: %s)", p.FullName(), err, strings.Join(names, ", "))
+		}
+		return nil
+	})
 }
 
 // Remove uninstalls the plugin; an enabled one only with force. The

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dplug/dplug/plugin"
@@ -159,4 +160,28 @@ func setEnv(env *[]string, name, value string) {
 		}
 	}
 	*env = append(*env, name+"="+value)
+}
+
+// settableNames lists what Set may change, as its arguments spell it.
+func settableNames(c *plugin.Config) []string {
+	var names []string
+	for _, e := range c.Env {
+		if slices.Contains(e.Settable, "value") {
+			names = append(names, e.Name)
+		}
+	}
+	if slices.Contains(c.Args.Settable, "value") {
+		names = append(names, c.Args.Name)
+	}
+	for _, m := range c.Mounts {
+		if slices.Contains(m.Settable, "source") {
+			names = append(names, m.Name+".source")
+		}
+	}
+	for _, d := range c.Linux.Devices {
+		if slices.Contains(d.Settable, "path") {
+			names = append(names, d.Name+".path")
+		}
+	}
+	return names
 }

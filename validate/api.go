@@ -207,3 +207,13 @@ func count(diags []Diagnostic, s Severity) int {
 	}
 	return n
 }
+
+// ParseKind reads a Kind as String spells it: auto, config or settings.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range []Kind{KindAuto, KindConfig, KindSettings} {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	return KindAuto, fmt.Errorf("unknown --kind %q: use auto, config or settings", s)
+}

@@ -159,3 +159,15 @@ func fileURI(p string) string {
 	}
 	return (&url.URL{Path: strings.TrimPrefix(s, "./")}).String()
 }
+
+// Write writes diags in format: "json" (WriteJSON), "sarif" (WriteSARIF,
+// naming toolVersion) or anything else as text (WriteText).
+func Write(w io.Writer, format string, diags []Diagnostic, toolVersion string) error {
+	switch format {
+	case "json":
+		return WriteJSON(w, diags)
+	case "sarif":
+		return WriteSARIF(w, diags, toolVersion)
+	}
+	return WriteText(w, diags)
+}

@@ -19,6 +19,26 @@ import (
 // daemon once nothing used it for the timeout and it can take that lock
 // exclusively, so a running build is never cut off.
 
+// DefaultIdle is how long dplug's daemon may sit unused before its watcher
+// stops it, unless IdleEnv says otherwise.
+const DefaultIdle = 30 * time.Minute
+
+// IdleEnv names the variable that overrides DefaultIdle (0 = never stop).
+const IdleEnv = "DPLUG_BUILDKITD_IDLE"
+
+// IdleFromEnv is the idle timeout IdleEnv sets, DefaultIdle when unset.
+func IdleFromEnv() (time.Duration, error) {
+	v := os.Getenv(IdleEnv)
+	if v == "" {
+		return DefaultIdle, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid %s %q: want a duration like 30m, or 0 for never", IdleEnv, v)
+	}
+	return d, nil
+}
+
 // WithIdleTimeout stops a daemon this manager starts after it has been
 // unused for d; 0 (the default) keeps it until Stop. Needs WithWatcher.
 func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idle = d } }

@@ -50,6 +50,7 @@ var fences = []fence{
 	{"store", "", join(heavy, ggcr), "the local store is files under a root: no registry, no engine"},
 	{"source", "", heavy, "resolving a plugin argument needs no BuildKit or runc"},
 	{"dest", "", heavy, "delivering a plugin (dir, layout, registry, store) needs no BuildKit or runc"},
+	{"internal/output", "", heavy, "presentation only: templates, JSON, sizes, the progress line"},
 	{"probe", "", join(heavy, module+"/run"), "probe is plain client code over a socket: it never starts a plugin"},
 	{"scaffold", "", join(heavy, ggcr), "templates only"},
 	{"run", "", []string{buildkit, ggcr, dockerd}, "run is libcontainer and nothing else heavy"},

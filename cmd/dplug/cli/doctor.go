@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
+	"github.com/dplug/dplug/internal/output"
+	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
 	"github.com/spf13/cobra"
@@ -16,39 +19,17 @@ func newDoctorCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the plugin store and clean up after interrupted commands",
-		Long: `Doctor checks the plugin store under its lock. It always removes what
-killed dplug processes left in the store's tmp/ dir. It reports:
-
-  - a damaged inventory (plugins.json): --fix rebuilds it from the plugin
-    dirs (each holds config.json and plugin-settings.json) and from
-    plugins.json.bak, the previous generation, for names and enabled
-    state; a plugin the backup does not know is named recovered-<ID> and
-    left disabled. The damaged file is kept in lost+found.
-  - plugin dirs the inventory does not list (orphans): --fix deletes those
-    of plugins the last change removed (an interrupted rm) and moves every
-    other one to ROOT/plugins/lost+found/ — doctor never deletes a dir it
-    cannot account for; look there and delete what you do not need.
-  - inventory entries whose dir is missing (--fix drops them) and stale
-    plugin-settings.json files (--fix rewrites them).
-  - runs nobody will stop (a foreground 'dplug run' that was killed, a
-    detached plugin that exited): --fix stops them and removes their
-    mounts, cgroups and run dirs.
-  - temp dirs of killed pulls (.DIR.dplug-pull-*) next to the dirs pulls
-    wrote (each pull records its parent dir under ROOT/pulls): --fix
-    removes those no live pull holds.
-
-On a read-only store doctor only reports. Exit status 1 when problems
-remain.`,
-		Args: withUsage(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd.Context(), g, fix) },
+		Long:  help("doctor"),
+		Args:  withUsage(cobra.NoArgs),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd, g, fix) },
 	}
 	cmd.Flags().BoolVar(&fix, "fix", false, "rebuild a damaged inventory, delete orphans of removed plugins, move other unlisted dirs to lost+found, drop entries with no dir, rewrite stale settings, stop leftover runs, remove killed pulls' temp dirs")
 	return cmd
 }
 
-// runDoctor checks (and with fix repairs) the store and the runs, prints
-// the report, and fails when problems remain unfixed.
-func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
+// runDoctor checks (and with fix repairs) the store, the runs and the temp
+// dirs of killed pulls, prints the report, and fails when problems remain.
+func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 	s, err := openStore(g)
 	if err != nil {
 		return err
@@ -57,13 +38,14 @@ func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
 	if r == nil {
 		return err
 	}
-	runs, rerr := doctorRuns(ctx, g, fix)
+	runs, rerr := doctorRuns(cmd.Context(), g, fix)
 	if rerr != nil {
 		return rerr
 	}
-	pulls, perrs := doctorPulls(g, fix && !r.ReadOnly)
+	fixPulls := fix && !r.ReadOnly
+	pulls, perrs := pack.RecordedStalePulls(pullsDir(g), fixPulls)
 	if g.outputJSON() {
-		if jerr := writeJSON(g.stdout, struct {
+		if jerr := output.JSON(g.stdout, struct {
 			*store.Report
 			Runs  []run.Leftover `json:"Runs"`
 			Pulls []string       `json:"Pulls"`
@@ -71,77 +53,53 @@ func runDoctor(ctx context.Context, g *globalOptions, fix bool) error {
 			return jerr
 		}
 	} else {
-		printDoctor(g, s, r, fix)
-		printRunLeftovers(g.stdout, runs)
-		printPulls(g, pulls, perrs, fix && !r.ReadOnly)
-		if len(runs) == 0 && len(pulls) == 0 && storeClean(r) {
+		r.WriteText(g.stdout, s.Dir(), fix)
+		for _, l := range runs {
+			fmt.Fprintln(g.stdout, l)
+		}
+		for _, p := range pulls {
+			fmt.Fprintf(g.stdout, "%s the temp dir of an interrupted pull %s%s\n",
+				map[bool]string{false: "found", true: "removed"}[fixPulls], p, map[bool]string{false: " (--fix removes it)"}[fixPulls])
+		}
+		for _, err := range perrs {
+			fmt.Fprintf(g.stderr, "dplug: warning: %v\n", err)
+		}
+		if len(runs) == 0 && len(pulls) == 0 && r.Clean() {
 			fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	problems := len(r.Orphans) + len(r.Missing) + len(r.Resynced) + len(runs)
-	if !fix {
-		problems += len(pulls)
-	}
-	if r.Damaged != "" {
-		problems++
-	}
-	if !fix && problems > 0 {
+	if !fix && r.Problems()+len(runs)+len(pulls) > 0 {
 		return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
 	}
 	return nil
 }
 
-// storeClean reports whether doctor found nothing to say about the store.
-func storeClean(r *store.Report) bool {
-	return len(r.Removed)+len(r.Leftovers)+len(r.Orphans)+len(r.Missing)+len(r.Resynced)+len(r.MovedAside) == 0 && r.Damaged == ""
+// doctorRuns is doctor's part for runs: the runs under ROOT/run that
+// nobody will stop (a foreground `dplug run` killed, a detached plugin that
+// exited), stopped and removed with fix; each says what it found.
+func doctorRuns(ctx context.Context, g *globalOptions, fix bool) ([]run.Leftover, error) {
+	runs, err := run.Doctor(ctx, fix, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	if errors.Is(err, os.ErrPermission) && len(runs) == 0 {
+		g.log.Warn("cannot check the runs of this store: that needs the user that ran them (root)", "err", err)
+		return nil, nil
+	}
+	if err != nil {
+		return runs, fmt.Errorf("checking runs under %s: %w", runRoot(g), err)
+	}
+	return runs, nil
 }
 
-// printDoctor prints a doctor report, one line per finding.
-func printDoctor(g *globalOptions, s *store.Store, r *store.Report, fix bool) {
-	w := g.stdout
-	for _, p := range r.Removed {
-		fmt.Fprintf(w, "removed leftover %s\n", p)
-	}
-	for _, p := range r.Leftovers {
-		fmt.Fprintf(w, "found leftover %s (store is read-only: not removed)\n", p)
-	}
-	if r.Damaged != "" {
-		fmt.Fprintf(w, "damaged inventory %s: %s\n", filepath.Join(s.Dir(), "plugins.json"), r.Damaged)
-		verb := map[bool]string{false: "found", true: "recovered"}[fix]
-		for _, p := range r.Recovered {
-			state := "disabled"
-			if p.Enabled {
-				state = "enabled"
-			}
-			from := "name and state from plugins.json.bak"
-			if p.From != "plugins.json.bak" {
-				from = "not in plugins.json.bak: name derived from the ID"
-			}
-			note := ""
-			if p.Note != "" {
-				note = "; " + p.Note
-			}
-			fmt.Fprintf(w, "%s plugin %s (%s, %s; %s%s)\n", verb, p.Name, p.ID[:12], state, from, note)
-		}
-	}
-	for _, p := range r.Deleted {
-		fmt.Fprintf(w, "%s orphan dir %s (its plugin was removed by an interrupted command)\n", map[bool]string{false: "found", true: "deleted"}[fix], p)
-	}
-	for _, m := range r.MovedAside {
-		if fix {
-			fmt.Fprintf(w, "moved %s to %s (%s)\n", m.From, m.To, m.Reason)
-		} else {
-			fmt.Fprintf(w, "found %s (%s): --fix moves it to %s\n", m.From, m.Reason, m.To)
-		}
-	}
-	verb := map[bool]string{false: "found", true: "removed"}[fix]
-	for _, p := range r.Missing {
-		fmt.Fprintf(w, "%s inventory entry with no dir: %s\n", verb, p)
-	}
-	for _, p := range r.Resynced {
-		fmt.Fprintf(w, "%s stale settings file %s\n", map[bool]string{false: "found", true: "rewrote"}[fix], p)
+// pullsDir is where pulls record the parent dirs they write into
+// (pack.RecordPull), so that doctor finds the temp dirs killed pulls left.
+func pullsDir(g *globalOptions) string { return filepath.Join(g.Root, "pulls") }
+
+// recordPull records parent for doctor, best effort: a pull does not need a
+// store, so a root it cannot write only costs doctor the cleanup.
+func recordPull(g *globalOptions, parent string) {
+	if err := pack.RecordPull(pullsDir(g), parent); err != nil {
+		g.log.Debug("not recording the pull for doctor", "err", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dplug/dplug/dest"
 )
 
 func newExportCmd(g *globalOptions) *cobra.Command {
@@ -22,7 +24,7 @@ host. DIR must not exist or be empty. DIR is printed on stdout.`,
 			if _, err := s.Get(args[0]); err != nil {
 				return err
 			}
-			if err := checkEmptyDir(args[1]); err != nil {
+			if err := dest.CheckEmpty(args[1]); err != nil {
 				return usageError(fmt.Errorf("exporting %s: %w", args[0], err))
 			}
 			if err := s.Export(cmd.Context(), args[0], args[1]); err != nil {

@@ -2,14 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"math"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
 )
@@ -88,22 +86,14 @@ func (s *sizeFlag) String() string {
 	if s.n == 0 {
 		return ""
 	}
-	return human(s.n)
+	return output.Human(s.n)
 }
 
 func (s *sizeFlag) Type() string { return "SIZE" }
 
-func (s *sizeFlag) Set(v string) error {
-	num := strings.TrimRight(v, "KMGTiBkmgtb")
-	unit := strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(v[len(num):], "B"), "b"))
-	mult := map[string]int64{"": 1, "k": 1 << 10, "ki": 1 << 10, "m": 1 << 20, "mi": 1 << 20,
-		"g": 1 << 30, "gi": 1 << 30, "t": 1 << 40, "ti": 1 << 40}[unit]
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || mult == 0 || n <= 0 || n > math.MaxInt64/mult {
-		return fmt.Errorf("want a positive size like 512MiB or 8GiB")
-	}
-	s.n = n * mult
-	return nil
+func (s *sizeFlag) Set(v string) (err error) {
+	s.n, err = output.ParseSize(v)
+	return err
 }
 
 // addMaxSize defines --max-size, for the commands that extract layers.

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,19 +22,11 @@ type initOptions struct {
 func newInitCmd(g *globalOptions) *cobra.Command {
 	var o initOptions
 	cmd := &cobra.Command{
-		Use:   "init [DIR]",
-		Short: "Create a plugin project: Go source, Dockerfile, config.json, README",
-		Long: `Create a new managed plugin project in DIR (default: the current directory).
-
-The project is a Go module using github.com/docker/go-plugins-helpers, with a
-Dockerfile that builds a static binary into an empty rootfs, a config.json that
-passes 'dplug validate --strict', unit tests, and a README. It builds and runs
-unchanged; dplug's examples/ are made from the same templates.
-
-Existing files are never overwritten unless --force is given.`,
-		Example: `  dplug init myvol --type volume
-  dplug init ./authz --type authz --name corp-authz --module github.com/corp/authz`,
-		Args: withUsage(cobra.MaximumNArgs(1)),
+		Use:     "init [DIR]",
+		Short:   "Create a plugin project: Go source, Dockerfile, config.json, README",
+		Long:    help("init"),
+		Example: help("init.example"),
+		Args:    withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
 			if len(args) == 1 {
@@ -65,25 +57,22 @@ func runInit(g *globalOptions, dir string, o initOptions) error {
 	}
 	name := o.Name
 	if name == "" {
-		abs, err := filepath.Abs(dir)
-		if err != nil {
+		var err error
+		if name, err = scaffold.DirName(dir); err != nil {
 			return usageError(err)
-		}
-		name = strings.ToLower(filepath.Base(abs))
-		if err := scaffold.ValidName(name); err != nil {
-			return usageError(fmt.Errorf("%w; choose one with --name", err))
 		}
 	}
 	opts := []scaffold.Option{scaffold.WithName(name), scaffold.WithForce(o.Force)}
 	if o.Module != "" {
 		opts = append(opts, scaffold.WithModule(o.Module))
 	}
-	if _, err := scaffold.Render(o.Type, opts...); err != nil {
+	files, err := scaffold.Write(dir, o.Type, opts...)
+	var ie *scaffold.InputError
+	if errors.As(err, &ie) {
 		return usageError(err) // unknown type, bad name or module path
 	}
-	files, err := scaffold.Write(dir, o.Type, opts...)
 	if err != nil {
-		return &exitError{Code: ExitFailure, Err: fmt.Errorf("creating plugin project: %w", err)}
+		return fmt.Errorf("creating plugin project: %w", err)
 	}
 	if g.outputJSON() {
 		enc := json.NewEncoder(g.stdout)

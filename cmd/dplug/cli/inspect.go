@@ -2,8 +2,8 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/store"
 	"github.com/spf13/cobra"
 )
@@ -11,55 +11,29 @@ import (
 func newInspectCmd(g *globalOptions) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "inspect NAME...",
-		Short: "Show installed plugins as JSON, like docker plugin inspect",
-		Long: `Inspect prints a JSON array with one object per plugin (Id, Name,
-Enabled, Settings, PluginReference, Config), the shape 'docker plugin
-inspect' prints. NAME is a name, name:tag, ID or unique ID prefix.
---format applies a Go template to each object instead.`,
-		Example: `  dplug inspect myplugin
-  dplug inspect --format '{{.Settings.Env}}' myplugin`,
-		Args: withUsage(cobra.MinimumNArgs(1)),
+		Use:     "inspect NAME...",
+		Short:   "Show installed plugins as JSON, like docker plugin inspect",
+		Long:    help("inspect"),
+		Example: help("inspect.example"),
+		Args:    withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(g)
 			if err != nil {
 				return err
 			}
-			var (
-				views []inspect
-				errs  []error
-			)
-			for _, a := range args {
-				p, err := s.Get(a)
-				if errors.Is(err, store.ErrDamaged) {
-					return err // one line for the whole store, not one per name
-				}
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				views = append(views, inspectView(p))
+			views, notFound := s.Inspect(args...)
+			if errors.Is(notFound, store.ErrDamaged) {
+				return notFound
 			}
 			if format != "" {
-				tmpl, err := parseFormat("inspect", format)
-				if err != nil {
-					return usageError(fmt.Errorf("parsing --format: %w", err))
-				}
-				for _, v := range views {
-					if err := executeFormat(g.stdout, tmpl, v); err != nil {
-						return fmt.Errorf("executing --format: %w", err)
-					}
-					fmt.Fprintln(g.stdout)
-				}
+				err = output.Each(g.stdout, "inspect", format, views)
 			} else {
-				if views == nil {
-					views = []inspect{}
-				}
-				if err := writeJSON(g.stdout, views); err != nil {
-					return err
-				}
+				err = output.JSON(g.stdout, views)
 			}
-			return errors.Join(errs...)
+			if err != nil {
+				return err
+			}
+			return notFound
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "Go template for each plugin")

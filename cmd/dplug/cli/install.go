@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
@@ -83,8 +84,8 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	if err != nil {
 		return err
 	}
-	prog := newProgress(g.stderr)
-	defer prog.done()
+	prog := output.NewProgress(g.stderr)
+	defer prog.Done()
 	src, err := o.source(cmd, g, srcArg, settings, prog)
 	if err != nil {
 		return err
@@ -97,12 +98,12 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 	if err != nil {
 		return installError(err, opts.Name, o.alias)
 	}
-	prog.succeeded()
+	prog.Succeeded()
 	if w := archWarning(p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)"); w != "" {
 		fmt.Fprintln(g.stderr, w)
 	}
 	if g.outputJSON() {
-		return writeJSON(g.stdout, inspectView(p))
+		return output.JSON(g.stdout, p.Inspect())
 	}
 	fmt.Fprintln(g.stdout, p.FullName())
 	return nil
@@ -110,7 +111,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, srcArg 
 
 // source resolves install's argument: a plugin dir, a layout or a
 // registry reference, checked with the settings the plugin will get.
-func (o *installOptions) source(cmd *cobra.Command, g *globalOptions, arg string, settings []string, prog *progress) (*source.Source, error) {
+func (o *installOptions) source(cmd *cobra.Command, g *globalOptions, arg string, settings []string, prog *output.Progress) (*source.Source, error) {
 	netOpts, err := o.registryFlags.options(cmd.Flags())
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func (o *installOptions) source(cmd *cobra.Command, g *globalOptions, arg string
 		pack.WithMaxSize(o.maxSize.n),
 		pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log),
-		pack.WithProgress(prog.update),
+		pack.WithProgress(prog.Update),
 	)
 	return openSource(cmd.Context(), g, arg,
 		source.WithKinds(source.Dir|source.Layout|source.Registry),

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/engine"
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
@@ -89,11 +90,11 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	if err != nil {
 		return err
 	}
-	prog := newProgress(g.stderr)
-	defer prog.done()
+	prog := output.NewProgress(g.stderr)
+	defer prog.Done()
 	src, err := openSource(ctx, g, arg,
 		source.WithPack(append(netOpts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
-			pack.WithLogger(g.log), pack.WithProgress(prog.update))...),
+			pack.WithLogger(g.log), pack.WithProgress(prog.Update))...),
 		source.WithValidate(validate.WithSettings(settings...)))
 	if err != nil {
 		return err
@@ -123,7 +124,7 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	if err != nil {
 		return err
 	}
-	prog.succeeded()
+	prog.Succeeded()
 	if len(res.Carried) > 0 {
 		fmt.Fprintf(g.stderr, "kept the replaced plugin's settings: %s\n", strings.Join(res.Carried, " "))
 	}
@@ -131,7 +132,7 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 		fmt.Fprintf(g.stderr, "warning: dropped settings the new config no longer lets be set: %s\n", strings.Join(res.Dropped, " "))
 	}
 	if g.outputJSON() {
-		return writeJSON(g.stdout, res)
+		return output.JSON(g.stdout, res)
 	}
 	fmt.Fprintln(g.stdout, res.Name)
 	return nil

@@ -3,12 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 
-	"github.com/dplug/dplug/plugin"
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/store"
 	"github.com/spf13/cobra"
 )
@@ -36,14 +33,9 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 		Use:     "ls",
 		Aliases: []string{"list"},
 		Short:   "List installed plugins",
-		Long: `Ls lists the plugins in the local store like 'docker plugin ls'.
---format takes a Go template over .ID .Name .Description .Enabled
-.PluginReference ('json' prints one JSON object per line); --output json
-prints a JSON array.`,
-		Example: `  dplug ls
-  dplug ls --format '{{.Name}} {{.Enabled}}'
-  dplug ls -q`,
-		Args: withUsage(cobra.NoArgs),
+		Long:    help("ls"),
+		Example: help("ls.example"),
+		Args:    withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := openStore(g)
 			if err != nil {
@@ -53,20 +45,16 @@ prints a JSON array.`,
 			if err != nil {
 				return err
 			}
-			keep, err := lsFilter(o.filters)
+			keep, err := store.Filter(o.filters)
 			if err != nil {
 				return usageError(err)
 			}
-			rows := make([]lsRow, 0, len(list))
+			rows := []lsRow{}
 			for _, p := range list {
-				if !keep(p) {
-					continue
+				if keep(p) {
+					id := map[bool]string{false: p.ShortID(), true: p.ID}[o.noTrunc]
+					rows = append(rows, lsRow{id, p.FullName(), p.Config.Description, p.Enabled, p.PluginReference})
 				}
-				r := lsRow{ID: p.ID, Name: p.FullName(), Description: p.Config.Description, Enabled: p.Enabled, PluginReference: p.PluginReference}
-				if !o.noTrunc {
-					r.ID = p.ShortID()
-				}
-				rows = append(rows, r)
 			}
 			return printLs(g, &o, rows)
 		},
@@ -79,49 +67,12 @@ prints a JSON array.`,
 	return cmd
 }
 
-// lsFilter builds the predicate for docker plugin ls's --filter values:
-// enabled=BOOL and capability=NAME (an interface type's capability, e.g.
-// volumedriver); several values of one key match any, keys combine with AND.
-func lsFilter(filters []string) (func(*store.Plugin) bool, error) {
-	want := map[string][]string{}
-	for _, f := range filters {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || (k != "enabled" && k != "capability") {
-			return nil, fmt.Errorf("invalid filter %q: use enabled=true|false or capability=NAME", f)
-		}
-		if k == "enabled" && v != "true" && v != "false" {
-			return nil, fmt.Errorf("invalid filter %q: enabled takes true or false", f)
-		}
-		want[k] = append(want[k], v)
-	}
-	return func(p *store.Plugin) bool {
-		if vs, ok := want["enabled"]; ok && !slices.Contains(vs, strconv.FormatBool(p.Enabled)) {
-			return false
-		}
-		if vs, ok := want["capability"]; ok {
-			match := false
-			for _, typ := range p.Config.Interface.Types {
-				if it, err := plugin.ParseInterfaceType(typ); err == nil && it.Prefix == "docker" && slices.Contains(vs, strings.ToLower(it.Capability)) {
-					match = true
-				}
-			}
-			if !match {
-				return false
-			}
-		}
-		return true
-	}, nil
-}
-
 func printLs(g *globalOptions, o *lsOptions, rows []lsRow) error {
 	switch {
 	case g.outputJSON():
-		return writeJSON(g.stdout, rows)
+		return output.JSON(g.stdout, rows)
 	case o.quiet:
-		for _, r := range rows {
-			fmt.Fprintln(g.stdout, r.ID)
-		}
-		return nil
+		return output.Each(g.stdout, "ls", "{{.ID}}", rows)
 	case o.format == "json":
 		enc := json.NewEncoder(g.stdout)
 		for _, r := range rows {
@@ -131,17 +82,7 @@ func printLs(g *globalOptions, o *lsOptions, rows []lsRow) error {
 		}
 		return nil
 	case o.format != "":
-		tmpl, err := parseFormat("ls", o.format)
-		if err != nil {
-			return usageError(fmt.Errorf("parsing --format: %w", err))
-		}
-		for _, r := range rows {
-			if err := executeFormat(g.stdout, tmpl, r); err != nil {
-				return fmt.Errorf("executing --format: %w", err)
-			}
-			fmt.Fprintln(g.stdout)
-		}
-		return nil
+		return output.Each(g.stdout, "ls", o.format, rows)
 	}
 	tw := tabwriter.NewWriter(g.stdout, 10, 1, 3, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tDESCRIPTION\tENABLED")

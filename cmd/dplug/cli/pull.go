@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/spf13/cobra"
@@ -76,7 +78,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	}
 	dir := args[len(args)-1]
 	// Check DIR and REF before any download.
-	if err := checkEmptyDir(dir); err != nil {
+	if err := dest.CheckEmpty(dir); err != nil {
 		return usageError(err)
 	}
 	if o.ociLayout == "" {
@@ -84,14 +86,14 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 			return usageError(fmt.Errorf("pulling %s: %w", args[0], err))
 		}
 	}
-	prog := newProgress(g.stderr)
-	defer prog.done()
+	prog := output.NewProgress(g.stderr)
+	defer prog.Done()
 	opts := append(netOpts,
 		pack.WithMaxSize(o.maxSize.n),
 		pack.WithDirMode(fs.FileMode(mode)),
 		pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log),
-		pack.WithProgress(prog.update),
+		pack.WithProgress(prog.Update),
 	)
 	arg, kinds := args[0], source.Registry
 	if o.ociLayout != "" {
@@ -108,7 +110,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	if err := pack.Unpack(ctx, p, dir, opts...); err != nil {
 		return err
 	}
-	prog.succeeded()
+	prog.Succeeded()
 	if cfg, err := p.Config(ctx); err == nil {
 		if w := archWarning(filepath.Join(dir, "rootfs"), cfg, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\""); w != "" {
 			fmt.Fprintln(g.stderr, w)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -85,13 +87,13 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, src, ref stri
 		return err
 	}
 	stored := srcp.Stored
-	prog := newProgress(g.stderr)
-	defer prog.done()
+	prog := output.NewProgress(g.stderr)
+	defer prog.Done()
 	opts := append(netOpts,
 		pack.WithPreserveTimes(o.preserveTimes),
 		pack.WithCompressionLevel(o.level),
 		pack.WithLogger(g.log),
-		pack.WithProgress(prog.update),
+		pack.WithProgress(prog.Update),
 		pack.WithMountFrom(o.mountFrom...),
 		pack.WithValidation(false), // openSource did it
 	)
@@ -155,7 +157,7 @@ func (o *pushOptions) target(ctx context.Context, g *globalOptions, src, ref str
 	}
 	if o.ociLayout != "" && !pack.IsLayout(o.ociLayout) {
 		// An OCI layout may gain images; any other non-empty dir is a mistake.
-		if err := checkEmptyDir(o.ociLayout); err != nil {
+		if err := dest.CheckEmpty(o.ociLayout); err != nil {
 			return nil, "", usageError(fmt.Errorf("--oci-layout: %w", err))
 		}
 	}
@@ -173,7 +175,7 @@ func (o *pushOptions) target(ctx context.Context, g *globalOptions, src, ref str
 
 // deliver checks img's entrypoint for the platform, writes it to the
 // OCI layout and pushes it to ref (as asked), and prints the result.
-func (o *pushOptions) deliver(ctx context.Context, g *globalOptions, img v1.Image, srcp *source.Source, src, ref string, opts []pack.Option, prog *progress) error {
+func (o *pushOptions) deliver(ctx context.Context, g *globalOptions, img v1.Image, srcp *source.Source, src, ref string, opts []pack.Option, prog *output.Progress) error {
 	platform := o.platform
 	if srcp.Kind == source.Layout && platform == "" {
 		// The platform a layout records for the plugin (dplug build
@@ -193,7 +195,7 @@ func (o *pushOptions) deliver(ctx context.Context, g *globalOptions, img v1.Imag
 		if err := pack.WriteLayout(o.ociLayout, img); err != nil {
 			return err
 		}
-		prog.line("wrote %s to OCI layout %s", digest, o.ociLayout)
+		prog.Line("wrote %s to OCI layout %s", digest, o.ociLayout)
 	}
 	result := struct {
 		Ref       string `json:"ref,omitempty"`
@@ -207,7 +209,7 @@ func (o *pushOptions) deliver(ctx context.Context, g *globalOptions, img v1.Imag
 		}
 		result.Digest = d
 	}
-	prog.succeeded()
+	prog.Succeeded()
 	if g.outputJSON() {
 		return json.NewEncoder(g.stdout).Encode(result)
 	}

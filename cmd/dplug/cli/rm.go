@@ -16,11 +16,8 @@ func newRmCmd(g *globalOptions) *cobra.Command {
 		Use:     "rm NAME...",
 		Aliases: []string{"remove"},
 		Short:   "Remove installed plugins",
-		Long: `Rm removes plugins from the local store. An enabled plugin is only
-removed with --force, as with 'docker plugin rm'. A plugin that is running
-('dplug run --detach') is only removed with --force, which stops it first.
-Each removed name is printed on stdout.`,
-		Args: withUsage(cobra.MinimumNArgs(1)),
+		Long:    help("rm"),
+		Args:    withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := openStore(g)
 			if err != nil {

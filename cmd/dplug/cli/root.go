@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,49 +9,18 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"runtime/debug"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dplug/dplug/internal/output"
+	"github.com/dplug/dplug/internal/version"
 	"github.com/dplug/dplug/store"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
-// Without it, version() adds the VCS revision the go command stamped.
+// Without it, --version adds the VCS revision the go command stamped.
 var Version = "dev"
-
-// version is Version, plus the commit (and "-dirty") of a plain `go build`
-// from a git checkout.
-func version() string {
-	if Version != "dev" {
-		return Version
-	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return Version
-	}
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev == "" {
-		return Version
-	}
-	return Version + "+" + rev + dirty
-}
 
 // Exit codes shared by every command.
 const (
@@ -93,39 +63,14 @@ type globalOptions struct {
 // outputJSON reports whether the user asked for machine-readable output.
 func (g *globalOptions) outputJSON() bool { return g.Output == "json" }
 
-// defaultRoot is /var/lib/dplug for root, $XDG_DATA_HOME/dplug otherwise.
-func defaultRoot() string {
-	if v := os.Getenv("DPLUG_ROOT"); v != "" {
-		return v
-	}
-	if os.Geteuid() == 0 {
-		return "/var/lib/dplug"
-	}
-	if v := os.Getenv("XDG_DATA_HOME"); v != "" {
-		return filepath.Join(v, "dplug")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "dplug")
-	}
-	return filepath.Join(home, ".local", "share", "dplug")
-}
-
 // NewRoot builds the dplug command tree writing to the given streams.
 func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
-		Use:   "dplug",
-		Short: "Build, validate, install, run and publish Docker Engine managed plugins — no Docker daemon needed",
-		Long: `dplug is a toolchain for authors of Docker Engine managed (v2) plugins:
-volume, network, IPAM, authorization, log and metrics drivers.
-
-  dplug validate config.json     check a plugin config against dockerd's rules
-  dplug build -t NAME .          build the rootfs from a Dockerfile with BuildKit
-  dplug install SOURCE           install a plugin dir, OCI layout or registry ref
-  dplug run NAME                 run it under runc's libcontainer, logs live
-  dplug push NAME REF            publish it; 'docker plugin install REF' works`,
-		Version:       version(),
+		Use:           "dplug",
+		Short:         "Build, validate, install, run and publish Docker Engine managed plugins — no Docker daemon needed",
+		Long:          help("dplug"),
+		Version:       version.String(Version),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -155,7 +100,7 @@ volume, network, IPAM, authorization, log and metrics drivers.
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.Root, "root", defaultRoot(), "plugin store root (env DPLUG_ROOT)")
+	pf.StringVar(&g.Root, "root", cmp.Or(os.Getenv("DPLUG_ROOT"), store.DefaultRoot()), "plugin store root (env DPLUG_ROOT)")
 	pf.BoolVar(&g.Debug, "debug", false, "print debug logs on stderr")
 	pf.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
 
@@ -212,17 +157,19 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
-			printError(stderr, ee.Err)
+			output.Error(stderr, "dplug: ", ee.Err)
 		}
 		return ee.Code
 	}
-	printError(stderr, err)
+	output.Error(stderr, "dplug: ", err)
 	if errors.Is(err, context.Canceled) {
 		return ExitCanceled
 	}
 	// A damaged plugins.json is unreadable input, like a store that
-	// cannot be opened; the message says to run dplug doctor --fix.
-	if errors.Is(err, store.ErrDamaged) {
+	// cannot be opened; the message says to run dplug doctor --fix. A
+	// --format template that does not parse is a usage error.
+	var fe *output.FormatError
+	if errors.Is(err, store.ErrDamaged) || errors.As(err, &fe) {
 		return ExitUsage
 	}
 	// cobra reports unknown commands and bad args as plain errors.
@@ -230,24 +177,4 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitUsage
 	}
 	return ExitFailure
-}
-
-// printError writes err to stderr after "dplug: "; the errors of an
-// errors.Join (one per argument of rm, inspect, ...) get a line and a
-// prefix each.
-func printError(w io.Writer, err error) {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs := j.Unwrap()
-		var msgs []string
-		for _, e := range errs {
-			msgs = append(msgs, e.Error())
-		}
-		if len(errs) > 1 && strings.Join(msgs, "\n") == err.Error() {
-			for _, e := range errs {
-				printError(w, e)
-			}
-			return
-		}
-	}
-	fmt.Fprintf(w, "dplug: %v\n", err)
 }

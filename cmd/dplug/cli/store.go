@@ -1,18 +1,10 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 
-	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/store"
 )
-
-// Helpers the store commands share (install, ls, inspect, rm, enable,
-// disable, set, export, doctor; each in its own file).
 
 // openStore opens the plugin store under --root. A store that cannot be
 // opened is an IO error (exit 2) that names the setting to check.
@@ -22,65 +14,4 @@ func openStore(g *globalOptions) (*store.Store, error) {
 		return nil, usageError(fmt.Errorf("%w (check --root or DPLUG_ROOT)", err))
 	}
 	return s, nil
-}
-
-// inspect is the JSON form docker plugin inspect prints.
-type inspect struct {
-	ID              string          `json:"Id"`
-	Name            string          `json:"Name"`
-	Enabled         bool            `json:"Enabled"`
-	Settings        plugin.Settings `json:"Settings"`
-	PluginReference string          `json:"PluginReference"`
-	Config          plugin.Config   `json:"Config"`
-}
-
-func inspectView(p *store.Plugin) inspect {
-	st := p.Settings
-	// dockerd initialises settings with empty, not null, lists.
-	if st.Args == nil {
-		st.Args = []string{}
-	}
-	if st.Env == nil {
-		st.Env = []string{}
-	}
-	if st.Mounts == nil {
-		st.Mounts = []plugin.Mount{}
-	}
-	if st.Devices == nil {
-		st.Devices = []plugin.Device{}
-	}
-	return inspect{ID: p.ID, Name: p.FullName(), Enabled: p.Enabled, Settings: st,
-		PluginReference: p.PluginReference, Config: p.Config}
-}
-
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "    ")
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
-}
-
-// checkEmptyDir accepts a path that does not exist or is an empty
-// directory: where pull and export may write a plugin dir.
-func checkEmptyDir(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		return err
-	case !fi.IsDir():
-		return fmt.Errorf("%s exists and is not a directory: give a new or empty directory", dir)
-	}
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if names, _ := f.Readdirnames(1); len(names) > 0 {
-		return fmt.Errorf("%s is not empty: give a new or empty directory", dir)
-	}
-	return nil
 }

@@ -24,34 +24,10 @@ type validateOptions struct {
 func newValidateCmd(g *globalOptions) *cobra.Command {
 	o := &validateOptions{}
 	cmd := &cobra.Command{
-		Use:   "validate [FILE|DIR]...",
-		Short: "Check plugin config.json / plugin-settings.json against dockerd's rules",
-		Long: `Validate checks Docker managed-plugin configs against the embedded JSON schema
-and against everything dockerd would only reject later, at enable or run time
-(mounts without a source, malformed interface types, unknown protocol schemes,
-relative paths, 1.12-era keys).
-
-Each rule has a class (docs/rules.md). What dockerd refuses is an error. What
-dockerd accepts but runs differently from what is written (user, unknown keys,
-misspelled or lowercase capabilities, top-level capabilities) is an error for
-the author, which is this command's default view, and a warning with
---consumer, the view of install, pull, run and test. Advice (e.g. non-host
-network types) is a warning. --set NAME[.FIELD]=VALUE checks the config with
-install-time settings applied, as docker plugin set takes them.
-
-A DIR is searched for files named config.json and plugin-settings.json
-(rootfs/, .git and node_modules are skipped). With no argument, ./config.json.
-
-Diagnostics are FILE:LINE:COL: SEVERITY: MESSAGE (RULE) hint: HINT, one per
-line on stdout; --output json gives an array of objects, --output sarif a
-SARIF 2.1.0 log for code-scanning UIs.
-
-Exit status: 0 valid, 1 findings (errors, or warnings with --strict),
-2 usage or I/O error.`,
-		Example: `  dplug validate                         # ./config.json
-  dplug validate plugins/                # every config.json below plugins/
-  dplug validate --strict -o json config.json
-  dplug validate --consumer --set sshkey.source=/root/.ssh config.json`,
+		Use:     "validate [FILE|DIR]...",
+		Short:   "Check plugin config.json / plugin-settings.json against dockerd's rules",
+		Long:    help("validate"),
+		Example: help("validate.example"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(g, o, args)
 		},
@@ -73,16 +49,9 @@ func runValidate(g *globalOptions, o *validateOptions, args []string) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	var kind validate.Kind
-	switch o.Kind {
-	case "auto":
-		kind = validate.KindAuto
-	case "config":
-		kind = validate.KindConfig
-	case "settings":
-		kind = validate.KindSettings
-	default:
-		return usageError(fmt.Errorf("unknown --kind %q: use auto, config or settings", o.Kind))
+	kind, err := validate.ParseKind(o.Kind)
+	if err != nil {
+		return usageError(err)
 	}
 	opts := []validate.Option{validate.WithKind(kind), validate.WithSettings(o.Set...)}
 	if o.Consumer {
@@ -98,17 +67,10 @@ func runValidate(g *globalOptions, o *validateOptions, args []string) error {
 	if report.Files == 0 {
 		return usageError(fmt.Errorf("no config.json or plugin-settings.json found in %s", strings.Join(args, ", ")))
 	}
-	switch g.Output {
-	case "json":
-		err = validate.WriteJSON(g.stdout, report.Diagnostics)
-	case "sarif":
-		err = validate.WriteSARIF(g.stdout, report.Diagnostics, Version)
-	default:
-		err = validate.WriteText(g.stdout, report.Diagnostics)
-		if err == nil && g.Debug {
-			fmt.Fprintf(g.stderr, "validated %d file(s): %d error(s), %d warning(s)\n",
-				report.Files, report.Errors(), report.Warnings())
-		}
+	err = validate.Write(g.stdout, g.Output, report.Diagnostics, Version)
+	if err == nil && g.Debug && g.Output == "text" {
+		fmt.Fprintf(g.stderr, "validated %d file(s): %d error(s), %d warning(s)\n",
+			report.Files, report.Errors(), report.Warnings())
 	}
 	if err != nil {
 		return fmt.Errorf("writing diagnostics: %w", err)
@@ -124,13 +86,8 @@ func newSchemaCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the embedded JSON schema for config.json",
-		Long: `Schema prints the JSON schema (draft-07) dplug validates config.json against.
-Point your editor at it for completion and inline errors, e.g. in VS Code:
-
-  dplug schema > .vscode/dplug-plugin-config.schema.json
-  "json.schemas": [{"fileMatch": ["**/plugin/config.json"],
-                    "url": "./.vscode/dplug-plugin-config.schema.json"}]`,
-		Args: withUsage(cobra.NoArgs),
+		Long:  help("schema"),
+		Args:  withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			data := schemas.PluginConfig
 			if settings {

@@ -1,16 +1,20 @@
-package cli
+package output
 
 import (
 	"bytes"
 	"strings"
 	"testing"
-
-	"github.com/dplug/dplug/plugin"
 )
 
 func TestExecuteFormat(t *testing.T) {
-	v := inspect{ID: "abc123", Name: "me/p:1", Enabled: true,
-		Settings: plugin.Settings{Env: []string{"DEBUG=1"}}}
+	// A value like store.Inspect: Go field ID, JSON key Id.
+	type settings struct{ Env []string }
+	v := struct {
+		ID       string `json:"Id"`
+		Name     string
+		Enabled  bool
+		Settings settings
+	}{ID: "abc123", Name: "me/p:1", Enabled: true, Settings: settings{Env: []string{"DEBUG=1"}}}
 	for _, tt := range []struct {
 		format, want, err string
 	}{
@@ -23,12 +27,12 @@ func TestExecuteFormat(t *testing.T) {
 		{format: "{{.Name.Foo}}", err: "can't evaluate field Foo"},
 	} {
 		t.Run(tt.format, func(t *testing.T) {
-			tmpl, err := parseFormat("inspect", tt.format)
+			tmpl, err := Template("inspect", tt.format)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			err = executeFormat(&out, tmpl, v)
+			err = Execute(&out, tmpl, v)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("error %v, want %q", err, tt.err)
@@ -45,5 +49,18 @@ func TestExecuteFormat(t *testing.T) {
 				t.Errorf("got %q, want %q", out.String(), tt.want)
 			}
 		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"1000000": 1000000, "512MiB": 512 << 20, "8G": 8 << 30, "4gib": 4 << 30, "2KB": 2 << 10, "1Ti": 1 << 40} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "1X", "MiB", "9999999999T"} {
+		if got, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package output
 
 import (
 	"fmt"
@@ -10,9 +10,9 @@ import (
 	"golang.org/x/term"
 )
 
-// progress shows pack's progress on stderr: a live line with bytes and rate
+// Progress shows pack's progress on stderr: a live line with bytes and rate
 // on a terminal, one line per finished phase otherwise (CI logs).
-type progress struct {
+type Progress struct {
 	w       io.Writer
 	tty     bool
 	phase   string
@@ -21,15 +21,17 @@ type progress struct {
 	lastOut time.Time
 }
 
-func newProgress(w io.Writer) *progress {
+// NewProgress shows progress on w, live when w is a terminal.
+func NewProgress(w io.Writer) *Progress {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		tty = term.IsTerminal(int(f.Fd()))
 	}
-	return &progress{w: w, tty: tty}
+	return &Progress{w: w, tty: tty}
 }
 
-func (p *progress) update(u pack.Progress) {
+// Update shows u; pass it as pack.WithProgress(p.Update).
+func (p *Progress) Update(u pack.Progress) {
 	if u.Phase != p.phase {
 		p.finish(true)
 		p.phase, p.start = u.Phase, time.Now()
@@ -42,39 +44,39 @@ func (p *progress) update(u pack.Progress) {
 }
 
 // format renders the live line: phase, bytes so far (of total), rate.
-func (p *progress) format() string {
+func (p *Progress) format() string {
 	el := time.Since(p.start).Seconds()
 	rate := ""
 	if el > 0.05 {
-		rate = "  " + human(int64(float64(p.last.Complete)/el)) + "/s"
+		rate = "  " + Human(int64(float64(p.last.Complete)/el)) + "/s"
 	}
 	total := ""
 	if p.last.Total > 0 && p.last.Total != p.last.Complete {
-		total = " / " + human(p.last.Total)
+		total = " / " + Human(p.last.Total)
 	}
 	if p.noBytes() {
 		return fmt.Sprintf("%-10s %s", p.phase, time.Since(p.start).Round(100*time.Millisecond))
 	}
-	return fmt.Sprintf("%-10s %s%s%s", p.phase, human(p.last.Complete), total, rate)
+	return fmt.Sprintf("%-10s %s%s%s", p.phase, Human(p.last.Complete), total, rate)
 }
 
 // noBytes reports whether the current phase moves no bytes (connecting,
 // finishing): waiting on the registry.
-func (p *progress) noBytes() bool { return p.last.Complete == 0 && p.last.Total == 0 }
+func (p *Progress) noBytes() bool { return p.last.Complete == 0 && p.last.Total == 0 }
 
 // summary renders the line for a finished phase.
-func (p *progress) summary() string {
+func (p *Progress) summary() string {
 	el := time.Since(p.start).Round(time.Millisecond)
 	if p.noBytes() {
 		return fmt.Sprintf("%-10s in %s", p.phase, el)
 	}
-	return fmt.Sprintf("%-10s %s in %s", p.phase, human(p.last.Complete), el)
+	return fmt.Sprintf("%-10s %s in %s", p.phase, Human(p.last.Complete), el)
 }
 
 // finish ends the current phase's line. A phase that moved no bytes is
 // summed up only when another phase follows (next): a command that fails
 // while connecting prints its error alone.
-func (p *progress) finish(next bool) {
+func (p *Progress) finish(next bool) {
 	if p.phase == "" {
 		return
 	}
@@ -93,29 +95,16 @@ func (p *progress) finish(next bool) {
 	p.phase = ""
 }
 
-// done ends the progress of a command that failed (or any): a phase that
+// Done ends the progress of a command that failed (or any): a phase that
 // moved no bytes is not summed up.
-func (p *progress) done() { p.finish(false) }
+func (p *Progress) Done() { p.finish(false) }
 
-// succeeded ends the progress of a command that worked: every phase is
+// Succeeded ends the progress of a command that worked: every phase is
 // summed up.
-func (p *progress) succeeded() { p.finish(true) }
+func (p *Progress) Succeeded() { p.finish(true) }
 
-// line prints a message, keeping the live line intact.
-func (p *progress) line(format string, args ...any) {
+// Line prints a message, keeping the live line intact.
+func (p *Progress) Line(format string, args ...any) {
 	p.finish(true)
 	fmt.Fprintf(p.w, format+"\n", args...)
-}
-
-// human renders a byte count in B, KiB, MiB or GiB.
-func human(n int64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
 }
