@@ -92,6 +92,9 @@ func WithDevices(allow bool) Option { return func(o *options) { o.devices = allo
 // Default false.
 func WithWriteback(start bool) Option { return func(o *options) { o.writeback = start } }
 
+// writeback is startWriteback; tests count its calls.
+var writeback = startWriteback
+
 // WithStats accumulates counts into s, and applies the limits to the totals
 // already in s: share one Stats across the layers of one rootfs.
 func WithStats(s *Stats) Option { return func(o *options) { o.stats = s } }
@@ -504,7 +507,7 @@ func (x *extractor) fileMeta(f *os.File, hdr *tar.Header, target string, perm fs
 		err = setFileTimes(f, hdr.AccessTime, hdr.ModTime)
 	}
 	if err == nil && x.o.writeback && hdr.Size > 0 {
-		startWriteback(f)
+		writeback(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
