@@ -47,3 +47,10 @@ func processUmask() (fs.FileMode, bool) {
 	}
 	return 0, false
 }
+
+// startWriteback starts writing f's dirty pages to disk and returns
+// without waiting (SYNC_FILE_RANGE_WRITE). Best effort: the caller's final
+// sync is what makes the data durable.
+func startWriteback(f *os.File) {
+	_ = unix.SyncFileRange(int(f.Fd()), 0, 0, unix.SYNC_FILE_RANGE_WRITE)
+}

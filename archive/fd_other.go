@@ -15,3 +15,7 @@ func setFileTimes(f *os.File, atime, mtime time.Time) error {
 
 // processUmask: unknown here, so directory modes are always set with chmod.
 func processUmask() (fs.FileMode, bool) { return 0, false }
+
+// startWriteback: no portable way to start writeback without waiting; the
+// caller's final sync does all of it.
+func startWriteback(*os.File) {}

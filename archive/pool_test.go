@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,5 +137,42 @@ func TestDirModeUnderUmask(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(dst, "d/f")); string(got) != "x" {
 		t.Errorf("d/f = %q", got)
+	}
+}
+
+// TestWriteback: WithWriteback starts the writeback of every regular file
+// with content (the pool's and the large ones written directly), once,
+// after its content is written; never without the option, never for an
+// empty file.
+func TestWriteback(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	old := writeback
+	writeback = func(f *os.File) {
+		fi, err := f.Stat()
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil || fi.Size() == 0 {
+			t.Errorf("writeback of %s before its content was written (%v)", f.Name(), err)
+		}
+		got = append(got, filepath.Base(f.Name()))
+		old(f)
+	}
+	t.Cleanup(func() { writeback = old })
+	ents := []ent{dir("d/"), file("d/small", "x"), file("d/empty", ""), file("d/big", strings.Repeat("b", asyncMax+1))}
+	for _, on := range []bool{false, true} {
+		got = nil
+		dst := filepath.Join(t.TempDir(), "dst")
+		if err := Extract(context.Background(), bytes.NewReader(mktar(t, ents...)), dst, WithWriteback(on)); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		want := []string(nil)
+		if on {
+			want = []string{"big", "small"}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("WithWriteback(%t): writeback of %v; want %v", on, got, want)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package pack
 
 import (
+	"archive/tar"
+	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -45,6 +47,24 @@ import (
 // entries, a tree in which some entry changed less than racyWindow before
 // the walk started is therefore never entered into the cache: on doubt
 // it is packed (hashed) again, every time, until it has settled.
+//
+// # Same content, new inodes: verified by content
+//
+// A tree written again with the same content (BuildKit exporting an
+// unchanged build, a copy, a restore) has new ctimes and inodes, so its key
+// misses. For those the cache keeps a second, loose entry keyed by what a
+// rewrite keeps (paths, types and modes, sizes, link targets and counts,
+// and the mtimes and owners when they go into the layer) that holds the
+// layer's diff_id (the sha256 of its uncompressed tar) and digests. When
+// the key misses but the loose entry exists, the tree is read and hashed
+// as the uncompressed tar it packs to (no compression: a read and a
+// sha256, several times cheaper than packing); only if that diff_id is the
+// one remembered are the remembered digests used. The layer's compressed
+// bytes are a function of the tar bytes, the level and the format alone
+// (cacheFormat, blockgz), so the same diff_id means the same layer. Being
+// read, such a tree needs no settling: a tree changed just now is verified
+// this way too. Any content change, whatever the timestamps say, changes
+// the diff_id and the tree is packed.
 //
 // The config is not part of the key: the config blob is rebuilt from the
 // config bytes on every pack (it costs nothing), only the layer is cached.
@@ -102,33 +122,83 @@ func packLayer(rootfs string, o *options) (*spooledLayer, error) {
 	if o.cacheDir == "" {
 		return buildLayer(rootfs, o)
 	}
-	key, racy, err := treeKey(rootfs, o)
+	keys, err := treeKeys(rootfs, o)
 	if errors.Is(err, errNoStamp) {
 		return buildLayer(rootfs, o)
 	}
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(o.cacheDir, key+".json")
-	if !racy {
+	path := filepath.Join(o.cacheDir, keys.strict+".json")
+	loosePath := filepath.Join(o.cacheDir, "loose-"+keys.loose+".json")
+	if !keys.racy {
 		if e, ok := readEntry(path); ok {
-			o.log.Debug("layer cache hit: rootfs unchanged, not packing", "key", key, "digest", e.Digest)
-			now := time.Now()
-			_ = os.Chtimes(path, now, now) // recently used
+			o.log.Debug("layer cache hit: rootfs unchanged, not packing", "key", keys.strict, "digest", e.Digest)
+			touch(path)
 			return cachedLayer(rootfs, o, e, path)
 		}
 	} else {
-		o.log.Debug("layer cache: rootfs changed in the last moments, packing without caching", "window", racyWindow)
+		o.log.Debug("layer cache: rootfs changed in the last moments, not trusting its timestamps", "window", racyWindow)
+	}
+	if e, ok := readEntry(loosePath); ok {
+		diffID, n, err := hashTree(rootfs, o)
+		if err != nil {
+			return nil, err
+		}
+		if diffID.String() == e.DiffID && n == e.UncSize {
+			o.log.Debug("layer cache hit: rootfs rewritten with the same content (verified by its diff_id), not packing",
+				"diffID", e.DiffID, "digest", e.Digest)
+			touch(loosePath)
+			if !keys.racy {
+				_ = writeEntry(o.cacheDir, path, e)
+			}
+			l, err := cachedLayer(rootfs, o, e, loosePath)
+			if l != nil {
+				l.verified = true
+			}
+			return l, err
+		}
+		o.log.Debug("layer cache: same shape, different content; packing", "diffID", diffID)
 	}
 	l, err := buildLayer(rootfs, o)
-	if err != nil || racy {
+	if err != nil {
 		return l, err
 	}
 	e := layerEntry{Format: cacheFormat, Digest: l.digest.String(), DiffID: l.diffID.String(), Size: l.size, UncSize: l.uncSize}
-	if werr := writeEntry(o.cacheDir, path, e); werr != nil {
+	// The loose entry is only ever used after the content has been
+	// hashed again, so a racy tree may have one.
+	werr := writeEntry(o.cacheDir, loosePath, e)
+	if !keys.racy {
+		werr = errors.Join(werr, writeEntry(o.cacheDir, path, e))
+	}
+	if werr != nil {
 		o.log.Debug("layer cache: not stored", "err", werr)
 	}
 	return l, nil
+}
+
+// touch marks a cache entry as recently used.
+func touch(path string) {
+	now := time.Now()
+	_ = os.Chtimes(path, now, now)
+}
+
+// hashTree returns the diff_id and size of the uncompressed layer rootfs
+// packs to: the same tar as buildLayer's, hashed instead of compressed.
+func hashTree(rootfs string, o *options) (v1.Hash, int64, error) {
+	unc := &countingHash{h: sha256.New()}
+	bw := bufio.NewWriterSize(unc, 1<<20)
+	tw := tar.NewWriter(bw)
+	if err := writeTree(tw, rootfs, o.preserveTimes, &progressWriter{fn: func(Progress) {}}); err != nil {
+		return v1.Hash{}, 0, err
+	}
+	if err := tw.Close(); err != nil {
+		return v1.Hash{}, 0, fmt.Errorf("writing layer: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return v1.Hash{}, 0, err
+	}
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(unc.h.Sum(nil))}, unc.n, nil
 }
 
 // cachedLayer is a layer whose digests come from the cache; its bytes
@@ -234,15 +304,30 @@ func trimCache(dir string) {
 // treeKey fingerprints rootfs and the layer options (see above). racy
 // reports an entry changed within racyWindow of now.
 func treeKey(rootfs string, o *options) (key string, racy bool, err error) {
-	h := sha256.New()
+	k, err := treeKeys(rootfs, o)
+	return k.strict, k.racy, err
+}
+
+// keys are a tree's two cache keys.
+type keys struct {
+	strict string // everything, ctime and inode included
+	loose  string // what survives rewriting the same content
+	racy   bool   // an entry changed within racyWindow of now
+}
+
+// treeKeys computes both keys in one walk.
+func treeKeys(rootfs string, o *options) (keys, error) {
+	h, lh := sha256.New(), sha256.New()
 	fmt.Fprintf(h, "%s\x00level=%d\x00preserve=%t\x00", cacheFormat, o.level, o.preserveTimes)
+	fmt.Fprintf(lh, "loose\x00%s\x00level=%d\x00preserve=%t\x00", cacheFormat, o.level, o.preserveTimes)
 	limit := time.Now().Add(-racyWindow).UnixNano()
 	var num [8]byte
 	put := func(h hash.Hash, v uint64) {
 		binary.LittleEndian.PutUint64(num[:], v)
 		h.Write(num[:])
 	}
-	err = filepath.WalkDir(rootfs, func(path string, d fs.DirEntry, err error) error {
+	racy := false
+	err := filepath.WalkDir(rootfs, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -251,18 +336,26 @@ func treeKey(rootfs string, o *options) (key string, racy bool, err error) {
 			return err
 		}
 		rel, _ := filepath.Rel(rootfs, path)
-		h.Write([]byte(rel))
-		h.Write([]byte{0})
-		put(h, uint64(fi.Mode()))
-		put(h, uint64(fi.Size()))
 		mtime, ctime, ids, ok := inodeStamp(fi)
 		if !ok {
 			return errNoStamp
+		}
+		for _, h := range []hash.Hash{h, lh} {
+			h.Write([]byte(rel))
+			h.Write([]byte{0})
+			put(h, uint64(fi.Mode()))
+			put(h, uint64(fi.Size()))
 		}
 		put(h, uint64(mtime))
 		put(h, uint64(ctime))
 		for _, v := range ids {
 			put(h, v)
+		}
+		put(lh, ids[idNlink])
+		if o.preserveTimes {
+			put(lh, uint64(mtime))
+			put(lh, ids[idUID])
+			put(lh, ids[idGID])
 		}
 		if ctime >= limit || mtime >= limit {
 			racy = true
@@ -272,13 +365,15 @@ func treeKey(rootfs string, o *options) (key string, racy bool, err error) {
 			if err != nil {
 				return err
 			}
-			h.Write([]byte(target))
-			h.Write([]byte{0})
+			for _, h := range []hash.Hash{h, lh} {
+				h.Write([]byte(target))
+				h.Write([]byte{0})
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return "", false, fmt.Errorf("reading rootfs: %w", err)
+		return keys{}, fmt.Errorf("reading rootfs: %w", err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), racy, nil
+	return keys{strict: hex.EncodeToString(h.Sum(nil)), loose: hex.EncodeToString(lh.Sum(nil)), racy: racy}, nil
 }

@@ -5,6 +5,16 @@ import (
 	"syscall"
 )
 
+// Indexes into inodeStamp's ids.
+const (
+	idUID = iota
+	idGID
+	idIno
+	idNlink
+	idDev
+	idRdev
+)
+
 // inodeStamp returns what the layer cache keys an entry on besides its
 // name, mode and size: mtime and ctime (ns), and owner, inode, link count,
 // device and device number.

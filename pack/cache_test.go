@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dplug/dplug/archive"
 	"github.com/dplug/dplug/internal/testenv"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -46,11 +47,27 @@ func settle(t *testing.T, dir string) {
 	}
 }
 
-// packed packs dir with the cache and says whether the layer came from it.
+// packed packs dir with the cache and says whether the layer came from it
+// on its timestamps alone (no content read). A layer whose digests the
+// cache gave after hashing the tree again has img.layer.verified set.
 func packed(t *testing.T, dir, cache string, opts ...Option) (digest v1.Hash, hit bool, img *pluginImage) {
 	t.Helper()
 	img = mustImage(t, dir, append(opts, WithCache(cache))...).(*pluginImage)
-	return img.layer.digest, img.layer.lazy != nil, img
+	return img.layer.digest, img.layer.lazy != nil && !img.layer.verified, img
+}
+
+// strictEntries lists the cache's timestamp-keyed entries (not the loose,
+// content-verified ones).
+func strictEntries(t *testing.T, cache string) []string {
+	t.Helper()
+	all, _ := filepath.Glob(filepath.Join(cache, "*.json"))
+	var es []string
+	for _, e := range all {
+		if !strings.HasPrefix(filepath.Base(e), "loose-") {
+			es = append(es, e)
+		}
+	}
+	return es
 }
 
 // truth packs dir without the cache.
@@ -178,9 +195,12 @@ func TestCacheSeesEveryChange(t *testing.T) {
 			if keyAfter, _, _ := treeKey(rootfs, makeOptions()); keyAfter == keyBefore {
 				t.Fatal("the change left the tree's key as it was")
 			}
-			got, hit, _ := packed(t, dir, cache)
+			got, hit, img := packed(t, dir, cache)
 			if hit {
-				t.Error("the changed tree was taken from the cache")
+				t.Error("the changed tree was taken from the cache on its timestamps")
+			}
+			if !tt.same && img.layer.lazy != nil {
+				t.Error("the changed tree was taken from the cache; want it packed")
 			}
 			if want := truth(t, dir); got != want {
 				t.Errorf("digest %s; a fresh pack gives %s", got, want)
@@ -193,19 +213,97 @@ func TestCacheSeesEveryChange(t *testing.T) {
 }
 
 // TestCacheRacyTreeNotStored: a tree changed just now may change again
-// within the same timestamp tick: it is packed every time, never cached.
+// within the same timestamp tick: its timestamps are never trusted (no
+// timestamp-keyed entry); only hashing its content again can reuse a layer.
 func TestCacheRacyTreeNotStored(t *testing.T) {
 	old := racyWindow
 	racyWindow = time.Hour
 	t.Cleanup(func() { racyWindow = old })
 	dir, cache := testDir(t), t.TempDir()
-	for range 2 {
-		if _, hit, _ := packed(t, dir, cache); hit {
-			t.Fatal("a just-changed tree came from the cache")
+	want := truth(t, dir)
+	for i := range 2 {
+		got, hit, img := packed(t, dir, cache)
+		if hit {
+			t.Fatal("a just-changed tree came from the cache on its timestamps")
+		}
+		if img.layer.verified != (i == 1) {
+			t.Errorf("pack %d: verified by content = %t; want %t", i+1, img.layer.verified, i == 1)
+		}
+		if got != want {
+			t.Errorf("pack %d: digest %s; a fresh pack gives %s", i+1, got, want)
 		}
 	}
-	if es, _ := os.ReadDir(cache); len(es) != 0 {
-		t.Errorf("the cache holds %d entries for a racy tree; want none", len(es))
+	if es := strictEntries(t, cache); len(es) != 0 {
+		t.Errorf("the cache holds %d timestamp-keyed entries for a racy tree; want none", len(es))
+	}
+}
+
+// TestCacheVerifiesRewrittenTree: the same content written again (new
+// inodes and ctimes, as BuildKit's export of an unchanged build) is not
+// packed again: its tar is hashed, and the remembered digests are used
+// only for the diff_id remembered. One byte changed in the rewritten tree,
+// same size, mtime restored, just now (racy), must be packed.
+func TestCacheVerifiesRewrittenTree(t *testing.T) {
+	shortRacyWindow(t)
+	dir, cache := testDir(t), t.TempDir()
+	settle(t, dir)
+	first, _, _ := packed(t, dir, cache)
+
+	// copyDir writes the plugin again as an export does: a tar stream of
+	// the rootfs extracted into a new dir (same content, modes, mtimes and
+	// hard links; new inodes and ctimes).
+	copyDir := func(t *testing.T) string {
+		t.Helper()
+		dst := filepath.Join(t.TempDir(), "plugin")
+		if err := os.CopyFS(dst, os.DirFS(dir)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(dst, "rootfs")); err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(archive.WriteDir(context.Background(), pw, filepath.Join(dir, "rootfs"))) }()
+		if err := archive.Extract(context.Background(), pr, filepath.Join(dst, "rootfs")); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	// The copy is racy (just written): only a content check may reuse.
+	dup := copyDir(t)
+	got, hit, img := packed(t, dup, cache)
+	if want := truth(t, dup); got != want {
+		t.Fatalf("digest %s; a fresh pack gives %s", got, want)
+	}
+	if hit {
+		t.Error("a just-written tree came from the cache on its timestamps")
+	}
+	if got != first {
+		t.Fatalf("the rewritten tree packs to %s, the original to %s; want the same layer", got, first)
+	}
+	if !img.layer.verified {
+		t.Error("the rewritten tree with the same layer was packed again; want it verified by content")
+	}
+
+	dup = copyDir(t)
+	if _, _, img := packed(t, dup, cache); !img.layer.verified {
+		t.Fatal("precondition: the rewritten tree is verified by content")
+	}
+	p := filepath.Join(dup, "rootfs", "etc/plug.conf")
+	fi, _ := os.Stat(p)
+	data, _ := os.ReadFile(p)
+	data[0] ^= 1
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	got, _, img = packed(t, dup, cache)
+	if img.layer.lazy != nil {
+		t.Error("one byte changed (same size, mtime restored): the cached digests were reused")
+	}
+	if want := truth(t, dup); got != want {
+		t.Errorf("digest %s; a fresh pack gives %s", got, want)
 	}
 }
 
@@ -217,7 +315,7 @@ func TestCacheStaleEntry(t *testing.T) {
 	dir, cache := testDir(t), t.TempDir()
 	settle(t, dir)
 	packed(t, dir, cache)
-	es, _ := filepath.Glob(filepath.Join(cache, "*.json"))
+	es := strictEntries(t, cache)
 	if len(es) != 1 {
 		t.Fatalf("cache holds %v; want one entry", es)
 	}

@@ -14,7 +14,11 @@
 // core count). WithCache keeps the digests of packed layers keyed by a
 // fingerprint of the rootfs tree, so an unchanged plugin is not packed
 // again (cache.go explains why the fingerprint, which includes inode
-// change times, cannot miss a write).
+// change times, cannot miss a write); a tree written again with the same
+// content (new inodes, e.g. an unchanged build's export) is recognised by
+// hashing its uncompressed tar, never by its timestamps alone. Reading a
+// layer, download, digest and decompression run on a goroutine of their
+// own, ahead of the extraction.
 //
 // Writing:
 //

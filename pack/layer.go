@@ -48,6 +48,7 @@ type spooledLayer struct {
 	// nil until then; packed keeps the packed layer, which owns its spool):
 	// the digests came from the layer cache.
 	lazy     func() (*spooledLayer, error)
+	verified bool // the cache's digests were confirmed by hashing the tree
 	lazyOnce sync.Once
 	lazyErr  error
 	packed   *spooledLayer

@@ -147,7 +147,12 @@ func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, budget *int64, f
 		}
 	}
 	defer func() { *budget -= lr.n }()
-	if err := fn(lr); err != nil {
+	// Download, verify and inflate on another goroutine while fn writes
+	// files (readahead.go). It is stopped before vr or br is read here.
+	ra := newReadAhead(lr)
+	defer ra.Close()
+	if err := fn(ra); err != nil {
+		ra.Close()
 		if cerr := drainCheck(vr); cerr != nil {
 			return cerr // the real cause: corrupt content
 		}
@@ -155,7 +160,9 @@ func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, budget *int64, f
 	}
 	// Read to the end (tar padding, gzip trailer) so the digest covers
 	// every byte.
-	if _, err := io.Copy(io.Discard, lr); err != nil {
+	_, err = io.Copy(io.Discard, ra)
+	ra.Close()
+	if err != nil {
 		if cerr := drainCheck(vr); cerr != nil {
 			return cerr
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/dplug/dplug/archive"
 	"github.com/dplug/dplug/plugin"
@@ -222,13 +223,18 @@ func (s *Store) fill(ctx context.Context, dir string, src Source, cfgJSON []byte
 		return err
 	}
 	stats := &archive.Stats{}
-	xopts := append(append([]archive.Option(nil), s.o.extract...), archive.WithStats(stats), archive.WithDevices(false))
+	// Writeback of each file starts as soon as it is written, so that the
+	// syncfs below finds little left to flush.
+	xopts := append(append([]archive.Option(nil), s.o.extract...), archive.WithStats(stats), archive.WithDevices(false),
+		archive.WithWriteback(true))
+	start := time.Now()
 	err := src.Layers(ctx, func(r io.Reader) error {
 		return archive.Extract(ctx, r, rootfs, xopts...)
 	})
 	if err != nil {
 		return fmt.Errorf("extracting rootfs: %w", err)
 	}
+	s.o.log.Debug("rootfs extracted", "entries", stats.Entries, "bytes", stats.Bytes, "took", time.Since(start))
 	if err := writeSynced(filepath.Join(dir, configFile), cfgJSON, 0o444); err != nil {
 		return err
 	}
@@ -246,9 +252,11 @@ func (s *Store) fill(ctx context.Context, dir string, src Source, cfgJSON []byte
 		return err
 	}
 	defer d.Close()
+	start = time.Now()
 	if err := syncFS(d); err != nil {
 		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
+	s.o.log.Debug("plugin dir synced", "took", time.Since(start))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -263,7 +264,10 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	}
 
 	// Packing and pushing report into BuildKit's display (build does that).
-	packOpts := []pack.Option{pack.WithInsecure(o.insecure), pack.WithIndex(o.index), pack.WithLogger(g.log)}
+	// The layer cache (content-verified: an export rewrites every file)
+	// makes an unchanged build pack nothing.
+	packOpts := []pack.Option{pack.WithInsecure(o.insecure), pack.WithIndex(o.index), pack.WithLogger(g.log),
+		pack.WithCache(filepath.Join(g.Root, "cache", "layers"))}
 	o.root = g.Root
 	dest, err := o.dest(packOpts)
 	if err != nil {
