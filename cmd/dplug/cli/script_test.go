@@ -126,6 +126,10 @@ func scriptSetup(env *testscript.Env) error {
 	env.Values[tKey{}] = env.T()
 	root := env.WorkDir + "/dplug-root"
 	env.Setenv("DPLUG_ROOT", root)
+	// testscript sets HOME=/no-home, which root can create: keep the user
+	// cache (pack's layer cache for plugin dirs) in the script's work dir,
+	// so no script sees what another one packed.
+	env.Setenv("XDG_CACHE_HOME", env.WorkDir+"/.cache")
 	// Whatever happened, leave no buildkitd a script's `dplug build`
 	// started behind.
 	env.Defer(func() {
