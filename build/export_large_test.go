@@ -3,6 +3,7 @@ package build_test
 import (
 	"context"
 	"fmt"
+	"github.com/dplug/dplug/dest"
 	"io/fs"
 	"path/filepath"
 	"testing"
@@ -37,7 +38,7 @@ RUN s=$(head -c %d /dev/zero | tr '\0' x) && d=0 && \
 	ctx, cancel := context.WithTimeout(context.Background(), maxTook)
 	defer cancel()
 	start := time.Now()
-	res, err := build.Run(ctx, ctxDir, &build.Dir{Path: out}, e.opts(t, build.WithExportTimeout(time.Minute))...)
+	res, err := build.Run(ctx, ctxDir, &dest.Dir{Path: out}, e.opts(t, build.WithExportTimeout(time.Minute))...)
 	if err != nil {
 		t.Fatalf("after %v: %v", time.Since(start), err)
 	}

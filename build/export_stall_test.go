@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"errors"
+	"github.com/dplug/dplug/dest"
 	"io"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ func TestRunExportStall(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "plugin")
 	var progress strings.Builder
 	start := time.Now()
-	_, err := Run(context.Background(), ctxDir, &Dir{Path: out},
+	_, err := Run(context.Background(), ctxDir, &dest.Dir{Path: out},
 		WithAddr(bk.Addr),
 		WithBuildContexts(map[string]string{"base": base.BuildContext()}),
 		WithProgress("plain", &progress),

@@ -3,6 +3,7 @@ package build_test
 import (
 	"context"
 	"errors"
+	"github.com/dplug/dplug/dest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ func TestBuildSilentRegistry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	_, err := build.Run(ctx, ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "out")},
+	_, err := build.Run(ctx, ctxDir, &dest.Dir{Path: filepath.Join(t.TempDir(), "out")},
 		e.opts(t, build.WithResolveTimeout(timeout))...)
 	took := time.Since(start)
 	var re *build.ResolveError

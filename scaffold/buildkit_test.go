@@ -3,6 +3,7 @@ package scaffold
 import (
 	"bytes"
 	"context"
+	"github.com/dplug/dplug/dest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,7 +84,7 @@ func buildPlugin(t *testing.T, addr string, goimg *testenv.BaseImage, dir, goIma
 	if goImage != "" {
 		args["GO_IMAGE"], name = goImage, goImage
 	}
-	_, err := build.Run(ctx, dir, &build.Dir{Path: out},
+	_, err := build.Run(ctx, dir, &dest.Dir{Path: out},
 		build.WithAddr(addr),
 		build.WithBuildContexts(map[string]string{name: goimg.BuildContext()}),
 		build.WithBuildArgs(args),
