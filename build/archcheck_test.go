@@ -5,11 +5,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"github.com/dplug/dplug/dest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dplug/dplug/dest"
 )
 
 // elf64 is a minimal ELF64 little-endian executable header for machine m

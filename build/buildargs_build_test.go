@@ -3,12 +3,12 @@ package build_test
 import (
 	"bytes"
 	"context"
-	"github.com/dplug/dplug/dest"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 )
 
 // TestBuildWarnsUnusedBuildArg: a build arg no ARG consumes is named in a

@@ -3,13 +3,13 @@ package build_test
 import (
 	"context"
 	"fmt"
-	"github.com/dplug/dplug/dest"
 	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 )
 
 // TestBuildExportsLargeRootfs builds a final stage of 50,000 files / 300 MB,

@@ -3,7 +3,6 @@ package build
 import (
 	"context"
 	"errors"
-	"github.com/dplug/dplug/dest"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 )
 

@@ -3,7 +3,6 @@ package build_test
 import (
 	"context"
 	"errors"
-	"github.com/dplug/dplug/dest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 )
 
 // interfaces lists the interface names of a /proc/net/dev listing.

@@ -3,13 +3,13 @@ package build_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/dplug/dplug/dest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/pack"
 )

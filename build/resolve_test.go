@@ -3,13 +3,13 @@ package build_test
 import (
 	"context"
 	"errors"
-	"github.com/dplug/dplug/dest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 )
 

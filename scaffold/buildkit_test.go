@@ -3,13 +3,13 @@ package scaffold
 import (
 	"bytes"
 	"context"
-	"github.com/dplug/dplug/dest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 )
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/engine"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
@@ -15,53 +16,19 @@ import (
 
 type loadOptions struct {
 	registryFlags
-	alias    string
-	host     string
-	force    bool
-	disable  bool
-	grantAll bool
-	maxSize  sizeFlag
-	platform string
+	alias, host, platform    string
+	force, disable, grantAll bool
+	maxSize                  sizeFlag
 }
 
 func newLoadCmd(g *globalOptions) *cobra.Command {
 	var o loadOptions
 	cmd := &cobra.Command{
-		Use:   "load NAME|DIR|REF [KEY=VALUE...]",
-		Short: "Create and enable a plugin in a running Docker Engine",
-		Long: `Load creates the plugin in a running Docker Engine through its API (what
-'docker plugin create' + 'set' + 'enable' do), streaming config.json and
-the rootfs straight from the source: an installed plugin's NAME, a plugin
-DIR (config.json + rootfs/), an OCI layout or a registry REF. No root, no
-Linux and no dplug store are needed: it is how a plugin built on a laptop
-with Docker Desktop, or on a CI runner, gets tried for real.
-
-The engine is found like the docker CLI finds it: --host, DOCKER_HOST,
-DOCKER_CONTEXT, the current context in ~/.docker/config.json, then the
-default socket; ssh:// hosts work.
-
-A plugin of the same name is replaced: the settings its user changed are
-carried over (those the new config no longer lets be set are reported),
-and KEY=VALUE arguments are applied after them. Everything that can be
-checked without the engine is checked first. The engine has no rename and
-cannot export a plugin, so the old plugin is then disabled — refused with
-the engine's reason while volumes, networks or containers use it, unless
---force — and removed before the new one is created. If create, set or
-enable fails after that, the error says what the engine now holds (for a
-failed enable: the new plugin, disabled; its log lines are in the
-engine's log).
-
-A plugin from a registry or a layout shows the privileges it requests and
-asks y/N first (--grant-all-permissions for scripts), as 'docker plugin
-install' does; a plugin dir or an installed plugin is your own and is
-loaded like 'docker plugin create' loads it.
-
-The plugin's name in the engine is printed on stdout (what was done, as
-JSON, with --output json).`,
-		Example: `  dplug load ./myplugin --alias me/myplugin
-  dplug load me/myplugin:dev DEBUG=1
-  DOCKER_CONTEXT=desktop-linux dplug load 127.0.0.1:5000/me/myplugin:1.0 --grant-all-permissions`,
-		Args: withUsage(cobra.MinimumNArgs(1)),
+		Use:     "load NAME|DIR|REF [KEY=VALUE...]",
+		Short:   "Create and enable a plugin in a running Docker Engine",
+		Long:    help("load"),
+		Example: help("load.example"),
+		Args:    withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLoad(cmd, g, &o, args[0], args[1:])
 		},
@@ -79,11 +46,8 @@ JSON, with --output json).`,
 }
 
 func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, settings []string) error {
-	ctx := cmd.Context()
-	for _, s := range settings {
-		if !strings.Contains(s, "=") {
-			return usageError(fmt.Errorf("setting %q: want KEY=VALUE", s))
-		}
+	if err := checkSettings(settings); err != nil {
+		return err
 	}
 	netOpts, err := o.registryFlags.options(cmd.Flags())
 	if err != nil {
@@ -91,18 +55,18 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	src, err := openSource(ctx, g, arg,
+	src, err := openSource(cmd.Context(), g, arg,
 		source.WithPack(append(netOpts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
 			pack.WithLogger(g.log), pack.WithProgress(prog.update))...),
 		source.WithValidate(validate.WithSettings(settings...)))
 	if err != nil {
 		return err
 	}
-	name := o.alias
-	if name == "" {
-		name = src.Name
+	d := &dest.Engine{Name: o.alias, Host: o.host, Options: []engine.LoadOption{engine.WithSettings(settings...), engine.WithForce(o.force)}}
+	if d.Name == "" {
+		d.Name = src.Name
 	}
-	if _, err := engine.Name(name); err != nil {
+	if _, err := engine.Name(d.Name); err != nil {
 		return usageError(fmt.Errorf("%w: name it with --alias NAME", err))
 	}
 	if src.Kind&(source.Registry|source.Layout) != 0 {
@@ -110,17 +74,12 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 			return err
 		}
 	}
-	eng, err := engine.Connect(ctx, engine.WithHost(o.host))
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	lopts := []engine.LoadOption{engine.WithSettings(settings...), engine.WithForce(o.force)}
 	if o.disable {
-		lopts = append(lopts, engine.WithoutEnable())
+		d.Options = append(d.Options, engine.WithoutEnable())
 	}
-	res, err := eng.Load(ctx, src, name, lopts...)
-	if err != nil {
+	var res *engine.Loaded
+	d.Loaded = func(l *engine.Loaded) { res = l }
+	if _, err := d.Deliver(cmd.Context(), src); err != nil {
 		return err
 	}
 	prog.succeeded()
