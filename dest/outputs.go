@@ -11,7 +11,8 @@ import (
 
 // Outputs are the destinations of a build as `dplug build` names them.
 type Outputs struct {
-	// Outputs are dir=PATH, oci=PATH, or buildx's type=local|oci,dest=PATH.
+	// Outputs are dir=PATH, oci=PATH, or buildx's type=local|oci,dest=PATH;
+	// json and text say how to print the result (Format).
 	Outputs []string
 	// Push is a registry reference.
 	Push string
@@ -30,6 +31,9 @@ type Outputs struct {
 func (o Outputs) Dest() (Dest, error) {
 	var dests []Dest
 	for _, out := range o.Outputs {
+		if out == "json" || out == "text" {
+			continue
+		}
 		d, err := ParseOutput(out, o.Pack)
 		if err != nil {
 			return nil, err
@@ -65,6 +69,17 @@ func (o Outputs) Dest() (Dest, error) {
 		return nil, errors.New("no destination: give -t NAME, --output dir=PATH, --output oci=PATH or --push REF")
 	}
 	return All(dests...)
+}
+
+// Format is the last of the outputs json and text, or "".
+func (o Outputs) Format() string {
+	f := ""
+	for _, out := range o.Outputs {
+		if out == "json" || out == "text" {
+			f = out
+		}
+	}
+	return f
 }
 
 // ParseOutput reads dir=PATH, oci=PATH, or buildx's type=local|oci,dest=PATH.

@@ -25,6 +25,10 @@ type Store struct {
 	Name    string
 	Options []store.Option
 	Install *store.InstallOptions
+	// Grant, if set, replaces Install's: it is shown the privileges the
+	// plugin requests with the name a prompt gives it, like docker's: the
+	// reference for a registry plugin, else the name it gets.
+	Grant func(name string, privs []store.Privilege) error
 	// Installed, if set, is given the plugin installed.
 	Installed func(*store.Plugin)
 }
@@ -72,6 +76,21 @@ func (d *Store) options(s *store.Store, src *source.Source) (store.InstallOption
 		if opts.Name == "" {
 			opts.Name, opts.Reference = src.Name, src.Reference
 		}
+		if opts.Alias == "" && opts.Reference == "" {
+			if _, _, err := store.ParseName(opts.Name); err != nil {
+				return opts, &InputError{fmt.Errorf("%s does not make a valid plugin name (%w): name it with --alias NAME", src.Arg, err)}
+			}
+		}
+		if d.Grant != nil {
+			shown := opts.Name
+			switch {
+			case opts.Reference != "":
+				shown = src.Arg
+			case opts.Alias != "":
+				shown = opts.Alias
+			}
+			opts.Grant = func(privs []store.Privilege) error { return d.Grant(shown, privs) }
+		}
 		return opts, nil
 	}
 	old, err := s.Get(d.Name)
@@ -115,6 +134,11 @@ type Engine struct {
 	Name    string
 	Host    string
 	Options []engine.LoadOption
+	// Grant, if set, is shown the privileges a plugin from a registry or a
+	// layout requests, with its argument as the name, before the engine is
+	// asked anything (a plugin dir or an installed plugin is the user's own,
+	// loaded like `docker plugin create` loads it).
+	Grant func(name string, privs []store.Privilege) error
 	// Loaded, if set, is told what the engine did.
 	Loaded func(*engine.Loaded)
 }
@@ -134,6 +158,14 @@ func (d *Engine) Deliver(ctx context.Context, src *source.Source) (string, error
 	name := d.Name
 	if name == "" {
 		name = src.Name
+	}
+	if _, err := engine.Name(name); err != nil {
+		return "", &InputError{fmt.Errorf("%w: name it with --alias NAME", err)}
+	}
+	if d.Grant != nil && src.Kind&(source.Registry|source.Layout) != 0 {
+		if err := d.Grant(src.Arg, store.Privileges(src.Config)); err != nil {
+			return "", err
+		}
 	}
 	e, err := engine.Connect(ctx, engine.WithHost(d.Host))
 	if err != nil {

@@ -74,18 +74,8 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	if err != nil {
 		return usageError(err)
 	}
-	// --output json|text is the result's format, not a destination.
-	out, jsonOut := o.out, g.outputJSON()
-	out.Outputs = nil
-	for _, v := range o.out.Outputs {
-		switch v {
-		case "json", "text":
-			jsonOut = v == "json" || g.outputJSON()
-		default:
-			out.Outputs = append(out.Outputs, v)
-		}
-	}
 	// Packing and pushing report into BuildKit's display (build does that).
+	out := o.out
 	out.Root, out.Platforms = g.Root, len(o.Platforms)
 	out.Pack = []pack.Option{pack.WithInsecure(o.insecure), pack.WithIndex(o.index), pack.WithLogger(g.log)}
 	to, err := out.Dest()
@@ -104,7 +94,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	} else if err != nil {
 		return err
 	}
-	if jsonOut {
+	if out.Format() == "json" || g.outputJSON() {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)

@@ -44,3 +44,13 @@ func grant(g *globalOptions, all bool, name string, privs []store.Privilege) err
 	}
 	return fmt.Errorf("plugin %q: %w", name, store.ErrNotGranted)
 }
+
+// checkSettings checks KEY=VALUE arguments.
+func checkSettings(settings []string) error {
+	for _, s := range settings {
+		if !strings.Contains(s, "=") {
+			return usageError(fmt.Errorf("setting %q: want KEY=VALUE", s))
+		}
+	}
+	return nil
+}

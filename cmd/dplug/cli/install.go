@@ -3,12 +3,10 @@ package cli
 import (
 	"fmt"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/dest"
-	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
 	"github.com/dplug/dplug/validate"
@@ -16,12 +14,9 @@ import (
 
 // installOptions are the flags of `dplug install`.
 type installOptions struct {
-	alias    string
-	disable  bool
-	grantAll bool
-	platform string
-	maxSize  sizeFlag
-	registryFlags
+	fetchFlags
+	alias             string
+	disable, grantAll bool
 }
 
 func newInstallCmd(g *globalOptions) *cobra.Command {
@@ -40,9 +35,7 @@ func newInstallCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&o.alias, "alias", "", "local name for the plugin")
 	f.BoolVar(&o.disable, "disable", false, "do not enable the plugin on install")
 	f.BoolVar(&o.grantAll, "grant-all-permissions", false, "grant all permissions necessary to run the plugin")
-	o.registryFlags.add(f)
-	addMaxSize(f, &o.maxSize)
-	addPlatform(f, &o.platform, "plugin to pick from a multi-platform index (os/arch[/variant]); default: this host")
+	o.fetchFlags.add(f, "plugin to pick from a multi-platform index (os/arch[/variant]); default: this host")
 	return cmd
 }
 
@@ -57,38 +50,24 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 	if err != nil {
 		return err
 	}
-	netOpts, err := o.registryFlags.options(cmd.Flags())
-	if err != nil {
-		return err
-	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	src, err := openSource(cmd.Context(), g, arg, source.WithKinds(source.Dir|source.Layout|source.Registry),
-		source.WithPack(append(netOpts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
-			pack.WithLogger(g.log), pack.WithProgress(prog.update))...),
-		source.WithValidate(validate.WithSettings(settings...)))
+	opts, err := o.packOptions(cmd.Flags(), g, prog)
 	if err != nil {
 		return err
 	}
-	if _, _, err := store.ParseName(src.Name); o.alias == "" && src.Reference == "" && err != nil {
-		return usageError(fmt.Errorf("%s does not make a valid plugin name (%w): name it with --alias NAME", arg, err))
-	}
-	// Like docker, the prompt names the remote reference; for local
-	// sources, the name the plugin gets.
-	shown := src.Name
-	switch {
-	case src.Reference != "":
-		shown = arg
-	case o.alias != "":
-		shown = o.alias
+	src, err := openSource(cmd.Context(), g, arg, source.WithKinds(source.Dir|source.Layout|source.Registry),
+		source.WithPack(opts...), source.WithValidate(validate.WithSettings(settings...)))
+	if err != nil {
+		return err
 	}
 	var p *store.Plugin
-	_, err = (&dest.Store{Opened: s, Installed: func(i *store.Plugin) { p = i }, Install: &store.InstallOptions{
-		Alias: o.alias, Disabled: o.disable, Settings: settings,
-		Grant: func(privs []store.Privilege) error { return grant(g, o.grantAll, shown, privs) },
-	}}).Deliver(cmd.Context(), src)
+	_, err = (&dest.Store{Opened: s, Installed: func(i *store.Plugin) { p = i },
+		Install: &store.InstallOptions{Alias: o.alias, Disabled: o.disable, Settings: settings},
+		Grant:   func(name string, privs []store.Privilege) error { return grant(g, o.grantAll, name, privs) },
+	}).Deliver(cmd.Context(), src)
 	if err != nil {
-		return err
+		return usageIfInput(err)
 	}
 	prog.succeeded()
 	if w := archWarning(p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)"); w != "" {
@@ -98,15 +77,5 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 		return writeJSON(g.stdout, inspectView(p))
 	}
 	fmt.Fprintln(g.stdout, p.FullName())
-	return nil
-}
-
-// checkSettings checks KEY=VALUE arguments.
-func checkSettings(settings []string) error {
-	for _, s := range settings {
-		if !strings.Contains(s, "=") {
-			return usageError(fmt.Errorf("setting %q: want KEY=VALUE", s))
-		}
-	}
 	return nil
 }

@@ -8,17 +8,15 @@ import (
 
 	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/engine"
-	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
 	"github.com/dplug/dplug/validate"
 )
 
 type loadOptions struct {
-	registryFlags
-	alias, host, platform    string
+	fetchFlags
+	alias, host              string
 	force, disable, grantAll bool
-	maxSize                  sizeFlag
 }
 
 func newLoadCmd(g *globalOptions) *cobra.Command {
@@ -39,9 +37,7 @@ func newLoadCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&o.force, "force", false, "replace a plugin of the same name even while it is in use")
 	f.BoolVar(&o.disable, "disable", false, "leave the plugin disabled")
 	f.BoolVar(&o.grantAll, "grant-all-permissions", false, "grant all permissions a registry or layout plugin requests")
-	o.registryFlags.add(f)
-	addMaxSize(f, &o.maxSize)
-	f.StringVar(&o.platform, "platform", "", "plugin to pick from a multi-platform index (os/arch[/variant]); default: the engine host's")
+	o.fetchFlags.add(f, "plugin to pick from a multi-platform index (os/arch[/variant]); default: the engine host's")
 	return cmd
 }
 
@@ -49,38 +45,25 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	if err := checkSettings(settings); err != nil {
 		return err
 	}
-	netOpts, err := o.registryFlags.options(cmd.Flags())
-	if err != nil {
-		return err
-	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	src, err := openSource(cmd.Context(), g, arg,
-		source.WithPack(append(netOpts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
-			pack.WithLogger(g.log), pack.WithProgress(prog.update))...),
-		source.WithValidate(validate.WithSettings(settings...)))
+	opts, err := o.packOptions(cmd.Flags(), g, prog)
 	if err != nil {
 		return err
 	}
-	d := &dest.Engine{Name: o.alias, Host: o.host, Options: []engine.LoadOption{engine.WithSettings(settings...), engine.WithForce(o.force)}}
-	if d.Name == "" {
-		d.Name = src.Name
+	src, err := openSource(cmd.Context(), g, arg, source.WithPack(opts...), source.WithValidate(validate.WithSettings(settings...)))
+	if err != nil {
+		return err
 	}
-	if _, err := engine.Name(d.Name); err != nil {
-		return usageError(fmt.Errorf("%w: name it with --alias NAME", err))
-	}
-	if src.Kind&(source.Registry|source.Layout) != 0 {
-		if err := grant(g, o.grantAll, arg, store.Privileges(src.Config)); err != nil {
-			return err
-		}
-	}
+	var res *engine.Loaded
+	d := &dest.Engine{Name: o.alias, Host: o.host, Loaded: func(l *engine.Loaded) { res = l },
+		Options: []engine.LoadOption{engine.WithSettings(settings...), engine.WithForce(o.force)},
+		Grant:   func(name string, privs []store.Privilege) error { return grant(g, o.grantAll, name, privs) }}
 	if o.disable {
 		d.Options = append(d.Options, engine.WithoutEnable())
 	}
-	var res *engine.Loaded
-	d.Loaded = func(l *engine.Loaded) { res = l }
 	if _, err := d.Deliver(cmd.Context(), src); err != nil {
-		return err
+		return usageIfInput(err)
 	}
 	prog.succeeded()
 	if len(res.Carried) > 0 {

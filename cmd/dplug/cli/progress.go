@@ -121,13 +121,9 @@ func human(n int64) string {
 	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
 }
 
-// destProgress shows the bytes a destination moves on p (dest.Progress,
-// each step's line as pack's progress); then, if set, is given the result
-// of each step that worked.
-type destProgress struct {
-	p    *progress
-	then func(result string)
-}
+// destProgress shows the bytes a destination moves on p (dest.Progress:
+// each step's bytes as pack's progress).
+type destProgress struct{ p *progress }
 
 func (d destProgress) Start(string) dest.Step { return d }
 
@@ -135,8 +131,4 @@ func (d destProgress) Update(phase string, done, total int64) {
 	d.p.update(pack.Progress{Phase: phase, Complete: done, Total: total})
 }
 
-func (d destProgress) Done(result string, err error) {
-	if err == nil && d.then != nil {
-		d.then(result)
-	}
-}
+func (d destProgress) Done(string, error) {}

@@ -17,11 +17,8 @@ import (
 
 // pullOptions are the flags of `dplug pull`.
 type pullOptions struct {
-	registryFlags
-	dirMode   string
-	maxSize   sizeFlag
-	platform  string
-	ociLayout string
+	fetchFlags
+	dirMode, ociLayout string
 }
 
 func newPullCmd(g *globalOptions) *cobra.Command {
@@ -43,17 +40,17 @@ func newPullCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	o.registryFlags.add(f)
-	addPlatform(f, &o.platform, "platform to pick from a multi-platform plugin (default: the host's)")
+	o.fetchFlags.add(f, "platform to pick from a multi-platform plugin (default: the host's)")
 	f.StringVar(&o.ociLayout, "oci-layout", "", "read the plugin from the OCI image layout `LAYOUT`")
-	addMaxSize(f, &o.maxSize)
 	f.StringVar(&o.dirMode, "dir-mode", "0700", "permissions of DIR (octal); any group or other bit strips setuid/setgid bits and file capabilities")
 	return cmd
 }
 
 func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string) error {
 	ctx, dir := cmd.Context(), args[len(args)-1]
-	netOpts, err := o.registryFlags.options(cmd.Flags())
+	prog := newProgress(g.stderr)
+	defer prog.done()
+	opts, err := o.packOptions(cmd.Flags(), g, prog)
 	if err != nil {
 		return err
 	}
@@ -62,7 +59,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 		return usageError(fmt.Errorf("--dir-mode %s: want octal permissions the owner can use, like 0700 or 0755", o.dirMode))
 	}
 	// Check DIR and REF before any download.
-	if err := checkEmptyDir(dir); err != nil {
+	if err := dest.CheckEmpty(dir); err != nil {
 		return usageError(err)
 	}
 	arg, kinds := args[0], source.Registry
@@ -71,10 +68,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	} else if err := pack.ParseReference(arg, pack.WithInsecure(o.insecure)); err != nil {
 		return usageError(fmt.Errorf("pulling %s: %w", arg, err))
 	}
-	prog := newProgress(g.stderr)
-	defer prog.done()
-	opts := append(netOpts, pack.WithMaxSize(o.maxSize.n), pack.WithDirMode(fs.FileMode(mode)),
-		pack.WithPlatform(o.platform), pack.WithLogger(g.log), pack.WithProgress(prog.update))
+	opts = append(opts, pack.WithDirMode(fs.FileMode(mode)))
 	src, err := openSource(ctx, g, arg, source.WithKinds(kinds), source.WithPack(opts...))
 	if err != nil {
 		return err

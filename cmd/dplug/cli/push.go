@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -52,84 +50,43 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, arg, ref stri
 	if err != nil {
 		return err
 	}
-	src, ref, err := o.target(cmd.Context(), g, arg, ref, netOpts)
+	// What its author wrote is published: a plugin dir is checked with the
+	// author's view (SPEC §3); a layout or an installed plugin is published
+	// as it is, checked like any plugin consumed.
+	src, err := openSource(cmd.Context(), g, arg, source.WithKinds(source.Dir|source.Layout|source.Installed),
+		source.WithAuthor(source.Dir), source.WithPack(append(netOpts, pack.WithPlatform(o.platform))...))
 	if err != nil {
 		return err
+	}
+	if o.level < 0 || o.level > 9 {
+		return usageError(fmt.Errorf("--compression-level %d out of range: use 0 (none) to 9 (smallest)", o.level))
 	}
 	// An unchanged rootfs is not packed again (its layer digests are kept).
 	cache := pack.DefaultCacheDir()
 	if src.Stored != nil {
 		cache = filepath.Join(g.Root, "cache", "layers")
 	}
-	opts := append(netOpts, pack.WithPreserveTimes(o.preserveTimes), pack.WithCompressionLevel(o.level),
-		pack.WithLogger(g.log), pack.WithMountFrom(o.mountFrom...), pack.WithCache(cache),
-		pack.WithValidation(false)) // source.Open did it
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	var dests []dest.Dest
-	if o.ociLayout != "" {
-		layout := &dest.OCILayout{Path: o.ociLayout, Platform: o.platform, Options: opts}
-		dests = append(dests, dest.WithProgress(layout, destProgress{prog, func(out string) {
-			prog.line("wrote %s to OCI layout %s", out[strings.LastIndex(out, "@")+1:], o.ociLayout)
-		}}))
-	}
-	if ref != "" {
-		dests = append(dests, dest.WithProgress(&dest.Registry{Ref: ref, Platform: o.platform, Options: opts}, destProgress{prog, nil}))
-	}
-	to, err := dest.All(dests...)
+	p := dest.Publish{Ref: ref, OCILayout: o.ociLayout, Platform: o.platform, Options: append(netOpts,
+		pack.WithPreserveTimes(o.preserveTimes), pack.WithCompressionLevel(o.level), pack.WithLogger(g.log),
+		pack.WithMountFrom(o.mountFrom...), pack.WithCache(cache), pack.WithValidation(false))} // source.Open validated
+	to, err := p.Dest(src, destProgress{prog}, func(digest string) { prog.line("wrote %s to OCI layout %s", digest, o.ociLayout) })
 	if err != nil {
-		return err
+		return usageIfInput(err)
 	}
 	out, err := to.Deliver(cmd.Context(), src)
 	if err != nil {
 		return err
 	}
 	prog.succeeded()
-	digest := out[strings.LastIndex(out, "@")+1:]
 	if g.outputJSON() {
 		return json.NewEncoder(g.stdout).Encode(struct {
 			Ref       string `json:"ref,omitempty"`
 			Digest    string `json:"digest"`
 			OCILayout string `json:"ociLayout,omitempty"`
-		}{ref, digest, o.ociLayout})
+		}{p.Ref, dest.Digest(out), o.ociLayout})
 	}
-	fmt.Fprintln(g.stdout, strings.TrimPrefix(ref+"@"+digest, "@"))
+	fmt.Fprintln(g.stdout, strings.TrimPrefix(p.Ref+"@"+dest.Digest(out), "@"))
 	return nil
-}
-
-// target resolves push's argument and REF and checks the flags, before
-// any packing: what is pushed and where (ref; the installed plugin's own
-// name when none is given).
-func (o *pushOptions) target(ctx context.Context, g *globalOptions, arg, ref string, netOpts []pack.Option) (*source.Source, string, error) {
-	// What its author wrote is published: a plugin dir is checked with the
-	// author's view (SPEC §3); a layout or an installed plugin is published
-	// as it is, checked like any plugin consumed.
-	src, err := openSource(ctx, g, arg, source.WithKinds(source.Dir|source.Layout|source.Installed),
-		source.WithAuthor(source.Dir), source.WithPack(append(netOpts, pack.WithPlatform(o.platform))...))
-	switch {
-	case err != nil:
-		return nil, "", err
-	case src.Kind == source.Layout && ref == "":
-		return nil, "", usageError(errors.New("push LAYOUT needs a REF"))
-	case src.Kind == source.Dir && ref == "" && o.ociLayout == "":
-		return nil, "", usageError(errors.New("push DIR needs a REF or --oci-layout DIR"))
-	case src.Stored != nil && ref == "" && o.ociLayout == "":
-		ref = src.Stored.FullName()
-	}
-	if o.ociLayout != "" && !pack.IsLayout(o.ociLayout) {
-		// An OCI layout may gain images; any other non-empty dir is a mistake.
-		if err := checkEmptyDir(o.ociLayout); err != nil {
-			return nil, "", usageError(fmt.Errorf("--oci-layout: %w", err))
-		}
-	}
-	if o.level < 0 || o.level > 9 {
-		return nil, "", usageError(fmt.Errorf("--compression-level %d out of range: use 0 (none) to 9 (smallest)", o.level))
-	}
-	if ref != "" {
-		// A bad REF fails before minutes of packing.
-		if err := pack.ParseReference(ref, pack.WithInsecure(o.insecure)); err != nil {
-			return nil, "", usageError(fmt.Errorf("pushing %s: %w", ref, err))
-		}
-	}
-	return src, ref, nil
 }

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 
+	"github.com/spf13/pflag"
+
+	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
 )
@@ -28,4 +32,39 @@ func openSource(ctx context.Context, g *globalOptions, arg string, opts ...sourc
 		g.log.Warn(d.String())
 	}
 	return s, nil
+}
+
+// fetchFlags are the flags of the commands that read a plugin from a
+// registry or an OCI layout (install, load, pull): the registry group,
+// --max-size and --platform.
+type fetchFlags struct {
+	registryFlags
+	maxSize  sizeFlag
+	platform string
+}
+
+func (o *fetchFlags) add(f *pflag.FlagSet, platformUsage string) {
+	o.registryFlags.add(f)
+	addMaxSize(f, &o.maxSize)
+	addPlatform(f, &o.platform, platformUsage)
+}
+
+// packOptions checks the flags and turns them into pack options, progress
+// shown on prog.
+func (o *fetchFlags) packOptions(f *pflag.FlagSet, g *globalOptions, prog *progress) ([]pack.Option, error) {
+	opts, err := o.registryFlags.options(f)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
+		pack.WithLogger(g.log), pack.WithProgress(prog.update)), nil
+}
+
+// usageIfInput makes a destination used wrongly (*dest.InputError) a usage
+// error.
+func usageIfInput(err error) error {
+	if ie := (*dest.InputError)(nil); errors.As(err, &ie) {
+		return usageError(err)
+	}
+	return err
 }

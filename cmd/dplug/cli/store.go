@@ -2,10 +2,8 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/store"
@@ -60,27 +58,4 @@ func writeJSON(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
-}
-
-// checkEmptyDir accepts a path that does not exist or is an empty
-// directory: where pull and export may write a plugin dir.
-func checkEmptyDir(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return nil
-	case err != nil:
-		return err
-	case !fi.IsDir():
-		return fmt.Errorf("%s exists and is not a directory: give a new or empty directory", dir)
-	}
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if names, _ := f.Readdirnames(1); len(names) > 0 {
-		return fmt.Errorf("%s is not empty: give a new or empty directory", dir)
-	}
-	return nil
 }
