@@ -28,6 +28,13 @@ func archWarning(rootfs string, cfg *plugin.Config, platform, consequence string
 	return msg
 }
 
+// warnArch shows archWarning's warning, if any, on stderr.
+func warnArch(g *globalOptions, rootfs string, cfg *plugin.Config, platform, consequence string) {
+	if w := archWarning(rootfs, cfg, platform, consequence); w != "" {
+		fmt.Fprintln(g.stderr, w)
+	}
+}
+
 // against names what a plugin is checked against, for messages.
 func against(platform string) string {
 	if platform == "" || entrypoint.Arch(platform) == runtime.GOARCH {

@@ -9,7 +9,6 @@ import (
 	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
-	"github.com/dplug/dplug/validate"
 )
 
 // installOptions are the flags of `dplug install`.
@@ -52,12 +51,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	opts, err := o.packOptions(cmd.Flags(), g, prog)
-	if err != nil {
-		return err
-	}
-	src, err := openSource(cmd.Context(), g, arg, source.WithKinds(source.Dir|source.Layout|source.Registry),
-		source.WithPack(opts...), source.WithValidate(validate.WithSettings(settings...)))
+	src, err := o.open(cmd, g, arg, prog, settings, source.WithKinds(source.Dir|source.Layout|source.Registry))
 	if err != nil {
 		return err
 	}
@@ -70,12 +64,6 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 		return usageIfInput(err)
 	}
 	prog.succeeded()
-	if w := archWarning(p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)"); w != "" {
-		fmt.Fprintln(g.stderr, w)
-	}
-	if g.outputJSON() {
-		return writeJSON(g.stdout, inspectView(p))
-	}
-	fmt.Fprintln(g.stdout, p.FullName())
-	return nil
+	warnArch(g, p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)")
+	return printResult(g, inspectView(p), p.FullName())
 }

@@ -8,9 +8,7 @@ import (
 
 	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/engine"
-	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
-	"github.com/dplug/dplug/validate"
 )
 
 type loadOptions struct {
@@ -47,11 +45,7 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	}
 	prog := newProgress(g.stderr)
 	defer prog.done()
-	opts, err := o.packOptions(cmd.Flags(), g, prog)
-	if err != nil {
-		return err
-	}
-	src, err := openSource(cmd.Context(), g, arg, source.WithPack(opts...), source.WithValidate(validate.WithSettings(settings...)))
+	src, err := o.open(cmd, g, arg, prog, settings)
 	if err != nil {
 		return err
 	}
@@ -72,9 +66,5 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	if len(res.Dropped) > 0 {
 		fmt.Fprintf(g.stderr, "warning: dropped settings the new config no longer lets be set: %s\n", strings.Join(res.Dropped, " "))
 	}
-	if g.outputJSON() {
-		return writeJSON(g.stdout, res)
-	}
-	fmt.Fprintln(g.stdout, res.Name)
-	return nil
+	return printResult(g, res, res.Name)
 }

@@ -132,3 +132,13 @@ func (d destProgress) Update(phase string, done, total int64) {
 }
 
 func (d destProgress) Done(string, error) {}
+
+// printResult prints a command's result on stdout: v as indented JSON with
+// --output json, else text.
+func printResult(g *globalOptions, v any, text string) error {
+	if g.outputJSON() {
+		return writeJSON(g.stdout, v)
+	}
+	fmt.Fprintln(g.stdout, text)
+	return nil
+}

@@ -81,9 +81,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 		return err
 	}
 	prog.succeeded()
-	if w := archWarning(filepath.Join(dir, "rootfs"), src.Config, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\""); w != "" {
-		fmt.Fprintln(g.stderr, w)
-	}
+	warnArch(g, filepath.Join(dir, "rootfs"), src.Config, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\"")
 	if g.outputJSON() {
 		return json.NewEncoder(g.stdout).Encode(struct {
 			Ref    string `json:"ref"`

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/validate"
 )
 
 // openSource resolves a command's plugin argument (plugin dir, OCI layout,
@@ -67,4 +69,15 @@ func usageIfInput(err error) error {
 		return usageError(err)
 	}
 	return err
+}
+
+// open resolves arg like openSource, reading a registry or a layout with
+// the flags' pack options (progress on prog) and checking the config with
+// the KEY=VALUE settings the plugin will get.
+func (o *fetchFlags) open(cmd *cobra.Command, g *globalOptions, arg string, prog *progress, settings []string, opts ...source.Option) (*source.Source, error) {
+	popts, err := o.packOptions(cmd.Flags(), g, prog)
+	if err != nil {
+		return nil, err
+	}
+	return openSource(cmd.Context(), g, arg, append(opts, source.WithPack(popts...), source.WithValidate(validate.WithSettings(settings...)))...)
 }
