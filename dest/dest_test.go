@@ -226,7 +226,7 @@ func toRegistry(host string) func(t *testing.T, id string) (dest.Dest, func(*tes
 }
 
 func toLayout(t *testing.T, _ string) (dest.Dest, func(*testing.T, string)) {
-	path := filepath.Join(t.TempDir(), "l")
+	path := filepath.Join(t.TempDir(), "new", "l")
 	return &dest.OCILayout{Path: path}, func(t *testing.T, out string) {
 		p, err := pack.ReadLayout(path)
 		if err != nil {
@@ -438,6 +438,7 @@ func TestOutputs(t *testing.T) {
 		wantErr bool
 	}{
 		{dest.Outputs{Outputs: []string{"dir=out"}}, "directory out", false},
+		{dest.Outputs{Outputs: []string{"json", "dir=out", "text"}}, "directory out", false},
 		{dest.Outputs{Outputs: []string{"type=oci,dest=l"}, Push: "127.0.0.1:5000/p:1"}, "OCI layout l, registry 127.0.0.1:5000/p:1", false},
 		{dest.Outputs{Outputs: []string{"dir=out"}, Tags: []string{"me/p:dev"}}, "plugin store me/p:dev, directory out", false},
 		{dest.Outputs{Tags: []string{"me/p"}, Load: true}, "Docker Engine plugin me/p", false},
@@ -449,6 +450,9 @@ func TestOutputs(t *testing.T) {
 		{dest.Outputs{Outputs: []string{"type=tar,dest=x"}}, `invalid --output "type=tar,dest=x": type must be dir (local) or oci`, true},
 		{dest.Outputs{Outputs: []string{"dir="}}, `invalid --output "dir=": no path`, true},
 		{dest.Outputs{Outputs: []string{"dir=a", "dir=b"}}, "one directory output per build", true},
+	}
+	if f := (dest.Outputs{Outputs: []string{"json", "dir=o", "text"}}).Format(); f != "text" {
+		t.Errorf("Format = %q, want the last one, text", f)
 	}
 	for _, tc := range tests {
 		d, err := tc.out.Dest()

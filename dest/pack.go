@@ -96,6 +96,9 @@ func (d *OCILayout) write(ctx context.Context, fn func(dir string) error) error 
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("writing OCI layout %s: %w", path, err)
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing OCI layout %s: %w", path, err)
+	}
 	tmp, err := os.MkdirTemp(filepath.Dir(path), ".dplug-oci-")
 	if err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", path, err)

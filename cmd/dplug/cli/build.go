@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -88,11 +87,8 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	}
 	opts = append(opts, build.WithRoot(g.Root), build.WithBuildkitdOptions(daemonOpts...), build.WithLogger(g.log))
 	res, err := build.Run(cmd.Context(), contextDir, to, opts...)
-	var ie *build.InputError
-	if errors.As(err, &ie) {
-		return usageError(err)
-	} else if err != nil {
-		return err
+	if err != nil {
+		return usageIfInput(err)
 	}
 	if out.Format() == "json" || g.outputJSON() {
 		enc := json.NewEncoder(g.stdout)

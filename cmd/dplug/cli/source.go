@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
@@ -62,10 +63,11 @@ func (o *fetchFlags) packOptions(f *pflag.FlagSet, g *globalOptions, prog *progr
 		pack.WithLogger(g.log), pack.WithProgress(prog.update)), nil
 }
 
-// usageIfInput makes a destination used wrongly (*dest.InputError) a usage
-// error.
+// usageIfInput makes the user's mistake a library found (a
+// *dest.InputError or *build.InputError) a usage error.
 func usageIfInput(err error) error {
-	if ie := (*dest.InputError)(nil); errors.As(err, &ie) {
+	de, be := (*dest.InputError)(nil), (*build.InputError)(nil)
+	if errors.As(err, &de) || errors.As(err, &be) {
 		return usageError(err)
 	}
 	return err
