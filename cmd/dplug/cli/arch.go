@@ -5,10 +5,7 @@ import (
 	"runtime"
 	"strings"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/dplug/dplug/entrypoint"
-	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -57,22 +54,4 @@ func explainExecFormat(err error, rootfs string, cfg *plugin.Config) error {
 		return fmt.Errorf("%w\n%s", err, r.Subject())
 	}
 	return err
-}
-
-// checkPushArch refuses to publish a plugin whose entrypoint is built for
-// another architecture than platform ("" for this host's).
-func checkPushArch(img v1.Image, platform string) error {
-	r, err := pack.CheckImage(img, platform)
-	if err != nil {
-		return err
-	}
-	if r.Verdict != entrypoint.Mismatch {
-		return nil
-	}
-	want := platform
-	if want == "" {
-		want = entrypoint.Host() + " (this host)"
-	}
-	return fmt.Errorf("refusing to push: %s, not %s: dockerd would install it and fail at enable with \"exec format error\"; "+
-		"if it is meant for %s hosts, say so with --platform linux/%s", r.Subject(), want, r.Arch, r.Arch)
 }
