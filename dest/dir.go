@@ -30,12 +30,12 @@ var (
 	_ Dest    = (*Dir)(nil)
 	_ Stager  = (*Dir)(nil)
 	_ Stepper = (*Dir)(nil)
-	_ metered = (*Dir)(nil)
 )
 
 func (d *Dir) String() string { return "directory " + d.Path }
 
-// Step names no step for a staged plugin: a rename is instant.
+// Step names no step: a Dir is delivered without one (a build's rename is
+// instant; an unpack reports its bytes through the pack options given).
 func (d *Dir) Step() string { return "" }
 
 // StagingParent stages next to Path, on the same file system.
@@ -45,16 +45,12 @@ func (d *Dir) StagingParent() string { return filepath.Dir(filepath.Clean(d.Path
 // renamed, an artifact unpacked (pack.Unpack), a plugin dir or an
 // installed plugin copied.
 func (d *Dir) Deliver(ctx context.Context, src *source.Source) (string, error) {
-	return d.deliver(ctx, src, nil)
-}
-
-func (d *Dir) deliver(ctx context.Context, src *source.Source, p progressFunc) (string, error) {
 	var err error
 	switch {
 	case src.Staged:
 		err = d.rename(ctx, pluginDir(src))
 	case src.Artifact != nil:
-		err = pack.Unpack(ctx, src.Artifact, d.Path, withProgress(d.Options, p)...)
+		err = pack.Unpack(ctx, src.Artifact, d.Path, d.Options...)
 	case src.Rootfs != "":
 		err = d.copy(ctx, src)
 	default:
