@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dplug/dplug/dest"
 )
 
 // elf64 is a minimal ELF64 little-endian executable header for machine m
@@ -22,7 +24,7 @@ func elf64(m uint16) []byte {
 
 func TestCheckPlatformDirs(t *testing.T) {
 	cfg := []byte(`{"Entrypoint":["/plug"],"Interface":{"Socket":"p.sock","Types":["docker.volumedriver/1.0"]}}`)
-	plat := func(t *testing.T, platform string, bin []byte) PlatformDir {
+	plat := func(t *testing.T, platform string, bin []byte) dest.PlatformDir {
 		dir := filepath.Join(t.TempDir(), platformPath(platform))
 		if err := os.MkdirAll(filepath.Join(dir, "rootfs"), 0o755); err != nil {
 			t.Fatal(err)
@@ -32,28 +34,28 @@ func TestCheckPlatformDirs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		return PlatformDir{Platform: platform, Dir: dir}
+		return dest.PlatformDir{Platform: platform, Dir: dir}
 	}
 	amd, arm := elf64(62), elf64(183)
 	tests := []struct {
 		name    string
-		dirs    func(t *testing.T) []PlatformDir
+		dirs    func(t *testing.T) []dest.PlatformDir
 		want    string // error substring, "" = none
 		warning string
 	}{
-		{"single match", func(t *testing.T) []PlatformDir { return []PlatformDir{plat(t, "linux/amd64", amd)} }, "", ""},
-		{"single mismatch", func(t *testing.T) []PlatformDir { return []PlatformDir{plat(t, "linux/arm64", amd)} },
+		{"single match", func(t *testing.T) []dest.PlatformDir { return []dest.PlatformDir{plat(t, "linux/amd64", amd)} }, "", ""},
+		{"single mismatch", func(t *testing.T) []dest.PlatformDir { return []dest.PlatformDir{plat(t, "linux/arm64", amd)} },
 			"the plugin built for linux/arm64 cannot run there: the entrypoint /plug is amd64, not linux/arm64", ""},
-		{"multi", func(t *testing.T) []PlatformDir {
-			return []PlatformDir{plat(t, "linux/amd64", amd), plat(t, "linux/arm64", arm)}
+		{"multi", func(t *testing.T) []dest.PlatformDir {
+			return []dest.PlatformDir{plat(t, "linux/amd64", amd), plat(t, "linux/arm64", arm)}
 		}, "", ""},
-		{"multi wrong arch", func(t *testing.T) []PlatformDir {
-			return []PlatformDir{plat(t, "linux/amd64", amd), plat(t, "linux/arm64", amd)}
+		{"multi wrong arch", func(t *testing.T) []dest.PlatformDir {
+			return []dest.PlatformDir{plat(t, "linux/amd64", amd), plat(t, "linux/arm64", amd)}
 		}, "the entrypoint /plug is amd64, not linux/arm64", ""},
-		{"multi same rootfs, unknown arch", func(t *testing.T) []PlatformDir {
-			return []PlatformDir{plat(t, "linux/amd64", []byte("#!/usr/bin/env python3\n")), plat(t, "linux/arm64", []byte("#!/usr/bin/env python3\n"))}
+		{"multi same rootfs, unknown arch", func(t *testing.T) []dest.PlatformDir {
+			return []dest.PlatformDir{plat(t, "linux/amd64", []byte("#!/usr/bin/env python3\n")), plat(t, "linux/arm64", []byte("#!/usr/bin/env python3\n"))}
 		}, "its rootfs is identical to the one built for linux/amd64", "cannot check the entrypoint's architecture"},
-		{"missing entrypoint warns", func(t *testing.T) []PlatformDir { return []PlatformDir{plat(t, "linux/amd64", nil)} },
+		{"missing entrypoint warns", func(t *testing.T) []dest.PlatformDir { return []dest.PlatformDir{plat(t, "linux/amd64", nil)} },
 			"", "warning: linux/amd64: cannot check the entrypoint's architecture: /plug not found in the rootfs"},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,7 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
 
 	"github.com/dplug/dplug/build/buildkitd"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/validate"
 )
 
@@ -37,7 +38,7 @@ type Result struct {
 // dest. The config file is checked first; the rootfs is staged and only
 // handed to dest after a successful solve, so a failure or a canceled ctx
 // leaves nothing behind.
-func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Result, error) {
+func Run(ctx context.Context, contextDir string, to dest.Dest, opts ...Option) (*Result, error) {
 	start := time.Now()
 	o := makeOptions(contextDir, opts)
 	plats, err := normalizePlatforms(o.platforms)
@@ -45,9 +46,8 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 		return nil, err
 	}
 	o.platforms = plats
-	multi, isMulti := dest.(MultiDest)
-	if len(plats) > 1 && !isMulti {
-		return nil, fmt.Errorf("building for %d platforms: %s takes one platform (use a directory, an OCI layout or a registry)", len(plats), dest)
+	if _, ok := to.(dest.MultiDest); len(plats) > 1 && !ok {
+		return nil, fmt.Errorf("building for %d platforms: %s takes one platform (use a directory, an OCI layout or a registry)", len(plats), to)
 	}
 	if fi, err := os.Stat(contextDir); errors.Is(err, os.ErrNotExist) {
 		return nil, &InputError{fmt.Errorf("build context %s: no such directory", contextDir)}
@@ -107,7 +107,7 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 
 	// 2. Staging: PARENT/.dplug-build-XXXX/{config.json,rootfs/}.
 	parent := os.TempDir()
-	if s, ok := dest.(Stager); ok && s.StagingParent() != "" {
+	if s, ok := to.(dest.Stager); ok && s.StagingParent() != "" {
 		parent = s.StagingParent()
 		if err := os.MkdirAll(parent, 0o755); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", parent, err)
@@ -143,7 +143,6 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 		}
 		return nil, explainExecFormat(explain(ctx, solveErr, tr, o.dockerfile))
 	}
-	ctx = withSteps(ctx, st)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("build canceled: %w", err)
 	}
@@ -154,14 +153,14 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 		if err != nil {
 			return nil, err
 		}
-		if err := checkPlatforms(ctx, cfg, dirs, o.progressOut); err != nil {
+		if err := checkPlatforms(st, cfg, dirs, o.progressOut); err != nil {
 			return nil, err
 		}
-		out, err := multi.DeliverAll(ctx, dirs)
+		out, err := dest.WithProgress(to, st).(dest.MultiDest).DeliverAll(ctx, dirs)
 		if err != nil {
 			return nil, err
 		}
-		return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
+		return &Result{Output: out, Dest: to.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
 	}
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
 		return nil, err
@@ -169,25 +168,29 @@ func Run(ctx context.Context, contextDir string, dest Dest, opts ...Option) (*Re
 	if err := os.WriteFile(filepath.Join(staging, "config.json"), cfg, 0o644); err != nil {
 		return nil, fmt.Errorf("writing config.json: %w", err)
 	}
-	var plat string
+	// The platform asked for is recorded in an OCI layout.
+	var plat, asked string
 	if len(plats) == 1 {
-		plat = plats[0]
-		ctx = withPlatform(ctx, plat)
+		plat, asked = plats[0], plats[0]
 	} else {
 		plat = workerPlatform(ctx, c)
 	}
-	if err := checkPlatforms(ctx, cfg, []PlatformDir{{Platform: plat, Dir: staging}}, o.progressOut); err != nil {
+	if err := checkPlatforms(st, cfg, []dest.PlatformDir{{Platform: plat, Dir: staging}}, o.progressOut); err != nil {
 		return nil, err
 	}
 	// Private while it was being written; a plugin dir like any other now.
 	if err := os.Chmod(staging, 0o755); err != nil {
 		return nil, err
 	}
-	out, err := dest.Deliver(ctx, staging)
+	src, err := dest.Staged(ctx, staging, asked)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Output: out, Dest: dest.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
+	out, err := dest.WithProgress(to, st).Deliver(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Output: out, Dest: to.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
 }
 
 // stallHint says what to do about a stalled export.

@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/validate"
@@ -115,7 +116,7 @@ func TestBuildDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "plugin")
-	res, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t,
+	res, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t,
 		build.WithBuildArgs(map[string]string{"GREETING": "hi"}),
 		build.WithSecrets("id=token,src="+secret),
 	)...)
@@ -151,7 +152,7 @@ func TestBuildDir(t *testing.T) {
 	assertNoStaging(t, filepath.Dir(out))
 
 	// The same build again replaces the plugin dir and does no work.
-	res, err = build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t,
+	res, err = build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t,
 		build.WithBuildArgs(map[string]string{"GREETING": "hi"}),
 		build.WithSecrets("id=token,src="+secret),
 	)...)
@@ -197,7 +198,7 @@ func TestBuildTarget(t *testing.T) {
 	e := setup(t)
 	ctxDir := project(t, map[string]string{"Dockerfile": multiStage, "plugin.sh": "x\n"})
 	out := filepath.Join(t.TempDir(), "plugin")
-	if _, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t, build.WithTarget("extra"))...); err != nil {
+	if _, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t, build.WithTarget("extra"))...); err != nil {
 		t.Fatal(err)
 	}
 	if got := readFile(t, filepath.Join(out, "rootfs/extra")); got != "extra\n" {
@@ -269,7 +270,7 @@ func TestBuildErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctxDir := project(t, map[string]string{"Dockerfile": tc.dockerfile})
 			out := filepath.Join(t.TempDir(), "plugin")
-			_, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t)...)
+			_, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t)...)
 			if err == nil {
 				t.Fatal("build succeeded")
 			}
@@ -300,7 +301,7 @@ func TestBuildCancel(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	_, err := build.Run(ctx, ctxDir, &build.Dir{Path: out}, append(e.opts(t), build.WithProgress("plain", &progress))...)
+	_, err := build.Run(ctx, ctxDir, &dest.Dir{Path: out}, append(e.opts(t), build.WithProgress("plain", &progress))...)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -325,7 +326,7 @@ func TestBuildBadConfigFailsFirst(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// No BuildKit at this address: the config check must fail before any dial.
 			ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\n", "config.json": tc.config})
-			_, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "p")},
+			_, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: filepath.Join(t.TempDir(), "p")},
 				build.WithAddr("unix:///nonexistent/buildkitd.sock"))
 			var ce *validate.ConfigError
 			if !errors.As(err, &ce) {

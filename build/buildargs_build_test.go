@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 )
 
 // TestBuildWarnsUnusedBuildArg: a build arg no ARG consumes is named in a
@@ -18,7 +19,7 @@ func TestBuildWarnsUnusedBuildArg(t *testing.T) {
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nARG USED\nRUN echo \"$USED\" > /used\n"})
 	out := filepath.Join(t.TempDir(), "plugin")
 	var progress bytes.Buffer
-	res, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t,
+	res, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t,
 		build.WithBuildArgs(map[string]string{"USED": "yes", "UNUSED_ARG": "x", "HTTP_PROXY": "http://127.0.0.1:1"}),
 		build.WithProgress("plain", &progress))...)
 	if err != nil {

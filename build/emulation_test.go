@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/entrypoint"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
@@ -72,7 +73,7 @@ func TestRunWithoutEmulation(t *testing.T) {
 	}
 	e := setup(t)
 	dir := runProject(t, "s390x")
-	_, err := build.Run(context.Background(), dir, &build.Dir{Path: filepath.Join(t.TempDir(), "out")}, e.opts(t, build.WithPlatforms("linux/s390x"))...)
+	_, err := build.Run(context.Background(), dir, &dest.Dir{Path: filepath.Join(t.TempDir(), "out")}, e.opts(t, build.WithPlatforms("linux/s390x"))...)
 	var ee *build.EmulationError
 	if !errors.As(err, &ee) {
 		t.Fatalf("got %v, want an EmulationError", err)
@@ -114,7 +115,7 @@ func TestEmulatedRun(t *testing.T) {
 	}
 	dir := runProject(t, "arm64")
 	out := filepath.Join(t.TempDir(), "out")
-	if _, err := build.Run(context.Background(), dir, &build.Dir{Path: out}, e.opts(t, build.WithPlatforms("linux/arm64"))...); err != nil {
+	if _, err := build.Run(context.Background(), dir, &dest.Dir{Path: out}, e.opts(t, build.WithPlatforms("linux/arm64"))...); err != nil {
 		t.Fatal(err)
 	}
 	if got := readFile(t, filepath.Join(out, "rootfs", "arch.txt")); got != "arm64\n" {

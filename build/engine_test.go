@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
 )
@@ -50,7 +51,7 @@ func TestBuildWithEngineBuildKit(t *testing.T) {
 			build.WithProgress("plain", &log),
 			build.WithRoot(t.TempDir()),
 		}
-		res, err := build.Run(ctx, dir, &build.Engine{Name: "dplugtest/built", Host: d.Host}, opts...)
+		res, err := build.Run(ctx, dir, &dest.Engine{Name: "dplugtest/built", Host: d.Host}, opts...)
 		if err != nil {
 			t.Fatalf("build: %v\n%s\n%s", err, log.String(), d.Log())
 		}
@@ -64,7 +65,7 @@ func TestBuildWithEngineBuildKit(t *testing.T) {
 
 		// Named contexts: Docker 23+ only.
 		named := append(opts, build.WithBuildContexts(map[string]string{"base": dir}))
-		_, err = build.Run(ctx, dir, &build.Dir{Path: filepath.Join(t.TempDir(), "out")}, named...)
+		_, err = build.Run(ctx, dir, &dest.Dir{Path: filepath.Join(t.TempDir(), "out")}, named...)
 		var ie *build.InputError
 		if e.Name == "20.10" {
 			if !errors.As(err, &ie) || !strings.Contains(err.Error(), "Docker Engine 23+") {

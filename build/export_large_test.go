@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 )
 
 // TestBuildExportsLargeRootfs builds a final stage of 50,000 files / 300 MB,
@@ -37,7 +38,7 @@ RUN s=$(head -c %d /dev/zero | tr '\0' x) && d=0 && \
 	ctx, cancel := context.WithTimeout(context.Background(), maxTook)
 	defer cancel()
 	start := time.Now()
-	res, err := build.Run(ctx, ctxDir, &build.Dir{Path: out}, e.opts(t, build.WithExportTimeout(time.Minute))...)
+	res, err := build.Run(ctx, ctxDir, &dest.Dir{Path: out}, e.opts(t, build.WithExportTimeout(time.Minute))...)
 	if err != nil {
 		t.Fatalf("after %v: %v", time.Since(start), err)
 	}

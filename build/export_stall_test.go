@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 )
 
@@ -47,7 +48,7 @@ func TestRunExportStall(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "plugin")
 	var progress strings.Builder
 	start := time.Now()
-	_, err := Run(context.Background(), ctxDir, &Dir{Path: out},
+	_, err := Run(context.Background(), ctxDir, &dest.Dir{Path: out},
 		WithAddr(bk.Addr),
 		WithBuildContexts(map[string]string{"base": base.BuildContext()}),
 		WithProgress("plain", &progress),

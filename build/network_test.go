@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 )
 
 // interfaces lists the interface names of a /proc/net/dev listing.
@@ -53,7 +54,7 @@ func TestBuildNetwork(t *testing.T) {
 			// The mode is part of the step's cache key: no stale result.
 			ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN cat /proc/net/dev > /net-dev\n"})
 			out := filepath.Join(t.TempDir(), "plugin")
-			if _, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t, build.WithNetwork(tc.mode))...); err != nil {
+			if _, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t, build.WithNetwork(tc.mode))...); err != nil {
 				t.Fatal(err)
 			}
 			got := interfaces(t, readFile(t, filepath.Join(out, "rootfs/net-dev")))
@@ -67,7 +68,7 @@ func TestBuildNetwork(t *testing.T) {
 func TestBuildNetworkInvalid(t *testing.T) {
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\n"})
 	// No BuildKit at this address: the mode must be refused before any dial.
-	_, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "p")},
+	_, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: filepath.Join(t.TempDir(), "p")},
 		build.WithAddr("unix:///nonexistent/buildkitd.sock"), build.WithNetwork("bridge"))
 	var ie *build.InputError
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `invalid network mode "bridge": use default, host or none`) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/store"
@@ -49,7 +50,7 @@ func TestBuildOCILayout(t *testing.T) {
 	e := setup(t)
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo oci > /made-by-run\n"})
 	out := filepath.Join(t.TempDir(), "layout")
-	res, err := build.Run(context.Background(), ctxDir, &build.OCILayout{Path: out}, e.opts(t)...)
+	res, err := build.Run(context.Background(), ctxDir, &dest.OCILayout{Path: out}, e.opts(t)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestBuildPushFromRegistry(t *testing.T) {
 
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM " + host + "/base/busybox\nRUN echo pushed > /pushed\n"})
 	ref := host + "/plugins/test:1.0"
-	var b build.Dest = &build.Registry{Ref: ref}
+	var b dest.Dest = &dest.Registry{Ref: ref}
 	res, err := build.Run(context.Background(), ctxDir, b, e.opts(t)...)
 	if err != nil {
 		t.Fatal(err)
@@ -109,10 +110,10 @@ func TestBuildPushFromRegistry(t *testing.T) {
 func TestBuildStore(t *testing.T) {
 	e := setup(t)
 	root := t.TempDir()
-	dest := &build.Store{Root: root, Name: "me/built:dev"}
+	to := &dest.Store{Root: root, Name: "me/built:dev"}
 	for _, msg := range []string{"one", "two"} {
 		ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo " + msg + " > /msg\n"})
-		res, err := build.Run(context.Background(), ctxDir, dest, e.opts(t)...)
+		res, err := build.Run(context.Background(), ctxDir, to, e.opts(t)...)
 		if err != nil {
 			t.Fatalf("build %s: %v", msg, err)
 		}
@@ -146,7 +147,7 @@ func TestBuildStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\n"})
-	if _, err := build.Run(context.Background(), ctxDir, dest, e.opts(t)...); err == nil || !strings.Contains(err.Error(), "dplug disable") {
+	if _, err := build.Run(context.Background(), ctxDir, to, e.opts(t)...); err == nil || !strings.Contains(err.Error(), "dplug disable") {
 		t.Errorf("rebuilding an enabled plugin: %v, want an error saying to disable it", err)
 	}
 }
@@ -158,11 +159,11 @@ func TestBuildAll(t *testing.T) {
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo all > /all\n"})
 	root, tmp := t.TempDir(), t.TempDir()
 	dir, layout := filepath.Join(tmp, "dir"), filepath.Join(tmp, "layout")
-	dest, err := build.All(&build.Dir{Path: dir}, &build.Store{Root: root, Name: "all"}, &build.OCILayout{Path: layout})
+	to, err := dest.All(&dest.Dir{Path: dir}, &dest.Store{Root: root, Name: "all"}, &dest.OCILayout{Path: layout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := build.Run(context.Background(), ctxDir, dest, e.opts(t)...)
+	res, err := build.Run(context.Background(), ctxDir, to, e.opts(t)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestBuildAll(t *testing.T) {
 	if got := rootfsFiles(t, lp)["all"]; got != "all\n" {
 		t.Errorf("layout: all = %q", got)
 	}
-	if _, err := build.All(&build.Dir{Path: "a"}, &build.Dir{Path: "b"}); err == nil {
+	if _, err := dest.All(&dest.Dir{Path: "a"}, &dest.Dir{Path: "b"}); err == nil {
 		t.Error("All took two directories")
 	}
 }

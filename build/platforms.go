@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,18 +13,11 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/moby/buildkit/client"
 
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/entrypoint"
-	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/plugin"
-)
-
-var (
-	_ MultiDest = (*Dir)(nil)
-	_ MultiDest = (*Registry)(nil)
-	_ MultiDest = (*OCILayout)(nil)
 )
 
 // normalizePlatforms parses and normalises os/arch[/variant] specifiers,
@@ -59,8 +51,8 @@ func platformPath(p string) string { return strings.ReplaceAll(p, "/", "_") }
 
 // splitPlatforms turns BuildKit's split export (rootfs/os_arch/...) into one
 // plugin dir per platform under staging.
-func splitPlatforms(staging, rootfs string, plats []string, cfg []byte) ([]PlatformDir, error) {
-	var out []PlatformDir
+func splitPlatforms(staging, rootfs string, plats []string, cfg []byte) ([]dest.PlatformDir, error) {
+	var out []dest.PlatformDir
 	for _, p := range plats {
 		dir := filepath.Join(staging, "platforms", platformPath(p))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -76,98 +68,9 @@ func splitPlatforms(staging, rootfs string, plats []string, cfg []byte) ([]Platf
 		if err := os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644); err != nil {
 			return nil, fmt.Errorf("writing config.json: %w", err)
 		}
-		out = append(out, PlatformDir{Platform: p, Dir: dir})
+		out = append(out, dest.PlatformDir{Platform: p, Dir: dir})
 	}
 	return out, nil
-}
-
-// DeliverAll packs each platform's plugin and pushes them with
-// pack.PushPlatforms: REF's tag with "-ARCH" appended per platform (TAG-amd64,
-// TAG-arm64, TAG-armv7), what dockerd users install, plus a manifest list at
-// REF when the options include pack.WithIndex(true).
-func (d *Registry) DeliverAll(ctx context.Context, plugins []PlatformDir) (string, error) {
-	imgs, closeAll, err := packAll(ctx, plugins, d.Options)
-	defer closeAll()
-	if err != nil {
-		return "", err
-	}
-	return packStep(ctx, fmt.Sprintf("[dplug] push %s (%d platforms)", d.Ref, len(imgs)), d.Options, func(opts []pack.Option) (string, error) {
-		res, err := pack.PushPlatforms(ctx, d.Ref, imgs, opts...)
-		if err != nil {
-			return "", err
-		}
-		var lines []string
-		for _, p := range res.Platforms {
-			lines = append(lines, p.Ref+"@"+p.Digest)
-		}
-		if res.Index != "" {
-			lines = append(lines, res.Index+"@"+res.IndexDigest)
-		}
-		return strings.Join(lines, "\n"), nil
-	})
-}
-
-// DeliverAll packs each platform's plugin into the one layout, each
-// recorded with its platform (pack.WriteLayoutPlatform), so pull and
-// install pick by platform. A new layout appears complete or not at all.
-func (d *OCILayout) DeliverAll(ctx context.Context, plugins []PlatformDir) (string, error) {
-	imgs, closeAll, err := packAll(ctx, plugins, d.Options)
-	defer closeAll()
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Clean(d.Path)
-	target := path
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		target = filepath.Join(filepath.Dir(plugins[0].Dir), ".oci")
-		defer os.RemoveAll(target)
-	} else if err != nil {
-		return "", fmt.Errorf("writing OCI layout %s: %w", path, err)
-	}
-	var lines []string
-	for _, pi := range imgs {
-		if err := pack.WriteLayoutPlatform(target, pi.Image, pi.Platform); err != nil {
-			return "", err
-		}
-		dg, err := pi.Image.Digest()
-		if err != nil {
-			return "", err
-		}
-		lines = append(lines, path+"@"+dg.String()+" "+pi.Platform)
-	}
-	if target != path {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		if err := os.Rename(target, path); err != nil {
-			return "", fmt.Errorf("writing OCI layout %s: %w", path, err)
-		}
-	}
-	return strings.Join(lines, "\n"), nil
-}
-
-// packAll packs each platform's plugin, as one [dplug] step each.
-func packAll(ctx context.Context, plugins []PlatformDir, opts []pack.Option) ([]pack.PlatformImage, func(), error) {
-	var imgs []pack.PlatformImage
-	closeAll := func() {
-		for _, pi := range imgs {
-			closeImage(pi.Image)
-		}
-	}
-	for _, p := range plugins {
-		_, err := packStep(ctx, "[dplug] pack "+p.Platform, opts, func(opts []pack.Option) (string, error) {
-			img, err := pack.Image(ctx, p.Dir, opts...)
-			if err != nil {
-				return "", err
-			}
-			imgs = append(imgs, pack.PlatformImage{Platform: p.Platform, Image: img})
-			return "", nil
-		})
-		if err != nil {
-			return nil, closeAll, err
-		}
-	}
-	return imgs, closeAll, nil
 }
 
 // ArchError is a built plugin whose entrypoint is for another architecture
@@ -196,14 +99,14 @@ const crossCompileHint = "fix: cross-compile in a build stage on the build platf
 // platform's entrypoint must be built for that platform (a mismatch is an
 // error; an undeterminable architecture a warning on w), and the platforms
 // of a multi-platform build must differ.
-func checkPlatforms(ctx context.Context, cfg []byte, dirs []PlatformDir, w io.Writer) error {
-	st := stepsFrom(ctx).start("[dplug] check entrypoint architecture")
+func checkPlatforms(st *steps, cfg []byte, dirs []dest.PlatformDir, w io.Writer) error {
+	s := st.start("[dplug] check entrypoint architecture")
 	err := checkPlatformDirs(cfg, dirs, w)
-	st.done(err)
+	s.done(err)
 	return err
 }
 
-func checkPlatformDirs(cfg []byte, dirs []PlatformDir, w io.Writer) error {
+func checkPlatformDirs(cfg []byte, dirs []dest.PlatformDir, w io.Writer) error {
 	c, err := plugin.Parse(cfg)
 	if err != nil {
 		return fmt.Errorf("parsing plugin config: %w", err)
@@ -301,22 +204,6 @@ func (e *EmulationError) Error() string {
 }
 
 func (e *EmulationError) Unwrap() error { return e.Err }
-
-type platformKey struct{}
-
-// withPlatform tells destinations the platform of a single-platform build.
-func withPlatform(ctx context.Context, p string) context.Context {
-	return context.WithValue(ctx, platformKey{}, p)
-}
-
-// writeLayout writes img to the layout, recording the platform of a
-// single-platform build given with --platform.
-func writeLayout(ctx context.Context, path string, img v1.Image) error {
-	if p, _ := ctx.Value(platformKey{}).(string); p != "" {
-		return pack.WriteLayoutPlatform(path, img, p)
-	}
-	return pack.WriteLayout(path, img)
-}
 
 // contextPlatformWarnings warns about a single-platform image given as a
 // named build context (oci-layout://) that a FROM uses for a target

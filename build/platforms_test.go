@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/pack"
 )
@@ -23,7 +24,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 
 	t.Run("dir", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "plugins")
-		res, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t, plats)...)
+		res, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t, plats)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +46,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 	t.Run("push", func(t *testing.T) {
 		host := testenv.StartRegistry(t).Host
 		ref := host + "/plugins/multi:1.0"
-		res, err := build.Run(context.Background(), ctxDir, &build.Registry{Ref: ref, Options: []pack.Option{pack.WithIndex(true)}}, e.opts(t, plats)...)
+		res, err := build.Run(context.Background(), ctxDir, &dest.Registry{Ref: ref, Options: []pack.Option{pack.WithIndex(true)}}, e.opts(t, plats)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +75,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 
 	t.Run("oci layout", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "layout")
-		if _, err := build.Run(context.Background(), ctxDir, &build.OCILayout{Path: out}, e.opts(t, plats)...); err != nil {
+		if _, err := build.Run(context.Background(), ctxDir, &dest.OCILayout{Path: out}, e.opts(t, plats)...); err != nil {
 			t.Fatal(err)
 		}
 		for _, arch := range []string{"amd64", "arm64"} {
@@ -91,7 +92,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 
 	t.Run("single platform oci layout records it", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "layout")
-		if _, err := build.Run(context.Background(), ctxDir, &build.OCILayout{Path: out}, e.opts(t, build.WithPlatforms("linux/arm64"))...); err != nil {
+		if _, err := build.Run(context.Background(), ctxDir, &dest.OCILayout{Path: out}, e.opts(t, build.WithPlatforms("linux/arm64"))...); err != nil {
 			t.Fatal(err)
 		}
 		idx, err := os.ReadFile(filepath.Join(out, "index.json"))
@@ -117,7 +118,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 	})
 
 	t.Run("single-platform destination", func(t *testing.T) {
-		_, err := build.Run(context.Background(), ctxDir, &build.Store{Root: t.TempDir(), Name: "multi"}, e.opts(t, plats)...)
+		_, err := build.Run(context.Background(), ctxDir, &dest.Store{Root: t.TempDir(), Name: "multi"}, e.opts(t, plats)...)
 		if err == nil || !strings.Contains(err.Error(), "takes one platform") {
 			t.Errorf("error %v, want one platform only", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 )
 
@@ -25,7 +26,7 @@ func TestBuildSilentRegistry(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	_, err := build.Run(ctx, ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "out")},
+	_, err := build.Run(ctx, ctxDir, &dest.Dir{Path: filepath.Join(t.TempDir(), "out")},
 		e.opts(t, build.WithResolveTimeout(timeout))...)
 	took := time.Since(start)
 	var re *build.ResolveError

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 )
 
@@ -36,7 +37,7 @@ func TestBuildSSHAndCacheExport(t *testing.T) {
 		"RUN --mount=type=ssh,id=deploy,required=true test -S \"$SSH_AUTH_SOCK\" && echo agent > /ssh-ok\n"})
 	cache := filepath.Join(t.TempDir(), "cache")
 	out := filepath.Join(t.TempDir(), "plugin")
-	_, err = build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t,
+	_, err = build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t,
 		build.WithSSH("deploy="+keyFile),
 		build.WithCacheTo("type=local,dest="+cache),
 	)...)
@@ -49,7 +50,7 @@ func TestBuildSSHAndCacheExport(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cache, "index.json")); err != nil {
 		t.Errorf("--cache-to wrote no cache: %v", err)
 	}
-	_, err = build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, e.opts(t,
+	_, err = build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, e.opts(t,
 		build.WithSSH("deploy="+keyFile),
 		build.WithCacheFrom("type=local,src="+cache),
 	)...)
@@ -66,7 +67,7 @@ func TestBuildRemoteTLS(t *testing.T) {
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo tls > /tls\n"})
 	out := filepath.Join(t.TempDir(), "plugin")
 	opts := append(e.opts(t), build.WithAddr(bk.TCPAddr), build.WithTLS(bk.TLS.CA, bk.TLS.ClientCert, bk.TLS.ClientKey))
-	res, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out}, opts...)
+	res, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: out}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestBuildRemoteTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	opts = append(e.opts(t), build.WithAddr(bk.TCPAddr), build.WithTLS(bk.TLS.CA, "", ""))
-	if _, err := build.Run(ctx, ctxDir, &build.Dir{Path: filepath.Join(t.TempDir(), "p")}, opts...); err == nil {
+	if _, err := build.Run(ctx, ctxDir, &dest.Dir{Path: filepath.Join(t.TempDir(), "p")}, opts...); err == nil {
 		t.Error("build without a client certificate succeeded")
 	}
 }
@@ -94,7 +95,7 @@ func TestBuildLocalContext(t *testing.T) {
 	}
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nCOPY --from=extra extra.txt /extra.txt\n"})
 	out := filepath.Join(t.TempDir(), "plugin")
-	if _, err := build.Run(context.Background(), ctxDir, &build.Dir{Path: out},
+	if _, err := build.Run(context.Background(), ctxDir, &dest.Dir{Path: out},
 		e.opts(t, build.WithBuildContexts(map[string]string{"extra": extra}))...); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package build
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -9,7 +8,7 @@ import (
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/dest"
 )
 
 // steps puts dplug's own work (validating the config, packing, pushing)
@@ -78,9 +77,6 @@ func (st *step) progress(phase string, current, total int64) {
 	st.s.send(&client.SolveStatus{Statuses: []*client.VertexStatus{&c}})
 }
 
-// packProgress adapts pack's progress callback to the step.
-func (st *step) packProgress(p pack.Progress) { st.progress(p.Phase, p.Complete, p.Total) }
-
 // done completes the vertex, failed when err is not nil.
 func (st *step) done(err error) {
 	now := time.Now()
@@ -91,28 +87,14 @@ func (st *step) done(err error) {
 	st.s.send(&client.SolveStatus{Vertexes: []*client.Vertex{st.vertex()}})
 }
 
-type stepsKey struct{}
+var _ dest.Progress = (*steps)(nil)
 
-// withSteps lets destinations report their work into the build's display.
-func withSteps(ctx context.Context, s *steps) context.Context {
-	return context.WithValue(ctx, stepsKey{}, s)
-}
+// Start begins the dplug vertex "[dplug] name" for a destination's
+// delivery step (dest.Progress).
+func (s *steps) Start(name string) dest.Step { return s.start("[dplug] " + name) }
 
-// stepsFrom returns the build's step reporter, or nil (which discards).
-func stepsFrom(ctx context.Context) *steps {
-	s, _ := ctx.Value(stepsKey{}).(*steps)
-	return s
-}
+// Update reports a destination's bytes done (dest.Step).
+func (st *step) Update(phase string, done, total int64) { st.progress(phase, done, total) }
 
-// packStep runs fn as a dplug vertex named name, with pack's progress
-// reported into it; opts gain the progress option.
-func packStep(ctx context.Context, name string, opts []pack.Option, fn func([]pack.Option) (string, error)) (string, error) {
-	s := stepsFrom(ctx)
-	if s == nil {
-		return fn(opts)
-	}
-	st := s.start(name)
-	out, err := fn(append(append([]pack.Option(nil), opts...), pack.WithProgress(st.packProgress)))
-	st.done(err)
-	return out, err
-}
+// Done completes a destination's step (dest.Step).
+func (st *step) Done(_ string, err error) { st.done(err) }

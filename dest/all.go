@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/dplug/dplug/source"
 )
 
 // All delivers one build to several destinations, in order, e.g. the local
@@ -12,7 +14,7 @@ import (
 func All(dests ...Dest) (Dest, error) {
 	var dirs, rest []Dest
 	for _, d := range dests {
-		if _, ok := d.(*Dir); ok {
+		if isDir(d) {
 			dirs = append(dirs, d)
 		} else {
 			rest = append(rest, d)
@@ -54,14 +56,26 @@ func (a *all) StagingParent() string {
 
 // Deliver delivers to each destination and returns their outputs, one a
 // line. It stops at the first failure.
-func (a *all) Deliver(ctx context.Context, dir string) (string, error) {
+func (a *all) Deliver(ctx context.Context, src *source.Source) (string, error) {
 	var outs []string
 	for _, d := range a.dests {
-		out, err := d.Deliver(ctx, dir)
+		out, err := d.Deliver(ctx, src)
 		if err != nil {
 			return "", err
 		}
 		outs = append(outs, out)
 	}
 	return strings.Join(outs, "\n"), nil
+}
+
+// isDir reports whether d is a Dir, wrapped or not.
+func isDir(d Dest) bool {
+	switch p := d.(type) {
+	case *progressDest:
+		d = p.Dest
+	case *progressMulti:
+		d = p.Dest
+	}
+	_, ok := d.(*Dir)
+	return ok
 }

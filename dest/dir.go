@@ -4,32 +4,72 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dplug/dplug/archive"
+	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/source"
 )
 
 // Dir writes the plugin as a directory: Path/config.json + Path/rootfs/,
-// what `docker plugin create NAME Path` reads. An existing plugin directory
-// at Path is replaced atomically; anything else there is an error.
+// what `docker plugin create NAME Path` reads. A staged plugin (a build's)
+// replaces an existing plugin directory at Path atomically; anything else
+// there is an error. Any other plugin (pulled, exported) needs Path new or
+// empty. Options are pack's, for unpacking an artifact (size limits, dir
+// mode, progress).
 type Dir struct {
-	Path string
+	Path    string
+	Options []pack.Option
 }
 
 var (
-	_ Dest   = (*Dir)(nil)
-	_ Stager = (*Dir)(nil)
+	_ Dest    = (*Dir)(nil)
+	_ Stager  = (*Dir)(nil)
+	_ Stepper = (*Dir)(nil)
 )
 
 func (d *Dir) String() string { return "directory " + d.Path }
 
+// Step names no step: a Dir is delivered without one (a build's rename is
+// instant; an unpack reports its bytes through the pack options given).
+func (d *Dir) Step() string { return "" }
+
 // StagingParent stages next to Path, on the same file system.
 func (d *Dir) StagingParent() string { return filepath.Dir(filepath.Clean(d.Path)) }
 
-// Deliver renames dir to Path and returns Path, absolute.
-func (d *Dir) Deliver(ctx context.Context, dir string) (string, error) {
-	if err := ctx.Err(); err != nil {
+// Deliver writes src to Path and returns Path, absolute: a staged dir is
+// renamed, an artifact unpacked (pack.Unpack), a plugin dir or an
+// installed plugin copied.
+func (d *Dir) Deliver(ctx context.Context, src *source.Source) (string, error) {
+	var err error
+	switch {
+	case src.Staged:
+		err = d.rename(ctx, pluginDir(src))
+	case src.Artifact != nil:
+		err = pack.Unpack(ctx, src.Artifact, d.Path, d.Options...)
+	case src.Rootfs != "":
+		err = d.copy(ctx, src)
+	default:
+		return "", kindError(d, src)
+	}
+	if err != nil {
 		return "", err
+	}
+	path := filepath.Clean(d.Path)
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, nil
+}
+
+// rename moves the staged dir to Path, replacing a plugin dir there.
+func (d *Dir) rename(ctx context.Context, dir string) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	path := filepath.Clean(d.Path)
 	var old string
@@ -37,33 +77,54 @@ func (d *Dir) Deliver(ctx context.Context, dir string) (string, error) {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
-		return "", fmt.Errorf("reading %s: %w", path, err)
+		return fmt.Errorf("reading %s: %w", path, err)
 	case len(entries) == 0:
 		if err := os.Remove(path); err != nil {
-			return "", fmt.Errorf("replacing %s: %w", path, err)
+			return fmt.Errorf("replacing %s: %w", path, err)
 		}
 	default:
 		if !isPluginDir(entries) {
-			return "", fmt.Errorf("writing plugin to %s: it exists and is not a plugin directory (config.json + rootfs/)", path)
+			return fmt.Errorf("writing plugin to %s: it exists and is not a plugin directory (config.json + rootfs/)", path)
 		}
 		old = dir + ".old"
 		if err := os.Rename(path, old); err != nil {
-			return "", fmt.Errorf("replacing %s: %w", path, err)
+			return fmt.Errorf("replacing %s: %w", path, err)
 		}
 	}
 	if err := os.Rename(dir, path); err != nil {
 		if old != "" {
 			_ = os.Rename(old, path)
 		}
-		return "", fmt.Errorf("writing plugin to %s: %w", path, err)
+		return fmt.Errorf("writing plugin to %s: %w", path, err)
 	}
 	if old != "" {
 		_ = os.RemoveAll(old)
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
+	return nil
+}
+
+// copy writes the config as installed (without the rootfs dockerd fills in
+// at create) and a copy of the rootfs, what `dplug export` writes.
+func (d *Dir) copy(ctx context.Context, src *source.Source) error {
+	dir := d.Path
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		return fmt.Errorf("exporting %s: %s is not empty", src.Name, dir)
 	}
-	return path, nil
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("exporting %s: %w", src.Name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), src.Raw, 0o644); err != nil {
+		return fmt.Errorf("exporting %s: %w", src.Name, err)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(archive.WriteDir(ctx, pw, src.Rootfs)) }()
+	err := archive.Extract(ctx, pr, filepath.Join(dir, "rootfs"),
+		archive.WithDevices(true), archive.WithMaxEntries(math.MaxInt64), archive.WithMaxBytes(math.MaxInt64))
+	pr.CloseWithError(errors.New("export stopped"))
+	if err != nil {
+		return fmt.Errorf("exporting %s: %w", src.Name, err)
+	}
+	return nil
 }
 
 // isPluginDir reports whether a directory listing is that of a plugin dir:

@@ -102,22 +102,18 @@ func ReadLayout(path string, opts ...Option) (*Plugin, error) {
 	}
 }
 
-// LayoutImage returns the plugin stored in the OCI layout at path as a
-// v1.Image, for pushing it to a registry unchanged (same manifest bytes,
-// same digest): the other half of an air-gapped transfer. The choice among
-// several plugins and the checks are those of ReadLayout.
-func LayoutImage(path string, opts ...Option) (v1.Image, error) {
-	p, err := ReadLayout(path, opts...)
-	if err != nil {
-		return nil, err
+// Image returns the plugin as a v1.Image, for pushing it to a registry
+// unchanged (same manifest bytes, same digest): the other half of an
+// air-gapped transfer. Only a plugin read from an OCI layout (ReadLayout)
+// has one; a plugin fetched from a registry is copied by its blobs.
+func (p *Plugin) Image() (v1.Image, error) {
+	lb, ok := p.blobs.(layoutBlobs)
+	if !ok {
+		return nil, fmt.Errorf("%s: only a plugin read from an OCI layout can be pushed unchanged", p.ref)
 	}
-	lp, err := layout.FromPath(path)
+	img, err := lb.p.Image(p.digest)
 	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
-	}
-	img, err := lp.Image(p.digest)
-	if err != nil {
-		return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
+		return nil, fmt.Errorf("reading OCI layout %s: %w", p.ref, err)
 	}
 	return img, nil
 }

@@ -617,7 +617,7 @@ func TestLayoutRoundTrip(t *testing.T) {
 	}
 	// The layout pushes unchanged: same digest as the original.
 	host := newRegistry(t, nil)
-	limg, err := LayoutImage(lay)
+	limg, err := p.Image()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/testenv"
 )
 
@@ -83,7 +84,7 @@ func buildPlugin(t *testing.T, addr string, goimg *testenv.BaseImage, dir, goIma
 	if goImage != "" {
 		args["GO_IMAGE"], name = goImage, goImage
 	}
-	_, err := build.Run(ctx, dir, &build.Dir{Path: out},
+	_, err := build.Run(ctx, dir, &dest.Dir{Path: out},
 		build.WithAddr(addr),
 		build.WithBuildContexts(map[string]string{name: goimg.BuildContext()}),
 		build.WithBuildArgs(args),

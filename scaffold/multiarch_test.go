@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/entrypoint"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/pack"
@@ -23,12 +24,12 @@ var archs = []string{"amd64", "arm64"}
 
 // buildMulti builds the project in dir for linux/amd64 and linux/arm64 at
 // once into dest, with the Go image as the named context golang:1.26.
-func buildMulti(t *testing.T, addr string, goimg *testenv.BaseImage, dir string, dest build.Dest) (*build.Result, string, error) {
+func buildMulti(t *testing.T, addr string, goimg *testenv.BaseImage, dir string, to dest.Dest) (*build.Result, string, error) {
 	t.Helper()
 	var progress bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	res, err := build.Run(ctx, dir, dest,
+	res, err := build.Run(ctx, dir, to,
 		build.WithAddr(addr),
 		build.WithPlatforms("linux/amd64", "linux/arm64"),
 		build.WithBuildContexts(map[string]string{testenv.GoImageName: goimg.BuildContext()}),
@@ -75,7 +76,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := filepath.Join(t.TempDir(), "plugins")
-			if _, progress, err := buildMulti(t, bk.Addr, goimg, dir, &build.Dir{Path: out}); err != nil {
+			if _, progress, err := buildMulti(t, bk.Addr, goimg, dir, &dest.Dir{Path: out}); err != nil {
 				t.Fatalf("building %s for two platforms: %v\n%s", typ, err, progress)
 			}
 			for _, arch := range archs {
@@ -89,7 +90,7 @@ func TestBuildMultiPlatform(t *testing.T) {
 		t.Run("example-"+typ, func(t *testing.T) {
 			ref := reg.Host + "/examples/" + typ + ":1.0"
 			res, progress, err := buildMulti(t, bk.Addr, goimg, filepath.Join("..", "examples", typ),
-				&build.Registry{Ref: ref, Options: []pack.Option{pack.WithIndex(true)}})
+				&dest.Registry{Ref: ref, Options: []pack.Option{pack.WithIndex(true)}})
 			if err != nil {
 				t.Fatalf("building and pushing %s: %v\n%s", typ, err, progress)
 			}
@@ -150,12 +151,12 @@ func TestBuildRefusesWrongArch(t *testing.T) {
 		}
 	}
 	reg := testenv.StartRegistry(t)
-	for _, dest := range []build.Dest{
-		&build.Dir{Path: filepath.Join(t.TempDir(), "out")},
-		&build.Registry{Ref: reg.Host + "/naive/plug:1.0"},
+	for _, to := range []dest.Dest{
+		&dest.Dir{Path: filepath.Join(t.TempDir(), "out")},
+		&dest.Registry{Ref: reg.Host + "/naive/plug:1.0"},
 	} {
-		t.Run(strings.Fields(dest.String())[0], func(t *testing.T) {
-			_, progress, err := buildMulti(t, bk.Addr, goimg, dir, dest)
+		t.Run(strings.Fields(to.String())[0], func(t *testing.T) {
+			_, progress, err := buildMulti(t, bk.Addr, goimg, dir, to)
 			var ae *build.ArchError
 			if !errors.As(err, &ae) {
 				t.Fatalf("got %v, want an ArchError\n%s", err, progress)
@@ -173,9 +174,9 @@ func TestBuildRefusesWrongArch(t *testing.T) {
 			if want := "warning: build context " + testenv.GoImageName + " is a single-platform image (" + entrypoint.Host() + "), but line 2 of Dockerfile uses it for " + other + " too"; !strings.Contains(progress, want) {
 				t.Errorf("progress lacks %q:\n%s", want, progress)
 			}
-			if strings.HasPrefix(dest.String(), "directory") {
-				if _, err := os.Stat(strings.TrimPrefix(dest.String(), "directory ")); !os.IsNotExist(err) {
-					t.Errorf("a refused build left %s behind (%v)", dest, err)
+			if strings.HasPrefix(to.String(), "directory") {
+				if _, err := os.Stat(strings.TrimPrefix(to.String(), "directory ")); !os.IsNotExist(err) {
+					t.Errorf("a refused build left %s behind (%v)", to, err)
 				}
 			}
 		})

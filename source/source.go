@@ -92,6 +92,12 @@ type Source struct {
 	Stored *store.Plugin
 	// Artifact is the registry or layout artifact (Layout and Registry).
 	Artifact *pack.Plugin
+	// Staged marks a plugin dir a build staged for delivery (Dir only): a
+	// private copy that a destination may move away instead of copying.
+	Staged bool
+	// Platform is the os/arch[/variant] the plugin was built for when a
+	// build was asked for one; OCI layouts record it. "" otherwise.
+	Platform string
 }
 
 var _ store.Source = (*Source)(nil)

@@ -49,7 +49,7 @@ var fences = []fence{
 	{"pack", "", heavy, "pack (images, layouts, registries) works on a plain CI runner and off Linux"},
 	{"store", "", join(heavy, ggcr), "the local store is files under a root: no registry, no engine"},
 	{"source", "", heavy, "resolving a plugin argument needs no BuildKit or runc"},
-	{"dest", "", heavy, "delivering a plugin (dir, layout, registry, store) needs no BuildKit or runc"},
+	{"dest", "", heavy, "delivering a plugin (dir, layout, registry, store, engine API) needs no BuildKit or runc"},
 	{"internal/output", "", heavy, "presentation only: templates, JSON, sizes, the progress line"},
 	{"probe", "", join(heavy, module+"/run"), "probe is plain client code over a socket: it never starts a plugin"},
 	{"scaffold", "", join(heavy, ggcr), "templates only"},
@@ -61,6 +61,13 @@ var fences = []fence{
 	{"cmd/dplug/...", "darwin", []string{libcontainer, cgroups}, "dplug builds off Linux (without run)"},
 	{"cmd/dplug/...", "windows", []string{libcontainer, cgroups}, "dplug builds off Linux (without run)"},
 	{"examples/...", "", []string{module + "/"}, "examples are what a plugin author copies: only go-plugins-helpers"},
+}
+
+// imports is the table of direct-import fences: what the packages matching
+// pkgs may not import themselves, though a package they import may.
+var imports = []fence{
+	{"build", "", []string{module + "/pack", module + "/store", module + "/source"},
+		"build hands the plugin to a dest.Dest: packing, pushing and installing are package dest's"},
 }
 
 func join(lists ...any) []string {
@@ -80,7 +87,14 @@ func join(lists ...any) []string {
 // transitive (non-test) dependencies.
 func deps(t *testing.T, goos string) map[string][]string {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}", module+"/...")
+	return list(t, goos, "Deps")
+}
+
+// list runs go list for every package of the module built for goos and
+// returns the list field of each (Deps, Imports).
+func list(t *testing.T, goos, field string) map[string][]string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}}{{range ."+field+"}} {{.}}{{end}}", module+"/...")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if goos != "" {
 		cmd.Env = append(cmd.Env, "GOOS="+goos)
@@ -164,6 +178,30 @@ func TestDependencyFences(t *testing.T) {
 			if forbidden(d, cobra) || forbidden(d, pflag) {
 				t.Errorf("%s depends on %s: only cmd/ parses flags", pkg, d)
 			}
+		}
+	}
+}
+
+// TestImportFences checks the direct-import table.
+func TestImportFences(t *testing.T) {
+	all := list(t, "", "Imports")
+	for _, f := range imports {
+		matched := 0
+		for pkg, ds := range all {
+			if !matches(f.pkgs, pkg) {
+				continue
+			}
+			matched++
+			for _, d := range ds {
+				for _, bad := range f.forbid {
+					if forbidden(d, bad) {
+						t.Errorf("%s imports %s: %s", pkg, d, f.why)
+					}
+				}
+			}
+		}
+		if matched == 0 {
+			t.Errorf("import fence %q matches no package: update the table", f.pkgs)
 		}
 	}
 }

@@ -3,11 +3,9 @@ package cli
 import (
 	"fmt"
 	"runtime"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"strings"
 
 	"github.com/dplug/dplug/entrypoint"
-	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -27,6 +25,13 @@ func archWarning(rootfs string, cfg *plugin.Config, platform, consequence string
 	return msg
 }
 
+// warnArch shows archWarning's warning, if any, on stderr.
+func warnArch(g *globalOptions, rootfs string, cfg *plugin.Config, platform, consequence string) {
+	if w := archWarning(rootfs, cfg, platform, consequence); w != "" {
+		fmt.Fprintln(g.stderr, w)
+	}
+}
+
 // against names what a plugin is checked against, for messages.
 func against(platform string) string {
 	if platform == "" || entrypoint.Arch(platform) == runtime.GOARCH {
@@ -35,20 +40,18 @@ func against(platform string) string {
 	return "the platform asked for is " + platform
 }
 
-// checkPushArch refuses to publish a plugin whose entrypoint is built for
-// another architecture than platform ("" for this host's).
-func checkPushArch(img v1.Image, platform string) error {
-	r, err := pack.CheckImage(img, platform)
-	if err != nil {
+// explainExecFormat adds what the static check found to an error that
+// ends in "exec format error" (a foreign binary started without emulation).
+func explainExecFormat(err error, rootfs string, cfg *plugin.Config) error {
+	if err == nil || !strings.Contains(err.Error(), "exec format error") {
 		return err
 	}
-	if r.Verdict != entrypoint.Mismatch {
-		return nil
+	r := entrypoint.Check(rootfs, cfg, "")
+	switch r.Verdict {
+	case entrypoint.Mismatch:
+		return fmt.Errorf("%w\n%s but this host is %s: install the plugin built for linux/%s (a multi-platform push names it TAG-%s), or register a qemu-user-static binfmt handler for %s", err, r.Subject(), runtime.GOARCH, runtime.GOARCH, runtime.GOARCH, r.Arch)
+	case entrypoint.Unknown:
+		return fmt.Errorf("%w\n%s", err, r.Subject())
 	}
-	want := platform
-	if want == "" {
-		want = entrypoint.Host() + " (this host)"
-	}
-	return fmt.Errorf("refusing to push: %s, not %s: dockerd would install it and fail at enable with \"exec format error\"; "+
-		"if it is meant for %s hosts, say so with --platform linux/%s", r.Subject(), want, r.Arch, r.Arch)
+	return err
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/dev"
 	"github.com/dplug/dplug/engine"
 	"github.com/dplug/dplug/run"
@@ -116,7 +117,7 @@ func runDev(cmd *cobra.Command, g *globalOptions, o *devOptions, dir string) err
 		pluginDir := filepath.Join(out, "plugin")
 		steps = []dev.Step{
 			{Name: "build", Run: func(ctx context.Context) (string, error) {
-				_, err := build.Run(ctx, abs, &build.Dir{Path: pluginDir}, bopts...)
+				_, err := build.Run(ctx, abs, &dest.Dir{Path: pluginDir}, bopts...)
 				return "", err
 			}},
 			{Name: "load", Run: func(ctx context.Context) (string, error) {
@@ -136,7 +137,7 @@ func runDev(cmd *cobra.Command, g *globalOptions, o *devOptions, dir string) err
 	} else {
 		steps = []dev.Step{
 			{Name: "build+install", Run: func(ctx context.Context) (string, error) {
-				_, err := build.Run(ctx, abs, &build.Store{Root: g.Root, Name: name}, bopts...)
+				_, err := build.Run(ctx, abs, &dest.Store{Root: g.Root, Name: name}, bopts...)
 				return "", err
 			}},
 			{Name: "test", Run: func(ctx context.Context) (string, error) {

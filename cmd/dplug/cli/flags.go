@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
@@ -100,4 +101,9 @@ func (s *sizeFlag) Set(v string) (err error) {
 func addMaxSize(f *pflag.FlagSet, s *sizeFlag) {
 	f.Var(s, "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
 		"the compressed layer; giving it lifts that ratio check)")
+}
+
+// parseKV splits KEY=VALUE flags (build.ParseKV).
+func parseKV(flag string, vals []string, fromEnv bool) (map[string]string, error) {
+	return build.ParseKV(flag, vals, fromEnv)
 }

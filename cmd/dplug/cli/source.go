@@ -4,8 +4,16 @@ import (
 	"context"
 	"errors"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/internal/output"
+	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/validate"
 )
 
 // openSource resolves a command's plugin argument (plugin dir, OCI layout,
@@ -28,4 +36,51 @@ func openSource(ctx context.Context, g *globalOptions, arg string, opts ...sourc
 		g.log.Warn(d.String())
 	}
 	return s, nil
+}
+
+// fetchFlags are the flags of the commands that read a plugin from a
+// registry or an OCI layout (install, load, pull): the registry group,
+// --max-size and --platform.
+type fetchFlags struct {
+	registryFlags
+	maxSize  sizeFlag
+	platform string
+}
+
+func (o *fetchFlags) add(f *pflag.FlagSet, platformUsage string) {
+	o.registryFlags.add(f)
+	addMaxSize(f, &o.maxSize)
+	addPlatform(f, &o.platform, platformUsage)
+}
+
+// packOptions checks the flags and turns them into pack options, progress
+// shown on prog.
+func (o *fetchFlags) packOptions(f *pflag.FlagSet, g *globalOptions, prog *output.Progress) ([]pack.Option, error) {
+	opts, err := o.registryFlags.options(f)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
+		pack.WithLogger(g.log), pack.WithProgress(prog.Update)), nil
+}
+
+// usageIfInput makes the user's mistake a library found (a
+// *dest.InputError or *build.InputError) a usage error.
+func usageIfInput(err error) error {
+	de, be := (*dest.InputError)(nil), (*build.InputError)(nil)
+	if errors.As(err, &de) || errors.As(err, &be) {
+		return usageError(err)
+	}
+	return err
+}
+
+// open resolves arg like openSource, reading a registry or a layout with
+// the flags' pack options (progress on prog) and checking the config with
+// the KEY=VALUE settings the plugin will get.
+func (o *fetchFlags) open(cmd *cobra.Command, g *globalOptions, arg string, prog *output.Progress, settings []string, opts ...source.Option) (*source.Source, error) {
+	popts, err := o.packOptions(cmd.Flags(), g, prog)
+	if err != nil {
+		return nil, err
+	}
+	return openSource(cmd.Context(), g, arg, append(opts, source.WithPack(popts...), source.WithValidate(validate.WithSettings(settings...)))...)
 }
