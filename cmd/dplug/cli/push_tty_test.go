@@ -20,6 +20,9 @@ import (
 // (carriage return + erase) and the summary lines, while stdout keeps only
 // the result.
 func TestPushProgressOnTTY(t *testing.T) {
+	// A fresh user cache: the same plugin packed by an earlier run would
+	// be a layer cache hit, with no packing phase to show.
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	host := memRegistry(t)
 	dir := testplugin.Write(t, nil, nil)
 	ptmx, tty, err := pty.Open()
