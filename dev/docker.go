@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/engine"
@@ -123,7 +124,9 @@ func (d *Docker) Close(ctx context.Context) error {
 	var err error
 	if d.e != nil {
 		if d.loaded {
-			err = d.e.Remove(context.WithoutCancel(ctx), d.Name)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			err = d.e.Remove(rctx, d.Name)
+			cancel()
 		}
 		d.e.Close()
 	}
