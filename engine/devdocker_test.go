@@ -54,24 +54,8 @@ func TestDevDockerOnlyEngine(t *testing.T) {
 		if err := testenv.PushRef(goimg.Image, reg.Host+"/golang:1.26"); err != nil {
 			t.Fatal(err)
 		}
-		sock := strings.TrimPrefix(d.Host, "unix://")
-		if err := os.Chown(sock, 0, devGID); err != nil {
-			t.Fatal(err)
-		}
-		for p, mode := range map[string]os.FileMode{sock: 0o660, filepath.Dir(sock): 0o711} {
-			if err := os.Chmod(p, mode); err != nil {
-				t.Fatal(err)
-			}
-		}
-		home := publicDir(t)
-		proj := filepath.Join(home, "volume")
-		if out, err := exec.Command("cp", "-r", filepath.Join(repo, "examples", "volume"), proj).CombinedOutput(); err != nil {
-			t.Fatalf("copying the example: %v\n%s", err, out)
-		}
-		if out, err := exec.Command("chown", "-R", "65534:65534", home).CombinedOutput(); err != nil {
-			t.Fatalf("chown: %v\n%s", err, out)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		home, proj := groupSocketAndProject(t, d, repo)
+		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 		defer cancel()
 		// PATH has no buildkitd (dplug's own builder is not installed), and
 		// the user is nobody with the socket's group only.
@@ -103,23 +87,55 @@ func TestDevDockerOnlyEngine(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("dplug dev after Ctrl-C: %v\n%s", err, out.String())
 		}
-		log := out.String()
-		t.Logf("dplug dev --docker as nobody on engine %s:\n%s", e.Name, log)
-		for _, n := range []string{"1", "2"} {
-			line := lineOf(log, "dev: #"+n+" ")
-			for _, want := range []string{"build ", "· load ", "· test ", "PASS via the engine API (volume ok)"} {
-				if !strings.Contains(line, want) {
-					t.Errorf("iteration %s lacks %q: %s", n, want, line)
-				}
+		checkDevLog(t, out.String(), e, d)
+	})
+}
+
+// checkDevLog checks dplug dev's output: two iterations (start, edit)
+// that built, loaded and passed through the engine's API, the reason said,
+// and no plugin left in the engine after Ctrl-C.
+func checkDevLog(t *testing.T, log string, e testenv.Engine, d *testenv.Dockerd) {
+	t.Helper()
+	t.Logf("dplug dev --docker as nobody on engine %s:\n%s", e.Name, log)
+	for _, n := range []string{"1", "2"} {
+		line := lineOf(log, "dev: #"+n+" ")
+		for _, want := range []string{"build ", "· load ", "· test ", "PASS via the engine API (volume ok)"} {
+			if !strings.Contains(line, want) {
+				t.Errorf("iteration %s lacks %q: %s", n, want, line)
 			}
 		}
-		if !strings.Contains(log, "testing through the engine's API only") || !strings.Contains(log, "only root may enter") {
-			t.Errorf("dev does not say why it tests through the engine's API:\n%s", log)
+	}
+	if !strings.Contains(log, "testing through the engine's API only") || !strings.Contains(log, "only root may enter") {
+		t.Errorf("dev does not say why it tests through the engine's API:\n%s", log)
+	}
+	if ls := d.MustDocker(t, "plugin", "ls", "--format", "{{.Name}}"); strings.TrimSpace(ls) != "" {
+		t.Errorf("Ctrl-C left plugins in the engine: %s", ls)
+	}
+}
+
+// groupSocketAndProject gives the engine's socket to devGID (root:devGID
+// 0660, its dir searchable) and copies examples/volume into a home dir
+// owned by nobody.
+func groupSocketAndProject(t *testing.T, d *testenv.Dockerd, repo string) (home, proj string) {
+	t.Helper()
+	sock := strings.TrimPrefix(d.Host, "unix://")
+	if err := os.Chown(sock, 0, devGID); err != nil {
+		t.Fatal(err)
+	}
+	for p, mode := range map[string]os.FileMode{sock: 0o660, filepath.Dir(sock): 0o711} {
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
 		}
-		if ls := d.MustDocker(t, "plugin", "ls", "--format", "{{.Name}}"); strings.TrimSpace(ls) != "" {
-			t.Errorf("Ctrl-C left plugins in the engine: %s", ls)
-		}
-	})
+	}
+	home = publicDir(t)
+	proj = filepath.Join(home, "volume")
+	if out, err := exec.Command("cp", "-r", filepath.Join(repo, "examples", "volume"), proj).CombinedOutput(); err != nil {
+		t.Fatalf("copying the example: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("chown", "-R", "65534:65534", home).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v\n%s", err, out)
+	}
+	return home, proj
 }
 
 // waitLine waits for a complete output line starting with prefix, failing
