@@ -83,7 +83,7 @@ now() { date +%s.%N; }
 wait_line() {
   local deadline=$(( $(date +%s) + ${2:-600} ))
   while :; do
-    if grep -q "^dev: #$1 " "$log"; then grep "^dev: #$1 " "$log"; return 0; fi
+    if grep -qs "^dev: #$1 " "$log"; then grep "^dev: #$1 " "$log"; return 0; fi
     kill -0 "$dev_pid" 2>/dev/null || { echo "bench: dplug dev exited:" >&2; cat "$log" >&2; return 1; }
     [ "$(date +%s)" -lt "$deadline" ] || { echo "bench: no iteration #$1 line in time:" >&2; cat "$log" >&2; return 1; }
     sleep 0.02
