@@ -3,16 +3,19 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/docker/cli/cli/connhelper"
+	"github.com/docker/go-connections/tlsconfig"
 	"github.com/moby/moby/client"
 )
 
@@ -157,8 +160,12 @@ func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
 		copts = append(copts, client.WithHost(helper.Host), client.WithDialContext(helper.Dialer))
 	} else {
 		copts = append(copts, client.WithHost(ep.Host))
-		if ep.CertFile != "" || ep.CAFile != "" {
-			copts = append(copts, client.WithTLSClientConfig(ep.CAFile, ep.CertFile, ep.KeyFile))
+		if ep.CertFile != "" || ep.CAFile != "" || ep.SkipTLSVerify {
+			opt, err := tlsOption(ep)
+			if err != nil {
+				return nil, fmt.Errorf("connecting to the Docker Engine at %s (%s): %w", ep.Host, ep.From, err)
+			}
+			copts = append(copts, opt)
 		}
 	}
 	api, err := client.New(copts...)
@@ -171,6 +178,25 @@ func Connect(ctx context.Context, opts ...Option) (*Engine, error) {
 		return nil, &UnreachableError{Endpoint: ep, Err: err}
 	}
 	return e, nil
+}
+
+// tlsOption is the client's TLS as the docker CLI makes it for a context
+// or DOCKER_CERT_PATH: its CA, client certificate and key when there are
+// any, and no verification of the engine's certificate when the context
+// says SkipTLSVerify (or DOCKER_TLS_VERIFY is unset).
+func tlsOption(ep Endpoint) (client.Opt, error) {
+	cfg, err := tlsconfig.Client(tlsconfig.Options{
+		CAFile: ep.CAFile, CertFile: ep.CertFile, KeyFile: ep.KeyFile,
+		InsecureSkipVerify: ep.SkipTLSVerify, ExclusiveRootPools: ep.CAFile != "",
+		MinVersion: tls.VersionTLS12,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
+	return client.WithHTTPClient(&http.Client{
+		Transport:     &http.Transport{TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment},
+		CheckRedirect: client.CheckRedirect,
+	}), nil
 }
 
 // Close releases the connection.

@@ -7,15 +7,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	mplugin "github.com/moby/moby/api/types/plugin"
 
+	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -181,5 +186,64 @@ func TestResolve(t *testing.T) {
 	t.Setenv("DOCKER_CONTEXT", "missing")
 	if _, err := Resolve(""); err == nil || !strings.Contains(err.Error(), `"missing" not found`) {
 		t.Errorf("missing context: %v", err)
+	}
+}
+
+// TestConnectSkipTLSVerify: a docker context whose endpoint says
+// SkipTLSVerify reaches an engine whose certificate its CA did not sign,
+// as the docker CLI does; without it, the certificate is refused.
+func TestConnectSkipTLSVerify(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Api-Version", "1.41")
+		_, _ = io.WriteString(w, "OK")
+	}))
+	defer srv.Close()
+	host := "tcp://" + srv.Listener.Addr().String()
+	cfg := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", cfg)
+	t.Setenv("DOCKER_HOST", "")
+	os.Unsetenv("DOCKER_HOST")
+	other, err := testenv.WriteTLSFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(other.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, skip := range map[string]bool{"skip": true, "verify": false} {
+		sum := sha256.Sum256([]byte(name))
+		meta := filepath.Join(cfg, "contexts", "meta", hex.EncodeToString(sum[:]))
+		tlsDir := filepath.Join(cfg, "contexts", "tls", hex.EncodeToString(sum[:]), "docker")
+		for _, d := range []string{meta, tlsDir} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(tlsDir, "ca.pem"), ca, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc := fmt.Sprintf(`{"Name":%q,"Endpoints":{"docker":{"Host":%q,"SkipTLSVerify":%t}}}`, name, host, skip)
+		if err := os.WriteFile(filepath.Join(meta, "meta.json"), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	t.Setenv("DOCKER_CONTEXT", "skip")
+	e, err := Connect(ctx)
+	if err != nil {
+		t.Fatalf("context with SkipTLSVerify: %v", err)
+	}
+	if !e.Endpoint.SkipTLSVerify {
+		t.Errorf("endpoint %+v does not record SkipTLSVerify", e.Endpoint)
+	}
+	e.Close()
+	t.Setenv("DOCKER_CONTEXT", "verify")
+	if e, err := Connect(ctx); err == nil {
+		e.Close()
+		t.Fatal("context without SkipTLSVerify accepted an unsigned certificate")
+	} else if !strings.Contains(err.Error(), "certificate signed by unknown authority") {
+		t.Errorf("context without SkipTLSVerify: %v, want a certificate error", err)
 	}
 }

@@ -2,8 +2,10 @@
 # Installs everything dplug's demo and tests need on a Debian 12 machine, as
 # root, idempotently: runc, the distribution registry, dockerd (the interop
 # oracle, plus dockerd 26 from trixie unpacked under
-# /opt/dplug-engines/26), busybox-static (test base images), and buildkitd built from the
-# github.com/moby/buildkit version pinned in go.mod. Safe to run repeatedly.
+# /opt/dplug-engines/26), busybox-static (test base images), the arm64 C
+# cross-compiler (make dist: linux/arm64 links libcontainer's nsenter, which
+# is C, statically), and buildkitd built from the github.com/moby/buildkit
+# version pinned in go.mod. Safe to run repeatedly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,8 @@ need_root() {
   fi
 }
 
-apt_pkgs=(runc docker-registry docker.io busybox-static ca-certificates iproute2 time curl python3 hyperfine qemu-user-static)
+apt_pkgs=(runc docker-registry docker.io busybox-static ca-certificates iproute2 time curl python3 hyperfine qemu-user-static
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross zip file)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

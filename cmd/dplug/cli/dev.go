@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -14,52 +13,48 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/build"
-	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/dev"
 	"github.com/dplug/dplug/engine"
-	"github.com/dplug/dplug/run"
-	"github.com/dplug/dplug/store"
 )
 
 type devOptions struct {
-	name      string
-	docker    bool
-	host      string
-	builder   string
-	contexts  []string
-	buildArgs []string
-	network   string
-	once      bool
-	debounce  time.Duration
+	name, host, builder, network string
+	docker, once                 bool
+	contexts, buildArgs          []string
+	debounce, grace              time.Duration
 }
 
 func newDevCmd(g *globalOptions) *cobra.Command {
 	var o devOptions
 	cmd := &cobra.Command{
 		Use:   "dev [DIR]",
-		Short: "Build, install or load, and test a plugin on every saved change",
-		Long: `Dev is the edit loop: it builds the plugin project in DIR (default "."),
-then either installs it in the local store and runs 'dplug test' on it
-(Linux), or, with --docker, loads it into the Docker Engine ('dplug load')
-and uses it there (a volume driver gets a volume created and removed) —
-and does it again after every saved change (debounced; rootfs/ and VCS
-directories are ignored). Each iteration prints one line with each step's
-time and the verdict. Ctrl-C stops.
+		Short: "Build, run and test a plugin, again on every saved change",
+		Long: `Dev is the edit loop for the plugin project in DIR (default "."): build →
+install → run → test, then again after every saved change (debounced;
+rootfs/ and VCS directories are ignored). Each iteration prints one line
+with each step's time and the test verdict.
 
-Builds use --builder's discovery (see 'dplug build'): on a machine with
-only a Docker Engine, the engine's BuildKit. The plugin is named after DIR
-unless -t NAME. The plugin's own output lines are shown as the test runs,
-prefixed with its name as 'dplug run' does (store), or are in the Docker
-Engine's log (--docker).`,
+By default (Linux, root) the plugin is installed in the local store and
+run under libcontainer as 'dplug run' does; it stays running between
+iterations, its output streamed prefixed with its name, and is probed as
+'dplug test' does. A failed build leaves the last good plugin running.
+
+With --docker it is loaded into the Docker Engine and enabled there
+('dplug load'): the engine runs it. When dplug can reach the engine's
+socket to the plugin (a local engine, dplug as root), 'dplug test''s
+probes run on that socket; otherwise (a remote engine, Docker Desktop, a
+user in the docker group) the plugin is used through the engine's API (a
+volume driver gets a volume created, inspected and removed). The engine's
+API serves no plugin logs: the plugin's output is in dockerd's own log.
+
+Ctrl-C stops: the store plugin is stopped (it stays installed), the
+engine plugin removed. Builds use --builder's discovery (see 'dplug
+build'): with only a Docker Engine, its BuildKit.`,
 		Example: `  dplug dev --docker examples/volume
   dplug dev -t me/myplugin:dev .`,
 		Args: withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			return runDev(cmd, g, &o, dir)
+			return runDev(cmd.Context(), g, &o, append(args, ".")[0])
 		},
 	}
 	f := cmd.Flags()
@@ -70,13 +65,13 @@ Engine's log (--docker).`,
 	f.StringArrayVar(&o.contexts, "build-context", nil, "named context `NAME=VALUE` (see dplug build)")
 	f.StringArrayVar(&o.buildArgs, "build-arg", nil, "build-time variable `KEY=VALUE`")
 	f.StringVar(&o.network, "network", "default", "network of RUN steps: `default`, host or none")
-	f.BoolVar(&o.once, "once", false, "run one iteration and exit with its result")
+	f.BoolVar(&o.once, "once", false, "run one iteration, clean up and exit with its result")
 	f.DurationVar(&o.debounce, "debounce", 300*time.Millisecond, "quiet time after a change before rebuilding")
+	addGrace(f, &o.grace)
 	return cmd
 }
 
-func runDev(cmd *cobra.Command, g *globalOptions, o *devOptions, dir string) error {
-	ctx := cmd.Context()
+func runDev(ctx context.Context, g *globalOptions, o *devOptions, dir string) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
@@ -107,61 +102,18 @@ func runDev(cmd *cobra.Command, g *globalOptions, o *devOptions, dir string) err
 		build.WithDockerHost(o.host), build.WithBuildArgs(args), build.WithBuildContexts(contexts),
 		build.WithNetwork(o.network), build.WithProgress("quiet", g.stderr),
 	}
-	var steps []dev.Step
+	out := dev.SyncWriter(g.stderr)
+	var s interface {
+		Steps() []dev.Step
+		Close(context.Context) error
+	} = &dev.Local{Dir: abs, Root: g.Root, Name: name, Build: bopts, Out: out, Log: g.log, Grace: o.grace}
 	if o.docker {
-		out, err := os.MkdirTemp("", "dplug-dev-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(out)
-		pluginDir := filepath.Join(out, "plugin")
-		steps = []dev.Step{
-			{Name: "build", Run: func(ctx context.Context) (string, error) {
-				_, err := build.Run(ctx, abs, &dest.Dir{Path: pluginDir}, bopts...)
-				return "", err
-			}},
-			{Name: "load", Run: func(ctx context.Context) (string, error) {
-				return "", withEngine(ctx, o.host, func(e *engine.Engine) error {
-					_, err := e.Load(ctx, store.DirSource(pluginDir), name)
-					return err
-				})
-			}},
-			{Name: "test", Run: func(ctx context.Context) (note string, err error) {
-				err = withEngine(ctx, o.host, func(e *engine.Engine) error {
-					note, err = e.Smoke(ctx, name)
-					return err
-				})
-				return note, err
-			}},
-		}
-	} else {
-		steps = []dev.Step{
-			{Name: "build+install", Run: func(ctx context.Context) (string, error) {
-				_, err := build.Run(ctx, abs, &dest.Store{Root: g.Root, Name: name}, bopts...)
-				return "", err
-			}},
-			{Name: "test", Run: func(ctx context.Context) (string, error) {
-				to := &testOptions{startOptions: startOptions{timeout: run.DefaultTimeout, grace: 5 * time.Second}, logs: true}
-				if err := runTest(ctx, g, to, name); err != nil {
-					return "FAIL", err
-				}
-				return "PASS", nil
-			}},
-		}
+		s = &dev.Docker{Dir: abs, Name: name, Host: o.host, Build: bopts, Out: out}
 	}
-	fmt.Fprintf(g.stderr, "dev: watching %s (Ctrl-C stops)\n", abs)
-	err = dev.Loop(ctx, abs, steps, dev.Options{Debounce: o.debounce, Out: g.stderr, Once: o.once})
+	fmt.Fprintf(out, "dev: watching %s (Ctrl-C stops)\n", abs)
+	err = dev.Loop(ctx, abs, s.Steps(), dev.Options{Debounce: o.debounce, Out: out, Once: o.once})
 	if errors.Is(err, context.Canceled) {
-		return nil
+		err = nil
 	}
-	return err
-}
-
-func withEngine(ctx context.Context, host string, fn func(*engine.Engine) error) error {
-	e, err := engine.Connect(ctx, engine.WithHost(host))
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	return fn(e)
+	return errors.Join(err, s.Close(ctx))
 }

@@ -1,0 +1,178 @@
+package dev
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dplug/dplug/build"
+	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/probe"
+	"github.com/dplug/dplug/run"
+	"github.com/dplug/dplug/store"
+)
+
+// Local is the store-mode loop (Linux): build the project, install it in
+// the store under Root, run it under libcontainer as dockerd would, and
+// probe it as `dplug test` does. The plugin stays running between
+// iterations with its output streamed to Out, each line prefixed with its
+// name; a new build replaces it only once it built, so a broken edit
+// leaves the last good plugin running. Close stops it.
+type Local struct {
+	Dir   string         // the plugin project
+	Root  string         // dplug's root (store and runs)
+	Name  string         // the plugin's NAME:TAG in the store
+	Build []build.Option // how to build (builder, args, contexts…)
+	Out   io.Writer      // plugin output and failed checks (default stderr)
+	Log   *slog.Logger   // run's debug log (default: discarded)
+	Grace time.Duration  // SIGTERM to SIGKILL when stopping (default run.DefaultGrace)
+
+	staging string
+	inst    *run.Instance
+	types   []string // the running plugin's interface types
+}
+
+// Steps are build, install, run and test.
+func (l *Local) Steps() []Step {
+	return []Step{
+		{Name: "build", Run: l.build},
+		{Name: "install", Run: l.install},
+		{Name: "run", Run: l.start},
+		{Name: "test", Run: l.test},
+	}
+}
+
+func (l *Local) out() io.Writer {
+	if l.Out == nil {
+		return os.Stderr
+	}
+	return l.Out
+}
+
+func (l *Local) pluginDir() string { return filepath.Join(l.staging, "plugin") }
+
+func (l *Local) build(ctx context.Context) (string, error) {
+	if l.staging == "" {
+		dir, err := os.MkdirTemp("", "dplug-dev-")
+		if err != nil {
+			return "", err
+		}
+		l.staging = dir
+	}
+	_, err := build.Run(ctx, l.Dir, &dest.Dir{Path: l.pluginDir()}, l.Build...)
+	return "", err
+}
+
+// install stops the running plugin (its rootfs is replaced under it) and
+// installs the new build in its place.
+func (l *Local) install(ctx context.Context) (string, error) {
+	if err := l.stop(ctx); err != nil {
+		return "", err
+	}
+	src, err := dest.Staged(ctx, l.pluginDir(), "")
+	if err != nil {
+		return "", err
+	}
+	_, err = (&dest.Store{Root: l.Root, Name: l.Name}).Deliver(ctx, src)
+	return "", err
+}
+
+func (l *Local) start(ctx context.Context) (string, error) {
+	s, err := store.Open(l.Root)
+	if err != nil {
+		return "", err
+	}
+	p, err := s.Get(l.Name)
+	if err != nil {
+		return "", err
+	}
+	w := newPrefixWriter(l.out(), shortName(p.FullName())+" | ")
+	opts := []run.Option{run.WithRunRoot(filepath.Join(l.Root, "run")), run.WithStdout(w), run.WithStderr(w)}
+	if l.Log != nil {
+		opts = append(opts, run.WithLogger(l.Log))
+	}
+	// The plugin outlives the iteration: only Close stops it.
+	inst, err := run.Start(context.WithoutCancel(ctx), run.Plugin{ID: p.ID, Name: p.FullName(), Rootfs: p.Rootfs(),
+		Config: p.Config, Settings: p.Settings}, opts...)
+	if err != nil {
+		return "", err
+	}
+	l.inst, l.types = inst, p.Config.Interface.Types
+	return "", nil
+}
+
+// test probes the running plugin through a path pinned to its socket, as
+// `dplug test` does, and checks it is still running afterwards.
+func (l *Local) test(ctx context.Context) (string, error) {
+	sock, release, err := l.inst.PinSocket()
+	if err != nil {
+		return "", err
+	}
+	var opts []probe.Option
+	if root := l.inst.Rootfs(); root != "" {
+		opts = append(opts, probe.WithRootfs(root))
+	}
+	rep := probe.Run(ctx, sock, l.types, opts...)
+	release()
+	if !l.inst.Running() {
+		rep.Checks = append(rep.Checks, probe.Check{Interface: "Plugin", Method: "(process)", Name: "plugin still running after the probes",
+			Kind: probe.Required, Status: probe.StatusFail,
+			Reason: fmt.Sprintf("exited with code %d; last output: %s", l.inst.ExitCode(), strings.Join(l.inst.LastLines(5), " ⏎ "))})
+	}
+	return Verdict(l.out(), rep)
+}
+
+// Verdict prints the failed checks of rep on w and returns the test
+// step's note: "PASS (N checks)", or "FAIL" with an error counting the
+// failures.
+func Verdict(w io.Writer, rep *probe.Report) (string, error) {
+	if rep.Failed() == 0 {
+		return fmt.Sprintf("PASS (%d checks)", len(rep.Checks)), nil
+	}
+	for _, c := range rep.Checks {
+		if c.Failed() {
+			fmt.Fprintf(w, "dev: FAIL %s: %s: %s\n", c.Method, c.Name, c.Reason)
+		}
+	}
+	return "FAIL", fmt.Errorf("%d of %d checks failed", rep.Failed(), len(rep.Checks))
+}
+
+func (l *Local) stop(ctx context.Context) error {
+	if l.inst == nil {
+		return nil
+	}
+	grace := l.Grace
+	if grace == 0 {
+		grace = run.DefaultGrace
+	}
+	err := l.inst.Stop(context.WithoutCancel(ctx), grace)
+	l.inst = nil
+	if err != nil {
+		return fmt.Errorf("stopping the running plugin: %w", err)
+	}
+	return nil
+}
+
+// Close stops the running plugin (its mounts, cgroup and run state go
+// with it) and removes the staged build. The plugin stays installed.
+func (l *Local) Close(ctx context.Context) error {
+	err := l.stop(ctx)
+	if l.staging != "" {
+		_ = os.RemoveAll(l.staging)
+	}
+	return err
+}
+
+// shortName keeps the last path element of a plugin name for the prefix of
+// its lines: "example.com/me/vol:dev" → "vol:dev", as `dplug run` does.
+func shortName(name string) string {
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}

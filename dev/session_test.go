@@ -1,0 +1,44 @@
+package dev
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/dplug/dplug/probe"
+)
+
+func TestVerdict(t *testing.T) {
+	var out bytes.Buffer
+	pass := &probe.Report{Checks: []probe.Check{{Status: probe.StatusPass}, {Status: probe.StatusSkip}}}
+	if note, err := Verdict(&out, pass); err != nil || note != "PASS (2 checks)" || out.Len() != 0 {
+		t.Errorf("Verdict(pass) = %q, %v; printed %q", note, err, out.String())
+	}
+	fail := &probe.Report{Checks: []probe.Check{
+		{Status: probe.StatusPass},
+		{Method: "VolumeDriver.Get", Name: "an unknown volume is an error", Status: probe.StatusFail, Reason: "answered 200"},
+	}}
+	note, err := Verdict(&out, fail)
+	if note != "FAIL" || err == nil || err.Error() != "1 of 2 checks failed" {
+		t.Errorf("Verdict(fail) = %q, %v", note, err)
+	}
+	if got := out.String(); got != "dev: FAIL VolumeDriver.Get: an unknown volume is an error: answered 200\n" {
+		t.Errorf("Verdict(fail) printed %q", got)
+	}
+}
+
+func TestPrefixWriter(t *testing.T) {
+	var out bytes.Buffer
+	w := newPrefixWriter(&out, "vol:dev | ")
+	for _, s := range []string{"one\ntw", "o\n", "", "three\n"} {
+		if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	want := "vol:dev | one\nvol:dev | two\nvol:dev | three\n"
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+	if got := shortName("registry.example:5000/me/vol:dev"); got != "vol:dev" {
+		t.Errorf("shortName = %q", got)
+	}
+}
