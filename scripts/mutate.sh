@@ -54,13 +54,16 @@ for p in $PKGS; do
   echo "== mutate ./$p ${PART:+(part $PART: ${FILES:-every file}, tests ${RUN:-all})}" >&2
   start=$(date +%s)
   # go test honours GOFLAGS, in the coverage run and in every mutant's run.
+  # Its log keeps every mutant's verdict as it comes: a run cut short (^C, a
+  # deadline) still counts what it measured, from the log, marked "cut short".
+  rm -f "$out/mutation-$name.json"
   GOFLAGS="${GOFLAGS:-}${RUN:+ -run=$RUN}" \
-    bin/gremlins unleash "${args[@]}" "${extra[@]}" -o "$out/mutation-$name.json" "./$p" >&2 || true
+    bin/gremlins unleash "${args[@]}" "${extra[@]}" -o "$out/mutation-$name.json" "./$p" 2>&1 | tee "$out/mutation-$name.log" >&2 || true
   python3 -c 'import json,sys; json.dump(dict(files=sys.argv[1], run=sys.argv[2], diff=sys.argv[3], date=sys.argv[4], seconds=int(sys.argv[5])), open(sys.argv[6], "w"))' \
     "${FILES:-all}" "${RUN:-all}" "${DIFF:-}" "$(date -u +%F)" "$(( $(date +%s) - start ))" "$out/mutation-$name.meta"
 done
 python3 - "$out" $PKGS <<'PY'
-import glob, json, os, sys
+import glob, json, os, re, sys
 out, pkgs = sys.argv[1], sys.argv[2:]
 allow = set()
 if os.path.exists("bench/mutation-allow.txt"):
@@ -74,16 +77,28 @@ pkgs += sorted({os.path.basename(f)[len("mutation-"):].split(".")[0]
                 for f in glob.glob(f"{out}/mutation-*.json") if not f.endswith("/mutation.json")} - set(pkgs))
 result, survivors = {}, []
 for p in pkgs:
-    paths = sorted(glob.glob(f"{out}/mutation-{p}.json") + glob.glob(f"{out}/mutation-{p}.*.json"), key=os.path.getmtime)
-    if not paths:
+    # A run is its .json, or only its .log when it was cut short.
+    stems = {f.rsplit(".", 1)[0] for f in glob.glob(f"{out}/mutation-{p}.json") + glob.glob(f"{out}/mutation-{p}.*.json")
+             + glob.glob(f"{out}/mutation-{p}.log") + glob.glob(f"{out}/mutation-{p}.*.log")}
+    stems = sorted(stems, key=lambda s: max(os.path.getmtime(f) for f in glob.glob(s + ".*")))
+    if not stems:
         continue
     files, runs = {}, []
-    for path in paths:
-        meta = path[:-len(".json")] + ".meta"
-        m = json.load(open(meta)) if os.path.exists(meta) else {}
-        m["part"] = os.path.basename(path)[len(f"mutation-{p}"):-len(".json")].lstrip(".") or "whole"
+    for stem in stems:
+        m = json.load(open(stem + ".meta")) if os.path.exists(stem + ".meta") else {}
+        m["part"] = os.path.basename(stem)[len(f"mutation-{p}"):].lstrip(".") or "whole"
+        if os.path.exists(stem + ".json"):
+            got = json.load(open(stem + ".json")).get("files", [])
+        else:
+            m["cut_short"] = True
+            byfile = {}
+            for line in open(stem + ".log"):
+                r = re.match(r"\s*(KILLED|LIVED|TIMED OUT|NOT COVERED|NOT VIABLE)\s+(\S+) at (\S+):(\d+):(\d+)", line)
+                if r:
+                    byfile.setdefault(r[3], []).append(dict(status=r[1], type=r[2], line=int(r[4]), column=int(r[5])))
+            got = [dict(file_name=k, mutations=v) for k, v in byfile.items()]
         runs.append(m)
-        for f in json.load(open(path)).get("files", []):
+        for f in got:
             files[f["file_name"]] = f  # the newest run of a file wins
     c = dict(killed=0, lived=0, allowed=0, timed_out=0, not_viable=0, not_covered=0)
     for f in files.values():
