@@ -1,11 +1,16 @@
 package pack
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -82,5 +87,33 @@ func TestMediaTypesMatchDockerd(t *testing.T) {
 	}
 	if _, err := parseManifest(want.MediaType, raw); err != nil {
 		t.Errorf("dockerd's manifest is not read as a plugin: %v", err)
+	}
+}
+
+// oneBlob serves the same bytes for any descriptor.
+type oneBlob []byte
+
+func (b oneBlob) blob(context.Context, v1.Descriptor) (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// TestConfigSizeLimit: a config blob may be 4 MiB and no more: one of
+// exactly 4 MiB is read and verified whole, one declared a byte larger is
+// refused before it is downloaded.
+func TestConfigSizeLimit(t *testing.T) {
+	const limit = 4 << 20
+	cfg := []byte(`{"Description":"x","Entrypoint":["/p"]}`)
+	data := append(cfg, bytes.Repeat([]byte(" "), limit-len(cfg))...)
+	desc := func(size int64) v1.Descriptor {
+		return v1.Descriptor{MediaType: MediaTypeConfig, Size: size, Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(data))}}
+	}
+	p := &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Config: desc(limit)}, blobs: oneBlob(data)}
+	got, err := p.ConfigJSON(context.Background())
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("ConfigJSON of a %d-byte config: %d bytes, %v; want it whole", limit, len(got), err)
+	}
+	p = &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Config: desc(limit + 1)}, blobs: oneBlob(data)}
+	if _, err := p.ConfigJSON(context.Background()); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("config blob is %d bytes, more than %d", limit+1, limit)) {
+		t.Fatalf("ConfigJSON of a config declared %d bytes: %v; want it refused", limit+1, err)
 	}
 }
