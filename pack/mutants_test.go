@@ -117,3 +117,19 @@ func TestConfigSizeLimit(t *testing.T) {
 		t.Fatalf("ConfigJSON of a config declared %d bytes: %v; want it refused", limit+1, err)
 	}
 }
+
+// TestConfigDigestChecked: a config blob whose bytes do not match the
+// manifest's digest is refused (ErrDigestMismatch), even when it parses.
+func TestConfigDigestChecked(t *testing.T) {
+	good := []byte(`{"Description":"x","Entrypoint":["/p"]}`)
+	bad := []byte(`{"Description":"y","Entrypoint":["/p"]}`)
+	desc := v1.Descriptor{MediaType: MediaTypeConfig, Size: int64(len(good)), Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(good))}}
+	p := &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Config: desc}, blobs: oneBlob(bad)}
+	if got, err := p.ConfigJSON(context.Background()); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("ConfigJSON of a config that does not match its digest = %q, %v; want ErrDigestMismatch", got, err)
+	}
+	p = &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Config: desc}, blobs: oneBlob(good)}
+	if got, err := p.ConfigJSON(context.Background()); err != nil || !bytes.Equal(got, good) {
+		t.Fatalf("ConfigJSON = %q, %v; want the config", got, err)
+	}
+}
