@@ -3,6 +3,7 @@ package pack
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -131,5 +132,46 @@ func TestConfigDigestChecked(t *testing.T) {
 	p = &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Config: desc}, blobs: oneBlob(good)}
 	if got, err := p.ConfigJSON(context.Background()); err != nil || !bytes.Equal(got, good) {
 		t.Fatalf("ConfigJSON = %q, %v; want the config", got, err)
+	}
+}
+
+// TestRatioBound: without an explicit max size a layer may expand to 100
+// times its compressed size, or to the floor when that is more; past it
+// the error names the ratio (a decompression bomb?).
+func TestRatioBound(t *testing.T) {
+	noise := make([]byte, 8<<10)
+	if _, err := rand.Read(noise); err != nil {
+		t.Fatal(err)
+	}
+	layer := func(zeros int) ([]byte, v1.Descriptor) {
+		b := gz(t, tarOf(t, [2]string{"f", string(noise) + strings.Repeat("\x00", zeros)}))
+		return b, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(b)), Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}}
+	}
+	for _, tt := range []struct {
+		name  string
+		zeros int   // the layer expands to about this plus 8 KiB
+		floor int64 // the ratio bound's floor
+		fits  bool
+	}{
+		{"within 100 times its size", 400 << 10, 1 << 10, true},
+		{"past 100 times its size", 2 << 20, 1 << 10, false},
+		{"past 100 times its size but within the floor", 2 << 20, 4 << 20, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, desc := layer(tt.zeros)
+			expands := int64(tt.zeros + len(noise))
+			if bound := 100 * desc.Size; (expands < bound) != (tt.zeros < 1<<20) {
+				t.Fatalf("precondition: the layer is %d bytes (bound %d), expanding to %d", desc.Size, bound, expands)
+			}
+			p := &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Layers: []v1.Descriptor{desc}}, blobs: oneBlob(b),
+				limits: sizeLimits{max: 64 << 20, ratio: true, floor: tt.floor}}
+			err := p.Layers(context.Background(), func(r io.Reader) error { _, err := io.Copy(io.Discard, r); return err })
+			if tt.fits && err != nil {
+				t.Fatalf("Layers = %v; want the layer read", err)
+			}
+			if !tt.fits && (!errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "times its compressed size")) {
+				t.Fatalf("Layers = %v; want ErrTooLarge naming the ratio", err)
+			}
+		})
 	}
 }
