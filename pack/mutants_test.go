@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -171,6 +172,52 @@ func TestRatioBound(t *testing.T) {
 			}
 			if !tt.fits && (!errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "times its compressed size")) {
 				t.Fatalf("Layers = %v; want ErrTooLarge naming the ratio", err)
+			}
+		})
+	}
+}
+
+// readTar reads every entry of a tar to its end, as an extractor does (and
+// no further: not the compression's trailer).
+func readTar(r io.Reader) error {
+	tr := tar.NewReader(r)
+	for {
+		if _, err := tr.Next(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, tr); err != nil {
+			return err
+		}
+	}
+}
+
+// TestLayerChecksAfterTheTar: what follows the tar in a layer is checked
+// too: a gzip trailer whose checksum is wrong makes the layer damaged
+// (its digest matches), and bytes that do not match the layer's digest
+// are refused, although the tar itself read fine.
+func TestLayerChecksAfterTheTar(t *testing.T) {
+	good := gz(t, tarOf(t, [2]string{"f", "content"}))
+	badCRC := bytes.Clone(good)
+	badCRC[len(badCRC)-8] ^= 0xff // the CRC-32 of the gzip trailer
+	digest := func(b []byte) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))} }
+	for _, tt := range []struct {
+		name   string
+		served []byte
+		desc   v1.Descriptor
+		want   error
+	}{
+		{"good", good, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(good)), Digest: digest(good)}, nil},
+		{"gzip checksum wrong", badCRC, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(badCRC)), Digest: digest(badCRC)}, ErrDamaged},
+		{"other bytes than the digest's", badCRC, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(good)), Digest: digest(good)}, ErrDigestMismatch},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Layers: []v1.Descriptor{tt.desc}}, blobs: oneBlob(tt.served),
+				limits: sizeLimits{max: 64 << 20}}
+			err := p.Layers(context.Background(), readTar)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("Layers = %v; want %v", err, tt.want)
 			}
 		})
 	}
