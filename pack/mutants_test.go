@@ -201,6 +201,7 @@ func TestLayerChecksAfterTheTar(t *testing.T) {
 	good := gz(t, tarOf(t, [2]string{"f", "content"}))
 	badCRC := bytes.Clone(good)
 	badCRC[len(badCRC)-8] ^= 0xff // the CRC-32 of the gzip trailer
+	other := gz(t, tarOf(t, [2]string{"f", "other content"}))
 	digest := func(b []byte) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))} }
 	for _, tt := range []struct {
 		name   string
@@ -210,7 +211,7 @@ func TestLayerChecksAfterTheTar(t *testing.T) {
 	}{
 		{"good", good, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(good)), Digest: digest(good)}, nil},
 		{"gzip checksum wrong", badCRC, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(badCRC)), Digest: digest(badCRC)}, ErrDamaged},
-		{"other bytes than the digest's", badCRC, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(good)), Digest: digest(good)}, ErrDigestMismatch},
+		{"other bytes than the digest's", other, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(other)), Digest: digest(good)}, ErrDigestMismatch},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Layers: []v1.Descriptor{tt.desc}}, blobs: oneBlob(tt.served),
