@@ -74,7 +74,8 @@ if os.path.exists("bench/mutation-allow.txt"):
             allow.add((where, typ))
 # Every package measured so far, not only this run's: parts add up across runs.
 pkgs += sorted({os.path.basename(f)[len("mutation-"):].split(".")[0]
-                for f in glob.glob(f"{out}/mutation-*.json") if not f.endswith("/mutation.json")} - set(pkgs))
+                for f in glob.glob(f"{out}/mutation-*.json") + glob.glob(f"{out}/mutation-*.log")
+                if not f.endswith("/mutation.json")} - set(pkgs))
 result, survivors = {}, []
 for p in pkgs:
     # A run is its .json, or only its .log when it was cut short.
