@@ -333,3 +333,38 @@ func TestCheckFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestRunDefaultCallTimeout: without WithCallTimeout, Run gives up on a call
+// the driver never answers after 10 s, as documented, and goes on with the
+// next checks (a call with no bound would hang the probe for ever).
+func TestRunDefaultCallTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 10 s default call timeout")
+	}
+	t.Parallel()
+	release := make(chan struct{})
+	f := &fake{handle: func(method string, _ map[string]any) (int, any) {
+		if method == "VolumeDriver.Capabilities" {
+			<-release
+		}
+		return 0, nil
+	}}
+	sock := serve(t, f, false)
+	t.Cleanup(func() { close(release) })
+	done := make(chan *Report, 1)
+	begin := time.Now()
+	go func() { done <- Run(context.Background(), sock, []string{plugin.TypeVolume}) }()
+	var r *Report
+	select {
+	case r = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Run did not give up on a call the driver never answers within 60 s")
+	}
+	if d := time.Since(begin); d < 10*time.Second {
+		t.Errorf("Run gave up after %v, before the 10 s default", d)
+	}
+	const capsCheck = "VolumeDriver.Capabilities: Capabilities answers a valid scope"
+	if got := reasons(r)[capsCheck]; !strings.Contains(got, "Timeout") && !strings.Contains(got, "timed out") {
+		t.Errorf("%s: reason %q, want the timeout", capsCheck, got)
+	}
+}

@@ -21,6 +21,7 @@ func TestSocketPath(t *testing.T) {
 		{"sub/../../p.sock", ""},
 		{"/var/run/docker.sock", ""},
 		{"p\x00.sock", ""},
+		{"\x00p.sock", ""},
 	}
 	for _, tt := range tests {
 		got, err := socketPath("/r/sock", tt.socket)

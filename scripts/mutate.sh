@@ -11,6 +11,18 @@
 #   PKGS="validate store" scripts/mutate.sh
 #   DIFF=origin/main scripts/mutate.sh     only mutants on lines changed since DIFF (quick)
 #
+# On 2 cores a package whose tests start daemons takes hours (every mutant reruns
+# them), so one package can be measured in parts, each part a file group with the
+# tests that cover it (one package in PKGS):
+#
+#   PKGS=run PART=spec FILES="spec_linux.go initlayer.go" RUN='^TestSpec|^TestSetupInitLayer' scripts/mutate.sh
+#
+# FILES: only these files of the package get mutants (the others are excluded);
+# RUN: the go test -run regexp for the coverage run and every mutant run (the
+# tests outside it are not run). A part writes bench/out/mutation-PKG.PART.json
+# and .meta (what was run); the summary merges a package's whole run and its
+# parts, a file's newest result winning, and lists each part in "runs".
+#
 # Survivors that are equivalent mutants (no test can tell them apart) are listed,
 # with the reason, in bench/mutation-allow.txt as "pkg/file.go:LINE:COL TYPE reason";
 # they count as neither killed nor lived.
@@ -20,17 +32,38 @@ PKGS=${PKGS:-"validate archive store pack probe run"}
 WORKERS=${WORKERS:-1}
 out=bench/out
 mkdir -p "$out" bin
+if [ -n "${PART:-}${FILES:-}${RUN:-}" ]; then
+  set -- $PKGS
+  [ $# = 1 ] && [ -n "${PART:-}" ] || { echo "mutate: PART, FILES and RUN need one package in PKGS and a PART name" >&2; exit 2; }
+fi
 go build -C tools/mutate -o "$PWD/bin/gremlins" github.com/go-gremlins/gremlins/cmd/gremlins
 args=(--workers "$WORKERS" --timeout-coefficient "${TIMEOUT_COEFFICIENT:-3}")
 [ -n "${DIFF:-}" ] && args+=(--diff "$DIFF")
 for p in $PKGS; do
-  echo "== mutate ./$p" >&2
+  name=$p extra=()
+  if [ -n "${PART:-}" ]; then
+    name=$p.$PART
+    if [ -n "${FILES:-}" ]; then
+      for f in "$p"/*.go; do
+        b=$(basename "$f")
+        case "$b" in *_test.go) continue ;; esac
+        case " $FILES " in *" $b "*) ;; *) extra+=(--exclude-files "^${b//./\\.}\$") ;; esac
+      done
+    fi
+  fi
+  echo "== mutate ./$p ${PART:+(part $PART: ${FILES:-every file}, tests ${RUN:-all})}" >&2
   start=$(date +%s)
-  bin/gremlins unleash "${args[@]}" -o "$out/mutation-$p.json" "./$p" >&2 || true
-  echo "$p $(( $(date +%s) - start ))" >> "$out/.mutation-times"
+  # go test honours GOFLAGS, in the coverage run and in every mutant's run.
+  # Its log keeps every mutant's verdict as it comes: a run cut short (^C, a
+  # deadline) still counts what it measured, from the log, marked "cut short".
+  rm -f "$out/mutation-$name.json"
+  GOFLAGS="${GOFLAGS:-}${RUN:+ -run=$RUN}" \
+    bin/gremlins unleash "${args[@]}" "${extra[@]}" -o "$out/mutation-$name.json" "./$p" 2>&1 | tee "$out/mutation-$name.log" >&2 || true
+  python3 -c 'import json,sys; json.dump(dict(files=sys.argv[1], run=sys.argv[2], diff=sys.argv[3], date=sys.argv[4], seconds=int(sys.argv[5])), open(sys.argv[6], "w"))' \
+    "${FILES:-all}" "${RUN:-all}" "${DIFF:-}" "$(date -u +%F)" "$(( $(date +%s) - start ))" "$out/mutation-$name.meta"
 done
 python3 - "$out" $PKGS <<'PY'
-import json, os, sys
+import glob, json, os, re, sys
 out, pkgs = sys.argv[1], sys.argv[2:]
 allow = set()
 if os.path.exists("bench/mutation-allow.txt"):
@@ -39,18 +72,37 @@ if os.path.exists("bench/mutation-allow.txt"):
         if line and not line.startswith("#"):
             where, typ = line.split()[:2]
             allow.add((where, typ))
-times = {}
-if os.path.exists(f"{out}/.mutation-times"):
-    for line in open(f"{out}/.mutation-times"):
-        p, s = line.split(); times[p] = int(s)
-    os.remove(f"{out}/.mutation-times")
+# Every package measured so far, not only this run's: parts add up across runs.
+pkgs += sorted({os.path.basename(f)[len("mutation-"):].split(".")[0]
+                for f in glob.glob(f"{out}/mutation-*.json") + glob.glob(f"{out}/mutation-*.log")
+                if not f.endswith("/mutation.json")} - set(pkgs))
 result, survivors = {}, []
 for p in pkgs:
-    path = f"{out}/mutation-{p}.json"
-    if not os.path.exists(path):
+    # A run is its .json, or only its .log when it was cut short.
+    stems = {f.rsplit(".", 1)[0] for f in glob.glob(f"{out}/mutation-{p}.json") + glob.glob(f"{out}/mutation-{p}.*.json")
+             + glob.glob(f"{out}/mutation-{p}.log") + glob.glob(f"{out}/mutation-{p}.*.log")}
+    stems = sorted(stems, key=lambda s: max(os.path.getmtime(f) for f in glob.glob(s + ".*")))
+    if not stems:
         continue
+    files, runs = {}, []
+    for stem in stems:
+        m = json.load(open(stem + ".meta")) if os.path.exists(stem + ".meta") else {}
+        m["part"] = os.path.basename(stem)[len(f"mutation-{p}"):].lstrip(".") or "whole"
+        if os.path.exists(stem + ".json"):
+            got = json.load(open(stem + ".json")).get("files", [])
+        else:
+            m["cut_short"] = True
+            byfile = {}
+            for line in open(stem + ".log"):
+                r = re.match(r"\s*(KILLED|LIVED|TIMED OUT|NOT COVERED|NOT VIABLE)\s+(\S+) at (\S+):(\d+):(\d+)", line)
+                if r:
+                    byfile.setdefault(r[3], []).append(dict(status=r[1], type=r[2], line=int(r[4]), column=int(r[5])))
+            got = [dict(file_name=k, mutations=v) for k, v in byfile.items()]
+        runs.append(m)
+        for f in got:
+            files[f["file_name"]] = f  # the newest run of a file wins
     c = dict(killed=0, lived=0, allowed=0, timed_out=0, not_viable=0, not_covered=0)
-    for f in json.load(open(path)).get("files", []):
+    for f in files.values():
         for m in f.get("mutations", []):
             st = m["status"]
             where = f"{p}/{f['file_name']}:{m['line']}:{m['column']}"
@@ -64,11 +116,14 @@ for p in pkgs:
             elif st == "NOT COVERED": c["not_covered"] += 1
     viable = c["killed"] + c["lived"] + c["timed_out"]
     c["score"] = round(100.0 * (c["killed"] + c["timed_out"]) / viable, 1) if viable else None
-    c["seconds"] = times.get(p)
+    c["files"] = sorted(files)
+    c["runs"] = runs
     result[p] = c
 json.dump({"packages": result, "survivors": survivors}, open(f"{out}/mutation.json", "w"), indent=2)
-print("| package | killed | lived | allowed (equivalent) | timed out | not covered | score |")
+print("| package | killed | timed out | lived | allowed (equivalent) | not covered | score |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for p, c in result.items():
-    print(f"| {p} | {c['killed']} | {c['lived']} | {c['allowed']} | {c['timed_out']} | {c['not_covered']} | {c['score']}% |")
+    print(f"| {p} | {c['killed']} | {c['timed_out']} | {c['lived']} | {c['allowed']} | {c['not_covered']} | {c['score']}% |")
+for s in survivors:
+    print("lived:", s)
 PY
