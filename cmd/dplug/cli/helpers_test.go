@@ -206,5 +206,3 @@ func checkStore(t *testing.T, root string, files int) []lsEntry {
 	}
 	return list
 }
-
-func strPtr(s string) *string { return &s }
