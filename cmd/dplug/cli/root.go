@@ -90,7 +90,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			if g.Debug {
 				g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			} else {
-				g.log = slog.New(newLineHandler(g.stderr, slog.LevelWarn))
+				g.log = slog.New(output.NewLineHandler(g.stderr, slog.LevelWarn))
 			}
 			return nil
 		},

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/harness"
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/source"
 )
@@ -42,7 +43,7 @@ func newRunCmd(g *globalOptions) *cobra.Command {
 
 func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) error {
 	// The plugin's output and dplug's own messages share stderr.
-	errw := &syncWriter{w: g.stderr}
+	errw := &output.SyncWriter{W: g.stderr}
 	var w io.Writer = errw
 	if o.detach {
 		w = nil

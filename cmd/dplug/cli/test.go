@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/harness"
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/probe"
 )
 
@@ -85,7 +86,7 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	if err != nil {
 		return err
 	}
-	errw := &syncWriter{w: g.stderr}
+	errw := &output.SyncWriter{W: g.stderr}
 	// The plugin's output goes to its log (the report quotes its tail if it
 	// dies); with --debug (or from dplug dev) it is shown live too.
 	var w io.Writer

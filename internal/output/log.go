@@ -1,4 +1,4 @@
-package cli
+package output
 
 import (
 	"context"
@@ -9,24 +9,25 @@ import (
 	"sync"
 )
 
-// lineHandler is the slog handler dplug uses without --debug: one line per
+// LineHandler is the slog handler dplug uses without --debug: one line per
 // record, "dplug: warning: MESSAGE key=value", like the CLI's own errors —
 // no timestamps or quoting meant for log collectors (--debug keeps slog's
 // text format, with times). Groups are flattened: dplug's packages use none.
-type lineHandler struct {
+type LineHandler struct {
 	w     io.Writer
 	level slog.Level
 	mu    *sync.Mutex
 	attrs []slog.Attr
 }
 
-func newLineHandler(w io.Writer, level slog.Level) *lineHandler {
-	return &lineHandler{w: w, level: level, mu: &sync.Mutex{}}
+// NewLineHandler writes the records at level and above to w.
+func NewLineHandler(w io.Writer, level slog.Level) *LineHandler {
+	return &LineHandler{w: w, level: level, mu: &sync.Mutex{}}
 }
 
-func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
+func (h *LineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
 
-func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
+func (h *LineHandler) Handle(_ context.Context, r slog.Record) error {
 	var b strings.Builder
 	b.WriteString("dplug: ")
 	switch {
@@ -53,10 +54,23 @@ func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
 	return err
 }
 
-func (h *lineHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+func (h *LineHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	c := *h
 	c.attrs = append(append([]slog.Attr(nil), h.attrs...), attrs...)
 	return &c
 }
 
-func (h *lineHandler) WithGroup(string) slog.Handler { return h }
+func (h *LineHandler) WithGroup(string) slog.Handler { return h }
+
+// SyncWriter serialises writes to W: run and test share stderr between
+// the plugin's output and dplug's own messages.
+type SyncWriter struct {
+	mu sync.Mutex
+	W  io.Writer
+}
+
+func (s *SyncWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.W.Write(b)
+}
