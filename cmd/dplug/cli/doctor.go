@@ -81,7 +81,7 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 // nobody will stop (a foreground `dplug run` killed, a detached plugin that
 // exited), stopped and removed with fix; each says what it found.
 func doctorRuns(ctx context.Context, g *globalOptions, fix bool) ([]run.Leftover, error) {
-	runs, err := run.Doctor(ctx, fix, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	runs, err := run.Doctor(ctx, fix, runOpts(g)...)
 	if errors.Is(err, os.ErrPermission) && len(runs) == 0 {
 		g.log.Warn("cannot check the runs of this store: that needs the user that ran them (root)", "err", err)
 		return nil, nil

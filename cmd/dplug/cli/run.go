@@ -99,3 +99,8 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, m
 }
 
 func runRoot(g *globalOptions) string { return filepath.Join(g.Root, "run") }
+
+// runOpts find the runs of the store under --root (stop, logs, rm, doctor).
+func runOpts(g *globalOptions) []run.Option {
+	return []run.Option{run.WithRunRoot(runRoot(g)), run.WithLogger(g.log)}
+}
