@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"runtime"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dplug/dplug/entrypoint"
@@ -12,27 +9,13 @@ import (
 )
 
 // archWarning checks the entrypoint of a plugin being consumed (installed,
-// pulled, run) against platform ("" for this host) and returns a warning
-// that ends with consequence, or "" when it matches or the architecture
-// cannot be told statically.
+// pulled) against platform ("" for this host) and returns the warning line
+// that ends with consequence, or "" (entrypoint.Result.Warning).
 func archWarning(rootfs string, cfg *plugin.Config, platform, consequence string) string {
-	r := entrypoint.Check(rootfs, cfg, platform)
-	if r.Verdict != entrypoint.Mismatch {
-		return ""
+	if w := entrypoint.Check(rootfs, cfg, platform).Warning(platform, consequence); w != "" {
+		return "dplug: warning: " + w
 	}
-	msg := fmt.Sprintf("dplug: warning: %s but %s: %s", r.Subject(), against(platform), consequence)
-	if r.Want == runtime.GOARCH && entrypoint.Emulated(r.Arch) {
-		msg += fmt.Sprintf(" (here a qemu binfmt handler for %s is registered, so it runs emulated)", r.Arch)
-	}
-	return msg
-}
-
-// against names what a plugin is checked against, for messages.
-func against(platform string) string {
-	if platform == "" || entrypoint.Arch(platform) == runtime.GOARCH {
-		return "this host is " + runtime.GOARCH
-	}
-	return "the platform asked for is " + platform
+	return ""
 }
 
 // checkPushArch refuses to publish a plugin whose entrypoint is built for
@@ -42,13 +25,5 @@ func checkPushArch(img v1.Image, platform string) error {
 	if err != nil {
 		return err
 	}
-	if r.Verdict != entrypoint.Mismatch {
-		return nil
-	}
-	want := platform
-	if want == "" {
-		want = entrypoint.Host() + " (this host)"
-	}
-	return fmt.Errorf("refusing to push: %s, not %s: dockerd would install it and fail at enable with \"exec format error\"; "+
-		"if it is meant for %s hosts, say so with --platform linux/%s", r.Subject(), want, r.Arch, r.Arch)
+	return r.PushError(platform)
 }
