@@ -8,7 +8,6 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -53,13 +52,7 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 		return err
 	}
 	if g.outputJSON() {
-		_ = json.NewEncoder(g.stdout).Encode(struct {
-			ID     string `json:"id"`
-			Name   string `json:"name"`
-			Socket string `json:"socket"`
-			Pid    int    `json:"pid"`
-			Log    string `json:"log"`
-		}{s.Plugin.ID, s.Plugin.Name, s.Socket(), s.Pid(), s.LogPath()})
+		_ = json.NewEncoder(g.stdout).Encode(s.Info())
 	} else {
 		fmt.Fprintln(g.stdout, s.Socket())
 	}
@@ -91,9 +84,8 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, m
 	if err != nil {
 		return nil, err
 	}
-	if len(s.Missing) > 0 {
-		fmt.Fprintf(msgs, "dplug: warning: %s declares %s but its /Plugin.Activate answer implements %v: missing %s\n",
-			s.Plugin.Name, strings.Join(s.Plugin.Config.Interface.Types, ", "), s.Implements, strings.Join(s.Missing, ", "))
+	if w := s.MissingWarning(); w != "" {
+		fmt.Fprintf(msgs, "dplug: warning: %s\n", w)
 	}
 	return s, nil
 }
