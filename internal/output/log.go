@@ -20,6 +20,16 @@ type LineHandler struct {
 	attrs []slog.Attr
 }
 
+// NewLogger is the logger dplug's commands use: with debug, slog's text
+// format with every level on w; otherwise warnings and errors only, one
+// line each (LineHandler).
+func NewLogger(w io.Writer, debug bool) *slog.Logger {
+	if debug {
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(NewLineHandler(w, slog.LevelWarn))
+}
+
 // NewLineHandler writes the records at level and above to w.
 func NewLineHandler(w io.Writer, level slog.Level) *LineHandler {
 	return &LineHandler{w: w, level: level, mu: &sync.Mutex{}}

@@ -45,3 +45,17 @@ func TestSyncWriter(t *testing.T) {
 		t.Errorf("got %q", b.String())
 	}
 }
+
+func TestNewLogger(t *testing.T) {
+	var b bytes.Buffer
+	NewLogger(&b, false).Info("quiet")
+	NewLogger(&b, false).Warn("loud")
+	if b.String() != "dplug: warning: loud\n" {
+		t.Errorf("without debug: %q", b.String())
+	}
+	b.Reset()
+	NewLogger(&b, true).Debug("chatter")
+	if !strings.Contains(b.String(), "level=DEBUG msg=chatter") {
+		t.Errorf("with debug: %q", b.String())
+	}
+}
