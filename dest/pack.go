@@ -11,7 +11,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dplug/dplug/entrypoint"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 )
@@ -186,15 +185,7 @@ func checkArch(img v1.Image, platform string) error {
 	if err != nil {
 		return err
 	}
-	if r.Verdict != entrypoint.Mismatch {
-		return nil
-	}
-	want := platform
-	if want == "" {
-		want = entrypoint.Host() + " (this host)"
-	}
-	return fmt.Errorf("refusing to push: %s, not %s: dockerd would install it and fail at enable with \"exec format error\"; "+
-		"if it is meant for %s hosts, say so with --platform linux/%s", r.Subject(), want, r.Arch, r.Arch)
+	return r.PushError(platform)
 }
 
 // withProgress adds p, if any, to opts as pack's progress callback.

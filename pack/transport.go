@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -13,6 +14,24 @@ import (
 // DefaultTimeout bounds each network wait of a registry operation (see
 // WithTimeout).
 const DefaultTimeout = 30 * time.Second
+
+// TimeoutEnv names the variable that overrides DefaultTimeout.
+const TimeoutEnv = "DPLUG_TIMEOUT"
+
+// TimeoutFromEnv is the timeout TimeoutEnv sets, DefaultTimeout when it is
+// unset; a value that is not a positive duration is an error (and
+// DefaultTimeout).
+func TimeoutFromEnv() (time.Duration, error) {
+	v := os.Getenv(TimeoutEnv)
+	if v == "" {
+		return DefaultTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return DefaultTimeout, fmt.Errorf("invalid %s %q: want a positive duration like 30s or 2m", TimeoutEnv, v)
+	}
+	return d, nil
+}
 
 // maxRedirects is how many redirects one request may follow, like
 // net/http's default client (go-containerregistry's own clients set no

@@ -314,6 +314,9 @@ func TestDetachedLoadStop(t *testing.T) {
 	if _, err := Start(context.Background(), twin, WithRunRoot(root)); err == nil || !strings.Contains(err.Error(), p.ID) {
 		t.Errorf("Start of a plugin whose short ID is taken: %v", err)
 	}
+	if err := Release(context.Background(), p.ID, "vol", false, WithRunRoot(root)); err == nil || !strings.Contains(err.Error(), "vol is running") {
+		t.Errorf("Release without force of a running plugin: %v", err)
+	}
 	if err := loaded.Stop(context.Background(), 2*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -324,6 +327,9 @@ func TestDetachedLoadStop(t *testing.T) {
 	}
 	if _, err := Load(p.ID, WithRunRoot(root)); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Load after Stop: %v, want ErrNotRunning", err)
+	}
+	if err := Release(context.Background(), p.ID, "vol", false, WithRunRoot(root)); err != nil {
+		t.Errorf("Release with no run: %v", err)
 	}
 	assertClean(t, root, p.ID)
 }

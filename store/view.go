@@ -40,6 +40,25 @@ func (p *Plugin) Inspect() Inspect {
 		PluginReference: p.PluginReference, Config: p.Config}
 }
 
+// Row is a plugin as docker plugin ls shows it, and what an ls --format
+// template sees.
+type Row struct {
+	ID              string
+	Name            string
+	Description     string
+	Enabled         bool
+	PluginReference string
+}
+
+// Row returns p as an ls row: the short ID unless fullID, the full name.
+func (p *Plugin) Row(fullID bool) Row {
+	id := p.ShortID()
+	if fullID {
+		id = p.ID
+	}
+	return Row{id, p.FullName(), p.Config.Description, p.Enabled, p.PluginReference}
+}
+
 // Inspect returns the plugins named (never nil), and errors.Join of the
 // names it cannot find. A damaged inventory is its one error (ErrDamaged),
 // not one per name.

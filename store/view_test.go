@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dplug/dplug/plugin"
@@ -40,5 +41,16 @@ func TestInspectEmptyLists(t *testing.T) {
 	v := (&Plugin{ID: "abc", Name: "me/p", Tag: "1"}).Inspect()
 	if v.Name != "me/p:1" || v.Settings.Env == nil || v.Settings.Args == nil || v.Settings.Mounts == nil || v.Settings.Devices == nil {
 		t.Errorf("Inspect() = %+v, want the full name and empty, not nil, settings lists", v)
+	}
+}
+
+func TestRow(t *testing.T) {
+	p := &Plugin{ID: strings.Repeat("ab", 32), Name: "vol", Tag: "latest", Enabled: true, PluginReference: "r/vol:latest"}
+	p.Config.Description = "a volume"
+	if got, want := p.Row(false), (Row{p.ShortID(), "vol:latest", "a volume", true, "r/vol:latest"}); got != want {
+		t.Errorf("Row(false) = %+v; want %+v", got, want)
+	}
+	if got := p.Row(true); got.ID != p.ID {
+		t.Errorf("Row(true).ID = %s", got.ID)
 	}
 }

@@ -1,17 +1,15 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
+	"github.com/dplug/dplug/internal/doctor"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
-	"github.com/dplug/dplug/run"
-	"github.com/dplug/dplug/store"
-	"github.com/spf13/cobra"
 )
 
 func newDoctorCmd(g *globalOptions) *cobra.Command {
@@ -34,62 +32,30 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.Doctor(fix)
+	r, err := doctor.Check(cmd.Context(), s, fix, doctor.Paths{Runs: runRoot(g), Pulls: pullsDir(g)}, g.log)
 	if r == nil {
 		return err
 	}
-	runs, rerr := doctorRuns(cmd.Context(), g, fix)
-	if rerr != nil {
-		return rerr
-	}
-	fixPulls := fix && !r.ReadOnly
-	pulls, perrs := pack.RecordedStalePulls(pullsDir(g), fixPulls)
 	if g.outputJSON() {
-		if jerr := output.JSON(g.stdout, struct {
-			*store.Report
-			Runs  []run.Leftover `json:"Runs"`
-			Pulls []string       `json:"Pulls"`
-		}{r, runs, pulls}); jerr != nil {
+		if jerr := output.JSON(g.stdout, r); jerr != nil {
 			return jerr
 		}
 	} else {
-		r.WriteText(g.stdout, s.Dir(), fix)
-		for _, l := range runs {
-			fmt.Fprintln(g.stdout, l)
-		}
-		for _, p := range pulls {
-			fmt.Fprintf(g.stdout, "%s the temp dir of an interrupted pull %s%s\n",
-				map[bool]string{false: "found", true: "removed"}[fixPulls], p, map[bool]string{false: " (--fix removes it)"}[fixPulls])
-		}
-		for _, err := range perrs {
+		r.WriteText(g.stdout, s.Dir())
+		for _, err := range r.PullErrors {
 			fmt.Fprintf(g.stderr, "dplug: warning: %v\n", err)
 		}
-		if len(runs) == 0 && len(pulls) == 0 && r.Clean() {
+		if r.Clean() {
 			fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if !fix && r.Problems()+len(runs)+len(pulls) > 0 {
+	if !fix && r.Problems() > 0 {
 		return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
 	}
 	return nil
-}
-
-// doctorRuns is doctor's part for runs: the runs under ROOT/run that
-// nobody will stop (a foreground `dplug run` killed, a detached plugin that
-// exited), stopped and removed with fix; each says what it found.
-func doctorRuns(ctx context.Context, g *globalOptions, fix bool) ([]run.Leftover, error) {
-	runs, err := run.Doctor(ctx, fix, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
-	if errors.Is(err, os.ErrPermission) && len(runs) == 0 {
-		g.log.Warn("cannot check the runs of this store: that needs the user that ran them (root)", "err", err)
-		return nil, nil
-	}
-	if err != nil {
-		return runs, fmt.Errorf("checking runs under %s: %w", runRoot(g), err)
-	}
-	return runs, nil
 }
 
 // pullsDir is where pulls record the parent dirs they write into

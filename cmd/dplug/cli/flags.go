@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -51,22 +50,12 @@ type registryFlags struct {
 	envErr   error // a bad DPLUG_TIMEOUT, reported when the command runs
 }
 
-// timeoutEnv overrides --timeout's default.
-const timeoutEnv = "DPLUG_TIMEOUT"
-
 func (r *registryFlags) add(f *pflag.FlagSet) {
-	def := pack.DefaultTimeout
-	if v := os.Getenv(timeoutEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			r.envErr = fmt.Errorf("invalid %s %q: want a positive duration like 30s or 2m", timeoutEnv, v)
-		} else {
-			def = d
-		}
-	}
+	var def time.Duration
+	def, r.envErr = pack.TimeoutFromEnv()
 	addInsecure(f, &r.insecure, "the registry")
 	f.DurationVar(&r.timeout, "timeout", def,
-		"give up when the registry does not connect, answer or send a byte for `DURATION` (env "+timeoutEnv+")")
+		"give up when the registry does not connect, answer or send a byte for `DURATION` (env "+pack.TimeoutEnv+")")
 }
 
 // options checks the flags and turns them into pack options.

@@ -18,15 +18,6 @@ type lsOptions struct {
 	filters []string
 }
 
-// lsRow is what a `dplug ls --format` template sees.
-type lsRow struct {
-	ID              string
-	Name            string
-	Description     string
-	Enabled         bool
-	PluginReference string
-}
-
 func newLsCmd(g *globalOptions) *cobra.Command {
 	var o lsOptions
 	cmd := &cobra.Command{
@@ -49,11 +40,10 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return usageError(err)
 			}
-			rows := []lsRow{}
+			rows := []store.Row{}
 			for _, p := range list {
 				if keep(p) {
-					id := map[bool]string{false: p.ShortID(), true: p.ID}[o.noTrunc]
-					rows = append(rows, lsRow{id, p.FullName(), p.Config.Description, p.Enabled, p.PluginReference})
+					rows = append(rows, p.Row(o.noTrunc))
 				}
 			}
 			return printLs(g, &o, rows)
@@ -67,7 +57,7 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func printLs(g *globalOptions, o *lsOptions, rows []lsRow) error {
+func printLs(g *globalOptions, o *lsOptions, rows []store.Row) error {
 	switch {
 	case g.outputJSON():
 		return output.JSON(g.stdout, rows)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -25,9 +24,11 @@ func newRmCmd(g *globalOptions) *cobra.Command {
 			}
 			var errs []error
 			for _, a := range args {
-				if err := stopBeforeRemove(cmd.Context(), g, s, a, force); err != nil {
-					errs = append(errs, err)
-					continue
+				if p, err := s.Get(a); err == nil { // else Remove reports it
+					if err := run.Release(cmd.Context(), p.ID, p.FullName(), force, runOpts(g)...); err != nil {
+						errs = append(errs, err)
+						continue
+					}
 				}
 				if err := s.Remove(a, force); err != nil {
 					if errors.Is(err, store.ErrDamaged) {
@@ -46,25 +47,4 @@ func newRmCmd(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove even if enabled")
 	return cmd
-}
-
-// stopBeforeRemove refuses to remove a plugin that is running (its rootfs is
-// mounted by the container) unless force is set, in which case it stops the
-// plugin and cleans up its run first, as dockerd disables before `rm -f`.
-func stopBeforeRemove(ctx context.Context, g *globalOptions, s *store.Store, name string, force bool) error {
-	p, err := s.Get(name)
-	if err != nil {
-		return nil // Remove reports it
-	}
-	inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
-	if err != nil {
-		return nil // no run recorded (or none possible on this OS): nothing to stop
-	}
-	if inst.Running() && !force {
-		return fmt.Errorf("plugin %s is running: `dplug stop %s` first, or use --force", p.FullName(), p.FullName())
-	}
-	if err := inst.Stop(ctx, run.DefaultGrace); err != nil {
-		return fmt.Errorf("stopping %s before removing it: %w", p.FullName(), err)
-	}
-	return nil
 }

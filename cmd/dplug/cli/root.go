@@ -87,11 +87,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			default:
 				return usageError(fmt.Errorf("unknown --output %q: use text or json", g.Output))
 			}
-			if g.Debug {
-				g.log = slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			} else {
-				g.log = slog.New(newLineHandler(g.stderr, slog.LevelWarn))
-			}
+			g.log = output.NewLogger(g.stderr, g.Debug)
 			return nil
 		},
 	}

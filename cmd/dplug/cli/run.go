@@ -8,11 +8,11 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/harness"
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/source"
 )
@@ -42,7 +42,7 @@ func newRunCmd(g *globalOptions) *cobra.Command {
 
 func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) error {
 	// The plugin's output and dplug's own messages share stderr.
-	errw := &syncWriter{w: g.stderr}
+	errw := &output.SyncWriter{W: g.stderr}
 	var w io.Writer = errw
 	if o.detach {
 		w = nil
@@ -52,13 +52,7 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 		return err
 	}
 	if g.outputJSON() {
-		_ = json.NewEncoder(g.stdout).Encode(struct {
-			ID     string `json:"id"`
-			Name   string `json:"name"`
-			Socket string `json:"socket"`
-			Pid    int    `json:"pid"`
-			Log    string `json:"log"`
-		}{s.Plugin.ID, s.Plugin.Name, s.Socket(), s.Pid(), s.LogPath()})
+		_ = json.NewEncoder(g.stdout).Encode(s.Info())
 	} else {
 		fmt.Fprintln(g.stdout, s.Socket())
 	}
@@ -90,11 +84,15 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, m
 	if err != nil {
 		return nil, err
 	}
-	if len(s.Missing) > 0 {
-		fmt.Fprintf(msgs, "dplug: warning: %s declares %s but its /Plugin.Activate answer implements %v: missing %s\n",
-			s.Plugin.Name, strings.Join(s.Plugin.Config.Interface.Types, ", "), s.Implements, strings.Join(s.Missing, ", "))
+	if w := s.MissingWarning(); w != "" {
+		fmt.Fprintf(msgs, "dplug: warning: %s\n", w)
 	}
 	return s, nil
 }
 
 func runRoot(g *globalOptions) string { return filepath.Join(g.Root, "run") }
+
+// runOpts find the runs of the store under --root (stop, logs, rm, doctor).
+func runOpts(g *globalOptions) []run.Option {
+	return []run.Option{run.WithRunRoot(runRoot(g)), run.WithLogger(g.log)}
+}

@@ -41,7 +41,7 @@ func loadRun(g *globalOptions, arg, note string) (*run.Instance, error) {
 		return nil, err
 	}
 	p := harness.FromSource(src)
-	inst, err := run.Load(p.ID, run.WithRunRoot(runRoot(g)), run.WithLogger(g.log))
+	inst, err := run.Load(p.ID, runOpts(g)...)
 	if errors.Is(err, run.ErrNotRunning) {
 		return nil, &exitError{Code: ExitFailure, Err: fmt.Errorf("%s is not running%s", p.Name, note)}
 	}
