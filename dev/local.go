@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -32,8 +31,8 @@ type Local struct {
 	Log   *slog.Logger   // run's debug log (default: discarded)
 	Grace time.Duration  // SIGTERM to SIGKILL when stopping (default run.DefaultGrace)
 
-	staging string
-	sess    *harness.Session // the running plugin
+	staged staging
+	sess   *harness.Session // the running plugin
 }
 
 // Steps are build, install, run and test.
@@ -46,25 +45,10 @@ func (l *Local) Steps() []Step {
 	}
 }
 
-func (l *Local) out() io.Writer {
-	if l.Out == nil {
-		return os.Stderr
-	}
-	return l.Out
-}
-
-func (l *Local) pluginDir() string { return filepath.Join(l.staging, "plugin") }
+func (l *Local) out() io.Writer { return orStderr(l.Out) }
 
 func (l *Local) build(ctx context.Context) (string, error) {
-	if l.staging == "" {
-		dir, err := os.MkdirTemp("", "dplug-dev-")
-		if err != nil {
-			return "", err
-		}
-		l.staging = dir
-	}
-	_, err := build.Run(ctx, l.Dir, &dest.Dir{Path: l.pluginDir()}, l.Build...)
-	return "", err
+	return l.staged.build(ctx, l.Dir, l.Build)
 }
 
 // install stops the running plugin (its rootfs is replaced under it) and
@@ -73,7 +57,7 @@ func (l *Local) install(ctx context.Context) (string, error) {
 	if err := l.stop(ctx); err != nil {
 		return "", err
 	}
-	src, err := dest.Staged(ctx, l.pluginDir(), "")
+	src, err := dest.Staged(ctx, l.staged.pluginDir(), "")
 	if err != nil {
 		return "", err
 	}
@@ -149,8 +133,6 @@ func (l *Local) stop(ctx context.Context) error {
 // with it) and removes the staged build. The plugin stays installed.
 func (l *Local) Close(ctx context.Context) error {
 	err := l.stop(ctx)
-	if l.staging != "" {
-		_ = os.RemoveAll(l.staging)
-	}
+	l.staged.remove()
 	return err
 }
