@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/dplug/dplug/build"
-	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/engine"
 	"github.com/dplug/dplug/probe"
 	"github.com/dplug/dplug/store"
@@ -38,10 +35,10 @@ type Docker struct {
 	Build []build.Option // how to build (builder, args, contexts…)
 	Out   io.Writer      // notes and failed checks (default stderr)
 
-	staging string
-	e       *engine.Engine
-	loaded  bool
-	noted   bool // the fallback's reason was printed
+	staged staging
+	e      *engine.Engine
+	loaded bool
+	noted  bool // the fallback's reason was printed
 }
 
 // Steps are build, load (create + enable) and test.
@@ -53,23 +50,10 @@ func (d *Docker) Steps() []Step {
 	}
 }
 
-func (d *Docker) out() io.Writer {
-	if d.Out == nil {
-		return os.Stderr
-	}
-	return d.Out
-}
+func (d *Docker) out() io.Writer { return orStderr(d.Out) }
 
 func (d *Docker) build(ctx context.Context) (string, error) {
-	if d.staging == "" {
-		dir, err := os.MkdirTemp("", "dplug-dev-")
-		if err != nil {
-			return "", err
-		}
-		d.staging = dir
-	}
-	_, err := build.Run(ctx, d.Dir, &dest.Dir{Path: filepath.Join(d.staging, "plugin")}, d.Build...)
-	return "", err
+	return d.staged.build(ctx, d.Dir, d.Build)
 }
 
 func (d *Docker) engine(ctx context.Context) (*engine.Engine, error) {
@@ -91,7 +75,7 @@ func (d *Docker) load(ctx context.Context) (string, error) {
 		return "", err
 	}
 	d.loaded = true
-	_, err = e.Load(ctx, store.DirSource(filepath.Join(d.staging, "plugin")), d.Name, engine.WithForce(true))
+	_, err = e.Load(ctx, store.DirSource(d.staged.pluginDir()), d.Name, engine.WithForce(true))
 	return "", err
 }
 
@@ -131,8 +115,6 @@ func (d *Docker) Close(ctx context.Context) error {
 		}
 		d.e.Close()
 	}
-	if d.staging != "" {
-		_ = os.RemoveAll(d.staging)
-	}
+	d.staged.remove()
 	return err
 }

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/harness"
 	"github.com/dplug/dplug/probe"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
@@ -32,9 +31,8 @@ type Local struct {
 	Log   *slog.Logger   // run's debug log (default: discarded)
 	Grace time.Duration  // SIGTERM to SIGKILL when stopping (default run.DefaultGrace)
 
-	staging string
-	inst    *run.Instance
-	types   []string // the running plugin's interface types
+	staged staging
+	sess   *harness.Session // the running plugin
 }
 
 // Steps are build, install, run and test.
@@ -47,25 +45,10 @@ func (l *Local) Steps() []Step {
 	}
 }
 
-func (l *Local) out() io.Writer {
-	if l.Out == nil {
-		return os.Stderr
-	}
-	return l.Out
-}
-
-func (l *Local) pluginDir() string { return filepath.Join(l.staging, "plugin") }
+func (l *Local) out() io.Writer { return orStderr(l.Out) }
 
 func (l *Local) build(ctx context.Context) (string, error) {
-	if l.staging == "" {
-		dir, err := os.MkdirTemp("", "dplug-dev-")
-		if err != nil {
-			return "", err
-		}
-		l.staging = dir
-	}
-	_, err := build.Run(ctx, l.Dir, &dest.Dir{Path: l.pluginDir()}, l.Build...)
-	return "", err
+	return l.staged.build(ctx, l.Dir, l.Build)
 }
 
 // install stops the running plugin (its rootfs is replaced under it) and
@@ -74,7 +57,7 @@ func (l *Local) install(ctx context.Context) (string, error) {
 	if err := l.stop(ctx); err != nil {
 		return "", err
 	}
-	src, err := dest.Staged(ctx, l.pluginDir(), "")
+	src, err := dest.Staged(ctx, l.staged.pluginDir(), "")
 	if err != nil {
 		return "", err
 	}
@@ -91,38 +74,26 @@ func (l *Local) start(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w := newPrefixWriter(l.out(), shortName(p.FullName())+" | ")
-	opts := []run.Option{run.WithRunRoot(filepath.Join(l.Root, "run")), run.WithStdout(w), run.WithStderr(w)}
+	opts := []harness.Option{harness.WithOutput(l.out()), harness.WithRunOptions(run.WithRunRoot(filepath.Join(l.Root, "run")))}
 	if l.Log != nil {
-		opts = append(opts, run.WithLogger(l.Log))
+		opts = append(opts, harness.WithLogger(l.Log))
 	}
 	// The plugin outlives the iteration: only Close stops it.
-	inst, err := run.Start(context.WithoutCancel(ctx), run.Plugin{ID: p.ID, Name: p.FullName(), Rootfs: p.Rootfs(),
-		Config: p.Config, Settings: p.Settings}, opts...)
+	sess, err := harness.Start(context.WithoutCancel(ctx), harness.FromStore(p), opts...)
 	if err != nil {
 		return "", err
 	}
-	l.inst, l.types = inst, p.Config.Interface.Types
+	l.sess = sess
 	return "", nil
 }
 
-// test probes the running plugin through a path pinned to its socket, as
-// `dplug test` does, and checks it is still running afterwards.
+// test probes the running plugin as `dplug test` does (harness's Probe:
+// through a path pinned to its socket, then a check that it is still
+// running).
 func (l *Local) test(ctx context.Context) (string, error) {
-	sock, release, err := l.inst.PinSocket()
+	rep, err := l.sess.Probe(ctx)
 	if err != nil {
 		return "", err
-	}
-	var opts []probe.Option
-	if root := l.inst.Rootfs(); root != "" {
-		opts = append(opts, probe.WithRootfs(root))
-	}
-	rep := probe.Run(ctx, sock, l.types, opts...)
-	release()
-	if !l.inst.Running() {
-		rep.Checks = append(rep.Checks, probe.Check{Interface: "Plugin", Method: "(process)", Name: "plugin still running after the probes",
-			Kind: probe.Required, Status: probe.StatusFail,
-			Reason: fmt.Sprintf("exited with code %d; last output: %s", l.inst.ExitCode(), strings.Join(l.inst.LastLines(5), " ⏎ "))})
 	}
 	return Verdict(l.out(), rep)
 }
@@ -143,15 +114,15 @@ func Verdict(w io.Writer, rep *probe.Report) (string, error) {
 }
 
 func (l *Local) stop(ctx context.Context) error {
-	if l.inst == nil {
+	if l.sess == nil {
 		return nil
 	}
 	grace := l.Grace
 	if grace == 0 {
 		grace = run.DefaultGrace
 	}
-	err := l.inst.Stop(context.WithoutCancel(ctx), grace)
-	l.inst = nil
+	err := l.sess.Stop(context.WithoutCancel(ctx), grace)
+	l.sess = nil
 	if err != nil {
 		return fmt.Errorf("stopping the running plugin: %w", err)
 	}
@@ -162,17 +133,6 @@ func (l *Local) stop(ctx context.Context) error {
 // with it) and removes the staged build. The plugin stays installed.
 func (l *Local) Close(ctx context.Context) error {
 	err := l.stop(ctx)
-	if l.staging != "" {
-		_ = os.RemoveAll(l.staging)
-	}
+	l.staged.remove()
 	return err
-}
-
-// shortName keeps the last path element of a plugin name for the prefix of
-// its lines: "example.com/me/vol:dev" → "vol:dev", as `dplug run` does.
-func shortName(name string) string {
-	if i := strings.LastIndex(name, "/"); i >= 0 {
-		return name[i+1:]
-	}
-	return name
 }

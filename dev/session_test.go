@@ -25,20 +25,3 @@ func TestVerdict(t *testing.T) {
 		t.Errorf("Verdict(fail) printed %q", got)
 	}
 }
-
-func TestPrefixWriter(t *testing.T) {
-	var out bytes.Buffer
-	w := newPrefixWriter(&out, "vol:dev | ")
-	for _, s := range []string{"one\ntw", "o\n", "", "three\n"} {
-		if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
-			t.Fatalf("Write(%q) = %d, %v", s, n, err)
-		}
-	}
-	want := "vol:dev | one\nvol:dev | two\nvol:dev | three\n"
-	if out.String() != want {
-		t.Errorf("got %q, want %q", out.String(), want)
-	}
-	if got := shortName("registry.example:5000/me/vol:dev"); got != "vol:dev" {
-		t.Errorf("shortName = %q", got)
-	}
-}
