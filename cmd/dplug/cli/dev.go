@@ -15,6 +15,7 @@ import (
 	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/dev"
 	"github.com/dplug/dplug/engine"
+	"github.com/dplug/dplug/internal/output"
 )
 
 type devOptions struct {
@@ -102,7 +103,7 @@ func runDev(ctx context.Context, g *globalOptions, o *devOptions, dir string) er
 		build.WithDockerHost(o.host), build.WithBuildArgs(args), build.WithBuildContexts(contexts),
 		build.WithNetwork(o.network), build.WithProgress("quiet", g.stderr),
 	}
-	out := dev.SyncWriter(g.stderr)
+	out := &output.SyncWriter{W: g.stderr}
 	var s interface {
 		Steps() []dev.Step
 		Close(context.Context) error
