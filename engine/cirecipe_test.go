@@ -23,17 +23,7 @@ func TestCIRecipe(t *testing.T) {
 	testenv.Short(t)
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "setpriv", "apt-get install util-linux")
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := publicDir(t)
-	bin := filepath.Join(work, "dplug")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/dplug")
-	build.Dir = repo
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building dplug: %v\n%s", err, out)
-	}
+	repo, bin := buildPublicDplug(t)
 	goimg := testenv.GoImage(t)
 
 	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
@@ -101,4 +91,22 @@ func publicDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// buildPublicDplug builds dplug from this repository into a fresh dir that
+// an unprivileged user can read (publicDir) and returns the repository and
+// the binary's path.
+func buildPublicDplug(t *testing.T) (repo, bin string) {
+	t.Helper()
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin = filepath.Join(publicDir(t), "dplug")
+	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/dplug")
+	build.Dir = repo
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building dplug: %v\n%s", err, out)
+	}
+	return repo, bin
 }

@@ -34,17 +34,7 @@ func TestDevDockerOnlyEngine(t *testing.T) {
 	testenv.Short(t)
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "setpriv", "apt-get install util-linux")
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := publicDir(t)
-	bin := filepath.Join(work, "dplug")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/dplug")
-	build.Dir = repo
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building dplug: %v\n%s", err, out)
-	}
+	repo, bin := buildPublicDplug(t)
 	goimg := testenv.GoImage(t)
 	goproxy, _ := exec.Command("go", "env", "GOPROXY").Output()
 
