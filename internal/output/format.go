@@ -117,3 +117,28 @@ func ParseSize(v string) (int64, error) {
 	}
 	return n * mult, nil
 }
+
+// Size is a byte count that reads like ParseSize and prints like Human (""
+// for 0): a --max-size flag's value (String, Set and Type make it a
+// pflag.Value without this package importing pflag).
+type Size int64
+
+func (s *Size) String() string {
+	if *s == 0 {
+		return ""
+	}
+	return Human(int64(*s))
+}
+
+// Set parses v with ParseSize.
+func (s *Size) Set(v string) error {
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = Size(n)
+	return nil
+}
+
+// Type names the value in flag usage.
+func (s *Size) Type() string { return "SIZE" }

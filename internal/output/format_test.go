@@ -64,3 +64,32 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestSize(t *testing.T) {
+	for _, tt := range []struct {
+		set     string
+		want    Size
+		printed string
+		err     bool
+	}{
+		{set: "", want: 0, printed: "", err: true},
+		{set: "8GiB", want: 8 << 30, printed: "8.00 GiB"},
+		{set: "512M", want: 512 << 20, printed: "512.0 MiB"},
+		{set: "1000", want: 1000, printed: "1000 B"},
+		{set: "-1", want: 0, printed: "", err: true},
+	} {
+		t.Run(tt.set, func(t *testing.T) {
+			var s Size
+			err := s.Set(tt.set)
+			if (err != nil) != tt.err {
+				t.Fatalf("Set(%q) error %v, want error %t", tt.set, err, tt.err)
+			}
+			if s != tt.want || s.String() != tt.printed {
+				t.Errorf("Set(%q) = %d %q, want %d %q", tt.set, s, s.String(), tt.want, tt.printed)
+			}
+			if s.Type() != "SIZE" {
+				t.Errorf("Type() = %q, want SIZE", s.Type())
+			}
+		})
+	}
+}
