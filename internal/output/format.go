@@ -49,6 +49,22 @@ func Each[T any](w io.Writer, name, text string, items []T) error {
 	return nil
 }
 
+// Lines writes every item on a line of its own: as compact JSON when
+// format is "json" (docker's --format json), else through the --format
+// template format, as Each does.
+func Lines[T any](w io.Writer, name, format string, items []T) error {
+	if format != "json" {
+		return Each(w, name, format, items)
+	}
+	enc := json.NewEncoder(w)
+	for _, v := range items {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Execute runs tmpl on v and writes the result to w. When the template
 // fails on v's Go fields (a field named as in the JSON output, such as
 // {{.Id}}, where the Go field is ID), it runs again on v's JSON form, like

@@ -93,3 +93,21 @@ func TestSize(t *testing.T) {
 		})
 	}
 }
+
+func TestLines(t *testing.T) {
+	type row struct{ ID, Name string }
+	rows := []row{{"a", "x:1"}, {"b", "y:2"}}
+	for _, tt := range []struct{ format, want string }{
+		{"json", `{"ID":"a","Name":"x:1"}` + "\n" + `{"ID":"b","Name":"y:2"}` + "\n"},
+		{"{{.Name}}", "x:1\ny:2\n"},
+		{"{{json .ID}}", "\"a\"\n\"b\"\n"},
+	} {
+		var out bytes.Buffer
+		if err := Lines(&out, "ls", tt.format, rows); err != nil {
+			t.Fatalf("Lines(%q): %v", tt.format, err)
+		}
+		if out.String() != tt.want {
+			t.Errorf("Lines(%q) = %q, want %q", tt.format, out.String(), tt.want)
+		}
+	}
+}
