@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
-	"github.com/dplug/dplug/run"
-	"github.com/dplug/dplug/store"
+	"github.com/dplug/dplug/harness"
 	"github.com/spf13/cobra"
 )
 
@@ -22,27 +20,11 @@ func newRmCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var errs []error
-			for _, a := range args {
-				if p, err := s.Get(a); err == nil { // else Remove reports it
-					if err := run.Release(cmd.Context(), p.ID, p.FullName(), force, runOpts(g)...); err != nil {
-						errs = append(errs, err)
-						continue
-					}
-				}
-				if err := s.Remove(a, force); err != nil {
-					if errors.Is(err, store.ErrDamaged) {
-						return err // one line for the whole store, not one per name
-					}
-					if errors.Is(err, store.ErrEnabled) {
-						err = fmt.Errorf("%w (disable it first, or use --force)", err)
-					}
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintln(g.stdout, a)
+			removed, err := harness.Remove(cmd.Context(), s, args, force, runOpts(g)...)
+			for _, n := range removed {
+				fmt.Fprintln(g.stdout, n)
 			}
-			return errors.Join(errs...)
+			return err
 		},
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove even if enabled")
