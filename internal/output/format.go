@@ -65,6 +65,16 @@ func Lines[T any](w io.Writer, name, format string, items []T) error {
 	return nil
 }
 
+// Inspect writes items as docker's inspect commands do: through the
+// --format template format, one a line, or, with no format, as one JSON
+// array indented like JSON's.
+func Inspect[T any](w io.Writer, name, format string, items []T) error {
+	if format == "" {
+		return JSON(w, items)
+	}
+	return Each(w, name, format, items)
+}
+
 // Execute runs tmpl on v and writes the result to w. When the template
 // fails on v's Go fields (a field named as in the JSON output, such as
 // {{.Id}}, where the Go field is ID), it runs again on v's JSON form, like

@@ -111,3 +111,27 @@ func TestLines(t *testing.T) {
 		}
 	}
 }
+
+func TestInspect(t *testing.T) {
+	type view struct {
+		ID   string `json:"Id"`
+		Name string
+	}
+	views := []view{{"a", "x:1"}, {"b", "y:2"}}
+	for _, tt := range []struct{ format, want string }{
+		{"", "[\n    {\n        \"Id\": \"a\",\n        \"Name\": \"x:1\"\n    },\n    {\n        \"Id\": \"b\",\n        \"Name\": \"y:2\"\n    }\n]\n"},
+		{"{{.Id}} {{.Name}}", "a x:1\nb y:2\n"},
+	} {
+		var out bytes.Buffer
+		if err := Inspect(&out, "inspect", tt.format, views); err != nil {
+			t.Fatalf("Inspect(%q): %v", tt.format, err)
+		}
+		if out.String() != tt.want {
+			t.Errorf("Inspect(%q) = %q, want %q", tt.format, out.String(), tt.want)
+		}
+	}
+	var out bytes.Buffer
+	if err := Inspect(&out, "inspect", "", []view{}); err != nil || out.String() != "[]\n" {
+		t.Errorf("Inspect of none = %q, %v; want []", out.String(), err)
+	}
+}

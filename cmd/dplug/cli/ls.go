@@ -23,11 +23,7 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 		Long:    help("ls"),
 		Example: help("ls.example"),
 		Args:    withUsage(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openStore(g)
-			if err != nil {
-				return err
-			}
+		RunE: withStore(g, func(_ *cobra.Command, s *store.Store, _ []string) error {
 			keep, err := store.Filter(o.filters)
 			if err != nil {
 				return usageError(err)
@@ -37,7 +33,7 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			return printLs(g, &o, rows)
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.format, "format", "", "Go template for each plugin, or 'json'")

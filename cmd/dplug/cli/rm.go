@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/dplug/dplug/harness"
+	"github.com/dplug/dplug/store"
 	"github.com/spf13/cobra"
 )
 
@@ -15,17 +16,13 @@ func newRmCmd(g *globalOptions) *cobra.Command {
 		Short:   "Remove installed plugins",
 		Long:    help("rm"),
 		Args:    withUsage(cobra.MinimumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openStore(g)
-			if err != nil {
-				return err
-			}
+		RunE: withStore(g, func(cmd *cobra.Command, s *store.Store, args []string) error {
 			removed, err := harness.Remove(cmd.Context(), s, args, force, runOpts(g)...)
 			for _, n := range removed {
 				fmt.Fprintln(g.stdout, n)
 			}
 			return err
-		},
+		}),
 	}
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "remove even if enabled")
 	return cmd
