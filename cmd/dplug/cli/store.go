@@ -18,14 +18,15 @@ func openStore(g *globalOptions) (*store.Store, error) {
 	return s, nil
 }
 
-// withStore is the RunE of a command that works on the plugin store: run
-// calls fn with the store openStore opened.
-func withStore(g *globalOptions, run func(cmd *cobra.Command, s *store.Store, args []string) error) func(*cobra.Command, []string) error {
+// withStore is the RunE of a command that works on the plugin store: fn
+// runs with the store openStore opened (a store that cannot be opened is
+// openStore's error).
+func withStore(g *globalOptions, fn func(cmd *cobra.Command, s *store.Store, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		s, err := openStore(g)
 		if err != nil {
 			return err
 		}
-		return run(cmd, s, args)
+		return fn(cmd, s, args)
 	}
 }
