@@ -104,11 +104,13 @@ func (d *Dir) rename(ctx context.Context, dir string) error {
 }
 
 // copy writes the config as installed (without the rootfs dockerd fills in
-// at create) and a copy of the rootfs, what `dplug export` writes.
+// at create) and a copy of the rootfs, what `dplug export` writes. A Path
+// that is not new or empty is an *InputError (CheckEmpty), found before
+// anything is written.
 func (d *Dir) copy(ctx context.Context, src *source.Source) error {
 	dir := d.Path
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return fmt.Errorf("exporting %s: %s is not empty", src.Name, dir)
+	if err := CheckEmpty(dir); err != nil {
+		return &InputError{fmt.Errorf("exporting %s: %w", src.Arg, err)}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("exporting %s: %w", src.Name, err)

@@ -49,6 +49,32 @@ func Each[T any](w io.Writer, name, text string, items []T) error {
 	return nil
 }
 
+// Lines writes every item on a line of its own: as compact JSON when
+// format is "json" (docker's --format json), else through the --format
+// template format, as Each does.
+func Lines[T any](w io.Writer, name, format string, items []T) error {
+	if format != "json" {
+		return Each(w, name, format, items)
+	}
+	enc := json.NewEncoder(w)
+	for _, v := range items {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Inspect writes items as docker's inspect commands do: through the
+// --format template format, one a line, or, with no format, as one JSON
+// array indented like JSON's.
+func Inspect[T any](w io.Writer, name, format string, items []T) error {
+	if format == "" {
+		return JSON(w, items)
+	}
+	return Each(w, name, format, items)
+}
+
 // Execute runs tmpl on v and writes the result to w. When the template
 // fails on v's Go fields (a field named as in the JSON output, such as
 // {{.Id}}, where the Go field is ID), it runs again on v's JSON form, like
@@ -117,3 +143,28 @@ func ParseSize(v string) (int64, error) {
 	}
 	return n * mult, nil
 }
+
+// Size is a byte count that reads like ParseSize and prints like Human (""
+// for 0): a --max-size flag's value (String, Set and Type make it a
+// pflag.Value without this package importing pflag).
+type Size int64
+
+func (s *Size) String() string {
+	if *s == 0 {
+		return ""
+	}
+	return Human(int64(*s))
+}
+
+// Set parses v with ParseSize.
+func (s *Size) Set(v string) error {
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = Size(n)
+	return nil
+}
+
+// Type names the value in flag usage.
+func (s *Size) Type() string { return "SIZE" }
