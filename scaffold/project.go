@@ -1,10 +1,12 @@
 package scaffold
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Project is a plugin project Init created: what dplug init -o json
@@ -45,6 +47,21 @@ func Init(dir, typ string, opts ...Option) (*Project, error) {
 		return nil, fmt.Errorf("creating plugin project: %w", err)
 	}
 	return &Project{Dir: dir, Type: typ, Name: o.name, Files: files}, nil
+}
+
+// Write writes p as dplug init prints it: with asJSON, p as indented JSON
+// on out; else the paths written on out, one a line, and WriteNext's steps
+// on errOut.
+func (p *Project) Write(out, errOut io.Writer, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	}
+	if _, err := fmt.Fprintln(out, strings.Join(p.Files, "\n")); err != nil {
+		return err
+	}
+	return p.WriteNext(errOut)
 }
 
 // WriteNext writes what the author does next with p, for a person: build,

@@ -77,3 +77,22 @@ Created a volume plugin "myvol" in myvol. Next:
 		t.Errorf("WriteNext:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+func TestProjectWrite(t *testing.T) {
+	p := &Project{Dir: "d", Type: "log", Name: "n", Files: []string{"d/a", "d/b"}}
+	for _, tc := range []struct {
+		asJSON           bool
+		wantOut, wantErr string
+	}{
+		{true, "{\n  \"dir\": \"d\",\n  \"type\": \"log\",\n  \"name\": \"n\",\n  \"files\": [\n    \"d/a\",\n    \"d/b\"\n  ]\n}\n", ""},
+		{false, "d/a\nd/b\n", "\nCreated a log plugin \"n\" in d. Next:\n"},
+	} {
+		var out, errOut bytes.Buffer
+		if err := p.Write(&out, &errOut, tc.asJSON); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != tc.wantOut || !strings.HasPrefix(errOut.String(), tc.wantErr) || (tc.wantErr == "") != (errOut.Len() == 0) {
+			t.Errorf("Write(json=%v): out %q, errOut %q; want %q, %q...", tc.asJSON, out.String(), errOut.String(), tc.wantOut, tc.wantErr)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
@@ -86,11 +87,15 @@ func (r *Report) Err() error {
 	return nil
 }
 
-// Write writes r for a person, as dplug doctor prints it: the findings on
-// out (WriteText), and on errOut the pull temp dirs that could not be
-// checked (warnings) and, when there is nothing to say, that the store
-// under root (as the user named it) is consistent.
-func (r *Report) Write(out, errOut io.Writer, root string) {
+// Write writes r as dplug doctor prints it: with asJSON, r as indented
+// JSON on out; else the findings on out (WriteText), and on errOut the pull
+// temp dirs that could not be checked (warnings) and, when there is
+// nothing to say, that the store under root (as the user named it) is
+// consistent.
+func (r *Report) Write(out, errOut io.Writer, root string, asJSON bool) error {
+	if asJSON {
+		return output.JSON(out, r)
+	}
 	r.WriteText(out, r.dir)
 	for _, err := range r.PullErrors {
 		fmt.Fprintf(errOut, "dplug: warning: %v\n", err)
@@ -98,6 +103,7 @@ func (r *Report) Write(out, errOut io.Writer, root string) {
 	if r.Clean() {
 		fmt.Fprintf(errOut, "store %s is consistent\n", root)
 	}
+	return nil
 }
 
 // WriteText writes the findings one a line, as `dplug doctor` prints them;

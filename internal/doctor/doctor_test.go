@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -79,7 +80,9 @@ func TestReportWriteAndErr(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			tc.r.Write(&out, &errOut, "ROOT")
+			if err := tc.r.Write(&out, &errOut, "ROOT", false); err != nil {
+				t.Fatal(err)
+			}
 			if out.String() != tc.wantOut || errOut.String() != tc.wantErr {
 				t.Errorf("Write: out %q, errOut %q; want %q, %q", out.String(), errOut.String(), tc.wantOut, tc.wantErr)
 			}
@@ -87,6 +90,21 @@ func TestReportWriteAndErr(t *testing.T) {
 				t.Errorf("Err() = %v, want %v", err, tc.wantProblems)
 			}
 		})
+	}
+}
+
+func TestReportWriteJSON(t *testing.T) {
+	r := &Report{Report: &store.Report{}, Pulls: []string{"/p/.tmp1"}, PullErrors: []error{errors.New("not shown")}}
+	var out, errOut bytes.Buffer
+	if err := r.Write(&out, &errOut, "ROOT", true); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil || errOut.Len() != 0 {
+		t.Fatalf("JSON %q (%v), errOut %q", out.String(), err, errOut.String())
+	}
+	if got := fmt.Sprint(m["Pulls"]); got != "[/p/.tmp1]" {
+		t.Errorf("JSON Pulls = %s, want [/p/.tmp1]", got)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/internal/doctor"
-	"github.com/dplug/dplug/internal/output"
 )
 
 func newDoctorCmd(g *globalOptions) *cobra.Command {
@@ -31,15 +30,11 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 	if r == nil {
 		return err
 	}
-	if g.outputJSON() {
-		if jerr := output.JSON(g.stdout, r); jerr != nil {
-			return jerr
-		}
-	} else {
-		r.Write(g.stdout, g.stderr, g.Root)
+	if werr := r.Write(g.stdout, g.stderr, g.Root, g.outputJSON()); werr != nil {
+		return werr
 	}
 	if err != nil {
-		return err
+		return err // the store's own, after its report
 	}
 	return r.Err()
 }

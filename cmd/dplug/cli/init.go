@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,16 +43,10 @@ func newInitCmd(g *globalOptions) *cobra.Command {
 // project as JSON) and the next steps on stderr.
 func runInit(g *globalOptions, dir string, o initOptions) error {
 	// An empty name or module is scaffold's default (DIR's base name,
-	// example.com/NAME).
+	// example.com/NAME); an *InputError is a usage error (exit 2).
 	p, err := scaffold.Init(dir, o.Type, scaffold.WithName(o.Name), scaffold.WithModule(o.Module), scaffold.WithForce(o.Force))
 	if err != nil {
-		return err // an *InputError is a usage error (exit 2)
+		return err
 	}
-	if g.outputJSON() {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p)
-	}
-	fmt.Fprintln(g.stdout, strings.Join(p.Files, "\n"))
-	return p.WriteNext(g.stderr)
+	return p.Write(g.stdout, g.stderr, g.outputJSON())
 }
