@@ -1,7 +1,8 @@
 // Package doctor checks a dplug root as a whole, for `dplug doctor`: the
 // plugin store (store.Doctor), the runs under ROOT/run nobody will stop
 // (run.Doctor) and the temp dirs killed pulls left (pack's pull records),
-// and with fix repairs them. It prints nothing but the Report it returns.
+// and with fix repairs them. It prints nothing itself: the Report it
+// returns writes itself, text or JSON (Report.Write).
 package doctor
 
 import (
