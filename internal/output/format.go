@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/dplug/dplug/internal/exitcode"
 )
 
 // FormatError is a --format template that does not parse: the user's
@@ -17,6 +19,10 @@ type FormatError struct{ Err error }
 
 func (e *FormatError) Error() string { return "parsing --format: " + e.Err.Error() }
 func (e *FormatError) Unwrap() error { return e.Err }
+
+// ExitClass makes a --format template that does not parse a usage error
+// for the CLI (exitcode.Classed).
+func (e *FormatError) ExitClass() int { return exitcode.Usage }
 
 // Template parses a --format Go template with the function docker's
 // --format users reach for first: json, which prints its argument as JSON
