@@ -64,11 +64,7 @@ func newBuildCmd(g *globalOptions) *cobra.Command {
 }
 
 func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir string) error {
-	if !g.Debug {
-		// containerd's content store (used for oci-layout contexts) logs
-		// harmless warnings through logrus' global logger.
-		logrus.SetOutput(io.Discard)
-	}
+	quietBuildKit(g)
 	o.ProgressOut = g.stderr
 	opts, err := o.Options()
 	if err != nil {
@@ -101,4 +97,13 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	}
 	fmt.Fprintln(g.stdout, res.Output)
 	return nil
+}
+
+// quietBuildKit silences logrus' global logger (build, dev) unless --debug:
+// containerd's content store (used for oci-layout contexts) logs harmless
+// warnings through it.
+func quietBuildKit(g *globalOptions) {
+	if !g.Debug {
+		logrus.SetOutput(io.Discard)
+	}
 }
