@@ -66,6 +66,27 @@ func (d *Dir) Deliver(ctx context.Context, src *source.Source) (string, error) {
 	return path, nil
 }
 
+// Pulled is what Pull wrote: the artifact's reference and digest, and the
+// plugin directory (absolute).
+type Pulled struct {
+	Ref    string `json:"ref"`
+	Digest string `json:"digest"`
+	Dir    string `json:"dir"`
+}
+
+// Pull unpacks the registry or layout artifact src into Path (Deliver)
+// and says what it wrote.
+func (d *Dir) Pull(ctx context.Context, src *source.Source) (*Pulled, error) {
+	if src.Artifact == nil {
+		return nil, kindError(d, src)
+	}
+	abs, err := d.Deliver(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	return &Pulled{Ref: src.Artifact.Ref(), Digest: src.Artifact.Digest(), Dir: abs}, nil
+}
+
 // rename moves the staged dir to Path, replacing a plugin dir there.
 func (d *Dir) rename(ctx context.Context, dir string) error {
 	if err := ctx.Err(); err != nil {
