@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -81,9 +80,5 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	}
 	prog.Succeeded()
 	warnArch(g, filepath.Join(dir, "rootfs"), src.Config, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\"")
-	if g.outputJSON() {
-		return json.NewEncoder(g.stdout).Encode(res)
-	}
-	fmt.Fprintln(g.stdout, res.Dir)
-	return nil
+	return printLine(g, res, res.Dir)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -70,9 +69,5 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, arg, ref stri
 		return usageIfInput(err)
 	}
 	prog.Succeeded()
-	if g.outputJSON() {
-		return json.NewEncoder(g.stdout).Encode(res)
-	}
-	fmt.Fprintln(g.stdout, res)
-	return nil
+	return printLine(g, res, res.String())
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,11 +50,7 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 	if err != nil {
 		return err
 	}
-	if g.outputJSON() {
-		_ = json.NewEncoder(g.stdout).Encode(s.Info())
-	} else {
-		fmt.Fprintln(g.stdout, s.Socket())
-	}
+	_ = printLine(g, s.Info(), s.Socket())
 	if o.detach {
 		return nil
 	}
