@@ -163,3 +163,31 @@ func TestStartDetach(t *testing.T) {
 		t.Error("still running after Stop")
 	}
 }
+
+func TestServe(t *testing.T) {
+	t.Run("canceled", func(t *testing.T) {
+		s := startT(t, volplug(t, ""))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var w bytes.Buffer
+		if err := s.Serve(ctx, time.Second, &w); err != nil || s.Running() {
+			t.Errorf("Serve = %v, running %v: want nil and the plugin stopped", err, s.Running())
+		}
+		want := "dplug: example.com/me/volplug:dev is ready; Ctrl-C stops it\ndplug: stopping example.com/me/volplug:dev\n"
+		if w.String() != want {
+			t.Errorf("Serve wrote %q, want %q", w.String(), want)
+		}
+	})
+	t.Run("exited", func(t *testing.T) {
+		s := startT(t, volplug(t, "dieonremove"))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var resp struct{ Err string }
+		_, _ = probe.NewClient(s.Socket()).CallJSON(ctx, "VolumeDriver.Remove", map[string]string{"Name": "x"}, &resp)
+		var w bytes.Buffer
+		var ee *ExitError
+		if err := s.Serve(ctx, time.Second, &w); !errors.As(err, &ee) || strings.Contains(w.String(), "stopping") {
+			t.Errorf("Serve = %v, wrote %q: want an *ExitError and no stopping line", err, w.String())
+		}
+	})
+}

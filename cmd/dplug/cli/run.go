@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -54,13 +53,7 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 	if o.detach {
 		return nil
 	}
-	fmt.Fprintf(errw, "dplug: %s is ready; Ctrl-C stops it\n", s.Plugin.Name)
-	var exited *harness.ExitError
-	if err := s.Wait(ctx); errors.As(err, &exited) {
-		return &exitError{Code: ExitFailure, Err: err}
-	}
-	fmt.Fprintf(errw, "dplug: stopping %s\n", s.Plugin.Name)
-	return s.Stop(context.WithoutCancel(ctx), o.grace)
+	return s.Serve(ctx, o.grace, errw)
 }
 
 // start resolves arg (a plugin dir or an installed plugin) and starts it;
