@@ -22,6 +22,7 @@ import (
 	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/probe"
 	"github.com/dplug/dplug/run"
+	"github.com/dplug/dplug/source"
 )
 
 // volplug is the test volume plugin in mode ("" serves normally) as a
@@ -190,4 +191,26 @@ func TestServe(t *testing.T) {
 			t.Errorf("Serve = %v, wrote %q: want an *ExitError and no stopping line", err, w.String())
 		}
 	})
+}
+
+// Settings.Start starts a plugin dir from its source and warns on Warn
+// about the interfaces its activation answer lacks.
+func TestSettingsStart(t *testing.T) {
+	testenv.RequireRoot(t)
+	cfg := testplugin.Config()
+	mode := "wrongimpl"
+	cfg.Env = append(cfg.Env, plugin.Env{Name: "TESTPLUGIN_MODE", Value: &mode})
+	src, err := source.Open(context.Background(), testplugin.Dir(t, &cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warn bytes.Buffer
+	s, err := Settings{RunRoot: runRoot(t), Timeout: 30 * time.Second, Warn: &warn}.Start(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background(), 0) })
+	if want := "dplug: warning: " + s.MissingWarning() + "\n"; s.MissingWarning() == "" || warn.String() != want {
+		t.Errorf("Warn got %q, want %q", warn.String(), want)
+	}
 }

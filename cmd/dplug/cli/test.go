@@ -50,7 +50,7 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	if g.Debug {
 		w = errw
 	}
-	s, err := start(ctx, g, &o.startOptions, arg, errw, harness.WithOutput(w))
+	s, err := start(ctx, g, &o.startOptions, arg, harness.Settings{Output: w, Warn: errw})
 	if err != nil {
 		return err
 	}
