@@ -9,6 +9,7 @@ import (
 
 	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/pack"
+	"github.com/dplug/dplug/source"
 )
 
 func TestPublishedString(t *testing.T) {
@@ -65,5 +66,35 @@ func TestPushInputError(t *testing.T) {
 func TestLayerCache(t *testing.T) {
 	if got, want := dest.LayerCache("/r"), filepath.Join("/r", "cache", "layers"); got != want {
 		t.Errorf("LayerCache = %q, want %q", got, want)
+	}
+}
+
+func TestDirPullFrom(t *testing.T) {
+	full := t.TempDir()
+	writePlugin(t, full, "v1")
+	for _, tc := range []struct {
+		name, dir, ref, layout string
+		arg                    string
+		kind                   source.Kind
+		wantErr                string
+	}{
+		{name: "registry", dir: filepath.Join(t.TempDir(), "new"), ref: "localhost:5000/p:1", arg: "localhost:5000/p:1", kind: source.Registry},
+		{name: "layout", dir: t.TempDir(), ref: "DIR", layout: "l", arg: "l", kind: source.Layout},
+		{name: "dir not empty", dir: full, ref: "localhost:5000/p:1", wantErr: "is not empty"},
+		{name: "bad ref", dir: t.TempDir(), ref: "Bad Ref", wantErr: "pulling Bad Ref"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			arg, kind, err := (&dest.Dir{Path: tc.dir}).PullFrom(tc.ref, tc.layout)
+			if tc.wantErr != "" {
+				var ie *dest.InputError
+				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want an *InputError with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || arg != tc.arg || kind != tc.kind {
+				t.Errorf("PullFrom = %q, %v, %v; want %q, %v", arg, kind, err, tc.arg, tc.kind)
+			}
+		})
 	}
 }

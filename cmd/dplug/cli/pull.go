@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -56,17 +55,12 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	if err != nil {
 		return usageError(err)
 	}
-	// Check DIR and REF before any download.
-	if err := dest.CheckEmpty(dir); err != nil {
+	opts = append(opts, pack.WithDirMode(mode))
+	to := &dest.Dir{Path: dir, Options: opts}
+	arg, kinds, err := to.PullFrom(args[0], o.ociLayout, pack.WithInsecure(o.insecure))
+	if err != nil {
 		return usageError(err)
 	}
-	arg, kinds := args[0], source.Registry
-	if o.ociLayout != "" {
-		arg, kinds = o.ociLayout, source.Layout
-	} else if err := pack.ParseReference(arg, pack.WithInsecure(o.insecure)); err != nil {
-		return usageError(fmt.Errorf("pulling %s: %w", arg, err))
-	}
-	opts = append(opts, pack.WithDirMode(mode))
 	src, err := openSource(ctx, g, arg, source.WithKinds(kinds), source.WithPack(opts...))
 	if err != nil {
 		return err
@@ -74,7 +68,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	if abs, err := filepath.Abs(dir); err == nil {
 		recordPull(g, filepath.Dir(abs))
 	}
-	res, err := (&dest.Dir{Path: dir, Options: opts}).Pull(ctx, src)
+	res, err := to.Pull(ctx, src)
 	if err != nil {
 		return err
 	}
