@@ -214,3 +214,22 @@ func TestSettingsStart(t *testing.T) {
 		t.Errorf("Warn got %q, want %q", warn.String(), want)
 	}
 }
+
+func TestWriteTest(t *testing.T) {
+	for _, tc := range []struct {
+		mode   string
+		failed bool
+	}{{"", false}, {"wrongimpl", true}} {
+		t.Run("mode="+tc.mode, func(t *testing.T) {
+			s := startT(t, volplug(t, tc.mode))
+			var w bytes.Buffer
+			failed, err := s.WriteTest(context.Background(), time.Second, &w, "json")
+			if err != nil || failed != tc.failed {
+				t.Fatalf("WriteTest = %v, %v; want failed %v", failed, err, tc.failed)
+			}
+			if !strings.HasPrefix(w.String(), "{") || s.Running() {
+				t.Errorf("report %q, running %v: want a JSON report and the plugin stopped", w.String(), s.Running())
+			}
+		})
+	}
+}

@@ -54,18 +54,9 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	if err != nil {
 		return err
 	}
-	rep, stopErr := s.Test(ctx, o.grace, popts...)
-	if rep == nil {
-		return stopErr
-	}
-	if err := rep.Write(g.stdout, g.Output, s.Plugin.Name); err != nil {
-		return err
-	}
-	if stopErr != nil {
-		return stopErr
-	}
-	if rep.Failed() > 0 {
+	failed, err := s.WriteTest(ctx, o.grace, g.stdout, g.Output, popts...)
+	if err == nil && failed {
 		return &exitError{Code: ExitFailure}
 	}
-	return nil
+	return err
 }
