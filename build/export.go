@@ -372,16 +372,21 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 			mu.Unlock()
 		}
 	}()
+	// BuildKit's version is part of the reuse key; asked while the
+	// session starts.
 	var bkVersion string
+	versionDone := make(chan struct{})
 	if r != nil {
-		info, err := c.Info(sctx)
-		if err != nil {
-			o.log.Debug("build reuse: no BuildKit version, not reusing", "err", err)
-			r = nil
-		} else {
+		go func() {
+			defer close(versionDone)
+			info, err := c.Info(sctx)
+			if err != nil {
+				o.log.Debug("build reuse: no BuildKit version, not reusing", "err", err)
+				return
+			}
 			v := info.BuildkitVersion
 			bkVersion = v.Package + " " + v.Version + " " + v.Revision + " " + v.DockerfileVersion
-		}
+		}()
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -395,7 +400,8 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 			if err != nil {
 				return nil, err
 			}
-			if r.decide(ctx, res, bkVersion, o) {
+			<-versionDone
+			if bkVersion != "" && r.decide(ctx, res, bkVersion, o) {
 				r.hit = true
 				return gateway.NewResult(), nil
 			}
