@@ -191,6 +191,8 @@ func Run(ctx context.Context, contextDir string, to dest.Dest, opts ...Option) (
 	var plat, asked string
 	if len(plats) == 1 {
 		plat, asked = plats[0], plats[0]
+	} else if reuse != nil && reuse.platform != "" {
+		plat = reuse.platform
 	} else {
 		plat = workerPlatform(ctx, c)
 	}

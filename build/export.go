@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
@@ -396,6 +397,9 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 			return
 		}
 		_, err := c.Build(sctx, *so, "", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+			if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
+				r.platform = platforms.Format(ws[0].Platforms[0])
+			}
 			res, err := gw.Solve(ctx, gateway.SolveRequest{Frontend: so.Frontend, FrontendOpt: so.FrontendAttrs, Evaluate: true})
 			if err != nil {
 				return nil, err

@@ -103,6 +103,9 @@ type reuse struct {
 	inputs string // the client-side key; "" if the inputs are racy
 	key    string // the whole key, set once the sources are known ("" : no reuse)
 	hit    bool   // BuildKit exported nothing: plugin/ is the result
+	// platform is the BuildKit worker's (as workerPlatform), learnt from
+	// the gateway; "" if it said none.
+	platform string
 }
 
 // newReuse plans reuse for a build of contextDir, or returns nil when this
