@@ -112,12 +112,16 @@ func Run(ctx context.Context, contextDir string, to dest.Dest, opts ...Option) (
 		reuse = newReuse(contextDir, &o, len(plats) <= 1)
 	}
 	if reuse != nil {
-		// Beside the kept rootfs, so that it can be moved there.
-		parent = reuse.parent
-		if err := os.MkdirAll(parent, 0o700); err != nil {
-			return nil, fmt.Errorf("creating %s: %w", parent, err)
+		// Beside the kept rootfs, so that it can be moved there; a root
+		// this user cannot write only means no reuse.
+		if err := os.MkdirAll(reuse.parent, 0o700); err != nil {
+			o.log.Debug("build reuse: no place for the rootfs", "err", err)
+			reuse = nil
+		} else {
+			parent = reuse.parent
 		}
-	} else if s, ok := to.(dest.Stager); ok && s.StagingParent() != "" {
+	}
+	if s, ok := to.(dest.Stager); ok && reuse == nil && s.StagingParent() != "" {
 		parent = s.StagingParent()
 		if err := os.MkdirAll(parent, 0o755); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", parent, err)
