@@ -57,7 +57,8 @@ import (
 //     digest it resolved now, so a moved tag changes the key); any other
 //     source (git, http) makes the build never reuse. And BuildKit's
 //     version, since the frontend turns the same Dockerfile into the
-//     definition.
+//     definition. A Dockerfile that names its own frontend image
+//     (# syntax=, BUILDKIT_SYNTAX) never reuses: that image is found by tag.
 //
 // The key is recorded with the rootfs only after that rootfs was exported
 // and delivered. A build whose key equals the recorded one would produce
@@ -142,6 +143,11 @@ func inputsKey(contextDir, dockerfile string, o *options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if externalFrontend(df) || o.buildArgs["BUILDKIT_SYNTAX"] != "" {
+		// The frontend image (# syntax=) is resolved by tag and turns
+		// the Dockerfile into the definition: not pinned.
+		return "", nil
+	}
 	field("dockerfile-bytes", string(df))
 	if ign, err := os.ReadFile(dockerfile + ".dockerignore"); err == nil {
 		field("dockerfile-ignore", string(ign))
@@ -189,6 +195,23 @@ func inputsKey(contextDir, dockerfile string, o *options) (string, error) {
 		// pinned likewise.
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// externalFrontend says whether a Dockerfile names its frontend image in
+// a parser directive (# syntax=IMAGE), read like BuildKit does: comment
+// lines at the very top.
+func externalFrontend(df []byte) bool {
+	for _, line := range strings.Split(string(df), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "#") {
+			return false
+		}
+		k, _, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "#")), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "syntax") {
+			return true
+		}
+	}
+	return false
 }
 
 func mapKeys(m map[string]string) func(func(string) bool) {

@@ -65,3 +65,18 @@ func hex64(c byte) string {
 	}
 	return string(b)
 }
+
+func TestExternalFrontend(t *testing.T) {
+	for df, want := range map[string]bool{
+		"# syntax=docker/dockerfile:1\nFROM base\n":    true,
+		"#SYNTAX = docker/dockerfile:1.7\nFROM base\n": true,
+		"# escape=`\n# syntax=x\nFROM base\n":          true,
+		"FROM base\n# syntax=docker/dockerfile:1\n":    false,
+		"# a comment\nFROM base\n":                     false,
+		"FROM base\n":                                  false,
+	} {
+		if got := externalFrontend([]byte(df)); got != want {
+			t.Errorf("externalFrontend(%q) = %t, want %t", df, got, want)
+		}
+	}
+}
