@@ -120,7 +120,21 @@ func Run(ctx context.Context, contextDir string, to dest.Dest, opts ...Option) (
 
 	// 2. Staging: PARENT/.dplug-build-XXXX/{config.json,rootfs/}.
 	parent := os.TempDir()
-	if s, ok := to.(dest.Stager); ok && s.StagingParent() != "" {
+	var reuse *reuse
+	if _, ok := to.(*dest.Registry); ok {
+		reuse = newReuse(contextDir, &o, len(plats) <= 1)
+	}
+	if reuse != nil {
+		// Beside the kept rootfs, so that it can be moved there; a root
+		// this user cannot write only means no reuse.
+		if err := os.MkdirAll(reuse.parent, 0o700); err != nil {
+			o.log.Debug("build reuse: no place for the rootfs", "err", err)
+			reuse = nil
+		} else {
+			parent = reuse.parent
+		}
+	}
+	if s, ok := to.(dest.Stager); ok && reuse == nil && s.StagingParent() != "" {
 		parent = s.StagingParent()
 		if err := os.MkdirAll(parent, 0o755); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", parent, err)
@@ -145,7 +159,7 @@ func Run(ctx context.Context, contextDir string, to dest.Dest, opts ...Option) (
 	defer release()
 	defer c.Close()
 
-	solveErr := solve(ctx, c, so, &o, rootfs, func(s *client.SolveStatus) { displayCh <- s }, stallHint(addr, logFile, staging))
+	solveErr := solve(ctx, c, so, &o, rootfs, reuse, func(s *client.SolveStatus) { displayCh <- s }, stallHint(addr, logFile, staging))
 	if solveErr != nil {
 		var stall *StallError
 		if errors.As(solveErr, &stall) {
@@ -181,27 +195,43 @@ func Run(ctx context.Context, contextDir string, to dest.Dest, opts ...Option) (
 	if err := os.WriteFile(filepath.Join(staging, "config.json"), cfg, 0o644); err != nil {
 		return nil, fmt.Errorf("writing config.json: %w", err)
 	}
+	pluginDir := staging
+	if reuse != nil && reuse.hit {
+		step := st.start("[dplug] reuse the rootfs of the last build (nothing changed)")
+		pluginDir, err = reuse.plugin(cfg)
+		step.done(err)
+		if err != nil {
+			return nil, err
+		}
+	}
 	// The platform asked for is recorded in an OCI layout.
 	var plat, asked string
 	if len(plats) == 1 {
 		plat, asked = plats[0], plats[0]
+	} else if reuse != nil && reuse.platform != "" {
+		plat = reuse.platform
 	} else {
 		plat = workerPlatform(ctx, c)
 	}
-	if err := checkPlatforms(st, cfg, []dest.PlatformDir{{Platform: plat, Dir: staging}}, o.progressOut); err != nil {
+	if err := checkPlatforms(st, cfg, []dest.PlatformDir{{Platform: plat, Dir: pluginDir}}, o.progressOut); err != nil {
 		return nil, err
 	}
 	// Private while it was being written; a plugin dir like any other now.
 	if err := os.Chmod(staging, 0o755); err != nil {
 		return nil, err
 	}
-	src, err := dest.Staged(ctx, staging, asked)
+	src, err := dest.Staged(ctx, pluginDir, asked)
 	if err != nil {
 		return nil, err
 	}
 	out, err := dest.WithProgress(to, st).Deliver(ctx, src)
 	if err != nil {
 		return nil, err
+	}
+	if reuse != nil && !reuse.hit {
+		if err := reuse.record(staging); err != nil {
+			o.log.Debug("build reuse: rootfs not kept", "err", err)
+		}
 	}
 	return &Result{Output: out, Dest: to.String(), Addr: addr, Steps: tr.Steps(), Took: time.Since(start), Warnings: warnings}, nil
 }

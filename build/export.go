@@ -9,7 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/dplug/dplug/archive"
 )
@@ -333,7 +335,11 @@ func (s *rootfsSink) Close() error {
 // watchdog on the export, and every status update passed to show. A solve
 // whose export stalls returns a *StallError, at the latest abandonAfter
 // after it was canceled, even if BuildKit's client does not return.
-func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *options, rootfsDir string, show func(*client.SolveStatus), hint func(string) string) error {
+//
+// With r, the Dockerfile is solved through BuildKit's gateway first, and
+// when r finds the kept rootfs is this build's (reuse.decide) BuildKit
+// exports an empty result and r.hit is set.
+func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *options, rootfsDir string, r *reuse, show func(*client.SolveStatus), hint func(string) string) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	wd := newWatchdog(o.exportTimeout, cancel, hint)
@@ -367,9 +373,44 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 			mu.Unlock()
 		}
 	}()
+	// BuildKit's version is part of the reuse key; asked while the
+	// session starts.
+	var bkVersion string
+	versionDone := make(chan struct{})
+	if r != nil {
+		go func() {
+			defer close(versionDone)
+			info, err := c.Info(sctx)
+			if err != nil {
+				o.log.Debug("build reuse: no BuildKit version, not reusing", "err", err)
+				return
+			}
+			v := info.BuildkitVersion
+			bkVersion = v.Package + " " + v.Version + " " + v.Revision + " " + v.DockerfileVersion
+		}()
+	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Solve(sctx, nil, *so, statusCh)
+		if r == nil {
+			_, err := c.Solve(sctx, nil, *so, statusCh)
+			done <- err
+			return
+		}
+		_, err := c.Build(sctx, *so, "", func(ctx context.Context, gw gateway.Client) (*gateway.Result, error) {
+			if ws := gw.BuildOpts().Workers; len(ws) > 0 && len(ws[0].Platforms) > 0 {
+				r.platform = platforms.Format(ws[0].Platforms[0])
+			}
+			res, err := gw.Solve(ctx, gateway.SolveRequest{Frontend: so.Frontend, FrontendOpt: so.FrontendAttrs, Evaluate: true})
+			if err != nil {
+				return nil, err
+			}
+			<-versionDone
+			if bkVersion != "" && r.decide(ctx, res, bkVersion, o) {
+				r.hit = true
+				return gateway.NewResult(), nil
+			}
+			return res, nil
+		}, statusCh)
 		done <- err
 	}()
 

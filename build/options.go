@@ -47,6 +47,8 @@ type options struct {
 	exportTimeout  time.Duration
 	resolveTimeout time.Duration
 	extract        extractFunc // nil: extractRootfs (tests replace it)
+	noReuse        bool
+	rootSet        bool // WithRoot was given: the root may hold the kept rootfs
 }
 
 // Option configures Run.
@@ -64,7 +66,7 @@ func WithTLS(caCert, cert, key string) Option {
 
 // WithRoot sets the dplug root whose buildkitd is started or reused when no
 // address is given. Default: /var/lib/dplug.
-func WithRoot(root string) Option { return func(o *options) { o.root = root } }
+func WithRoot(root string) Option { return func(o *options) { o.root, o.rootSet = root, true } }
 
 // WithBuildkitdOptions configures dplug's own buildkitd, used when no
 // address is given (e.g. buildkitd.WithIdleTimeout).
@@ -155,6 +157,13 @@ func WithExportTimeout(d time.Duration) Option { return func(o *options) { o.exp
 // registry may take before the build is canceled with a *ResolveError.
 // Default (and for d <= 0): DefaultResolveTimeout.
 func WithResolveTimeout(d time.Duration) Option { return func(o *options) { o.resolveTimeout = d } }
+
+// WithReuse says whether a build pushed to a registry may reuse the
+// rootfs of the last build of the same project when nothing it depends on
+// changed (see reuse.go), instead of exporting it from BuildKit again.
+// Default: true when WithRoot is given (the rootfs is kept under
+// ROOT/build/reuse), else false.
+func WithReuse(on bool) Option { return func(o *options) { o.noReuse = !on } }
 
 // WithLogger sets the logger for debug details. Default: discarded.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
