@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
 )
 
 // concurrency is how many cases run at once on one daemon. Most of a
@@ -125,28 +126,25 @@ func runCases(t *testing.T, d *testenv.Dockerd, bin, busybox, probe string, case
 }
 
 // caseDir writes the plugin directory of case i: its config.json and a
-// rootfs with diffplug and a file naming the case, so that no two rootfs
-// are byte-identical (dockerd 26.1.5 refuses to create a second plugin
-// whose rootfs is identical to an existing one's).
+// rootfs with diffplug (bin, the binary's bytes) and a file naming the
+// case, so that no two rootfs are byte-identical (dockerd 26.1.5 refuses
+// to create a second plugin whose rootfs is identical to an existing
+// one's).
 func caseDir(t *testing.T, bin string, i int, c Case) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), fmt.Sprintf("case%02d", i))
-	rootfs := filepath.Join(dir, "rootfs")
-	if err := os.MkdirAll(rootfs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(bin, filepath.Join(rootfs, "diffplug")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(rootfs, "case"), []byte(c.Name()+"\n"), 0o644); err != nil {
+	files := map[string]testplugin.File{"diffplug": testplugin.Exec(bin), "case": {Body: c.Name() + "\n"}}
+	if err := testplugin.WriteRawTo(dir, []byte(c.Config), files); err != nil {
 		t.Fatal(err)
 	}
 	if c.ConfigDir {
-		if err := os.Mkdir(filepath.Join(dir, "config.json"), 0o755); err != nil {
+		config := filepath.Join(dir, "config.json")
+		if err := os.Remove(config); err != nil {
 			t.Fatal(err)
 		}
-	} else if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(c.Config), 0o644); err != nil {
-		t.Fatal(err)
+		if err := os.Mkdir(config, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -254,7 +252,8 @@ func firstLine(s string) string {
 	return s
 }
 
-// buildDiffplug builds the test plugin (static, stripped) once.
+// buildDiffplug builds the test plugin (static, stripped) once and
+// returns the binary's bytes.
 func buildDiffplug(t *testing.T) string {
 	t.Helper()
 	_, self, _, _ := runtime.Caller(0)
@@ -265,7 +264,11 @@ func buildDiffplug(t *testing.T) string {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building diffplug: %v\n%s", err, b)
 	}
-	return out
+	bin, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(bin)
 }
 
 // loadBusybox loads a busybox image (from busybox-static, no registry)
