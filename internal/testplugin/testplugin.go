@@ -124,6 +124,17 @@ func Config() plugin.Config {
 	}
 }
 
+// ModeConfig is Config with volplug's misbehaviour mode (TESTPLUGIN_MODE:
+// "crash", "nolisten", "inspect", ... as volplug's doc lists them); ""
+// serves normally.
+func ModeConfig(mode string) plugin.Config {
+	cfg := Config()
+	if mode != "" {
+		cfg.Env = append(cfg.Env, plugin.Env{Name: "TESTPLUGIN_MODE", Value: &mode})
+	}
+	return cfg
+}
+
 // Dir writes a plugin directory (config.json + rootfs/volplug) under a new
 // t.TempDir and returns it. cfg nil means Config().
 func Dir(t testing.TB, cfg *plugin.Config) string {
