@@ -9,11 +9,13 @@ import (
 	"testing"
 )
 
-// fakeTB records how a helper ended the test: Skipf and Fatalf end the
-// goroutine, like the real ones.
+// fakeTB records how a helper ended the test (Skipf and Fatalf end the
+// goroutine, like the real ones), the errors it reported, and its
+// cleanups (for the test to run).
 type fakeTB struct {
 	testing.TB
 	skipped, failed string
+	errs            []string
 	cleanups        []func()
 }
 
@@ -23,6 +25,9 @@ func (f *fakeTB) Cleanup(fn func())   { f.cleanups = append(f.cleanups, fn) }
 func (f *fakeTB) Skipf(format string, args ...any) {
 	f.skipped = fmt.Sprintf(format, args...)
 	runtime.Goexit()
+}
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.errs = append(f.errs, fmt.Sprintf(format, args...))
 }
 func (f *fakeTB) Fatalf(format string, args ...any) {
 	f.failed = fmt.Sprintf(format, args...)

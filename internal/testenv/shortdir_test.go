@@ -1,39 +1,17 @@
 package testenv
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// cleanupRecorder is a testing.TB that keeps its cleanups for the test to
-// run, and records Errorf.
-type cleanupRecorder struct {
-	testing.TB
-	cleanups []func()
-	errs     []string
-}
-
-func (r *cleanupRecorder) Helper()          {}
-func (r *cleanupRecorder) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
-func (r *cleanupRecorder) Errorf(format string, args ...any) {
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
-
-// end runs the cleanups last first, as testing does.
-func (r *cleanupRecorder) end() {
-	for i := len(r.cleanups) - 1; i >= 0; i-- {
-		r.cleanups[i]()
-	}
-}
-
 // TestRunRoot: a run root is short, passes when left empty, fails naming
 // what was left otherwise, and is removed either way.
 func TestRunRoot(t *testing.T) {
 	for _, left := range []string{"", "0123456789ab"} {
-		r := &cleanupRecorder{TB: t}
+		r := &fakeTB{TB: t}
 		dir := RunRoot(r)
 		if len(dir) > 40 {
 			t.Errorf("run root %s: %d bytes, want a short path", dir, len(dir))
@@ -43,7 +21,9 @@ func TestRunRoot(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		r.end()
+		for i := len(r.cleanups) - 1; i >= 0; i-- { // last first, as testing does
+			r.cleanups[i]()
+		}
 		switch {
 		case left == "" && len(r.errs) > 0:
 			t.Errorf("empty run root: %q, want no error", r.errs)
