@@ -63,7 +63,7 @@ func TestDifferential(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
 		d := testenv.StartDockerdEngine(t, e)
 		t.Logf("dockerd %s", d.Version)
-		busybox := loadBusybox(t, d)
+		busybox := d.LoadBusybox(t)
 		probe := t.TempDir()
 		if err := os.WriteFile(filepath.Join(probe, "diffplug-probe"), []byte("probe\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -269,24 +269,4 @@ func buildDiffplug(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(bin)
-}
-
-// loadBusybox loads a busybox image (from busybox-static, no registry)
-// into d and returns its name.
-func loadBusybox(t *testing.T, d *testenv.Dockerd) string {
-	t.Helper()
-	const ref = "dplug.test/busybox:latest"
-	if _, err := os.Stat(testenv.BusyboxPath); err != nil {
-		testenv.Unavailable(t, "%s not found (install: apt-get install busybox-static)", testenv.BusyboxPath)
-	}
-	img, err := testenv.BusyboxImage(testenv.BusyboxPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive := filepath.Join(t.TempDir(), "busybox.tar")
-	if err := testenv.WriteDockerArchive(archive, img, ref); err != nil {
-		t.Fatal(err)
-	}
-	d.MustDocker(t, "load", "-i", archive)
-	return ref
 }

@@ -73,8 +73,8 @@ func TestMissingEngine(t *testing.T) {
 }
 
 // TestEngines starts every engine with its own containerd where it brings
-// one, checks the version it reports, and that stopping it leaves no
-// process or directory behind.
+// one, checks the version it reports, that LoadBusybox gives it an image
+// that runs, and that stopping it leaves no process or directory behind.
 func TestEngines(t *testing.T) {
 	if got := Engines(); len(got) != 2 || got[0].Name != "20.10" || got[1].Name != "26" {
 		t.Fatalf("Engines() = %+v; want 20.10 and 26", got)
@@ -91,6 +91,12 @@ func TestEngines(t *testing.T) {
 		}
 		if _, err := d.Docker(context.Background(), "plugin", "ls"); err != nil {
 			t.Fatal(err)
+		}
+		if ref := d.LoadBusybox(t); ref != BusyboxRef {
+			t.Errorf("LoadBusybox = %q, want %q", ref, BusyboxRef)
+		}
+		if out := d.MustDocker(t, "run", "--rm", "--network", "none", BusyboxRef, "echo", "hi"); strings.TrimSpace(out) != "hi" {
+			t.Errorf("busybox echo hi: %q", out)
 		}
 		d.Stop(t)
 		if _, err := os.Stat(d.dir); !os.IsNotExist(err) {
