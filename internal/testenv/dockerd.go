@@ -306,13 +306,7 @@ const BusyboxRef = "dplug.test/busybox:latest"
 // BusyboxRef. It skips (fails in CI) when busybox-static is not installed.
 func (d *Dockerd) LoadBusybox(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat(BusyboxPath); err != nil {
-		Unavailable(t, "%s not found (install: apt-get install busybox-static)", BusyboxPath)
-	}
-	img, err := BusyboxImage(BusyboxPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := busybox(t)
 	archive := filepath.Join(t.TempDir(), "busybox.tar")
 	if err := WriteDockerArchive(archive, img, BusyboxRef); err != nil {
 		t.Fatal(err)
