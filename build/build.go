@@ -2,8 +2,10 @@ package build
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,6 +34,17 @@ type Result struct {
 	// Warnings about the inputs, e.g. a build arg no ARG consumes; also
 	// written to the progress writer.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Write prints r on w: as indented JSON with asJSON, else its Output.
+func (r *Result) Write(w io.Writer, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	_, err := fmt.Fprintln(w, r.Output)
+	return err
 }
 
 // Run builds the Dockerfile in contextDir into a plugin and delivers it to

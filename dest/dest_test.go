@@ -199,6 +199,16 @@ func TestDeliverSources(t *testing.T) {
 	if _, err := s.Get("me/installed:1"); err != nil {
 		t.Error(err)
 	}
+	// Exporting onto other files is the caller's mistake, found first.
+	full := t.TempDir()
+	if err := os.WriteFile(filepath.Join(full, "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&dest.Dir{Path: full}).Deliver(ctx, open(t, "me/installed:1", root))
+	want := "exporting me/installed:1: " + full + " is not empty: give a new or empty directory"
+	if ie := (*dest.InputError)(nil); !errors.As(err, &ie) || err.Error() != want {
+		t.Errorf("exporting into a full dir = %v; want an InputError %q", err, want)
+	}
 }
 
 func toRegistry(host string) func(t *testing.T, id string) (dest.Dest, func(*testing.T, string)) {

@@ -66,6 +66,45 @@ func (d *Dir) Deliver(ctx context.Context, src *source.Source) (string, error) {
 	return path, nil
 }
 
+// PullFrom checks, before any download, what `dplug pull` reads and
+// where it writes: Path new or empty, and the registry reference ref (a
+// valid one: opts such as pack.WithInsecure apply) or, when layout is not
+// "", the OCI layout layout. It returns the argument for source.Open and
+// its kind. Mistakes are *InputErrors.
+func (d *Dir) PullFrom(ref, layout string, opts ...pack.Option) (string, source.Kind, error) {
+	if err := CheckEmpty(d.Path); err != nil {
+		return "", 0, &InputError{err}
+	}
+	if layout != "" {
+		return layout, source.Layout, nil
+	}
+	if err := pack.ParseReference(ref, opts...); err != nil {
+		return "", 0, &InputError{fmt.Errorf("pulling %s: %w", ref, err)}
+	}
+	return ref, source.Registry, nil
+}
+
+// Pulled is what Pull wrote: the artifact's reference and digest, and the
+// plugin directory (absolute).
+type Pulled struct {
+	Ref    string `json:"ref"`
+	Digest string `json:"digest"`
+	Dir    string `json:"dir"`
+}
+
+// Pull unpacks the registry or layout artifact src into Path (Deliver)
+// and says what it wrote.
+func (d *Dir) Pull(ctx context.Context, src *source.Source) (*Pulled, error) {
+	if src.Artifact == nil {
+		return nil, kindError(d, src)
+	}
+	abs, err := d.Deliver(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	return &Pulled{Ref: src.Artifact.Ref(), Digest: src.Artifact.Digest(), Dir: abs}, nil
+}
+
 // rename moves the staged dir to Path, replacing a plugin dir there.
 func (d *Dir) rename(ctx context.Context, dir string) error {
 	if err := ctx.Err(); err != nil {
@@ -104,11 +143,13 @@ func (d *Dir) rename(ctx context.Context, dir string) error {
 }
 
 // copy writes the config as installed (without the rootfs dockerd fills in
-// at create) and a copy of the rootfs, what `dplug export` writes.
+// at create) and a copy of the rootfs, what `dplug export` writes. A Path
+// that is not new or empty is an *InputError (CheckEmpty), found before
+// anything is written.
 func (d *Dir) copy(ctx context.Context, src *source.Source) error {
 	dir := d.Path
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return fmt.Errorf("exporting %s: %s is not empty", src.Name, dir)
+	if err := CheckEmpty(dir); err != nil {
+		return &InputError{fmt.Errorf("exporting %s: %w", src.Arg, err)}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("exporting %s: %w", src.Name, err)

@@ -23,12 +23,19 @@ type Outputs struct {
 	Root string
 	// Platforms is how many platforms are built.
 	Platforms int
-	// Pack are the options of the OCI layout and registry destinations.
+	// Insecure allows plain HTTP and unverified TLS for Push; Index also
+	// pushes a manifest list at Push for several platforms.
+	Insecure, Index bool
+	// Pack are more options of the OCI layout and registry destinations,
+	// after Insecure, Index and the layer cache under Root (LayerCache:
+	// an export rewrites every file, so the cache is content-verified).
 	Pack []pack.Option
 }
 
 // Dest checks the outputs and returns their destination (All of them).
 func (o Outputs) Dest() (Dest, error) {
+	o.Pack = append([]pack.Option{pack.WithInsecure(o.Insecure), pack.WithIndex(o.Index),
+		pack.WithCache(LayerCache(o.Root))}, o.Pack...)
 	var dests []Dest
 	for _, out := range o.Outputs {
 		if out == "json" || out == "text" {

@@ -1,9 +1,11 @@
 package dest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/dplug/dplug/pack"
@@ -21,10 +23,48 @@ func (e *InputError) Unwrap() error { return e.Err }
 
 // Publish is where `dplug push` sends a plugin: the registry reference
 // Ref, the OCI layout OCILayout, or both. Platform and Options are those of
-// Registry and OCILayout.
+// Registry and OCILayout. Root is dplug's root: an installed plugin's
+// layers are cached under it (LayerCache), any other's in
+// pack.DefaultCacheDir, so an unchanged rootfs is not packed again.
 type Publish struct {
 	Ref, OCILayout, Platform string
+	Root                     string
 	Options                  []pack.Option
+}
+
+// Published is what Push delivered: the reference (empty with only an OCI
+// layout), the artifact's digest and the layout written, if any.
+type Published struct {
+	Ref       string `json:"ref,omitempty"`
+	Digest    string `json:"digest"`
+	OCILayout string `json:"ociLayout,omitempty"`
+}
+
+// String is REF@DIGEST, or DIGEST alone without a reference.
+func (p Published) String() string { return strings.TrimPrefix(p.Ref+"@"+p.Digest, "@") }
+
+// LayerCache is the layer cache under dplug's root (ROOT/cache/layers),
+// the one for plugins built or installed there.
+func LayerCache(root string) string { return filepath.Join(root, "cache", "layers") }
+
+// Push sends src where p says (Dest, with prog and wrote; an installed
+// plugin without Ref goes to its own name) and returns what it published. Mistakes found before any work are *InputErrors.
+func (p *Publish) Push(ctx context.Context, src *source.Source, prog Progress, wrote func(digest string)) (*Published, error) {
+	cache := pack.DefaultCacheDir()
+	if src.Stored != nil {
+		cache = LayerCache(p.Root)
+	}
+	q := *p
+	q.Options = append([]pack.Option{pack.WithCache(cache)}, p.Options...)
+	to, err := q.Dest(src, prog, wrote)
+	if err != nil {
+		return nil, err
+	}
+	out, err := to.Deliver(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	return &Published{Ref: q.Ref, Digest: Digest(out), OCILayout: q.OCILayout}, nil
 }
 
 // Dest checks p against what src is and returns the destination: the

@@ -58,6 +58,18 @@ type Loaded struct {
 	Enabled bool     `json:"enabled"`
 }
 
+// WriteNotes writes what the user should know about a replaced plugin's
+// settings, a line each: those carried over, and a warning for those
+// dropped. Nothing when no plugin was replaced.
+func (l *Loaded) WriteNotes(w io.Writer) {
+	if len(l.Carried) > 0 {
+		fmt.Fprintf(w, "kept the replaced plugin's settings: %s\n", strings.Join(l.Carried, " "))
+	}
+	if len(l.Dropped) > 0 {
+		fmt.Fprintf(w, "warning: dropped settings the new config no longer lets be set: %s\n", strings.Join(l.Dropped, " "))
+	}
+}
+
 // InUseError says the engine refused to disable the plugin being
 // replaced because something uses it; nothing was changed.
 type InUseError struct {

@@ -247,3 +247,22 @@ func TestConnectSkipTLSVerify(t *testing.T) {
 		t.Errorf("context without SkipTLSVerify: %v, want a certificate error", err)
 	}
 }
+
+func TestLoadedWriteNotes(t *testing.T) {
+	for _, tt := range []struct {
+		loaded Loaded
+		want   string
+	}{
+		{Loaded{Name: "me/vol:1"}, ""},
+		{Loaded{Replaced: true, Carried: []string{"DEBUG=1", "args=-v -x"}},
+			"kept the replaced plugin's settings: DEBUG=1 args=-v -x\n"},
+		{Loaded{Replaced: true, Carried: []string{"DEBUG=1"}, Dropped: []string{"GONE=b"}},
+			"kept the replaced plugin's settings: DEBUG=1\nwarning: dropped settings the new config no longer lets be set: GONE=b\n"},
+	} {
+		var b bytes.Buffer
+		tt.loaded.WriteNotes(&b)
+		if diff := cmp.Diff(tt.want, b.String()); diff != "" {
+			t.Errorf("WriteNotes(%+v) (-want +got):\n%s", tt.loaded, diff)
+		}
+	}
+}

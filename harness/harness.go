@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -140,6 +141,19 @@ func (s *Session) Wait(ctx context.Context) error {
 		}
 		return err
 	}
+}
+
+// Serve is what `dplug run` does once the plugin started: it says on w
+// that the plugin is ready, Waits, and when ctx ends says so and Stops it
+// with grace between SIGTERM and SIGKILL. A plugin that exits by itself is
+// an *ExitError.
+func (s *Session) Serve(ctx context.Context, grace time.Duration, w io.Writer) error {
+	fmt.Fprintf(w, "dplug: %s is ready; Ctrl-C stops it\n", s.Plugin.Name)
+	if err := s.Wait(ctx); errors.As(err, new(*ExitError)) {
+		return err
+	}
+	fmt.Fprintf(w, "dplug: stopping %s\n", s.Plugin.Name)
+	return s.Stop(context.WithoutCancel(ctx), grace)
 }
 
 // ExitError is what Wait returns when the plugin exits by itself.

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -46,6 +47,21 @@ func (s *Session) Test(ctx context.Context, grace time.Duration, opts ...probe.O
 		return nil, err
 	}
 	return rep, s.Stop(context.WithoutCancel(ctx), grace)
+}
+
+// WriteTest is `dplug test` once the plugin started: Test, then the
+// report, if any, written on w in format (probe.Report.Write). failed says
+// a check failed (the report is written then); err is the error of
+// probing, writing or stopping.
+func (s *Session) WriteTest(ctx context.Context, grace time.Duration, w io.Writer, format string, opts ...probe.Option) (failed bool, err error) {
+	rep, stopErr := s.Test(ctx, grace, opts...)
+	if rep == nil {
+		return false, stopErr
+	}
+	if err := rep.Write(w, format, s.Plugin.Name); err != nil {
+		return false, err
+	}
+	return rep.Failed() > 0, stopErr
 }
 
 // process is what aliveCheck needs of a run (a *run.Instance).

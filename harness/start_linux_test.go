@@ -19,6 +19,7 @@ import (
 	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/probe"
 	"github.com/dplug/dplug/run"
+	"github.com/dplug/dplug/source"
 )
 
 // volplug is the test volume plugin in mode ("" serves normally) as a
@@ -120,5 +121,74 @@ func TestStartDetach(t *testing.T) {
 	}
 	if s.Running() {
 		t.Error("still running after Stop")
+	}
+}
+
+func TestServe(t *testing.T) {
+	t.Run("canceled", func(t *testing.T) {
+		s := startT(t, volplug(t, ""))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var w bytes.Buffer
+		if err := s.Serve(ctx, time.Second, &w); err != nil || s.Running() {
+			t.Errorf("Serve = %v, running %v: want nil and the plugin stopped", err, s.Running())
+		}
+		want := "dplug: example.com/me/volplug:dev is ready; Ctrl-C stops it\ndplug: stopping example.com/me/volplug:dev\n"
+		if w.String() != want {
+			t.Errorf("Serve wrote %q, want %q", w.String(), want)
+		}
+	})
+	t.Run("exited", func(t *testing.T) {
+		s := startT(t, volplug(t, "dieonremove"))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var resp struct{ Err string }
+		_, _ = probe.NewClient(s.Socket()).CallJSON(ctx, "VolumeDriver.Remove", map[string]string{"Name": "x"}, &resp)
+		var w bytes.Buffer
+		var ee *ExitError
+		if err := s.Serve(ctx, time.Second, &w); !errors.As(err, &ee) || strings.Contains(w.String(), "stopping") {
+			t.Errorf("Serve = %v, wrote %q: want an *ExitError and no stopping line", err, w.String())
+		}
+	})
+}
+
+// Settings.Start starts a plugin dir from its source and warns on Warn
+// about the interfaces its activation answer lacks.
+func TestSettingsStart(t *testing.T) {
+	testenv.RequireRoot(t)
+	cfg := testplugin.Config()
+	mode := "wrongimpl"
+	cfg.Env = append(cfg.Env, plugin.Env{Name: "TESTPLUGIN_MODE", Value: &mode})
+	src, err := source.Open(context.Background(), testplugin.Dir(t, &cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warn bytes.Buffer
+	s, err := Settings{RunRoot: runRoot(t), Timeout: 30 * time.Second, Warn: &warn}.Start(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background(), 0) })
+	if want := "dplug: warning: " + s.MissingWarning() + "\n"; s.MissingWarning() == "" || warn.String() != want {
+		t.Errorf("Warn got %q, want %q", warn.String(), want)
+	}
+}
+
+func TestWriteTest(t *testing.T) {
+	for _, tc := range []struct {
+		mode   string
+		failed bool
+	}{{"", false}, {"wrongimpl", true}} {
+		t.Run("mode="+tc.mode, func(t *testing.T) {
+			s := startT(t, volplug(t, tc.mode))
+			var w bytes.Buffer
+			failed, err := s.WriteTest(context.Background(), time.Second, &w, "json")
+			if err != nil || failed != tc.failed {
+				t.Fatalf("WriteTest = %v, %v; want failed %v", failed, err, tc.failed)
+			}
+			if !strings.HasPrefix(w.String(), "{") || s.Running() {
+				t.Errorf("report %q, running %v: want a JSON report and the plugin stopped", w.String(), s.Running())
+			}
+		})
 	}
 }

@@ -2,9 +2,11 @@ package pack
 
 import (
 	"compress/gzip"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -188,6 +190,16 @@ func (o *options) sizeLimits() sizeLimits {
 // file first.
 func WithDirMode(perm fs.FileMode) Option {
 	return func(o *options) { o.dirMode = perm.Perm() }
+}
+
+// ParseDirMode reads a plugin directory's permissions as octal (0700,
+// 0755): permissions the owner can use (rwx), for WithDirMode.
+func ParseDirMode(s string) (fs.FileMode, error) {
+	mode, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || mode > 0o777 || mode&0o700 != 0o700 {
+		return 0, fmt.Errorf("--dir-mode %s: want octal permissions the owner can use, like 0700 or 0755", s)
+	}
+	return fs.FileMode(mode), nil
 }
 
 // WithTimeout bounds each network wait of a registry operation: dialing,

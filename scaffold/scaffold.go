@@ -17,6 +17,7 @@ import (
 
 	modpath "golang.org/x/mod/module"
 
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -80,6 +81,10 @@ type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ExitClass makes an *InputError a usage error for the CLI
+// (exitcode.Classed).
+func (e *InputError) ExitClass() int { return exitcode.Usage }
 
 // DirName is the plugin name a project in dir gets when none is given: the
 // directory's base name in lower case. A base name that cannot name a

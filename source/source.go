@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,6 +153,7 @@ type options struct {
 	store    func() (*store.Store, error)
 	pack     []pack.Option
 	validate []validate.Option
+	log      *slog.Logger
 }
 
 // WithKinds sets which kinds of source are accepted (default Any).
@@ -188,6 +190,10 @@ func WithValidate(opts ...validate.Option) Option {
 	return func(o *options) { o.validate = append(o.validate, opts...) }
 }
 
+// WithLogger logs each of the config's warnings on l (Warn, the
+// diagnostic's line as the message), as well as keeping them in Warnings.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
 // Open resolves arg, in this order: a directory holding config.json (a
 // plugin dir), a directory holding oci-layout (an OCI layout), an
 // installed plugin, a registry reference — limited to the kinds accepted.
@@ -222,6 +228,11 @@ func Open(ctx context.Context, arg string, opts ...Option) (*Source, error) {
 	}
 	if err := s.check(append([]validate.Option{validate.WithAudience(aud)}, o.validate...)); err != nil {
 		return nil, err
+	}
+	for _, d := range s.Warnings {
+		if o.log != nil {
+			o.log.Warn(d.String())
+		}
 	}
 	return s, nil
 }

@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -349,5 +351,28 @@ func TestOpenAudience(t *testing.T) {
 	// Author kinds other than the source's own leave it consumed.
 	if _, err := source.Open(ctx, dir, source.WithAuthor(source.Layout)); err != nil {
 		t.Fatalf("author of layouts, dir source: %v", err)
+	}
+}
+
+// WithLogger logs each warning as its diagnostic line.
+func TestOpenLogsWarnings(t *testing.T) {
+	cfg := strings.Replace(goodConfig, `"entrypoint"`, `"user": {"uid": 1000}, "entrypoint"`, 1)
+	var b bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	s, err := source.Open(context.Background(), pluginDir(t, cfg), source.WithLogger(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, d := range s.Warnings {
+		fmt.Fprintf(&want, "level=WARN msg=%q\n", d.String())
+	}
+	if len(s.Warnings) == 0 || b.String() != want.String() {
+		t.Errorf("logged %q, want %q", b.String(), want.String())
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/dplug/dplug/internal/exitcode"
 )
 
 const backupFile = "plugins.json.bak"
@@ -35,6 +37,11 @@ func (e *InventoryError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrDamaged) true.
 func (e *InventoryError) Is(target error) bool { return target == ErrDamaged }
+
+// ExitClass makes a damaged inventory a usage error for the CLI
+// (exitcode.Classed): unreadable input, like a store that cannot be opened;
+// the message says to run dplug doctor --fix.
+func (e *InventoryError) ExitClass() int { return exitcode.Usage }
 
 // inventory maps plugin ID to its record.
 type inventory map[string]*Plugin

@@ -3,9 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/dplug/dplug/plugin"
 )
@@ -57,6 +59,44 @@ func (p *Plugin) Row(fullID bool) Row {
 		id = p.ID
 	}
 	return Row{id, p.FullName(), p.Config.Description, p.Enabled, p.PluginReference}
+}
+
+// Rows are plugins as docker plugin ls lists them.
+type Rows []Row
+
+// Rows returns the installed plugins keep accepts (a Filter; nil keeps
+// every one) as ls rows sorted by name, with full IDs if fullID. The rows
+// are never nil, so that no plugin is [] in JSON.
+func (s *Store) Rows(keep func(*Plugin) bool, fullID bool) (Rows, error) {
+	list, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	rows := Rows{}
+	for _, p := range list {
+		if keep == nil || keep(p) {
+			rows = append(rows, p.Row(fullID))
+		}
+	}
+	return rows, nil
+}
+
+// descWidth is where docker plugin ls cuts a description.
+const descWidth = 45
+
+// WriteTable writes rs as docker plugin ls's table: ID, NAME, DESCRIPTION
+// (cut to 45 characters, the last an ellipsis, unless noTrunc) and ENABLED.
+func (rs Rows) WriteTable(w io.Writer, noTrunc bool) error {
+	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tDESCRIPTION\tENABLED")
+	for _, r := range rs {
+		desc := r.Description
+		if !noTrunc && len([]rune(desc)) > descWidth {
+			desc = string([]rune(desc)[:descWidth-1]) + "…"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\n", r.ID, r.Name, desc, r.Enabled)
+	}
+	return tw.Flush()
 }
 
 // Inspect returns the plugins named (never nil), and errors.Join of the

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -52,5 +54,65 @@ func TestRow(t *testing.T) {
 	}
 	if got := p.Row(true); got.ID != p.ID {
 		t.Errorf("Row(true).ID = %s", got.ID)
+	}
+}
+
+func TestRowsWriteTable(t *testing.T) {
+	long := strings.Repeat("d", 50)
+	rows := Rows{{ID: "abc", Name: "vol:latest", Description: "a volume", Enabled: true}, {ID: "def", Name: "net:1", Description: long}}
+	for _, tt := range []struct {
+		noTrunc bool
+		want    string
+	}{
+		{false, "ID        NAME         DESCRIPTION                                     ENABLED\n" +
+			"abc       vol:latest   a volume                                        true\n" +
+			"def       net:1        " + strings.Repeat("d", 44) + "…   false\n"},
+		{true, "ID        NAME         DESCRIPTION                                          ENABLED\n" +
+			"abc       vol:latest   a volume                                             true\n" +
+			"def       net:1        " + long + "   false\n"},
+	} {
+		var b strings.Builder
+		if err := rows.WriteTable(&b, tt.noTrunc); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, b.String()); diff != "" {
+			t.Errorf("WriteTable(noTrunc %t) (-want +got):\n%s", tt.noTrunc, diff)
+		}
+	}
+}
+
+func TestStoreRows(t *testing.T) {
+	s, _ := openStore(t)
+	if rows, err := s.Rows(nil, false); err != nil || rows == nil || len(rows) != 0 {
+		t.Fatalf("Rows of an empty store = %#v, %v; want empty, not nil", rows, err)
+	}
+	b := install(t, s, "b")
+	install(t, s, "a", func(o *InstallOptions) { o.Disabled = true })
+	enabled, err := Filter([]string{"enabled=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		keep   func(*Plugin) bool
+		fullID bool
+		want   []string
+	}{
+		{nil, false, []string{"a:latest", "b:latest"}},
+		{enabled, true, []string{"b:latest"}},
+	} {
+		rows, err := s.Rows(tt.keep, tt.fullID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range rows {
+			names = append(names, r.Name)
+		}
+		if diff := cmp.Diff(tt.want, names); diff != "" {
+			t.Errorf("Rows names (-want +got):\n%s", diff)
+		}
+		if tt.fullID && rows[0].ID != b.ID {
+			t.Errorf("Rows(fullID).ID = %s, want %s", rows[0].ID, b.ID)
+		}
 	}
 }

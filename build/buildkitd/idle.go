@@ -39,6 +39,32 @@ func IdleFromEnv() (time.Duration, error) {
 	return d, nil
 }
 
+// SelfWatched returns the options that stop dplug's daemon for root once
+// it has been idle for IdleFromEnv's timeout, watched by this executable
+// re-run as `EXE --root ROOT buildkitd watch --idle D` (WithWatcher). There
+// are none when the timeout is 0, when the executable cannot be found, or
+// from a test binary, which would run its tests instead of watching. An
+// invalid IdleEnv is an error.
+func SelfWatched(root string) ([]Option, error) {
+	idle, err := IdleFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil || strings.HasSuffix(exe, ".test") {
+		return nil, nil
+	}
+	return watchedBy(exe, root, idle), nil
+}
+
+// watchedBy is SelfWatched's options for the dplug executable exe.
+func watchedBy(exe, root string, idle time.Duration) []Option {
+	if idle <= 0 {
+		return nil
+	}
+	return []Option{WithIdleTimeout(idle), WithWatcher(exe, "--root", root, "buildkitd", "watch", "--idle", idle.String())}
+}
+
 // WithIdleTimeout stops a daemon this manager starts after it has been
 // unused for d; 0 (the default) keeps it until Stop. Needs WithWatcher.
 func WithIdleTimeout(d time.Duration) Option { return func(o *options) { o.idle = d } }

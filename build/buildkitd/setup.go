@@ -2,6 +2,7 @@ package buildkitd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,6 +94,20 @@ func Install(ctx context.Context, root string, w io.Writer) (string, error) {
 		}
 	}
 	return dst, nil
+}
+
+// Healthy reports whether the daemon runs and answers (dplug buildkitd
+// status exits 1 when it does not).
+func (s *Status) Healthy() bool { return s.Running && s.Answering }
+
+// Write writes s on w as `dplug buildkitd status` prints it: one line of
+// JSON with asJSON, else String.
+func (s *Status) Write(w io.Writer, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(s)
+	}
+	_, err := fmt.Fprintln(w, s)
+	return err
 }
 
 // String is the one line `dplug buildkitd status` prints.

@@ -1,7 +1,8 @@
 // Package doctor checks a dplug root as a whole, for `dplug doctor`: the
 // plugin store (store.Doctor), the runs under ROOT/run nobody will stop
 // (run.Doctor) and the temp dirs killed pulls left (pack's pull records),
-// and with fix repairs them. It prints nothing but the Report it returns.
+// and with fix repairs them. It prints nothing itself: the Report it
+// returns writes itself, text or JSON (Report.Write).
 package doctor
 
 import (
@@ -11,7 +12,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 
+	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/store"
@@ -28,13 +31,27 @@ type Report struct {
 	PullErrors []error `json:"-"`
 	fix        bool
 	fixPulls   bool
+	dir        string // the store's Dir()
 }
+
+// ErrProblems is Report.Err's error: problems remain that fix would
+// repair.
+var ErrProblems = errors.New("store has problems; run 'dplug doctor --fix' to repair them")
 
 // Paths are where Check looks besides the store.
 type Paths struct {
 	Runs  string // the run root (run.WithRunRoot)
-	Pulls string // the pull records (pack.RecordPull)
+	Pulls string // the pull records (pack.RecordPull): PullsDir(root)
 }
+
+// PullsDir is where the pulls of a dplug root record the parent dirs they
+// write into (RecordPull), so that Check finds the temp dirs killed pulls
+// left.
+func PullsDir(root string) string { return filepath.Join(root, "pulls") }
+
+// RecordPull records parent, the dir a pull writes its temp dir into, for
+// the Check of root (pack.RecordPull under PullsDir).
+func RecordPull(root, parent string) error { return pack.RecordPull(PullsDir(root), parent) }
 
 // Check checks s, the runs and the pulls; with fix it repairs what it can
 // (a read-only store keeps its pulls' temp dirs too). The store's own error
@@ -51,7 +68,7 @@ func Check(ctx context.Context, s *store.Store, fix bool, p Paths, log *slog.Log
 	} else if rerr != nil {
 		return nil, fmt.Errorf("checking runs under %s: %w", p.Runs, rerr)
 	}
-	r := &Report{Report: sr, Runs: runs, fix: fix, fixPulls: fix && !sr.ReadOnly}
+	r := &Report{Report: sr, Runs: runs, fix: fix, fixPulls: fix && !sr.ReadOnly, dir: s.Dir()}
 	r.Pulls, r.PullErrors = pack.RecordedStalePulls(p.Pulls, r.fixPulls)
 	return r, err
 }
@@ -61,6 +78,34 @@ func (r *Report) Clean() bool { return len(r.Runs) == 0 && len(r.Pulls) == 0 && 
 
 // Problems counts what is wrong until fixed.
 func (r *Report) Problems() int { return r.Report.Problems() + len(r.Runs) + len(r.Pulls) }
+
+// Err is ErrProblems when Check ran without fix and found problems, else
+// nil: what makes dplug doctor fail.
+func (r *Report) Err() error {
+	if !r.fix && r.Problems() > 0 {
+		return ErrProblems
+	}
+	return nil
+}
+
+// Write writes r as dplug doctor prints it: with asJSON, r as indented
+// JSON on out; else the findings on out (WriteText), and on errOut the pull
+// temp dirs that could not be checked (warnings) and, when there is
+// nothing to say, that the store under root (as the user named it) is
+// consistent.
+func (r *Report) Write(out, errOut io.Writer, root string, asJSON bool) error {
+	if asJSON {
+		return output.JSON(out, r)
+	}
+	r.WriteText(out, r.dir)
+	for _, err := range r.PullErrors {
+		fmt.Fprintf(errOut, "dplug: warning: %v\n", err)
+	}
+	if r.Clean() {
+		fmt.Fprintf(errOut, "store %s is consistent\n", root)
+	}
+	return nil
+}
 
 // WriteText writes the findings one a line, as `dplug doctor` prints them;
 // dir is the store's Dir().

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/dplug/dplug/internal/exitcode"
 )
 
 // FormatError is a --format template that does not parse: the user's
@@ -17,6 +19,10 @@ type FormatError struct{ Err error }
 
 func (e *FormatError) Error() string { return "parsing --format: " + e.Err.Error() }
 func (e *FormatError) Unwrap() error { return e.Err }
+
+// ExitClass makes a --format template that does not parse a usage error
+// for the CLI (exitcode.Classed).
+func (e *FormatError) ExitClass() int { return exitcode.Usage }
 
 // Template parses a --format Go template with the function docker's
 // --format users reach for first: json, which prints its argument as JSON
@@ -47,6 +53,32 @@ func Each[T any](w io.Writer, name, text string, items []T) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// Lines writes every item on a line of its own: as compact JSON when
+// format is "json" (docker's --format json), else through the --format
+// template format, as Each does.
+func Lines[T any](w io.Writer, name, format string, items []T) error {
+	if format != "json" {
+		return Each(w, name, format, items)
+	}
+	enc := json.NewEncoder(w)
+	for _, v := range items {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Inspect writes items as docker's inspect commands do: through the
+// --format template format, one a line, or, with no format, as one JSON
+// array indented like JSON's.
+func Inspect[T any](w io.Writer, name, format string, items []T) error {
+	if format == "" {
+		return JSON(w, items)
+	}
+	return Each(w, name, format, items)
 }
 
 // Execute runs tmpl on v and writes the result to w. When the template
@@ -117,3 +149,28 @@ func ParseSize(v string) (int64, error) {
 	}
 	return n * mult, nil
 }
+
+// Size is a byte count that reads like ParseSize and prints like Human (""
+// for 0): a --max-size flag's value (String, Set and Type make it a
+// pflag.Value without this package importing pflag).
+type Size int64
+
+func (s *Size) String() string {
+	if *s == 0 {
+		return ""
+	}
+	return Human(int64(*s))
+}
+
+// Set parses v with ParseSize.
+func (s *Size) Set(v string) error {
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = Size(n)
+	return nil
+}
+
+// Type names the value in flag usage.
+func (s *Size) Type() string { return "SIZE" }

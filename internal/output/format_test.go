@@ -64,3 +64,74 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestSize(t *testing.T) {
+	for _, tt := range []struct {
+		set     string
+		want    Size
+		printed string
+		err     bool
+	}{
+		{set: "", want: 0, printed: "", err: true},
+		{set: "8GiB", want: 8 << 30, printed: "8.00 GiB"},
+		{set: "512M", want: 512 << 20, printed: "512.0 MiB"},
+		{set: "1000", want: 1000, printed: "1000 B"},
+		{set: "-1", want: 0, printed: "", err: true},
+	} {
+		t.Run(tt.set, func(t *testing.T) {
+			var s Size
+			err := s.Set(tt.set)
+			if (err != nil) != tt.err {
+				t.Fatalf("Set(%q) error %v, want error %t", tt.set, err, tt.err)
+			}
+			if s != tt.want || s.String() != tt.printed {
+				t.Errorf("Set(%q) = %d %q, want %d %q", tt.set, s, s.String(), tt.want, tt.printed)
+			}
+			if s.Type() != "SIZE" {
+				t.Errorf("Type() = %q, want SIZE", s.Type())
+			}
+		})
+	}
+}
+
+func TestLines(t *testing.T) {
+	type row struct{ ID, Name string }
+	rows := []row{{"a", "x:1"}, {"b", "y:2"}}
+	for _, tt := range []struct{ format, want string }{
+		{"json", `{"ID":"a","Name":"x:1"}` + "\n" + `{"ID":"b","Name":"y:2"}` + "\n"},
+		{"{{.Name}}", "x:1\ny:2\n"},
+		{"{{json .ID}}", "\"a\"\n\"b\"\n"},
+	} {
+		var out bytes.Buffer
+		if err := Lines(&out, "ls", tt.format, rows); err != nil {
+			t.Fatalf("Lines(%q): %v", tt.format, err)
+		}
+		if out.String() != tt.want {
+			t.Errorf("Lines(%q) = %q, want %q", tt.format, out.String(), tt.want)
+		}
+	}
+}
+
+func TestInspect(t *testing.T) {
+	type view struct {
+		ID   string `json:"Id"`
+		Name string
+	}
+	views := []view{{"a", "x:1"}, {"b", "y:2"}}
+	for _, tt := range []struct{ format, want string }{
+		{"", "[\n    {\n        \"Id\": \"a\",\n        \"Name\": \"x:1\"\n    },\n    {\n        \"Id\": \"b\",\n        \"Name\": \"y:2\"\n    }\n]\n"},
+		{"{{.Id}} {{.Name}}", "a x:1\nb y:2\n"},
+	} {
+		var out bytes.Buffer
+		if err := Inspect(&out, "inspect", tt.format, views); err != nil {
+			t.Fatalf("Inspect(%q): %v", tt.format, err)
+		}
+		if out.String() != tt.want {
+			t.Errorf("Inspect(%q) = %q, want %q", tt.format, out.String(), tt.want)
+		}
+	}
+	var out bytes.Buffer
+	if err := Inspect(&out, "inspect", "", []view{}); err != nil || out.String() != "[]\n" {
+		t.Errorf("Inspect of none = %q, %v; want []", out.String(), err)
+	}
+}

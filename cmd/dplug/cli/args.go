@@ -7,7 +7,7 @@ import (
 )
 
 // withUsage wraps a cobra positional-args validator so that its failures exit
-// with ExitUsage.
+// with exitcode.Usage.
 func withUsage(v cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := v(cmd, args); err != nil {

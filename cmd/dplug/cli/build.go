@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
@@ -17,9 +14,7 @@ import (
 // buildOptions are the flags of `dplug build`, named like docker buildx's.
 type buildOptions struct {
 	build.Settings
-	out      dest.Outputs
-	insecure bool
-	index    bool
+	out dest.Outputs
 }
 
 func newBuildCmd(g *globalOptions) *cobra.Command {
@@ -52,8 +47,8 @@ func newBuildCmd(g *globalOptions) *cobra.Command {
 	f.StringVar(&s.Config, "config", "", "plugin config `PATH` (default CONTEXT/config.json)")
 	f.StringArrayVarP(&o.out.Outputs, "output", "o", nil, "destination `dir=PATH|oci=PATH` (buildx's type=local|oci,dest=PATH too); json prints the result as JSON")
 	f.StringVar(&o.out.Push, "push", "", "pack and push the plugin to `REF`")
-	addInsecure(f, &o.insecure, "--push")
-	f.BoolVar(&o.index, "index", false, "with several --platform and --push, also push a manifest list at REF (for dplug pull; dockerd cannot install from it)")
+	addInsecure(f, &o.out.Insecure, "--push")
+	f.BoolVar(&o.out.Index, "index", false, "with several --platform and --push, also push a manifest list at REF (for dplug pull; dockerd cannot install from it)")
 	f.StringVar(&s.Addr, "addr", "", "BuildKit `ADDRESS` (env BUILDKIT_HOST; default: dplug's own buildkitd)")
 	f.StringVar(&s.Builder, "builder", "auto", "`BUILDER`: auto, buildkitd (dplug's own), docker (the Docker Engine's BuildKit) or a BuildKit address")
 	f.BoolVar(&o.out.Load, "load", false, "load the plugin into the Docker Engine as -t NAME and enable it, instead of the local store")
@@ -64,11 +59,7 @@ func newBuildCmd(g *globalOptions) *cobra.Command {
 }
 
 func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir string) error {
-	if !g.Debug {
-		// containerd's content store (used for oci-layout contexts) logs
-		// harmless warnings through logrus' global logger.
-		logrus.SetOutput(io.Discard)
-	}
+	quietBuildKit(g)
 	o.ProgressOut = g.stderr
 	opts, err := o.Options()
 	if err != nil {
@@ -76,11 +67,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	}
 	// Packing and pushing report into BuildKit's display (build does that).
 	out := o.out
-	out.Root, out.Platforms = g.Root, len(o.Platforms)
-	// The layer cache (content-verified: an export rewrites every file)
-	// makes an unchanged build pack nothing.
-	out.Pack = []pack.Option{pack.WithInsecure(o.insecure), pack.WithIndex(o.index), pack.WithLogger(g.log),
-		pack.WithCache(filepath.Join(g.Root, "cache", "layers"))}
+	out.Root, out.Platforms, out.Pack = g.Root, len(o.Platforms), []pack.Option{pack.WithLogger(g.log)}
 	to, err := out.Dest()
 	if err != nil {
 		return usageError(err)
@@ -94,11 +81,14 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	if err != nil {
 		return usageIfInput(err)
 	}
-	if out.Format() == "json" || g.outputJSON() {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+	return res.Write(g.stdout, out.Format() == "json" || g.outputJSON())
+}
+
+// quietBuildKit silences logrus' global logger (build, dev) unless --debug:
+// containerd's content store (used for oci-layout contexts) logs harmless
+// warnings through it.
+func quietBuildKit(g *globalOptions) {
+	if !g.Debug {
+		logrus.SetOutput(io.Discard)
 	}
-	fmt.Fprintln(g.stdout, res.Output)
-	return nil
 }

@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,21 +20,14 @@ func newBuildkitdCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// daemonOptions configure dplug's own buildkitd: debug, and the idle stop
-// (dplug re-runs itself as the watcher; not from a test binary, which
-// would run its tests instead).
+// daemonOptions configure dplug's own buildkitd: logs, debug, and the idle
+// stop (buildkitd.SelfWatched).
 func daemonOptions(g *globalOptions) ([]buildkitd.Option, error) {
-	opts := []buildkitd.Option{buildkitd.WithLogger(g.log), buildkitd.WithDebug(g.Debug)}
-	idle, err := buildkitd.IdleFromEnv()
+	idle, err := buildkitd.SelfWatched(g.Root)
 	if err != nil {
 		return nil, err
 	}
-	exe, err := os.Executable()
-	if idle > 0 && err == nil && !strings.HasSuffix(exe, ".test") {
-		opts = append(opts, buildkitd.WithIdleTimeout(idle),
-			buildkitd.WithWatcher(exe, "--root", g.Root, "buildkitd", "watch", "--idle", idle.String()))
-	}
-	return opts, nil
+	return append([]buildkitd.Option{buildkitd.WithLogger(g.log), buildkitd.WithDebug(g.Debug)}, idle...), nil
 }
 
 func newBuildkitdWatchCmd(g *globalOptions) *cobra.Command {
@@ -91,15 +81,13 @@ func newBuildkitdStatusCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.outputJSON() {
-				err = json.NewEncoder(g.stdout).Encode(st)
-			} else {
-				_, err = fmt.Fprintln(g.stdout, st)
+			if err := st.Write(g.stdout, g.outputJSON()); err != nil {
+				return err
 			}
-			if err == nil && (!st.Running || !st.Answering) {
+			if !st.Healthy() {
 				return &exitError{Code: ExitFailure}
 			}
-			return err
+			return nil
 		},
 	}
 }

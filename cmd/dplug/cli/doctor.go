@@ -1,15 +1,9 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
-	"path/filepath"
-
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/internal/doctor"
-	"github.com/dplug/dplug/internal/output"
-	"github.com/dplug/dplug/pack"
 )
 
 func newDoctorCmd(g *globalOptions) *cobra.Command {
@@ -32,40 +26,23 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 	if err != nil {
 		return err
 	}
-	r, err := doctor.Check(cmd.Context(), s, fix, doctor.Paths{Runs: runRoot(g), Pulls: pullsDir(g)}, g.log)
+	r, err := doctor.Check(cmd.Context(), s, fix, doctor.Paths{Runs: runRoot(g), Pulls: doctor.PullsDir(g.Root)}, g.log)
 	if r == nil {
 		return err
 	}
-	if g.outputJSON() {
-		if jerr := output.JSON(g.stdout, r); jerr != nil {
-			return jerr
-		}
-	} else {
-		r.WriteText(g.stdout, s.Dir())
-		for _, err := range r.PullErrors {
-			fmt.Fprintf(g.stderr, "dplug: warning: %v\n", err)
-		}
-		if r.Clean() {
-			fmt.Fprintf(g.stderr, "store %s is consistent\n", g.Root)
-		}
+	if werr := r.Write(g.stdout, g.stderr, g.Root, g.outputJSON()); werr != nil {
+		return werr
 	}
 	if err != nil {
-		return err
+		return err // the store's own, after its report
 	}
-	if !fix && r.Problems() > 0 {
-		return &exitError{Code: ExitFailure, Err: errors.New("store has problems; run 'dplug doctor --fix' to repair them")}
-	}
-	return nil
+	return r.Err()
 }
-
-// pullsDir is where pulls record the parent dirs they write into
-// (pack.RecordPull), so that doctor finds the temp dirs killed pulls left.
-func pullsDir(g *globalOptions) string { return filepath.Join(g.Root, "pulls") }
 
 // recordPull records parent for doctor, best effort: a pull does not need a
 // store, so a root it cannot write only costs doctor the cleanup.
 func recordPull(g *globalOptions, parent string) {
-	if err := pack.RecordPull(pullsDir(g), parent); err != nil {
+	if err := doctor.RecordPull(g.Root, parent); err != nil {
 		g.log.Debug("not recording the pull for doctor", "err", err)
 	}
 }

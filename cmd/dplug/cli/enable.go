@@ -18,16 +18,12 @@ func newFlagCmd(g *globalOptions, use, short string, fn func(*store.Store, strin
 		Long: short + `. There is no daemon: this only changes the store's flag
 ('dplug run' starts a plugin). The name is printed on stdout.`,
 		Args: withUsage(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openStore(g)
-			if err != nil {
-				return err
-			}
+		RunE: withStore(g, func(_ *cobra.Command, s *store.Store, args []string) error {
 			if _, err := fn(s, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintln(g.stdout, args[0])
 			return nil
-		},
+		}),
 	}
 }

@@ -20,11 +20,8 @@ func newExportCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := dest.CheckEmpty(args[1]); err != nil {
-				return usageError(fmt.Errorf("exporting %s: %w", args[0], err))
-			}
 			if _, err := (&dest.Dir{Path: args[1]}).Deliver(cmd.Context(), src); err != nil {
-				return err
+				return usageIfInput(err)
 			}
 			fmt.Fprintln(g.stdout, args[1])
 			return nil

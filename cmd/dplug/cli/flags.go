@@ -69,26 +69,13 @@ func (r *registryFlags) options(f *pflag.FlagSet) ([]pack.Option, error) {
 	return []pack.Option{pack.WithInsecure(r.insecure), pack.WithTimeout(r.timeout)}, nil
 }
 
-// sizeFlag is a byte count flag: 512MiB, 4GiB, 8G, 1000000.
+// sizeFlag is a byte count flag: 512MiB, 4GiB, 8G, 1000000 (output.Size
+// parses and prints it).
 type sizeFlag struct{ n int64 }
-
-func (s *sizeFlag) String() string {
-	if s.n == 0 {
-		return ""
-	}
-	return output.Human(s.n)
-}
-
-func (s *sizeFlag) Type() string { return "SIZE" }
-
-func (s *sizeFlag) Set(v string) (err error) {
-	s.n, err = output.ParseSize(v)
-	return err
-}
 
 // addMaxSize defines --max-size, for the commands that extract layers.
 func addMaxSize(f *pflag.FlagSet, s *sizeFlag) {
-	f.Var(s, "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
+	f.Var((*output.Size)(&s.n), "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
 		"the compressed layer; giving it lifts that ratio check)")
 }
 

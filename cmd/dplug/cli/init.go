@@ -1,10 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,52 +39,14 @@ func newInitCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// initResult is what --output json prints.
-type initResult struct {
-	Dir   string   `json:"dir"`
-	Type  string   `json:"type"`
-	Name  string   `json:"name"`
-	Files []string `json:"files"`
-}
-
+// runInit creates the project and prints its files on stdout (or the
+// project as JSON) and the next steps on stderr.
 func runInit(g *globalOptions, dir string, o initOptions) error {
-	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return usageError(fmt.Errorf("%s exists and is not a directory: give a new or existing project directory", dir))
-	}
-	name := o.Name
-	if name == "" {
-		var err error
-		if name, err = scaffold.DirName(dir); err != nil {
-			return usageError(err)
-		}
-	}
-	opts := []scaffold.Option{scaffold.WithName(name), scaffold.WithForce(o.Force)}
-	if o.Module != "" {
-		opts = append(opts, scaffold.WithModule(o.Module))
-	}
-	files, err := scaffold.Write(dir, o.Type, opts...)
-	var ie *scaffold.InputError
-	if errors.As(err, &ie) {
-		return usageError(err) // unknown type, bad name or module path
-	}
+	// An empty name or module is scaffold's default (DIR's base name,
+	// example.com/NAME); an *InputError is a usage error (exit 2).
+	p, err := scaffold.Init(dir, o.Type, scaffold.WithName(o.Name), scaffold.WithModule(o.Module), scaffold.WithForce(o.Force))
 	if err != nil {
-		return fmt.Errorf("creating plugin project: %w", err)
+		return err
 	}
-	if g.outputJSON() {
-		enc := json.NewEncoder(g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(initResult{Dir: dir, Type: o.Type, Name: name, Files: files})
-	}
-	for _, f := range files {
-		fmt.Fprintln(g.stdout, f)
-	}
-	fmt.Fprintf(g.stderr, `
-Created a %s plugin %q in %s. Next:
-  cd %s
-  dplug build -t %s .
-  dplug validate --strict config.json
-  sudo dplug run %s     # Ctrl-C stops it
-  sudo dplug test %s
-`, o.Type, name, dir, dir, name, name, name)
-	return nil
+	return p.Write(g.stdout, g.stderr, g.outputJSON())
 }

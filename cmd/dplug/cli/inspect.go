@@ -16,25 +16,16 @@ func newInspectCmd(g *globalOptions) *cobra.Command {
 		Long:    help("inspect"),
 		Example: help("inspect.example"),
 		Args:    withUsage(cobra.MinimumNArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openStore(g)
-			if err != nil {
-				return err
-			}
+		RunE: withStore(g, func(_ *cobra.Command, s *store.Store, args []string) error {
 			views, notFound := s.Inspect(args...)
 			if errors.Is(notFound, store.ErrDamaged) {
 				return notFound
 			}
-			if format != "" {
-				err = output.Each(g.stdout, "inspect", format, views)
-			} else {
-				err = output.JSON(g.stdout, views)
-			}
-			if err != nil {
+			if err := output.Inspect(g.stdout, "inspect", format, views); err != nil {
 				return err
 			}
 			return notFound
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "", "Go template for each plugin")
 	return cmd

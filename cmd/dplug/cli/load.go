@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/dest"
@@ -61,11 +58,6 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 		return usageIfInput(err)
 	}
 	prog.Succeeded()
-	if len(res.Carried) > 0 {
-		fmt.Fprintf(g.stderr, "kept the replaced plugin's settings: %s\n", strings.Join(res.Carried, " "))
-	}
-	if len(res.Dropped) > 0 {
-		fmt.Fprintf(g.stderr, "warning: dropped settings the new config no longer lets be set: %s\n", strings.Join(res.Dropped, " "))
-	}
+	res.WriteNotes(g.stderr)
 	return printResult(g, res, res.Name)
 }

@@ -1,12 +1,8 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io/fs"
 	"path/filepath"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -55,21 +51,16 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	if err != nil {
 		return err
 	}
-	mode, err := strconv.ParseUint(o.dirMode, 8, 32)
-	if err != nil || mode > 0o777 || mode&0o700 != 0o700 {
-		return usageError(fmt.Errorf("--dir-mode %s: want octal permissions the owner can use, like 0700 or 0755", o.dirMode))
-	}
-	// Check DIR and REF before any download.
-	if err := dest.CheckEmpty(dir); err != nil {
+	mode, err := pack.ParseDirMode(o.dirMode)
+	if err != nil {
 		return usageError(err)
 	}
-	arg, kinds := args[0], source.Registry
-	if o.ociLayout != "" {
-		arg, kinds = o.ociLayout, source.Layout
-	} else if err := pack.ParseReference(arg, pack.WithInsecure(o.insecure)); err != nil {
-		return usageError(fmt.Errorf("pulling %s: %w", arg, err))
+	opts = append(opts, pack.WithDirMode(mode))
+	to := &dest.Dir{Path: dir, Options: opts}
+	arg, kinds, err := to.PullFrom(args[0], o.ociLayout, pack.WithInsecure(o.insecure))
+	if err != nil {
+		return usageError(err)
 	}
-	opts = append(opts, pack.WithDirMode(fs.FileMode(mode)))
 	src, err := openSource(ctx, g, arg, source.WithKinds(kinds), source.WithPack(opts...))
 	if err != nil {
 		return err
@@ -77,19 +68,11 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	if abs, err := filepath.Abs(dir); err == nil {
 		recordPull(g, filepath.Dir(abs))
 	}
-	abs, err := (&dest.Dir{Path: dir, Options: opts}).Deliver(ctx, src)
+	res, err := to.Pull(ctx, src)
 	if err != nil {
 		return err
 	}
 	prog.Succeeded()
 	warnArch(g, filepath.Join(dir, "rootfs"), src.Config, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\"")
-	if g.outputJSON() {
-		return json.NewEncoder(g.stdout).Encode(struct {
-			Ref    string `json:"ref"`
-			Digest string `json:"digest"`
-			Dir    string `json:"dir"`
-		}{src.Artifact.Ref(), src.Artifact.Digest(), abs})
-	}
-	fmt.Fprintln(g.stdout, abs)
-	return nil
+	return printLine(g, res, res.Dir)
 }

@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -62,32 +59,15 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, arg, ref stri
 	if o.level < 0 || o.level > 9 {
 		return usageError(fmt.Errorf("--compression-level %d out of range: use 0 (none) to 9 (smallest)", o.level))
 	}
-	// An unchanged rootfs is not packed again (its layer digests are kept).
-	cache := pack.DefaultCacheDir()
-	if src.Stored != nil {
-		cache = filepath.Join(g.Root, "cache", "layers")
-	}
 	prog := output.NewProgress(g.stderr)
 	defer prog.Done()
-	p := dest.Publish{Ref: ref, OCILayout: o.ociLayout, Platform: o.platform, Options: append(netOpts,
+	p := dest.Publish{Ref: ref, OCILayout: o.ociLayout, Platform: o.platform, Root: g.Root, Options: append(netOpts,
 		pack.WithPreserveTimes(o.preserveTimes), pack.WithCompressionLevel(o.level), pack.WithLogger(g.log),
-		pack.WithMountFrom(o.mountFrom...), pack.WithCache(cache), pack.WithValidation(false))} // source.Open validated
-	to, err := p.Dest(src, destProgress{prog}, func(digest string) { prog.Line("wrote %s to OCI layout %s", digest, o.ociLayout) })
+		pack.WithMountFrom(o.mountFrom...), pack.WithValidation(false))} // source.Open validated
+	res, err := p.Push(cmd.Context(), src, destProgress{prog}, func(digest string) { prog.Line("wrote %s to OCI layout %s", digest, o.ociLayout) })
 	if err != nil {
 		return usageIfInput(err)
 	}
-	out, err := to.Deliver(cmd.Context(), src)
-	if err != nil {
-		return err
-	}
 	prog.Succeeded()
-	if g.outputJSON() {
-		return json.NewEncoder(g.stdout).Encode(struct {
-			Ref       string `json:"ref,omitempty"`
-			Digest    string `json:"digest"`
-			OCILayout string `json:"ociLayout,omitempty"`
-		}{p.Ref, dest.Digest(out), o.ociLayout})
-	}
-	fmt.Fprintln(g.stdout, strings.TrimPrefix(p.Ref+"@"+dest.Digest(out), "@"))
-	return nil
+	return printLine(g, res, res.String())
 }

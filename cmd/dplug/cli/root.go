@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/internal/version"
 	"github.com/dplug/dplug/store"
@@ -22,32 +22,16 @@ import (
 // Without it, --version adds the VCS revision the go command stamped.
 var Version = "dev"
 
-// Exit codes shared by every command.
-const (
-	ExitOK       = 0 // success
-	ExitFailure  = 1 // the command ran and found problems (invalid config, failed check, ...)
-	ExitUsage    = 2 // bad flags or arguments, unreadable input (including a damaged plugin store)
-	ExitCanceled = 130
-)
+// ExitFailure is the exit code of a command that ran and found problems
+// (invalid config, failed check, ...); package exitcode has them all and
+// maps errors to them.
+const ExitFailure = exitcode.Failure
 
-// exitError carries an exit code up to Main. A nil Err means "exit quietly
-// with Code" (the command already printed what it had to say).
-type exitError struct {
-	Code int
-	Err  error
-}
-
-func (e *exitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit status %d", e.Code)
-	}
-	return e.Err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.Err }
+// exitError carries an exit code up to Run; a nil Err exits quietly.
+type exitError = exitcode.Error
 
 // usageError marks err as a usage/IO problem (exit 2).
-func usageError(err error) error { return &exitError{Code: ExitUsage, Err: err} }
+func usageError(err error) error { return exitcode.UsageError(err) }
 
 // globalOptions are the persistent flags every command sees.
 type globalOptions struct {
@@ -78,14 +62,8 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				// An empty root would put the store in the working directory.
 				return usageError(errors.New("--root is empty: give the plugin store directory"))
 			}
-			switch g.Output {
-			case "text", "json":
-			case "sarif":
-				if cmd.Name() != "validate" {
-					return usageError(fmt.Errorf("--output sarif is for dplug validate only: use text or json"))
-				}
-			default:
-				return usageError(fmt.Errorf("unknown --output %q: use text or json", g.Output))
+			if err := output.CheckOutput(g.Output, cmd.Name() == "validate"); err != nil {
+				return usageError(err)
 			}
 			g.log = output.NewLogger(g.stderr, g.Debug)
 			return nil
@@ -147,30 +125,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := NewRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
+	if err != nil && isUsage(err) {
+		err = usageError(err) // cobra's own errors for a mistyped command line
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.Err != nil {
-			output.Error(stderr, "dplug: ", ee.Err)
-		}
-		return ee.Code
+	code, shown := exitcode.Of(err)
+	if shown != nil {
+		output.Error(stderr, "dplug: ", shown)
 	}
-	output.Error(stderr, "dplug: ", err)
-	if errors.Is(err, context.Canceled) {
-		return ExitCanceled
-	}
-	// A damaged plugins.json is unreadable input, like a store that
-	// cannot be opened; the message says to run dplug doctor --fix. A
-	// --format template that does not parse is a usage error.
-	var fe *output.FormatError
-	if errors.Is(err, store.ErrDamaged) || errors.As(err, &fe) {
-		return ExitUsage
-	}
-	// cobra reports unknown commands and bad args as plain errors.
-	if isUsage(err) {
-		return ExitUsage
-	}
-	return ExitFailure
+	return code
 }

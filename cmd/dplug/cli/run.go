@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -47,30 +45,20 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 	if o.detach {
 		w = nil
 	}
-	s, err := start(ctx, g, &o.startOptions, arg, errw, harness.WithOutput(w), harness.WithDetach(o.detach))
+	s, err := start(ctx, g, &o.startOptions, arg, harness.Settings{Output: w, Detach: o.detach, Warn: errw})
 	if err != nil {
 		return err
 	}
-	if g.outputJSON() {
-		_ = json.NewEncoder(g.stdout).Encode(s.Info())
-	} else {
-		fmt.Fprintln(g.stdout, s.Socket())
-	}
+	_ = printLine(g, s.Info(), s.Socket())
 	if o.detach {
 		return nil
 	}
-	fmt.Fprintf(errw, "dplug: %s is ready; Ctrl-C stops it\n", s.Plugin.Name)
-	var exited *harness.ExitError
-	if err := s.Wait(ctx); errors.As(err, &exited) {
-		return &exitError{Code: ExitFailure, Err: err}
-	}
-	fmt.Fprintf(errw, "dplug: stopping %s\n", s.Plugin.Name)
-	return s.Stop(context.WithoutCancel(ctx), o.grace)
+	return s.Serve(ctx, o.grace, errw)
 }
 
-// start resolves arg (a plugin dir or an installed plugin) and starts it;
-// a wrong /Plugin.Activate answer is reported on msgs.
-func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, msgs io.Writer, opts ...harness.Option) (*harness.Session, error) {
+// start resolves arg (a plugin dir or an installed plugin) and starts it
+// with s, completed from the flags and --root.
+func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, s harness.Settings) (*harness.Session, error) {
 	if runtime.GOOS != "linux" {
 		return nil, fmt.Errorf("%w (this is %s): 'dplug load' tries a plugin in a Docker Engine from here", run.ErrUnsupported, runtime.GOOS)
 	}
@@ -78,16 +66,8 @@ func start(ctx context.Context, g *globalOptions, o *startOptions, arg string, m
 	if err != nil {
 		return nil, err
 	}
-	opts = append([]harness.Option{harness.WithLogger(g.log),
-		harness.WithRunOptions(run.WithRunRoot(runRoot(g)), run.WithTimeout(o.timeout))}, opts...)
-	s, err := harness.Start(ctx, harness.FromSource(src), opts...)
-	if err != nil {
-		return nil, err
-	}
-	if w := s.MissingWarning(); w != "" {
-		fmt.Fprintf(msgs, "dplug: warning: %s\n", w)
-	}
-	return s, nil
+	s.RunRoot, s.Timeout, s.Log = runRoot(g), o.timeout, g.log
+	return s.Start(ctx, src)
 }
 
 func runRoot(g *globalOptions) string { return filepath.Join(g.Root, "run") }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/dplug/dplug/store"
 )
 
 func newSetCmd(g *globalOptions) *cobra.Command {
@@ -11,13 +13,9 @@ func newSetCmd(g *globalOptions) *cobra.Command {
 		Long:    help("set"),
 		Example: help("set.example"),
 		Args:    withUsage(cobra.MinimumNArgs(2)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openStore(g)
-			if err != nil {
-				return err
-			}
-			_, err = s.Set(args[0], args[1:])
+		RunE: withStore(g, func(_ *cobra.Command, s *store.Store, args []string) error {
+			_, err := s.Set(args[0], args[1:])
 			return err
-		},
+		}),
 	}
 }

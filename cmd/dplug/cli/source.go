@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,21 +23,24 @@ import (
 // source, so that every command checks a plugin the same way and answers a
 // missing or wrong argument with the same line and exit code (2, a usage
 // error; an unknown plugin name is 1, like docker). The config's warnings
-// are shown here.
+// are logged.
 func openSource(ctx context.Context, g *globalOptions, arg string, opts ...source.Option) (*source.Source, error) {
-	opts = append([]source.Option{source.WithStore(func() (*store.Store, error) { return openStore(g) })}, opts...)
+	opts = append([]source.Option{source.WithStore(func() (*store.Store, error) { return openStore(g) }), source.WithLogger(g.log)}, opts...)
 	s, err := source.Open(ctx, arg, opts...)
-	var nf *source.NotFoundError
-	if errors.As(err, &nf) {
+	if nf := (*source.NotFoundError)(nil); errors.As(err, &nf) {
 		return nil, usageError(err)
 	}
-	if err != nil {
-		return nil, err
+	return s, err
+}
+
+// printLine prints a command's one-line result on stdout: v as one line of
+// JSON with --output json, else as text (push, pull, run).
+func printLine(g *globalOptions, v any, text string) error {
+	if g.outputJSON() {
+		return json.NewEncoder(g.stdout).Encode(v)
 	}
-	for _, d := range s.Warnings {
-		g.log.Warn(d.String())
-	}
-	return s, nil
+	_, err := fmt.Fprintln(g.stdout, text)
+	return err
 }
 
 // fetchFlags are the flags of the commands that read a plugin from a

@@ -40,10 +40,9 @@ func loadRun(g *globalOptions, arg, note string) (*run.Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := harness.FromSource(src)
-	inst, err := run.Load(p.ID, runOpts(g)...)
+	inst, err := harness.Attach(src, runOpts(g)...)
 	if errors.Is(err, run.ErrNotRunning) {
-		return nil, &exitError{Code: ExitFailure, Err: fmt.Errorf("%s is not running%s", p.Name, note)}
+		return nil, fmt.Errorf("%w%s", err, note)
 	}
 	return inst, err
 }

@@ -15,9 +15,6 @@ import (
 type testOptions struct {
 	startOptions
 	probe probe.Settings
-	// logs streams the plugin's output, prefixed, to stderr as the
-	// probes run (dplug dev), as --debug does.
-	logs bool
 }
 
 func newTestCmd(g *globalOptions) *cobra.Command {
@@ -48,27 +45,18 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	}
 	errw := &output.SyncWriter{W: g.stderr}
 	// The plugin's output goes to its log (the report quotes its tail if it
-	// dies); with --debug (or from dplug dev) it is shown live too.
+	// dies); with --debug it is shown live too.
 	var w io.Writer
-	if g.Debug || o.logs {
+	if g.Debug {
 		w = errw
 	}
-	s, err := start(ctx, g, &o.startOptions, arg, errw, harness.WithOutput(w))
+	s, err := start(ctx, g, &o.startOptions, arg, harness.Settings{Output: w, Warn: errw})
 	if err != nil {
 		return err
 	}
-	rep, stopErr := s.Test(ctx, o.grace, popts...)
-	if rep == nil {
-		return stopErr
-	}
-	if err := rep.Write(g.stdout, g.Output, s.Plugin.Name); err != nil {
-		return err
-	}
-	if stopErr != nil {
-		return stopErr
-	}
-	if rep.Failed() > 0 {
+	failed, err := s.WriteTest(ctx, o.grace, g.stdout, g.Output, popts...)
+	if err == nil && failed {
 		return &exitError{Code: ExitFailure}
 	}
-	return nil
+	return err
 }

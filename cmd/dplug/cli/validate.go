@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,15 +11,8 @@ import (
 	"github.com/dplug/dplug/validate"
 )
 
-type validateOptions struct {
-	Strict   bool
-	Kind     string
-	Consumer bool
-	Set      []string
-}
-
 func newValidateCmd(g *globalOptions) *cobra.Command {
-	o := &validateOptions{}
+	o := &validate.Settings{}
 	cmd := &cobra.Command{
 		Use:     "validate [FILE|DIR]...",
 		Short:   "Check plugin config.json / plugin-settings.json against dockerd's rules",
@@ -39,41 +29,21 @@ func newValidateCmd(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func runValidate(g *globalOptions, o *validateOptions, args []string) error {
-	implicit := len(args) == 0
-	if implicit {
-		args = []string{"config.json"}
-	}
+func runValidate(g *globalOptions, o *validate.Settings, args []string) error {
 	// validate is a short batch job allocating a few MiB per 1,000 files:
 	// collecting less often cuts its wall time by a third. GOGC still wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
-	kind, err := validate.ParseKind(o.Kind)
+	report, err := o.Check(args)
 	if err != nil {
 		return usageError(err)
 	}
-	opts := []validate.Option{validate.WithKind(kind), validate.WithSettings(o.Set...)}
-	if o.Consumer {
-		opts = append(opts, validate.ForConsumer())
-	}
-	report, err := validate.Files(args, opts...)
-	if implicit && errors.Is(err, fs.ErrNotExist) {
-		return usageError(fmt.Errorf("%w: give the FILE or DIR to check, or run it where config.json is", err))
-	}
-	if err != nil {
-		return usageError(err)
-	}
-	if report.Files == 0 {
-		return usageError(fmt.Errorf("no config.json or plugin-settings.json found in %s", strings.Join(args, ", ")))
-	}
-	err = validate.Write(g.stdout, g.Output, report.Diagnostics, Version)
-	if err == nil && g.Debug && g.Output == "text" {
-		fmt.Fprintf(g.stderr, "validated %d file(s): %d error(s), %d warning(s)\n",
-			report.Files, report.Errors(), report.Warnings())
-	}
-	if err != nil {
+	if err := validate.Write(g.stdout, g.Output, report.Diagnostics, Version); err != nil {
 		return fmt.Errorf("writing diagnostics: %w", err)
+	}
+	if g.Debug && g.Output == "text" {
+		fmt.Fprintln(g.stderr, report.Summary())
 	}
 	if report.Failed(o.Strict) {
 		return &exitError{Code: ExitFailure}
