@@ -156,15 +156,13 @@ func TestServe(t *testing.T) {
 // about the interfaces its activation answer lacks.
 func TestSettingsStart(t *testing.T) {
 	testenv.RequireRoot(t)
-	cfg := testplugin.Config()
-	mode := "wrongimpl"
-	cfg.Env = append(cfg.Env, plugin.Env{Name: "TESTPLUGIN_MODE", Value: &mode})
+	cfg := testplugin.ModeConfig("wrongimpl")
 	src, err := source.Open(context.Background(), testplugin.Dir(t, &cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var warn bytes.Buffer
-	s, err := Settings{RunRoot: runRoot(t), Timeout: 30 * time.Second, Warn: &warn}.Start(context.Background(), src)
+	s, err := Settings{RunRoot: testenv.RunRoot(t), Timeout: 30 * time.Second, Warn: &warn}.Start(context.Background(), src)
 	if err != nil {
 		t.Fatal(err)
 	}
