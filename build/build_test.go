@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -290,7 +289,7 @@ func TestBuildCancel(t *testing.T) {
 	ctxDir := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo " + stamp + " && sleep 60\n"})
 	out := filepath.Join(t.TempDir(), "plugin")
 	ctx, cancel := context.WithCancel(context.Background())
-	var progress syncBuffer
+	var progress testenv.Buffer
 	go func() {
 		// Cancel once the RUN's process runs: its echo is in the progress
 		// output (a line "#N 0.123 STAMP", not the step's name).
@@ -337,22 +336,4 @@ func TestBuildBadConfigFailsFirst(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

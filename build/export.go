@@ -415,9 +415,15 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 	}()
 
 	var err error
+	var canceled error // what a watch canceled the solve with
 	select {
 	case err = <-done:
 	case <-wd.fired:
+		canceled = wd.stalled()
+	case <-rw.fired:
+		canceled = rw.timedOut()
+	}
+	if canceled != nil {
 		select {
 		case err = <-done:
 		case <-time.After(abandonAfter):
@@ -425,19 +431,8 @@ func solve(ctx context.Context, c *client.Client, so *client.SolveOpt, o *option
 			mu.Lock()
 			abandoned = true
 			mu.Unlock()
-			st := wd.stalled()
-			exp.abort(st)
-			return st
-		}
-	case <-rw.fired:
-		select {
-		case err = <-done:
-		case <-time.After(abandonAfter):
-			mu.Lock()
-			abandoned = true
-			mu.Unlock()
-			exp.abort(rw.timedOut())
-			return rw.timedOut()
+			exp.abort(canceled)
+			return canceled
 		}
 	}
 	<-forwarded

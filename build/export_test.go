@@ -1,8 +1,6 @@
 package build
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -12,27 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/moby/buildkit/client"
 )
-
-// tarOf is a tar stream of the given regular files.
-func tarOf(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for name, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // newTestExport is a rootfsExport into a temporary dir with a watchdog of
 // the given timeout; canceled reports the cause the watchdog canceled with.
@@ -54,7 +34,7 @@ func TestRootfsExportExtracts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := tarOf(t, map[string]string{"bin/tool": "#!/bin/sh\n", "etc/conf": "x=1\n"})
+	data := testplugin.Tar(t, map[string]testplugin.File{"bin/tool": {Body: "#!/bin/sh\n"}, "etc/conf": {Body: "x=1\n"}})
 	// Trailing zeros after the end-of-archive marker must not block.
 	data = append(data, make([]byte, 4096)...)
 	for len(data) > 0 {
@@ -89,7 +69,7 @@ func TestRootfsExportUnsafeEntry(t *testing.T) {
 	}
 	// The extractor refuses the entry; BuildKit's writes then fail instead
 	// of blocking on a pipe nobody reads.
-	_, werr := w.Write(tarOf(t, map[string]string{"../escape": "x"}))
+	_, werr := w.Write(testplugin.Tar(t, map[string]testplugin.File{"../escape": {Body: "x"}}))
 	_, werr2 := w.Write(make([]byte, 1<<16))
 	cerr := w.Close()
 	if werr == nil && werr2 == nil {
@@ -113,7 +93,7 @@ func TestExportStallReceive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(tarOf(t, map[string]string{"a": "1"})[:512]); err != nil {
+	if _, err := w.Write(testplugin.Tar(t, map[string]testplugin.File{"a": {Body: "1"}})[:512]); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

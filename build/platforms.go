@@ -299,17 +299,9 @@ func dockerfileFroms(path string, args map[string]string) []from {
 // build context names (PATH[:TAG][@DIGEST]), or "" when it is an index or
 // cannot be read.
 func layoutPlatform(spec string) string {
-	path, dgst, _ := strings.Cut(spec, "@")
-	tag := "latest"
-	if i := strings.LastIndex(path, ":"); i > strings.LastIndex(path, "/") {
-		path, tag = path[:i], path[i+1:]
-	}
-	if dgst == "" {
-		d, err := layoutDigest(path, tag)
-		if err != nil {
-			return ""
-		}
-		dgst = d
+	path, _, dgst, err := parseLayoutSpec(spec)
+	if err != nil {
+		return ""
 	}
 	blob := func(d string) []byte {
 		alg, hex, ok := strings.Cut(d, ":")

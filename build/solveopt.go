@@ -156,17 +156,9 @@ func addContext(so *client.SolveOpt, name, value string) error {
 // addOCILayoutContext resolves PATH[:TAG][@DIGEST] against the layout's
 // index.json and hands BuildKit the layout as a client-side content store.
 func addOCILayoutContext(so *client.SolveOpt, name, spec string) error {
-	path, dgst, _ := strings.Cut(spec, "@")
-	tag := "latest"
-	if i := strings.LastIndex(path, ":"); i > strings.LastIndex(path, "/") {
-		path, tag = path[:i], path[i+1:]
-	}
-	if dgst == "" {
-		d, err := layoutDigest(path, tag)
-		if err != nil {
-			return fmt.Errorf("build context %s: %w", name, err)
-		}
-		dgst = d
+	path, tag, dgst, err := parseLayoutSpec(spec)
+	if err != nil {
+		return fmt.Errorf("build context %s: %w", name, err)
 	}
 	store, err := contentlocal.NewStore(path)
 	if err != nil {
@@ -179,6 +171,23 @@ func addOCILayoutContext(so *client.SolveOpt, name, spec string) error {
 	so.OCIStores[id] = store
 	so.FrontendAttrs["context:"+name] = "oci-layout://" + id + ":" + tag + "@" + dgst
 	return nil
+}
+
+// parseLayoutSpec splits an oci-layout:// build context's PATH[:TAG][@DIGEST]
+// (TAG defaults to latest) and, without a digest, finds it in the layout's
+// index.json.
+func parseLayoutSpec(spec string) (path, tag, dgst string, err error) {
+	path, dgst, _ = strings.Cut(spec, "@")
+	tag = "latest"
+	if i := strings.LastIndex(path, ":"); i > strings.LastIndex(path, "/") {
+		path, tag = path[:i], path[i+1:]
+	}
+	if dgst == "" {
+		if dgst, err = layoutDigest(path, tag); err != nil {
+			return "", "", "", err
+		}
+	}
+	return path, tag, dgst, nil
 }
 
 // layoutDigest finds the manifest tagged tag in an OCI layout's index.json,

@@ -16,19 +16,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 	"github.com/dplug/dplug/store"
 )
 
-// config is a small valid plugin config; what tells plugins apart.
-func config(what string) string {
-	return `{"description": "` + what + `", "documentation": "https://example.invalid",
-"entrypoint": ["/plug"], "interface": {"types": ["docker.volumedriver/1.0"], "socket": "p.sock"}}`
-}
-
 // writePlugin writes a plugin dir in a new temp dir under parent
-// (t.TempDir() when "") whose config says what.
+// (t.TempDir() when "") whose config and rootfs/etc/what say what.
 func writePlugin(t *testing.T, parent, what string) string {
 	t.Helper()
 	if parent == "" {
@@ -38,13 +33,9 @@ func writePlugin(t *testing.T, parent, what string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(config(what)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "rootfs", "etc"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "rootfs", "etc", "what"), []byte(what), 0o644); err != nil {
+	cfg := testplugin.Minimal()
+	cfg.Description = what
+	if err := testplugin.WriteTo(dir, &cfg, map[string]testplugin.File{"etc/what": {Body: what}}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

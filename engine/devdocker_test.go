@@ -1,14 +1,12 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,7 +52,7 @@ func TestDevDockerOnlyEngine(t *testing.T) {
 			bin, "dev", "--docker", "--debounce", "100ms", "--network", "host",
 			"--build-arg", "GO_IMAGE="+reg.Host+"/golang:1.26", "--build-arg", "GOPROXY="+strings.TrimSpace(string(goproxy)), proj)
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
-		var out syncBuffer
+		var out testenv.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -130,7 +128,7 @@ func groupSocketAndProject(t *testing.T, d *testenv.Dockerd, repo string) (home,
 
 // waitLine waits for a complete output line starting with prefix, failing
 // if dplug exits first.
-func waitLine(t *testing.T, b *syncBuffer, done <-chan error, prefix string, d *testenv.Dockerd) {
+func waitLine(t *testing.T, b *testenv.Buffer, done <-chan error, prefix string, d *testenv.Dockerd) {
 	t.Helper()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -151,21 +149,4 @@ func lineOf(s, prefix string) string {
 		}
 	}
 	return ""
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

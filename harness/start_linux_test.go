@@ -8,10 +8,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +17,6 @@ import (
 
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
-	"github.com/dplug/dplug/plugin"
 	"github.com/dplug/dplug/probe"
 	"github.com/dplug/dplug/run"
 	"github.com/dplug/dplug/source"
@@ -30,10 +27,7 @@ import (
 func volplug(t *testing.T, mode string) run.Plugin {
 	t.Helper()
 	testenv.RequireRoot(t)
-	cfg := testplugin.Config()
-	if mode != "" {
-		cfg.Env = append(cfg.Env, plugin.Env{Name: "TESTPLUGIN_MODE", Value: &mode})
-	}
+	cfg := testplugin.ModeConfig(mode)
 	dir := testplugin.Dir(t, &cfg)
 	id := make([]byte, 32)
 	_, _ = rand.Read(id)
@@ -41,46 +35,11 @@ func volplug(t *testing.T, mode string) run.Plugin {
 		Config: cfg, Settings: cfg.DefaultSettings()}
 }
 
-// runRoot is a short run root that must be empty at the end.
-func runRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "dh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			t.Errorf("run root still holds %s after the test", e.Name())
-		}
-		os.RemoveAll(dir)
-	})
-	return dir
-}
-
-// lockedBuffer is a bytes.Buffer safe for the plugin's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func startT(t *testing.T, p run.Plugin, opts ...Option) *Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := Start(ctx, p, append([]Option{WithRunOptions(run.WithRunRoot(runRoot(t)))}, opts...)...)
+	s, err := Start(ctx, p, append([]Option{WithRunOptions(run.WithRunRoot(testenv.RunRoot(t)))}, opts...)...)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -90,7 +49,7 @@ func startT(t *testing.T, p run.Plugin, opts ...Option) *Session {
 
 func TestStartTest(t *testing.T) {
 	p := volplug(t, "")
-	var out lockedBuffer
+	var out testenv.Buffer
 	s := startT(t, p, WithOutput(&out))
 	if !cmp.Equal(s.Implements, []string{"VolumeDriver"}) || len(s.Missing) > 0 {
 		t.Errorf("activation: Implements %v, Missing %v", s.Implements, s.Missing)
@@ -143,7 +102,7 @@ func TestWait(t *testing.T) {
 }
 
 func TestStartDetach(t *testing.T) {
-	root := runRoot(t)
+	root := testenv.RunRoot(t)
 	p := volplug(t, "")
 	s, err := Start(context.Background(), p, WithRunOptions(run.WithRunRoot(root)), WithDetach(true))
 	if err != nil {
@@ -197,15 +156,13 @@ func TestServe(t *testing.T) {
 // about the interfaces its activation answer lacks.
 func TestSettingsStart(t *testing.T) {
 	testenv.RequireRoot(t)
-	cfg := testplugin.Config()
-	mode := "wrongimpl"
-	cfg.Env = append(cfg.Env, plugin.Env{Name: "TESTPLUGIN_MODE", Value: &mode})
+	cfg := testplugin.ModeConfig("wrongimpl")
 	src, err := source.Open(context.Background(), testplugin.Dir(t, &cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var warn bytes.Buffer
-	s, err := Settings{RunRoot: runRoot(t), Timeout: 30 * time.Second, Warn: &warn}.Start(context.Background(), src)
+	s, err := Settings{RunRoot: testenv.RunRoot(t), Timeout: 30 * time.Second, Warn: &warn}.Start(context.Background(), src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,50 +1,21 @@
 package pack
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
-
-// tarOf builds a tar of name -> content (a trailing "/" makes a dir).
-func tarOf(t *testing.T, files ...[2]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		hdr := &tar.Header{Name: f[0], Mode: 0o644, Size: int64(len(f[1])), Typeflag: tar.TypeReg}
-		if f[0][len(f[0])-1] == '/' {
-			hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeDir, 0o755, 0
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write([]byte(f[1]))
-	}
-	tw.Close()
-	return buf.Bytes()
-}
-
-func gz(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(b)
-	zw.Close()
-	return buf.Bytes()
-}
 
 type rawLayer struct {
 	mt   types.MediaType
@@ -88,8 +59,9 @@ func TestPullArtifactVariants(t *testing.T) {
 	ctx := context.Background()
 	host := newRegistry(t, nil)
 	config := []byte(`{"Description":"d","Documentation":"d","Entrypoint":["/a"],"Interface":{"Socket":"s.sock","Types":["docker.volumedriver/1.0"]},"rootfs":{"type":"layers","diff_ids":[]}}` + "\n")
-	base := tarOf(t, [2]string{"./", ""}, [2]string{"a", "A"}, [2]string{"dir/", ""}, [2]string{"dir/b", "B"})
-	whiteout := tarOf(t, [2]string{".wh.a", ""}, [2]string{"dir/c", "C"})
+	dir := testplugin.File{Mode: fs.ModeDir | 0o755}
+	base := testplugin.TarGz(t, map[string]testplugin.File{"./": dir, "a": {Body: "A"}, "dir/": dir, "dir/b": {Body: "B"}})
+	whiteout := testplugin.TarGz(t, map[string]testplugin.File{".wh.a": {}, "dir/c": {Body: "C"}})
 	tests := []struct {
 		name     string
 		manifest types.MediaType
@@ -99,18 +71,18 @@ func TestPullArtifactVariants(t *testing.T) {
 		err      error
 	}{
 		{"oci manifest, oci gzip layer", types.OCIManifestSchema1, MediaTypeConfig,
-			[]rawLayer{{types.OCILayer, gz(t, base)}}, map[string]string{"a": "A", "dir/b": "B"}, nil},
+			[]rawLayer{{types.OCILayer, base}}, map[string]string{"a": "A", "dir/b": "B"}, nil},
 		{"plain tar layer", types.DockerManifestSchema2, MediaTypeConfig,
 			[]rawLayer{{types.DockerUncompressedLayer, base}}, map[string]string{"a": "A", "dir/b": "B"}, nil},
 		{"tar media type, gzip bytes", types.DockerManifestSchema2, MediaTypeConfig,
-			[]rawLayer{{types.DockerUncompressedLayer, gz(t, base)}}, map[string]string{"a": "A", "dir/b": "B"}, nil},
+			[]rawLayer{{types.DockerUncompressedLayer, base}}, map[string]string{"a": "A", "dir/b": "B"}, nil},
 		{"two layers with a whiteout", types.DockerManifestSchema2, MediaTypeConfig,
-			[]rawLayer{{types.DockerLayer, gz(t, base)}, {types.DockerLayer, gz(t, whiteout)}},
+			[]rawLayer{{types.DockerLayer, base}, {types.DockerLayer, whiteout}},
 			map[string]string{"dir/b": "B", "dir/c": "C"}, nil},
 		{"zstd layer", types.OCIManifestSchema1, MediaTypeConfig,
 			[]rawLayer{{types.OCILayerZStd, []byte("(\xb5/\xfd")}}, nil, ErrUnsupported},
 		{"container image config", types.OCIManifestSchema1, types.OCIConfigJSON,
-			[]rawLayer{{types.OCILayer, gz(t, base)}}, nil, ErrNotPlugin},
+			[]rawLayer{{types.OCILayer, base}}, nil, ErrNotPlugin},
 		{"no layers", types.DockerManifestSchema2, MediaTypeConfig, nil, nil, ErrNotPlugin},
 	}
 	for i, tt := range tests {

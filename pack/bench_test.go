@@ -4,24 +4,24 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
 
 	"github.com/dplug/dplug/internal/blockgz"
+	"github.com/dplug/dplug/internal/testplugin"
 )
 
-// fillRootfs writes files totalling about size bytes under dir/rootfs:
-// half random (incompressible), half text-like, like a real plugin's
-// binaries and data.
+// fillRootfs writes a plugin dir at dir whose rootfs holds files
+// totalling about size bytes: half random (incompressible), half
+// text-like, like a real plugin's binaries and data.
 func fillRootfs(tb testing.TB, dir string, size int) {
 	tb.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := []string{"plugin ", "volume ", "docker ", "mount ", "socket ", "config ", "\n", "rootfs "}
 	const fileSize = 1 << 20
 	buf := make([]byte, fileSize)
+	files := map[string]testplugin.File{}
 	for i := 0; i*fileSize < size; i++ {
 		if i%2 == 0 {
 			for j := range buf {
@@ -33,16 +33,9 @@ func fillRootfs(tb testing.TB, dir string, size int) {
 				n += copy(buf[n:], words[rng.IntN(len(words))])
 			}
 		}
-		p := filepath.Join(dir, "rootfs", "d"+strconv.Itoa(i%16), "f"+strconv.Itoa(i))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, buf, 0o644); err != nil {
-			tb.Fatal(err)
-		}
+		files["d"+strconv.Itoa(i%16)+"/f"+strconv.Itoa(i)] = testplugin.File{Body: string(buf)}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"),
-		[]byte(`{"Description":"b","Documentation":"d","Entrypoint":["/f0"],"Interface":{"Socket":"s.sock","Types":["docker.volumedriver/1.0"]}}`), 0o644); err != nil {
+	if err := testplugin.WriteTo(dir, nil, files); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -1,9 +1,7 @@
 package pack
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -57,28 +56,6 @@ type artifact struct {
 	layer    []byte
 	cfgDesc  descriptor
 	lyrDesc  descriptor
-}
-
-func gzipTar(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var tb bytes.Buffer
-	tw := tar.NewWriter(&tb)
-	for name, body := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write([]byte(body)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var zb bytes.Buffer
-	zw := gzip.NewWriter(&zb)
-	zw.Write(tb.Bytes())
-	zw.Close()
-	return zb.Bytes()
 }
 
 // newArtifact builds a plugin artifact around layer; sizes, when not nil,
@@ -180,7 +157,7 @@ func TestRegistryNeverAnswers(t *testing.T) {
 // server that never answers (on the registry's host: go-containerregistry
 // refuses other loopback realms).
 func TestTokenServerNeverAnswers(t *testing.T) {
-	a := newArtifact(t, gzipTar(t, map[string]string{"f": "x"}), nil)
+	a := newArtifact(t, testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: "x"}}), nil)
 	var host string
 	host = fakeRegistry(t, a, hookFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/token" {
@@ -207,7 +184,7 @@ func (f hookFunc) withTrue() func(http.ResponseWriter, *http.Request) bool {
 }
 
 func TestRegistrySilentMidBody(t *testing.T) {
-	layer := gzipTar(t, map[string]string{"big": strings.Repeat("0123456789abcdef", 1<<16)})
+	layer := testplugin.TarGz(t, map[string]testplugin.File{"big": {Body: strings.Repeat("0123456789abcdef", 1<<16)}})
 	a := newArtifact(t, layer, nil)
 	var gets atomic.Int32
 	host := fakeRegistry(t, a, func(w http.ResponseWriter, r *http.Request) bool {
@@ -238,7 +215,7 @@ func TestRegistrySilentMidBody(t *testing.T) {
 }
 
 func TestRegistryRedirectLoop(t *testing.T) {
-	a := newArtifact(t, gzipTar(t, map[string]string{"f": "x"}), nil)
+	a := newArtifact(t, testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: "x"}}), nil)
 	for _, what := range []string{"/manifests/", "/blobs/" + a.lyrDesc.Digest} {
 		t.Run(strings.Trim(what, "/"), func(t *testing.T) {
 			var hits atomic.Int32
@@ -268,7 +245,7 @@ func TestRegistryRedirectLoop(t *testing.T) {
 }
 
 func TestManifestWithoutSizes(t *testing.T) {
-	layer := gzipTar(t, map[string]string{"f": "x"})
+	layer := testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: "x"}})
 	for _, tt := range []struct {
 		name  string
 		sizes [2]int64
@@ -321,7 +298,7 @@ func TestManifestWithoutSizes(t *testing.T) {
 // TestVerifierStopsAtDeclaredSize: a registry that serves more than the
 // declared size (endlessly) is cut off right after it.
 func TestVerifierStopsAtDeclaredSize(t *testing.T) {
-	layer := gzipTar(t, map[string]string{"f": "x"})
+	layer := testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: "x"}})
 	a := newArtifact(t, layer, nil)
 	var served atomic.Int64
 	host := fakeRegistry(t, a, func(w http.ResponseWriter, r *http.Request) bool {
@@ -368,7 +345,7 @@ func (endless) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // whose gzip stream is cut short is a damaged blob: one attempt, a named
 // error.
 func TestTruncatedGzipNotRetried(t *testing.T) {
-	full := gzipTar(t, map[string]string{"f": strings.Repeat("data", 10000)})
+	full := testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: strings.Repeat("data", 10000)}})
 	layer := full[:len(full)*2/3]
 	a := newArtifact(t, layer, nil)
 	var gets atomic.Int32
@@ -401,7 +378,7 @@ func TestTruncatedGzipNotRetried(t *testing.T) {
 // declared Content-Length is a network fault, retried; not a digest
 // mismatch.
 func TestCutMidLayerRetried(t *testing.T) {
-	layer := gzipTar(t, map[string]string{"f": strings.Repeat("0123456789abcdef", 1<<14)})
+	layer := testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: strings.Repeat("0123456789abcdef", 1<<14)}})
 	a := newArtifact(t, layer, nil)
 	var gets atomic.Int32
 	host := fakeRegistry(t, a, func(w http.ResponseWriter, r *http.Request) bool {

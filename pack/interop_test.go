@@ -34,19 +34,15 @@ import (
 // (nested dirs, a symlink, a hard link, odd modes) for round-trip checks.
 func interopDir(t *testing.T) string {
 	t.Helper()
-	dir := testplugin.Dir(t, nil)
-	rootfs := filepath.Join(dir, "rootfs")
-	writeFiles(t, rootfs, map[string]string{
-		"etc/volplug/conf": "answer=42\n",
-		"usr/share/doc/x":  strings.Repeat("doc ", 500),
-	})
-	if err := os.Chmod(filepath.Join(rootfs, "usr/share/doc/x"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("../volplug", filepath.Join(rootfs, "etc/link")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(filepath.Join(rootfs, "etc/volplug/conf"), filepath.Join(rootfs, "etc/conf.hard")); err != nil {
+	cfg := testplugin.Config()
+	dir := testplugin.Dir(t, &cfg)
+	// The same config again, and more entries in the rootfs.
+	if err := testplugin.WriteTo(dir, &cfg, map[string]testplugin.File{
+		"etc/volplug/conf": {Body: "answer=42\n"},
+		"usr/share/doc/x":  {Body: strings.Repeat("doc ", 500), Mode: 0o600},
+		"etc/link":         {Symlink: "../volplug"},
+		"etc/conf.hard":    {Link: "etc/volplug/conf"},
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return dir

@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/dplug/dplug/internal/testplugin"
 	"github.com/dplug/dplug/validate"
 )
 
@@ -145,7 +146,7 @@ func TestRatioBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	layer := func(zeros int) ([]byte, v1.Descriptor) {
-		b := gz(t, tarOf(t, [2]string{"f", string(noise) + strings.Repeat("\x00", zeros)}))
+		b := testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: string(noise) + strings.Repeat("\x00", zeros)}})
 		return b, v1.Descriptor{MediaType: types.DockerLayer, Size: int64(len(b)), Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}}
 	}
 	for _, tt := range []struct {
@@ -198,10 +199,10 @@ func readTar(r io.Reader) error {
 // (its digest matches), and bytes that do not match the layer's digest
 // are refused, although the tar itself read fine.
 func TestLayerChecksAfterTheTar(t *testing.T) {
-	good := gz(t, tarOf(t, [2]string{"f", "content"}))
+	good := testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: "content"}})
 	badCRC := bytes.Clone(good)
 	badCRC[len(badCRC)-8] ^= 0xff // the CRC-32 of the gzip trailer
-	other := gz(t, tarOf(t, [2]string{"f", "other content"}))
+	other := testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: "other content"}})
 	digest := func(b []byte) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))} }
 	for _, tt := range []struct {
 		name   string

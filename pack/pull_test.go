@@ -18,6 +18,7 @@ import (
 
 	"github.com/dplug/dplug/archive"
 	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
 )
 
 // capNetRaw is the security.capability xattr of `setcap cap_net_raw+ep`.
@@ -138,7 +139,7 @@ func TestPullPrivileges(t *testing.T) {
 // TestPullCleansStaleTempDirs: the temp dirs of killed pulls are removed by
 // the next pull into the same parent; a live pull's is not.
 func TestPullCleansStaleTempDirs(t *testing.T) {
-	layer := gzipTar(t, map[string]string{"f": strings.Repeat("x", 1<<16)})
+	layer := testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: strings.Repeat("x", 1<<16)}})
 	a := newArtifact(t, layer, nil)
 	var hold atomic.Bool
 	hold.Store(true)
@@ -239,12 +240,12 @@ func TestPullShortErrorPaths(t *testing.T) {
 // stops early (the ratio bound), unless --max-size allows it; the total
 // is bounded by --max-size.
 func TestPullSizeLimits(t *testing.T) {
-	bomb := gzipTar(t, map[string]string{"zeros": strings.Repeat("\x00", 8<<20)}) // ~1000:1
+	bomb := testplugin.TarGz(t, map[string]testplugin.File{"zeros": {Body: strings.Repeat("\x00", 8<<20)}}) // ~1000:1
 	noise := make([]byte, 2<<20)
 	for i := range noise {
 		noise[i] = byte(i * 2654435761 >> 13)
 	}
-	plain := gzipTar(t, map[string]string{"noise": string(noise)})
+	plain := testplugin.TarGz(t, map[string]testplugin.File{"noise": {Body: string(noise)}})
 	for _, tt := range []struct {
 		name  string
 		layer []byte

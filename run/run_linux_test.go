@@ -45,23 +45,6 @@ func newPlugin(t *testing.T, cfg *plugin.Config) Plugin {
 		Config: *cfg, Settings: cfg.DefaultSettings()}
 }
 
-// runRoot is a short run root, removed (and checked to be empty) at the end.
-func runRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "dr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			t.Errorf("run root still holds %s after the test", e.Name())
-		}
-		os.RemoveAll(dir)
-	})
-	return dir
-}
-
 // assertClean fails t if anything of the run of id survived: a mount, a
 // cgroup dir or the run dir.
 func assertClean(t *testing.T, root, id string) {
@@ -101,10 +84,9 @@ func start(t *testing.T, p Plugin, root string, opts ...Option) *Instance {
 
 func TestVolumeLifecycle(t *testing.T) {
 	p := newPlugin(t, nil)
-	root := runRoot(t)
-	var out strings.Builder
-	sw := &syncWriter{b: &out}
-	inst := start(t, p, root, WithStdout(sw), WithStderr(sw))
+	root := testenv.RunRoot(t)
+	var out testenv.Buffer
+	inst := start(t, p, root, WithStdout(&out), WithStderr(&out))
 	if want := filepath.Join(root, p.ID[:12], "sock", testplugin.Socket); inst.Socket() != want {
 		t.Errorf("Socket() = %s, want %s", inst.Socket(), want)
 	}
@@ -160,11 +142,6 @@ func TestVolumeLifecycle(t *testing.T) {
 	}
 }
 
-func withEnv(cfg plugin.Config, name, value string) plugin.Config {
-	cfg.Env = append(cfg.Env, plugin.Env{Name: name, Value: &value})
-	return cfg
-}
-
 func TestStartFailures(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -174,9 +151,9 @@ func TestStartFailures(t *testing.T) {
 		exit    int    // expected exit code, -1 for none
 		logLine string // expected in the error's last lines
 	}{
-		{"crash", func(c *plugin.Config) { *c = withEnv(*c, "TESTPLUGIN_MODE", "crash") }, 5 * time.Second, ErrExited, 3, "crashing on purpose"},
-		{"nolisten", func(c *plugin.Config) { *c = withEnv(*c, "TESTPLUGIN_MODE", "nolisten") }, 700 * time.Millisecond, ErrNoSocket, -1, "volplug starting"},
-		{"deadsocket", func(c *plugin.Config) { *c = withEnv(*c, "TESTPLUGIN_MODE", "deadsocket") }, 700 * time.Millisecond, ErrNotAnswering, -1, "volplug starting"},
+		{"crash", func(c *plugin.Config) { *c = testplugin.ModeConfig("crash") }, 5 * time.Second, ErrExited, 3, "crashing on purpose"},
+		{"nolisten", func(c *plugin.Config) { *c = testplugin.ModeConfig("nolisten") }, 700 * time.Millisecond, ErrNoSocket, -1, "volplug starting"},
+		{"deadsocket", func(c *plugin.Config) { *c = testplugin.ModeConfig("deadsocket") }, 700 * time.Millisecond, ErrNotAnswering, -1, "volplug starting"},
 		{"missing entrypoint", func(c *plugin.Config) { c.Entrypoint = []string{"/nope"} }, time.Second, ErrNoEntrypoint, -1, ""},
 		{"empty entrypoint", func(c *plugin.Config) { c.Entrypoint = nil }, time.Second, ErrNoEntrypoint, -1, ""},
 	}
@@ -185,7 +162,7 @@ func TestStartFailures(t *testing.T) {
 			cfg := testplugin.Config()
 			tt.edit(&cfg)
 			p := newPlugin(t, &cfg)
-			root := runRoot(t)
+			root := testenv.RunRoot(t)
 			begin := time.Now()
 			inst, err := Start(context.Background(), p, WithRunRoot(root), WithTimeout(tt.timeout))
 			if err == nil {
@@ -234,10 +211,10 @@ func TestCapabilities(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := withEnv(testplugin.Config(), "TESTPLUGIN_MODE", "mount")
+			cfg := testplugin.ModeConfig("mount")
 			cfg.Linux.Capabilities = tt.caps
 			p := newPlugin(t, &cfg)
-			root := runRoot(t)
+			root := testenv.RunRoot(t)
 			inst := start(t, p, root)
 			var got string
 			for _, l := range inst.LastLines(20) {
@@ -266,7 +243,7 @@ func TestNetworkNamespace(t *testing.T) {
 			cfg := testplugin.Config()
 			cfg.Network.Type = typ
 			p := newPlugin(t, &cfg)
-			root := runRoot(t)
+			root := testenv.RunRoot(t)
 			inst := start(t, p, root)
 			ns, err := os.Readlink("/proc/" + itoa(inst.Pid()) + "/ns/net")
 			if err != nil {
@@ -285,7 +262,7 @@ func TestNetworkNamespace(t *testing.T) {
 
 func TestDetachedLoadStop(t *testing.T) {
 	p := newPlugin(t, nil)
-	root := runRoot(t)
+	root := testenv.RunRoot(t)
 	inst := start(t, p, root) // no writers: the plugin writes to its log file only
 	if _, err := Start(context.Background(), p, WithRunRoot(root)); !errors.Is(err, ErrAlreadyRunning) {
 		t.Errorf("second Start: %v, want ErrAlreadyRunning", err)
@@ -348,12 +325,9 @@ func TestStopGrace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("mode="+tt.mode, func(t *testing.T) {
-			cfg := testplugin.Config()
-			if tt.mode != "" {
-				cfg = withEnv(cfg, "TESTPLUGIN_MODE", tt.mode)
-			}
+			cfg := testplugin.ModeConfig(tt.mode)
 			p := newPlugin(t, &cfg)
-			root := runRoot(t)
+			root := testenv.RunRoot(t)
 			inst := start(t, p, root, WithStdout(io.Discard))
 			begin := time.Now()
 			if err := inst.Stop(context.Background(), tt.grace); err != nil {
@@ -403,9 +377,9 @@ func TestRuntimeEnvironment(t *testing.T) {
 		{Name: "FOO", Value: ptr("bar")}, {Name: "UNSET"}}
 	p := newPlugin(t, &cfg)
 	p.Settings.Args = []string{"volplug", "set-arg"} // as `dplug set NAME args=...` would
-	root := runRoot(t)
-	var out strings.Builder
-	inst := start(t, p, root, WithStdout(&syncWriter{b: &out}))
+	root := testenv.RunRoot(t)
+	var out testenv.Buffer
+	inst := start(t, p, root, WithStdout(&out))
 	if err := inst.Stop(context.Background(), time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +416,7 @@ func TestRuntimeEnvironment(t *testing.T) {
 // one wins, and the losers leave the winner's run alone.
 func TestConcurrentStarts(t *testing.T) {
 	p := newPlugin(t, nil)
-	root := runRoot(t)
+	root := testenv.RunRoot(t)
 	const n = 4
 	type result struct {
 		inst *Instance
@@ -545,13 +519,13 @@ func TestRootfsUntouched(t *testing.T) {
 				if err := os.Symlink("../volplug", filepath.Join(p.Rootfs, "etc", "link")); err != nil {
 					t.Fatal(err)
 				}
-				root := runRoot(t)
+				root := testenv.RunRoot(t)
 				if odd != "" {
 					root = filepath.Join(root, odd)
 					if err := os.Mkdir(root, 0o700); err != nil {
 						t.Fatal(err)
 					}
-					t.Cleanup(func() { os.Remove(root) }) // before runRoot's check
+					t.Cleanup(func() { os.Remove(root) }) // before RunRoot's check
 				}
 				before := treeHash(t, p.Rootfs)
 				inst := start(t, p, root)
@@ -607,9 +581,9 @@ func TestEmptyBindSource(t *testing.T) {
 	cfg.Mounts = []plugin.Mount{{Name: "sshkey", Source: &empty, Destination: "/root/.ssh", Type: "bind", Options: []string{"rbind"}, Settable: []string{"source"}}}
 	cfg.Env = []plugin.Env{{Name: "TESTPLUGIN_MODE", Value: ptr("inspect")}, {Name: "TESTPLUGIN_OPEN", Value: &open}}
 	p := newPlugin(t, &cfg)
-	root := runRoot(t)
-	var out strings.Builder
-	inst := start(t, p, root, WithStdout(&syncWriter{b: &out}))
+	root := testenv.RunRoot(t)
+	var out testenv.Buffer
+	inst := start(t, p, root, WithStdout(&out))
 	bundle := filepath.Join(inst.Dir(), bundleDir)
 	entries, err := os.ReadDir(bundle)
 	if err != nil || len(entries) != 0 {
@@ -638,7 +612,7 @@ func TestSocketOutsideRefused(t *testing.T) {
 			cfg := testplugin.Config()
 			cfg.Interface.Socket = sock
 			p := newPlugin(t, &cfg)
-			root := runRoot(t)
+			root := testenv.RunRoot(t)
 			_, err := Start(context.Background(), p, WithRunRoot(root), WithTimeout(time.Second))
 			if !errors.Is(err, ErrSocketOutside) {
 				t.Fatalf("Start: %v, want ErrSocketOutside", err)
@@ -668,9 +642,9 @@ func TestSocketOutsideRefused(t *testing.T) {
 				c.Close()
 			}
 		}()
-		cfg := withEnv(testplugin.Config(), "TESTPLUGIN_MODE", "nolisten")
+		cfg := testplugin.ModeConfig("nolisten")
 		p := newPlugin(t, &cfg)
-		root := runRoot(t)
+		root := testenv.RunRoot(t)
 		errc := make(chan error, 1)
 		go func() {
 			_, err := Start(context.Background(), p, WithRunRoot(root), WithTimeout(10*time.Second))
@@ -717,9 +691,9 @@ func TestInitExitNoticed(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(p.Rootfs, "busybox"), data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	root := runRoot(t)
-	var out strings.Builder
-	inst := start(t, p, root, WithStdout(&syncWriter{b: &out}))
+	root := testenv.RunRoot(t)
+	var out testenv.Buffer
+	inst := start(t, p, root, WithStdout(&out))
 	select {
 	case <-inst.Done():
 	case <-time.After(10 * time.Second):
@@ -738,7 +712,7 @@ func TestInitExitNoticed(t *testing.T) {
 // that was never detached is reported and, with fix, stopped and removed;
 // a detached run is left alone.
 func TestDoctorCleansOrphanedRun(t *testing.T) {
-	root := runRoot(t)
+	root := testenv.RunRoot(t)
 	orphan := newPlugin(t, nil)
 	inst := start(t, orphan, root)
 	detached := newPlugin(t, nil)
@@ -798,7 +772,7 @@ func TestDoctorCleansOrphanedRun(t *testing.T) {
 // same (mount points are matched by their real path).
 func TestStartReplacesOrphanedRun(t *testing.T) {
 	p := newPlugin(t, nil)
-	real := runRoot(t)
+	real := testenv.RunRoot(t)
 	root := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(real, root); err != nil {
 		t.Fatal(err)

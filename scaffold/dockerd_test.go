@@ -38,7 +38,7 @@ func TestExamplesInDockerd(t *testing.T) {
 
 func examplesInDockerd(t *testing.T, e testenv.Engine, dir func(typ string) string) {
 	d := testenv.StartDockerdEngine(t, e)
-	busybox := loadBusybox(t, d)
+	busybox := d.LoadBusybox(t)
 
 	t.Run("volume", func(t *testing.T) {
 		d.MustDocker(t, "plugin", "create", "example-volume", dir("volume"))
@@ -155,7 +155,7 @@ func TestScaffoldsInDockerd(t *testing.T) {
 
 func scaffoldsInDockerd(t *testing.T, e testenv.Engine, scaffold func(typ string) string) {
 	d := testenv.StartDockerdEngine(t, e)
-	busybox := loadBusybox(t, d)
+	busybox := d.LoadBusybox(t)
 
 	t.Run("log", func(t *testing.T) {
 		d.MustDocker(t, "plugin", "create", "my-log", scaffold("log"))
@@ -186,23 +186,6 @@ func scaffoldsInDockerd(t *testing.T, e testenv.Engine, scaffold func(typ string
 		d.MustDocker(t, "run", "--rm", "--network", "net1", busybox, "true")
 		d.MustDocker(t, "network", "rm", "net1")
 	})
-}
-
-// loadBusybox loads a busybox image (from busybox-static, no registry)
-// into d and returns its name.
-func loadBusybox(t *testing.T, d *testenv.Dockerd) string {
-	t.Helper()
-	const ref = "dplug.test/busybox:latest"
-	img, err := testenv.BusyboxImage(testenv.BusyboxPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	archive := filepath.Join(t.TempDir(), "busybox.tar")
-	if err := testenv.WriteDockerArchive(archive, img, ref); err != nil {
-		t.Fatal(err)
-	}
-	d.MustDocker(t, "load", "-i", archive)
-	return ref
 }
 
 // reloadAuthz rewrites the test dockerd's daemon.json (beside its data

@@ -22,6 +22,23 @@ import (
 
 func strp(s string) *string { return &s }
 
+// checkConfig fails t unless the plugin dir dir's config.json is
+// testConfig().
+func checkConfig(t *testing.T, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := plugin.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(testConfig(), *cfg); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", filepath.Join(dir, "config.json"), diff)
+	}
+}
+
 // testConfig is a small volume plugin config with every kind of settable.
 func testConfig() plugin.Config {
 	return plugin.Config{
@@ -100,17 +117,7 @@ func TestInstallLayout(t *testing.T) {
 			t.Errorf("%s mode = %v, want %v", path, fi.Mode(), mode)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := plugin.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(testConfig(), *cfg); diff != "" {
-		t.Errorf("config.json (-want +got):\n%s", diff)
-	}
+	checkConfig(t, dir)
 	if ents, _ := os.ReadDir(filepath.Join(root, "plugins", "tmp")); len(ents) != 0 {
 		t.Errorf("tmp/ not empty after install: %v", ents)
 	}
@@ -372,17 +379,7 @@ func TestExport(t *testing.T) {
 	if l, err := os.Readlink(filepath.Join(out, "rootfs/bin/alias")); err != nil || l != "plug" {
 		t.Errorf("symlink = %q, %v", l, err)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "config.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := plugin.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(testConfig(), *cfg); diff != "" {
-		t.Errorf("exported config (-want +got):\n%s", diff)
-	}
+	checkConfig(t, out)
 	if err := s.Export(context.Background(), "plug", out); err == nil || !strings.Contains(err.Error(), "is not empty") {
 		t.Errorf("Export into a non-empty dir = %v", err)
 	}

@@ -151,24 +151,7 @@ func TestDependencyFences(t *testing.T) {
 		}
 	}
 	for _, f := range fences {
-		all := byOS[f.goos]
-		matched := 0
-		for pkg, ds := range all {
-			if !matches(f.pkgs, pkg) {
-				continue
-			}
-			matched++
-			for _, d := range ds {
-				for _, bad := range f.forbid {
-					if forbidden(d, bad) {
-						t.Errorf("%s%s depends on %s: %s", pkg, osNote(f.goos), d, f.why)
-					}
-				}
-			}
-		}
-		if matched == 0 {
-			t.Errorf("fence %q%s matches no package: update the table", f.pkgs, osNote(f.goos))
-		}
+		check(t, "fence", f, byOS[f.goos], "depends on")
 	}
 	var pkgs []string
 	for pkg := range byOS[""] {
@@ -191,23 +174,31 @@ func TestDependencyFences(t *testing.T) {
 func TestImportFences(t *testing.T) {
 	all := list(t, "", "Imports")
 	for _, f := range imports {
-		matched := 0
-		for pkg, ds := range all {
-			if !matches(f.pkgs, pkg) {
-				continue
-			}
-			matched++
-			for _, d := range ds {
-				for _, bad := range f.forbid {
-					if forbidden(d, bad) {
-						t.Errorf("%s imports %s: %s", pkg, d, f.why)
-					}
+		check(t, "import fence", f, all, "imports")
+	}
+}
+
+// check reports every package f covers that reaches (verb: "depends on"
+// or "imports", as all lists) what f forbids, and f (of the table kind)
+// covering no package of all.
+func check(t *testing.T, kind string, f fence, all map[string][]string, verb string) {
+	t.Helper()
+	matched := 0
+	for pkg, ds := range all {
+		if !matches(f.pkgs, pkg) {
+			continue
+		}
+		matched++
+		for _, d := range ds {
+			for _, bad := range f.forbid {
+				if forbidden(d, bad) {
+					t.Errorf("%s%s %s %s: %s", pkg, osNote(f.goos), verb, d, f.why)
 				}
 			}
 		}
-		if matched == 0 {
-			t.Errorf("import fence %q matches no package: update the table", f.pkgs)
-		}
+	}
+	if matched == 0 {
+		t.Errorf("%s %q%s matches no package: update the table", kind, f.pkgs, osNote(f.goos))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/internal/testenv"
+	"github.com/dplug/dplug/internal/testplugin"
 )
 
 // concurrency is how many cases run at once on one daemon. Most of a
@@ -62,7 +63,7 @@ func TestDifferential(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
 		d := testenv.StartDockerdEngine(t, e)
 		t.Logf("dockerd %s", d.Version)
-		busybox := loadBusybox(t, d)
+		busybox := d.LoadBusybox(t)
 		probe := t.TempDir()
 		if err := os.WriteFile(filepath.Join(probe, "diffplug-probe"), []byte("probe\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -125,28 +126,25 @@ func runCases(t *testing.T, d *testenv.Dockerd, bin, busybox, probe string, case
 }
 
 // caseDir writes the plugin directory of case i: its config.json and a
-// rootfs with diffplug and a file naming the case, so that no two rootfs
-// are byte-identical (dockerd 26.1.5 refuses to create a second plugin
-// whose rootfs is identical to an existing one's).
+// rootfs with diffplug (bin, the binary's bytes) and a file naming the
+// case, so that no two rootfs are byte-identical (dockerd 26.1.5 refuses
+// to create a second plugin whose rootfs is identical to an existing
+// one's).
 func caseDir(t *testing.T, bin string, i int, c Case) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), fmt.Sprintf("case%02d", i))
-	rootfs := filepath.Join(dir, "rootfs")
-	if err := os.MkdirAll(rootfs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Link(bin, filepath.Join(rootfs, "diffplug")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(rootfs, "case"), []byte(c.Name()+"\n"), 0o644); err != nil {
+	files := map[string]testplugin.File{"diffplug": testplugin.Exec(bin), "case": {Body: c.Name() + "\n"}}
+	if err := testplugin.WriteRawTo(dir, []byte(c.Config), files); err != nil {
 		t.Fatal(err)
 	}
 	if c.ConfigDir {
-		if err := os.Mkdir(filepath.Join(dir, "config.json"), 0o755); err != nil {
+		config := filepath.Join(dir, "config.json")
+		if err := os.Remove(config); err != nil {
 			t.Fatal(err)
 		}
-	} else if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(c.Config), 0o644); err != nil {
-		t.Fatal(err)
+		if err := os.Mkdir(config, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
@@ -254,7 +252,8 @@ func firstLine(s string) string {
 	return s
 }
 
-// buildDiffplug builds the test plugin (static, stripped) once.
+// buildDiffplug builds the test plugin (static, stripped) once and
+// returns the binary's bytes.
 func buildDiffplug(t *testing.T) string {
 	t.Helper()
 	_, self, _, _ := runtime.Caller(0)
@@ -265,25 +264,9 @@ func buildDiffplug(t *testing.T) string {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building diffplug: %v\n%s", err, b)
 	}
-	return out
-}
-
-// loadBusybox loads a busybox image (from busybox-static, no registry)
-// into d and returns its name.
-func loadBusybox(t *testing.T, d *testenv.Dockerd) string {
-	t.Helper()
-	const ref = "dplug.test/busybox:latest"
-	if _, err := os.Stat(testenv.BusyboxPath); err != nil {
-		testenv.Unavailable(t, "%s not found (install: apt-get install busybox-static)", testenv.BusyboxPath)
-	}
-	img, err := testenv.BusyboxImage(testenv.BusyboxPath)
+	bin, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	archive := filepath.Join(t.TempDir(), "busybox.tar")
-	if err := testenv.WriteDockerArchive(archive, img, ref); err != nil {
-		t.Fatal(err)
-	}
-	d.MustDocker(t, "load", "-i", archive)
-	return ref
+	return string(bin)
 }

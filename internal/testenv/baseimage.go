@@ -154,6 +154,19 @@ func (b *BaseImage) BuildContext() string {
 // busybox-static is not installed.
 func BusyboxLayout(t testing.TB) *BaseImage {
 	t.Helper()
+	img := busybox(t)
+	dir := t.TempDir()
+	dig, err := WriteOCILayout(dir, img, "latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &BaseImage{Dir: dir, Digest: dig, Image: img}
+}
+
+// busybox is BusyboxImage from Debian's busybox-static; it skips (fails in
+// CI) when busybox-static is not installed.
+func busybox(t testing.TB) v1.Image {
+	t.Helper()
 	if _, err := os.Stat(BusyboxPath); err != nil {
 		Unavailable(t, "%s not found (install: apt-get install busybox-static)", BusyboxPath)
 	}
@@ -161,12 +174,7 @@ func BusyboxLayout(t testing.TB) *BaseImage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	dig, err := WriteOCILayout(dir, img, "latest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &BaseImage{Dir: dir, Digest: dig, Image: img}
+	return img
 }
 
 // PushImage pushes img to ref (e.g. 127.0.0.1:PORT/base/busybox:latest) over

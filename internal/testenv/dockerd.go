@@ -298,6 +298,23 @@ func (d *Dockerd) MustDocker(t testing.TB, args ...string) string {
 	return out
 }
 
+// BusyboxRef is the reference LoadBusybox tags the busybox image with.
+const BusyboxRef = "dplug.test/busybox:latest"
+
+// LoadBusybox loads the busybox image (from busybox-static, as
+// BusyboxLayout; no registry) into d and returns its reference,
+// BusyboxRef. It skips (fails in CI) when busybox-static is not installed.
+func (d *Dockerd) LoadBusybox(t testing.TB) string {
+	t.Helper()
+	img := busybox(t)
+	archive := filepath.Join(t.TempDir(), "busybox.tar")
+	if err := WriteDockerArchive(archive, img, BusyboxRef); err != nil {
+		t.Fatal(err)
+	}
+	d.MustDocker(t, "load", "-i", archive)
+	return BusyboxRef
+}
+
 // Log returns dockerd's log so far.
 func (d *Dockerd) Log() string {
 	b, _ := os.ReadFile(d.LogFile)

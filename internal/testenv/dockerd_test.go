@@ -9,11 +9,13 @@ import (
 	"testing"
 )
 
-// fakeTB records how a helper ended the test: Skipf and Fatalf end the
-// goroutine, like the real ones.
+// fakeTB records how a helper ended the test (Skipf and Fatalf end the
+// goroutine, like the real ones), the errors it reported, and its
+// cleanups (for the test to run).
 type fakeTB struct {
 	testing.TB
 	skipped, failed string
+	errs            []string
 	cleanups        []func()
 }
 
@@ -23,6 +25,9 @@ func (f *fakeTB) Cleanup(fn func())   { f.cleanups = append(f.cleanups, fn) }
 func (f *fakeTB) Skipf(format string, args ...any) {
 	f.skipped = fmt.Sprintf(format, args...)
 	runtime.Goexit()
+}
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.errs = append(f.errs, fmt.Sprintf(format, args...))
 }
 func (f *fakeTB) Fatalf(format string, args ...any) {
 	f.failed = fmt.Sprintf(format, args...)
@@ -68,8 +73,8 @@ func TestMissingEngine(t *testing.T) {
 }
 
 // TestEngines starts every engine with its own containerd where it brings
-// one, checks the version it reports, and that stopping it leaves no
-// process or directory behind.
+// one, checks the version it reports, that LoadBusybox gives it an image
+// that runs, and that stopping it leaves no process or directory behind.
 func TestEngines(t *testing.T) {
 	if got := Engines(); len(got) != 2 || got[0].Name != "20.10" || got[1].Name != "26" {
 		t.Fatalf("Engines() = %+v; want 20.10 and 26", got)
@@ -86,6 +91,12 @@ func TestEngines(t *testing.T) {
 		}
 		if _, err := d.Docker(context.Background(), "plugin", "ls"); err != nil {
 			t.Fatal(err)
+		}
+		if ref := d.LoadBusybox(t); ref != BusyboxRef {
+			t.Errorf("LoadBusybox = %q, want %q", ref, BusyboxRef)
+		}
+		if out := d.MustDocker(t, "run", "--rm", "--network", "none", BusyboxRef, "echo", "hi"); strings.TrimSpace(out) != "hi" {
+			t.Errorf("busybox echo hi: %q", out)
 		}
 		d.Stop(t)
 		if _, err := os.Stat(d.dir); !os.IsNotExist(err) {

@@ -8,16 +8,21 @@
 // explicit subnet and address, a deny-by-default authz).
 //
 // Write (WriteTo, WriteRawTo) is the one writer of plugin dirs for dplug's
-// Go tests, whatever their rootfs; the CLI scripts
+// Go tests, whatever their rootfs, and Tar (TarGz) the one writer of tar
+// streams (layers, archives) from the same entries; the CLI scripts
 // (cmd/dplug/cli/testdata/script) take theirs from their txtar archives,
 // with the `testplugin` command for these binaries.
 package testplugin
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -25,6 +30,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -122,6 +128,17 @@ func Config() plugin.Config {
 		PropagatedMount: "/data",
 		Linux:           plugin.Linux{Capabilities: []string{"CAP_SYS_ADMIN"}},
 	}
+}
+
+// ModeConfig is Config with volplug's misbehaviour mode (TESTPLUGIN_MODE:
+// "crash", "nolisten", "inspect", ... as volplug's doc lists them); ""
+// serves normally.
+func ModeConfig(mode string) plugin.Config {
+	cfg := Config()
+	if mode != "" {
+		cfg.Env = append(cfg.Env, plugin.Env{Name: "TESTPLUGIN_MODE", Value: &mode})
+	}
+	return cfg
 }
 
 // Dir writes a plugin directory (config.json + rootfs/volplug) under a new
@@ -258,44 +275,104 @@ func WriteRawTo(dir string, config []byte, files map[string]File) error {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), config, 0o644); err != nil {
 		return err
 	}
-	// Files and directories first (sorted: parents before children), then
-	// links, whose targets then exist.
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, links := range []bool{false, true} {
-		for _, name := range names {
-			f := files[name]
-			if (f.Symlink != "" || f.Link != "") != links {
-				continue
+	for _, name := range order(files) {
+		f := files[name]
+		p := filepath.Join(rootfs, name)
+		err := os.MkdirAll(filepath.Dir(p), 0o755)
+		if err != nil {
+			return err
+		}
+		switch {
+		case f.Symlink != "":
+			err = os.Symlink(f.Symlink, p)
+		case f.Link != "":
+			err = os.Link(filepath.Join(rootfs, f.Link), p)
+		case f.Mode.IsDir():
+			err = os.MkdirAll(p, f.Mode.Perm())
+		default:
+			mode := f.filePerm()
+			if err = os.WriteFile(p, []byte(f.Body), mode); err == nil {
+				err = os.Chmod(p, mode) // whatever the umask
 			}
-			p := filepath.Join(rootfs, name)
-			err := os.MkdirAll(filepath.Dir(p), 0o755)
-			if err != nil {
-				return err
-			}
-			switch {
-			case f.Symlink != "":
-				err = os.Symlink(f.Symlink, p)
-			case f.Link != "":
-				err = os.Link(filepath.Join(rootfs, f.Link), p)
-			case f.Mode.IsDir():
-				err = os.MkdirAll(p, f.Mode.Perm())
-			default:
-				mode := f.Mode.Perm()
-				if mode == 0 {
-					mode = 0o644
-				}
-				if err = os.WriteFile(p, []byte(f.Body), mode); err == nil {
-					err = os.Chmod(p, mode) // whatever the umask
-				}
-			}
-			if err != nil {
-				return err
-			}
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// order is the order to write files in: files and directories first
+// (sorted: parents before children), then links, whose targets then
+// exist.
+func order(files map[string]File) []string {
+	var names, links []string
+	for name, f := range files {
+		if f.Symlink != "" || f.Link != "" {
+			links = append(links, name)
+		} else {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	sort.Strings(links)
+	return append(names, links...)
+}
+
+// filePerm is a regular file's permissions: Mode's, 0644 when 0.
+func (f File) filePerm() fs.FileMode {
+	if perm := f.Mode.Perm(); perm != 0 {
+		return perm
+	}
+	return 0o644
+}
+
+// Tar is a tar stream of files (path -> entry, as for Write's rootfs), in
+// Write's order: a plugin layer, or any archive a test extracts. Entries
+// carry no owner and a zero time.
+func Tar(t testing.TB, files map[string]File) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range order(files) {
+		f := files[name]
+		hdr := &tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: int64(f.filePerm()), Size: int64(len(f.Body))}
+		switch {
+		case f.Symlink != "":
+			hdr.Typeflag, hdr.Linkname, hdr.Mode, hdr.Size = tar.TypeSymlink, f.Symlink, 0o777, 0
+		case f.Link != "":
+			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, f.Link, 0
+		case f.Mode.IsDir():
+			hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeDir, int64(f.Mode.Perm()), 0
+			if !strings.HasSuffix(name, "/") {
+				hdr.Name += "/"
+			}
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			if _, err := io.WriteString(tw, f.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TarGz is Tar compressed with gzip.
+func TarGz(t testing.TB, files map[string]File) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(Tar(t, files)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
