@@ -1,0 +1,43 @@
+package pack
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"testing/iotest"
+)
+
+// TestPullProgressReports: a layer download reports its bytes while it
+// runs, not on every read, and always once at the end with every byte.
+func TestPullProgressReports(t *testing.T) {
+	const size = 1000
+	var got []Progress
+	pr := &progressReader{
+		rc:    io.NopCloser(iotest.OneByteReader(bytes.NewReader(make([]byte, size)))),
+		fn:    func(p Progress) { got = append(got, p) },
+		total: size,
+	}
+	if n, err := io.Copy(io.Discard, pr); n != size || err != nil {
+		t.Fatalf("read %d bytes, %v; want %d", n, err, size)
+	}
+	if len(got) < 2 {
+		t.Fatalf("reports = %+v; want some while the %d one-byte reads run, and the last", got, size)
+	}
+	if len(got) > size/10 {
+		t.Errorf("%d reports for %d reads; want far fewer than one per read", len(got), size)
+	}
+	for i, p := range got {
+		if p.Phase != PhasePulling || p.Total != size || p.Complete <= 0 || p.Complete > size {
+			t.Errorf("report %d = %+v; want pulling, up to %d of %d", i, p, size, size)
+		}
+		if i > 0 && p.Complete < got[i-1].Complete {
+			t.Errorf("report %d went back: %+v after %+v", i, p, got[i-1])
+		}
+	}
+	if last := got[len(got)-1]; last.Complete != size {
+		t.Errorf("last report = %+v; want all %d bytes", last, size)
+	}
+	if first := got[0]; first.Complete >= size {
+		t.Errorf("first report = %+v; want it before the end", first)
+	}
+}
