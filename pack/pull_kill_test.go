@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -60,5 +62,37 @@ func TestUnpackWarnsOnDiffIDCount(t *testing.T) {
 				t.Errorf("%d diff_ids for 1 layer: warned %v; want %v (log: %s)", tc.diffIDs, got, tc.warn, logs.String())
 			}
 		})
+	}
+}
+
+// cutBlobs serves each blob cut in half, the connection lost (retryable),
+// and counts the layer fetches.
+type cutBlobs struct {
+	byDigest
+	layerGets int
+}
+
+func (b *cutBlobs) blob(ctx context.Context, d v1.Descriptor) (io.ReadCloser, error) {
+	if d.MediaType == MediaTypeConfig {
+		return b.byDigest.blob(ctx, d)
+	}
+	b.layerGets++
+	data := b.byDigest[d.Digest]
+	return io.NopCloser(io.MultiReader(bytes.NewReader(data[:len(data)/2]), iotest.ErrReader(io.ErrUnexpectedEOF))), nil
+}
+
+// TestUnpackGivesUp: a layer whose download is cut every time is tried
+// three times, then Unpack fails saying so.
+func TestUnpackGivesUp(t *testing.T) {
+	blobs := &cutBlobs{byDigest: byDigest{}}
+	layer := blobs.add(types.DockerLayer, gz(t, tarOf(t, [2]string{"f", strings.Repeat("0123456789abcdef", 1<<12)})))
+	cfg := blobs.add(MediaTypeConfig, []byte(`{"Description":"x","Entrypoint":["/p"],"Interface":{"Types":["docker.volumedriver/1.0"],"Socket":"p.sock"}}`))
+	p := &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Config: cfg, Layers: []v1.Descriptor{layer}}, blobs: blobs,
+		limits: sizeLimits{max: 64 << 20}, log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := Unpack(ctx, p, filepath.Join(t.TempDir(), "p"))
+	if err == nil || !strings.Contains(err.Error(), "gave up after 3 attempts") || blobs.layerGets != 3 {
+		t.Fatalf("Unpack = %v after %d layer downloads; want it to give up after 3", err, blobs.layerGets)
 	}
 }
