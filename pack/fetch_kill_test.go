@@ -2,7 +2,9 @@ package pack
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"path/filepath"
 	"testing"
 	"testing/iotest"
 )
@@ -39,5 +41,39 @@ func TestPullProgressReports(t *testing.T) {
 	}
 	if first := got[0]; first.Complete >= size {
 		t.Errorf("first report = %+v; want it before the end", first)
+	}
+}
+
+// TestPullProgressCountsLayers: the bytes a pull reports are the layer's,
+// not the config's.
+func TestPullProgressCountsLayers(t *testing.T) {
+	host := newRegistry(t, nil)
+	img := mustImage(t, testDir(t))
+	if _, err := Push(context.Background(), img, host+"/p:1", anon); err != nil {
+		t.Fatal(err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Progress
+	if err := Pull(context.Background(), host+"/p:1", filepath.Join(t.TempDir(), "p"), anon,
+		WithProgress(func(p Progress) { got = append(got, p) })); err != nil {
+		t.Fatal(err)
+	}
+	var totals []int64
+	for _, p := range got {
+		if p.Phase == PhasePulling {
+			totals = append(totals, p.Total)
+		}
+	}
+	if len(totals) == 0 {
+		t.Fatalf("no pulling report: %+v", got)
+	}
+	for _, total := range totals {
+		if total != m.Layers[0].Size {
+			t.Errorf("pulling reports of %d bytes; want only the layer's %d (the config is %d): %+v", total, m.Layers[0].Size, m.Config.Size, got)
+			break
+		}
 	}
 }

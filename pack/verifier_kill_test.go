@@ -42,3 +42,35 @@ func TestVerifierErrorSticks(t *testing.T) {
 		t.Fatalf("drainCheck after the reset = %v; want the reset again, not a digest mismatch", err)
 	}
 }
+
+// countingEndless never ends, gives at most 3 bytes a read (a slow
+// connection) and counts the bytes taken from it.
+type countingEndless struct{ n int64 }
+
+func (c *countingEndless) Read(p []byte) (int, error) {
+	m := min(len(p), 3)
+	c.n += int64(m)
+	return m, nil
+}
+
+// TestVerifierTakesOneBytePastSize: a blob longer than declared is refused
+// after one byte past its size, whatever the reads' sizes: no more is
+// taken from the connection.
+func TestVerifierTakesOneBytePastSize(t *testing.T) {
+	for _, size := range []int64{1, 10, 4096} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			src := &countingEndless{}
+			v := newVerifier(src, v1.Descriptor{Size: size, Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064d", 0)}})
+			buf := make([]byte, 64<<10)
+			var err error
+			for range 10000 {
+				if _, err = v.Read(buf); err != nil {
+					break
+				}
+			}
+			if !errors.Is(err, ErrDigestMismatch) || src.n != size+1 {
+				t.Fatalf("took %d bytes of a %d-byte blob, then %v; want %d, then ErrDigestMismatch", src.n, size, err, size+1)
+			}
+		})
+	}
+}
