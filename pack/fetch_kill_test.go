@@ -3,10 +3,15 @@ package pack
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
 	"testing/iotest"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // TestPullProgressReports: a layer download reports its bytes while it
@@ -74,6 +79,32 @@ func TestPullProgressCountsLayers(t *testing.T) {
 		if total != m.Layers[0].Size {
 			t.Errorf("pulling reports of %d bytes; want only the layer's %d (the config is %d): %+v", total, m.Layers[0].Size, m.Config.Size, got)
 			break
+		}
+	}
+}
+
+// TestPickPlatformVariant: a platform with a variant picks that variant's
+// manifest; one without picks the first of its OS and architecture.
+func TestPickPlatformVariant(t *testing.T) {
+	desc := func(n int, p string) v1.Descriptor {
+		pl, err := v1.ParsePlatform(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v1.Descriptor{MediaType: types.DockerManifestSchema2, Size: 1, Platform: pl,
+			Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064d", n)}}
+	}
+	idx := &v1.IndexManifest{Manifests: []v1.Descriptor{desc(1, "linux/amd64"), desc(2, "linux/arm/v6"), desc(3, "linux/arm/v7")}}
+	for _, tc := range []struct {
+		platform string
+		want     int // 0: none
+	}{{"linux/arm/v7", 3}, {"linux/arm/v6", 2}, {"linux/arm", 2}, {"linux/amd64", 1}, {"linux/arm/v5", 0}, {"linux/arm64", 0}} {
+		got, err := pickPlatform("r/p:1", idx, tc.platform)
+		switch {
+		case tc.want == 0 && !errors.Is(err, ErrNotFound):
+			t.Errorf("pickPlatform(%s) = %v, %v; want ErrNotFound", tc.platform, got.Platform, err)
+		case tc.want != 0 && (err != nil || got.Digest != idx.Manifests[tc.want-1].Digest):
+			t.Errorf("pickPlatform(%s) = %v, %v; want %s", tc.platform, got.Platform, err, idx.Manifests[tc.want-1].Platform)
 		}
 	}
 }
