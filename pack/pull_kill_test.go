@@ -13,6 +13,8 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/dplug/dplug/internal/testplugin"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -44,7 +46,7 @@ func TestUnpackWarnsOnDiffIDCount(t *testing.T) {
 	}{{1, false}, {0, true}, {2, true}} {
 		t.Run(fmt.Sprint(tc.diffIDs), func(t *testing.T) {
 			blobs := byDigest{}
-			layer := blobs.add(types.DockerLayer, gz(t, tarOf(t, [2]string{"f", "content"})))
+			layer := blobs.add(types.DockerLayer, testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: "content"}}))
 			ids := make([]string, tc.diffIDs)
 			for i := range ids {
 				ids[i] = fmt.Sprintf(`"sha256:%064d"`, i)
@@ -85,7 +87,7 @@ func (b *cutBlobs) blob(ctx context.Context, d v1.Descriptor) (io.ReadCloser, er
 // three times, then Unpack fails saying so.
 func TestUnpackGivesUp(t *testing.T) {
 	blobs := &cutBlobs{byDigest: byDigest{}}
-	layer := blobs.add(types.DockerLayer, gz(t, tarOf(t, [2]string{"f", strings.Repeat("0123456789abcdef", 1<<12)})))
+	layer := blobs.add(types.DockerLayer, testplugin.TarGz(t, map[string]testplugin.File{"f": {Body: strings.Repeat("0123456789abcdef", 1<<12)}}))
 	cfg := blobs.add(MediaTypeConfig, []byte(`{"Description":"x","Entrypoint":["/p"],"Interface":{"Types":["docker.volumedriver/1.0"],"Socket":"p.sock"}}`))
 	p := &Plugin{ref: "r/p:1", manifest: &v1.Manifest{Config: cfg, Layers: []v1.Descriptor{layer}}, blobs: blobs,
 		limits: sizeLimits{max: 64 << 20}, log: slog.New(slog.DiscardHandler)}
