@@ -5,11 +5,15 @@ package store
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dplug/dplug/plugin"
 )
 
 // TestNewIDIsNotANumber: plugin IDs are 64 hex digits whose 12-digit short
@@ -62,5 +66,37 @@ func TestOpenLogs(t *testing.T) {
 	}
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
 		t.Errorf("leftover %s not removed: %v", leftover, err)
+	}
+}
+
+// TestInstallNilGrant: with no Grant, a plugin that asks for nothing
+// installs, and one that asks for any privilege is refused before anything
+// is written.
+func TestInstallNilGrant(t *testing.T) {
+	plain := testConfig()
+	plain.Mounts, plain.Linux.Devices = nil, nil
+	hostNet := plain
+	hostNet.Network.Type = "host"
+	tests := []struct {
+		name string
+		cfg  plugin.Config
+		want error
+	}{
+		{"no privileges", plain, nil},
+		{"host network", hostNet, ErrNotGranted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, root := openStore(t)
+			_, err := s.Install(context.Background(), DirSource(pluginDir(t, tt.cfg)), InstallOptions{Name: "p"})
+			if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
+				t.Fatalf("Install with no Grant: error %v, want %v", err, tt.want)
+			}
+			n := 0
+			if tt.want == nil {
+				n = 1
+			}
+			assertClean(t, root, n)
+		})
 	}
 }
