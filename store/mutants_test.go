@@ -100,3 +100,83 @@ func TestInstallNilGrant(t *testing.T) {
 		})
 	}
 }
+
+// TestSetErrors: a failed Set names the plugin and lists what is settable
+// (or says nothing is), and an enabled plugin is refused with ErrEnabled.
+func TestSetErrors(t *testing.T) {
+	fixed := testConfig()
+	fixed.Env, fixed.Args, fixed.Mounts, fixed.Linux.Devices = []plugin.Env{{Name: "FIXED", Value: strp("x")}}, plugin.Args{}, nil, nil
+	tests := []struct {
+		name    string
+		cfg     plugin.Config
+		enabled bool
+		args    []string
+		wantErr string
+		is      error
+	}{
+		{name: "lists the settables", cfg: testConfig(), args: []string{"FIXED=1"},
+			wantErr: `plugin p:latest: "FIXED" is not settable (settable: DEBUG, UNSET, args, data.source, nosrc.source, fuse.path)`},
+		{name: "nothing settable", cfg: fixed, args: []string{"FIXED=1"},
+			wantErr: `plugin p:latest: "FIXED" is not settable (nothing in its config.json is settable)`},
+		{name: "enabled", cfg: testConfig(), enabled: true, args: []string{"DEBUG=1"},
+			wantErr: "plugin p:latest is enabled: cannot set on an active plugin, disable plugin before setting (`dplug disable p:latest`)", is: ErrEnabled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := openStore(t)
+			opts := InstallOptions{Name: "p", Grant: GrantAll, Disabled: !tt.enabled}
+			if _, err := s.Install(context.Background(), DirSource(pluginDir(t, tt.cfg)), opts); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Set("p", tt.args)
+			if err == nil || err.Error() != tt.wantErr {
+				t.Fatalf("Set(%q) error = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
+			}
+		})
+	}
+}
+
+// TestExportTarget: Export writes into a dir that does not exist yet or
+// exists and is empty, and refuses one with anything in it.
+func TestExportTarget(t *testing.T) {
+	s, _ := openStore(t)
+	install(t, s, "plug")
+	tests := []struct {
+		name    string
+		prepare func(dir string) error
+		wantErr string
+	}{
+		{name: "missing", prepare: func(string) error { return nil }},
+		{name: "empty", prepare: func(dir string) error { return os.Mkdir(dir, 0o755) }},
+		{name: "not empty", prepare: func(dir string) error {
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "x"), nil, 0o644)
+		}, wantErr: "exporting plug:latest: " + "DIR is not empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "export")
+			if err := tt.prepare(dir); err != nil {
+				t.Fatal(err)
+			}
+			err := s.Export(context.Background(), "plug", dir)
+			if tt.wantErr != "" {
+				if want := strings.Replace(tt.wantErr, "DIR", dir, 1); err == nil || err.Error() != want {
+					t.Fatalf("Export error = %v, want %q", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "rootfs/bin/plug")); err != nil {
+				t.Errorf("exported rootfs: %v", err)
+			}
+		})
+	}
+}
