@@ -438,6 +438,12 @@ func TestAcceptedCase(t *testing.T) {
 		{"diff_ids", "diff_ids", true},
 		{"DIFF_IDS", "diff_ids", false},
 		{"deſcription", "Description", false}, // long s: encoding/json folds it to s
+		// the ends of the A-Z range: lowered like any other capital
+		{"zz", "ZZ", true},
+		{"zZ", "ZZ", true},
+		{"aa", "AA", true},
+		{"aA", "AA", true},
+		{"Zz", "ZZ", false},
 	}
 	for _, tt := range tests {
 		if got := acceptedCase(tt.key, tt.canonical); got != tt.want {
