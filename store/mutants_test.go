@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -179,4 +181,63 @@ func TestExportTarget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDoctorFixReports: Doctor(true) reports what it did, not only what
+// Doctor(false) would do: the orphan it moved aside (with where to), and,
+// after rebuilding a damaged inventory, the plugin-settings.json it
+// rewrote from the rebuilt entry.
+func TestDoctorFixReports(t *testing.T) {
+	t.Run("orphan moved aside", func(t *testing.T) {
+		s, root := openStore(t)
+		install(t, s, "keep")
+		id := strings.Repeat("d", 64)
+		unknown := filepath.Join(root, "plugins", id)
+		if err := os.MkdirAll(filepath.Join(unknown, "rootfs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Doctor(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := filepath.Join(root, "plugins", lostFoundDir, id)
+		if len(r.MovedAside) != 1 || r.MovedAside[0].From != unknown || r.MovedAside[0].To != want {
+			t.Errorf("Doctor(true).MovedAside = %+v, want %s moved to %s", r.MovedAside, unknown, want)
+		}
+	})
+	t.Run("settings resynced after a rebuild", func(t *testing.T) {
+		s, root := openStore(t)
+		p := install(t, s, "a", func(o *InstallOptions) { o.Settings = []string{"DEBUG=7"} })
+		// A damaged inventory and a damaged settings file: the rebuild takes
+		// the settings from the config's defaults (the backup does not list
+		// the plugin), and the file is rewritten to match.
+		if err := os.WriteFile(filepath.Join(root, "plugins", inventoryFile), []byte("garbage"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		settings := filepath.Join(p.Dir, settingsFile)
+		if err := os.Chmod(settings, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(settings, []byte("{"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Doctor(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Recovered) != 1 || r.Recovered[0].Note == "" {
+			t.Fatalf("Doctor(true).Recovered = %+v, want the plugin with a note on its settings", r.Recovered)
+		}
+		if diff := cmp.Diff([]string{settings}, r.Resynced); diff != "" {
+			t.Errorf("Doctor(true).Resynced (-want +got):\n%s", diff)
+		}
+		got, err := s.Get(p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := marshalSettings(&got.Settings)
+		if b, _ := os.ReadFile(settings); string(b) != string(want) {
+			t.Errorf("plugin-settings.json after Doctor(true) = %q, want %q", b, want)
+		}
+	})
 }
