@@ -241,3 +241,38 @@ func TestDoctorFixReports(t *testing.T) {
 		}
 	})
 }
+
+// TestRemovedByLastChange: an orphan is the leftover of the last change
+// only if the backup lists it and the change did nothing but drop it, or
+// swap it for one complete plugin of the same name.
+func TestRemovedByLastChange(t *testing.T) {
+	withRootfs := t.TempDir()
+	if err := os.Mkdir(filepath.Join(withRootfs, rootfsDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	id := func(c string) string { return strings.Repeat(c, 64) }
+	plug := func(c, name string, dir string) *Plugin {
+		return &Plugin{ID: id(c), Name: name, Tag: "latest", Dir: dir}
+	}
+	old := plug("a", "plug", "")
+	tests := []struct {
+		name     string
+		inv, bak inventory
+		want     bool
+	}{
+		{"removed", inventory{}, inventory{old.ID: old}, true},
+		{"not in the backup", inventory{}, inventory{}, false},
+		{"another plugin dropped too", inventory{}, inventory{old.ID: old, id("b"): plug("b", "b", "")}, false},
+		{"replaced", inventory{id("c"): plug("c", "plug", withRootfs)}, inventory{old.ID: old}, true},
+		{"replaced by an incomplete plugin", inventory{id("c"): plug("c", "plug", t.TempDir())}, inventory{old.ID: old}, false},
+		{"replaced under another name", inventory{id("c"): plug("c", "other", withRootfs)}, inventory{old.ID: old}, false},
+		{"two plugins added", inventory{id("c"): plug("c", "plug", withRootfs), id("d"): plug("d", "plug", withRootfs)}, inventory{old.ID: old}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := removedByLastChange(old.ID, tt.inv, tt.bak); got != tt.want {
+				t.Errorf("removedByLastChange = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
