@@ -470,3 +470,37 @@ func TestKnownTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestStyledKey: an absent member is spelled like its known siblings:
+// canonical when they are, lowercase when they are (or there are none),
+// lower camel case when they start lowercase. Unknown keys and members
+// with no spelling of their own (from settings) do not count.
+func TestStyledKey(t *testing.T) {
+	obj := func(keys ...string) *node {
+		n := &node{kind: kObject}
+		for _, k := range keys {
+			m := &node{rawKey: strings.TrimPrefix(k, "?"), unknown: strings.HasPrefix(k, "?")}
+			n.members = append(n.members, m)
+		}
+		return n
+	}
+	tests := []struct {
+		siblings []string
+		name     string
+		want     string
+	}{
+		{nil, "PropagatedMount", "propagatedmount"},
+		{[]string{"Description", "Entrypoint"}, "PropagatedMount", "PropagatedMount"},
+		{[]string{"description", "entrypoint"}, "PropagatedMount", "propagatedmount"},
+		{[]string{"description", "workDir"}, "PropagatedMount", "propagatedMount"},
+		{[]string{"description", "WorkDir"}, "PropagatedMount", "PropagatedMount"},
+		{[]string{"", "Description"}, "PropagatedMount", "PropagatedMount"},
+		{[]string{"?FOO", "description"}, "PropagatedMount", "propagatedmount"},
+		{[]string{"?Foo"}, "UID", "uid"},
+	}
+	for _, tt := range tests {
+		if got := styledKey(obj(tt.siblings...), tt.name); got != tt.want {
+			t.Errorf("styledKey(siblings %q, %q) = %q, want %q", tt.siblings, tt.name, got, tt.want)
+		}
+	}
+}
