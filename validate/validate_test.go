@@ -494,6 +494,8 @@ func TestStyledKey(t *testing.T) {
 		{[]string{"description", "entrypoint"}, "PropagatedMount", "propagatedmount"},
 		{[]string{"description", "workDir"}, "PropagatedMount", "propagatedMount"},
 		{[]string{"description", "WorkDir"}, "PropagatedMount", "PropagatedMount"},
+		{[]string{"args", "workDir"}, "PropagatedMount", "propagatedMount"}, // 'a' and 'z' start lowercase too
+		{[]string{"zone", "workDir"}, "PropagatedMount", "propagatedMount"},
 		{[]string{"", "Description"}, "PropagatedMount", "PropagatedMount"},
 		{[]string{"?FOO", "description"}, "PropagatedMount", "propagatedmount"},
 		{[]string{"?Foo"}, "UID", "uid"},
