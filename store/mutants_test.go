@@ -205,6 +205,36 @@ func TestDoctorFixReports(t *testing.T) {
 			t.Errorf("Doctor(true).MovedAside = %+v, want %s moved to %s", r.MovedAside, unknown, want)
 		}
 	})
+	t.Run("every unaccounted dir moved aside in a rebuild", func(t *testing.T) {
+		s, root := openStore(t)
+		install(t, s, "a")
+		plugins := filepath.Join(root, "plugins")
+		if err := os.WriteFile(filepath.Join(plugins, inventoryFile), []byte("garbage"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		junk := []string{filepath.Join(plugins, "junk1"), filepath.Join(plugins, "junk2")}
+		for _, d := range junk {
+			if err := os.Mkdir(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := s.Doctor(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.MovedAside) != 3 {
+			t.Fatalf("Doctor(true).MovedAside = %+v, want the damaged inventory and two dirs", r.MovedAside)
+		}
+		for i, d := range junk {
+			m := r.MovedAside[1+i]
+			if m.From != d || filepath.Dir(m.To) != filepath.Join(plugins, lostFoundDir) {
+				t.Errorf("MovedAside[%d] = %+v, want %s moved to lost+found", 1+i, m, d)
+			}
+			if _, err := os.Lstat(d); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s not moved aside: %v", d, err)
+			}
+		}
+	})
 	t.Run("settings resynced after a rebuild", func(t *testing.T) {
 		s, root := openStore(t)
 		p := install(t, s, "a", func(o *InstallOptions) { o.Settings = []string{"DEBUG=7"} })
