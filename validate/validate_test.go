@@ -506,3 +506,23 @@ func TestStyledKey(t *testing.T) {
 		}
 	}
 }
+
+// TestLevenshteinBound: keys up to 64 bytes get their real edit distance;
+// longer ones are never suggested for (the distance is out of reach).
+func TestLevenshteinBound(t *testing.T) {
+	a64, b64 := strings.Repeat("a", 64), strings.Repeat("a", 63)+"b"
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{a64, b64, 1},
+		{b64, a64, 1},
+		{a64 + "a", b64, 1 << 30},
+		{b64, a64 + "a", 1 << 30},
+	}
+	for _, tt := range tests {
+		if got := levenshtein(tt.a, tt.b); got != tt.want {
+			t.Errorf("levenshtein(%d bytes, %d bytes) = %d, want %d", len(tt.a), len(tt.b), got, tt.want)
+		}
+	}
+}
