@@ -515,6 +515,8 @@ func TestLevenshteinBound(t *testing.T) {
 		a, b string
 		want int
 	}{
+		{"kitten", "sitting", 3},
+		{"ab", "a", 1},
 		{a64, b64, 1},
 		{b64, a64, 1},
 		{a64 + "a", b64, 1 << 30},
