@@ -438,6 +438,12 @@ func TestAcceptedCase(t *testing.T) {
 		{"diff_ids", "diff_ids", true},
 		{"DIFF_IDS", "diff_ids", false},
 		{"deſcription", "Description", false}, // long s: encoding/json folds it to s
+		// the ends of the A-Z range: lowered like any other capital
+		{"zz", "ZZ", true},
+		{"zZ", "ZZ", true},
+		{"aa", "AA", true},
+		{"aA", "AA", true},
+		{"Zz", "ZZ", false},
 	}
 	for _, tt := range tests {
 		if got := acceptedCase(tt.key, tt.canonical); got != tt.want {
@@ -461,6 +467,64 @@ func TestKnownTypes(t *testing.T) {
 			if strings.Contains(d.Message, k) {
 				t.Errorf("%s: %v", k, d)
 			}
+		}
+	}
+}
+
+// TestStyledKey: an absent member is spelled like its known siblings:
+// canonical when they are, lowercase when they are (or there are none),
+// lower camel case when they start lowercase. Unknown keys and members
+// with no spelling of their own (from settings) do not count.
+func TestStyledKey(t *testing.T) {
+	obj := func(keys ...string) *node {
+		n := &node{kind: kObject}
+		for _, k := range keys {
+			m := &node{rawKey: strings.TrimPrefix(k, "?"), unknown: strings.HasPrefix(k, "?")}
+			n.members = append(n.members, m)
+		}
+		return n
+	}
+	tests := []struct {
+		siblings []string
+		name     string
+		want     string
+	}{
+		{nil, "PropagatedMount", "propagatedmount"},
+		{[]string{"Description", "Entrypoint"}, "PropagatedMount", "PropagatedMount"},
+		{[]string{"description", "entrypoint"}, "PropagatedMount", "propagatedmount"},
+		{[]string{"description", "workDir"}, "PropagatedMount", "propagatedMount"},
+		{[]string{"description", "WorkDir"}, "PropagatedMount", "PropagatedMount"},
+		{[]string{"args", "workDir"}, "PropagatedMount", "propagatedMount"}, // 'a' and 'z' start lowercase too
+		{[]string{"zone", "workDir"}, "PropagatedMount", "propagatedMount"},
+		{[]string{"", "Description"}, "PropagatedMount", "PropagatedMount"},
+		{[]string{"?FOO", "description"}, "PropagatedMount", "propagatedmount"},
+		{[]string{"?Foo"}, "UID", "uid"},
+	}
+	for _, tt := range tests {
+		if got := styledKey(obj(tt.siblings...), tt.name); got != tt.want {
+			t.Errorf("styledKey(siblings %q, %q) = %q, want %q", tt.siblings, tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestLevenshteinBound: keys up to 64 bytes get their real edit distance;
+// longer ones are never suggested for (the distance is out of reach).
+func TestLevenshteinBound(t *testing.T) {
+	a64, b64 := strings.Repeat("a", 64), strings.Repeat("a", 63)+"b"
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"kitten", "sitting", 3},
+		{"ab", "a", 1},
+		{a64, b64, 1},
+		{b64, a64, 1},
+		{a64 + "a", b64, 1 << 30},
+		{b64, a64 + "a", 1 << 30},
+	}
+	for _, tt := range tests {
+		if got := levenshtein(tt.a, tt.b); got != tt.want {
+			t.Errorf("levenshtein(%d bytes, %d bytes) = %d, want %d", len(tt.a), len(tt.b), got, tt.want)
 		}
 	}
 }
