@@ -20,11 +20,9 @@ type buildOptions struct {
 func newBuildCmd(g *globalOptions) *cobra.Command {
 	var o buildOptions
 	cmd := &cobra.Command{
-		Use:     "build [CONTEXT]",
-		Short:   "Build a plugin's rootfs from a Dockerfile with BuildKit",
-		Long:    help("build"),
-		Example: help("build.example"),
-		Args:    withUsage(cobra.MaximumNArgs(1)),
+		Use:   "build [CONTEXT]",
+		Short: "Build a plugin's rootfs from a Dockerfile with BuildKit",
+		Args:  withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBuild(cmd, g, &o, append(args, ".")[0])
 		},

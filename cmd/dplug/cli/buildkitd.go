@@ -13,7 +13,6 @@ func newBuildkitdCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "buildkitd",
 		Short: "Manage the buildkitd dplug starts for builds",
-		Long:  help("buildkitd"),
 		Args:  withUsage(cobra.NoArgs),
 	}
 	cmd.AddCommand(newBuildkitdStartCmd(g), newBuildkitdStatusCmd(g), newBuildkitdStopCmd(g), newBuildkitdWatchCmd(g))
@@ -113,7 +112,6 @@ func newSetupCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Install what 'dplug build' needs: buildkitd (built from the pinned version) and check runc",
-		Long:  help("setup"),
 		Args:  withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return buildkitd.Setup(cmd.Context(), g.Root, check, g.stderr)

@@ -11,7 +11,6 @@ func newDoctorCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the plugin store and clean up after interrupted commands",
-		Long:  help("doctor"),
 		Args:  withUsage(cobra.NoArgs),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd, g, fix) },
 	}

@@ -13,7 +13,6 @@ func newExportCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "export NAME DIR",
 		Short: "Write an installed plugin as a dir 'docker plugin create' accepts",
-		Long:  help("export"),
 		Args:  withUsage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := openSource(cmd.Context(), g, args[0], source.WithKinds(source.Installed), source.Unchecked())

@@ -22,11 +22,9 @@ type installOptions struct {
 func newInstallCmd(g *globalOptions) *cobra.Command {
 	var o installOptions
 	cmd := &cobra.Command{
-		Use:     "install SOURCE [KEY=VALUE...]",
-		Short:   "Install a plugin into the local store from a dir, an OCI layout or a registry",
-		Long:    help("install"),
-		Example: help("install.example"),
-		Args:    withUsage(cobra.MinimumNArgs(1)),
+		Use:   "install SOURCE [KEY=VALUE...]",
+		Short: "Install a plugin into the local store from a dir, an OCI layout or a registry",
+		Args:  withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInstall(cmd, g, &o, args[0], args[1:])
 		},

@@ -18,11 +18,9 @@ type loadOptions struct {
 func newLoadCmd(g *globalOptions) *cobra.Command {
 	var o loadOptions
 	cmd := &cobra.Command{
-		Use:     "load NAME|DIR|REF [KEY=VALUE...]",
-		Short:   "Create and enable a plugin in a running Docker Engine",
-		Long:    help("load"),
-		Example: help("load.example"),
-		Args:    withUsage(cobra.MinimumNArgs(1)),
+		Use:   "load NAME|DIR|REF [KEY=VALUE...]",
+		Short: "Create and enable a plugin in a running Docker Engine",
+		Args:  withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLoad(cmd, g, &o, args[0], args[1:])
 		},

@@ -21,11 +21,9 @@ type pullOptions struct {
 func newPullCmd(g *globalOptions) *cobra.Command {
 	var o pullOptions
 	cmd := &cobra.Command{
-		Use:     "pull REF DIR",
-		Short:   "Download a plugin from a registry (or an OCI layout) into a plugin directory",
-		Long:    help("pull"),
-		Example: help("pull.example"),
-		Args:    withUsage(cobra.RangeArgs(1, 2)),
+		Use:   "pull REF DIR",
+		Short: "Download a plugin from a registry (or an OCI layout) into a plugin directory",
+		Args:  withUsage(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.ociLayout == "" && len(args) != 2 {
 				return usageError(errors.New("pull needs REF and DIR (or --oci-layout LAYOUT DIR)"))

@@ -24,11 +24,9 @@ type pushOptions struct {
 func newPushCmd(g *globalOptions) *cobra.Command {
 	var o pushOptions
 	cmd := &cobra.Command{
-		Use:     "push DIR|NAME [REF]",
-		Short:   "Publish a plugin to a registry (or an OCI layout); docker plugin install REF works",
-		Long:    help("push"),
-		Example: help("push.example"),
-		Args:    withUsage(cobra.RangeArgs(1, 2)),
+		Use:   "push DIR|NAME [REF]",
+		Short: "Publish a plugin to a registry (or an OCI layout); docker plugin install REF works",
+		Args:  withUsage(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPush(cmd, g, &o, args[0], append(args, "")[1])
 		},

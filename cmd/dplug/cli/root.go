@@ -53,7 +53,6 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "dplug",
 		Short:         "Build, validate, install, run and publish Docker Engine managed plugins — no Docker daemon needed",
-		Long:          help("dplug"),
 		Version:       version.String(Version),
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -81,6 +80,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(g))
 	}
+	setHelp(root)
 	return root
 }
 

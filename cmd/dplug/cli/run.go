@@ -24,11 +24,9 @@ type runOptions struct {
 func newRunCmd(g *globalOptions) *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
-		Use:     "run NAME|DIR",
-		Short:   "Run an installed plugin under libcontainer, with its logs in the terminal",
-		Long:    help("run"),
-		Example: help("run.example"),
-		Args:    withUsage(cobra.ExactArgs(1)),
+		Use:   "run NAME|DIR",
+		Short: "Run an installed plugin under libcontainer, with its logs in the terminal",
+		Args:  withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd.Context(), g, &o, args[0])
 		},

@@ -20,11 +20,9 @@ type testOptions struct {
 func newTestCmd(g *globalOptions) *cobra.Command {
 	var o testOptions
 	cmd := &cobra.Command{
-		Use:     "test NAME|DIR",
-		Short:   "Start a plugin and probe each interface it declares the way dockerd uses it",
-		Long:    help("test"),
-		Example: help("test.example"),
-		Args:    withUsage(cobra.ExactArgs(1)),
+		Use:   "test NAME|DIR",
+		Short: "Start a plugin and probe each interface it declares the way dockerd uses it",
+		Args:  withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTest(cmd.Context(), g, &o, args[0])
 		},

@@ -14,10 +14,8 @@ import (
 func newValidateCmd(g *globalOptions) *cobra.Command {
 	o := &validate.Settings{}
 	cmd := &cobra.Command{
-		Use:     "validate [FILE|DIR]...",
-		Short:   "Check plugin config.json / plugin-settings.json against dockerd's rules",
-		Long:    help("validate"),
-		Example: help("validate.example"),
+		Use:   "validate [FILE|DIR]...",
+		Short: "Check plugin config.json / plugin-settings.json against dockerd's rules",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(g, o, args)
 		},
@@ -56,7 +54,6 @@ func newSchemaCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the embedded JSON schema for config.json",
-		Long:  help("schema"),
 		Args:  withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			data := schemas.PluginConfig
