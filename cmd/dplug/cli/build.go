@@ -77,7 +77,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	opts = append(opts, build.WithRoot(g.Root), build.WithBuildkitdOptions(daemonOpts...), build.WithLogger(g.log))
 	res, err := build.Run(cmd.Context(), contextDir, to, opts...)
 	if err != nil {
-		return usageIfInput(err)
+		return err
 	}
 	return res.Write(g.stdout, out.Format() == "json" || g.outputJSON())
 }

@@ -20,7 +20,7 @@ func newExportCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if _, err := (&dest.Dir{Path: args[1]}).Deliver(cmd.Context(), src); err != nil {
-				return usageIfInput(err)
+				return err
 			}
 			fmt.Fprintln(g.stdout, args[1])
 			return nil

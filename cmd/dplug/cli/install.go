@@ -60,7 +60,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 		Grant:   func(name string, privs []store.Privilege) error { return grant(g, o.grantAll, name, privs) },
 	}).Deliver(cmd.Context(), src)
 	if err != nil {
-		return usageIfInput(err)
+		return err
 	}
 	prog.Succeeded()
 	warnArch(g, p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)")

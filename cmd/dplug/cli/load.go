@@ -53,7 +53,7 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 		d.Options = append(d.Options, engine.WithoutEnable())
 	}
 	if _, err := d.Deliver(cmd.Context(), src); err != nil {
-		return usageIfInput(err)
+		return err
 	}
 	prog.Succeeded()
 	res.WriteNotes(g.stderr)

@@ -57,7 +57,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	to := &dest.Dir{Path: dir, Options: opts}
 	arg, kinds, err := to.PullFrom(args[0], o.ociLayout, pack.WithInsecure(o.insecure))
 	if err != nil {
-		return usageError(err)
+		return err // a *dest.InputError: exit 2
 	}
 	src, err := openSource(ctx, g, arg, source.WithKinds(kinds), source.WithPack(opts...))
 	if err != nil {

@@ -64,7 +64,7 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, arg, ref stri
 		pack.WithMountFrom(o.mountFrom...), pack.WithValidation(false))} // source.Open validated
 	res, err := p.Push(cmd.Context(), src, destProgress{prog}, func(digest string) { prog.Line("wrote %s to OCI layout %s", digest, o.ociLayout) })
 	if err != nil {
-		return usageIfInput(err)
+		return err
 	}
 	prog.Succeeded()
 	return printLine(g, res, res.String())

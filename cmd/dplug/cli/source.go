@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/dplug/dplug/build"
-	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
@@ -67,16 +65,6 @@ func (o *fetchFlags) packOptions(f *pflag.FlagSet, g *globalOptions, prog *outpu
 	}
 	return append(opts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log), pack.WithProgress(prog.Update)), nil
-}
-
-// usageIfInput makes the user's mistake a library found (a
-// *dest.InputError or *build.InputError) a usage error.
-func usageIfInput(err error) error {
-	de, be := (*dest.InputError)(nil), (*build.InputError)(nil)
-	if errors.As(err, &de) || errors.As(err, &be) {
-		return usageError(err)
-	}
-	return err
 }
 
 // open resolves arg like openSource, reading a registry or a layout with
