@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/build/buildkitd"
+	"github.com/dplug/dplug/internal/exitcode"
 )
 
 func newBuildkitdCmd(g *globalOptions) *cobra.Command {
@@ -84,7 +85,7 @@ func newBuildkitdStatusCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if !st.Healthy() {
-				return &exitError{Code: ExitFailure}
+				return &exitcode.Error{Code: exitcode.Failure}
 			}
 			return nil
 		},

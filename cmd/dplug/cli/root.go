@@ -22,14 +22,6 @@ import (
 // Without it, --version adds the VCS revision the go command stamped.
 var Version = "dev"
 
-// ExitFailure is the exit code of a command that ran and found problems
-// (invalid config, failed check, ...); package exitcode has them all and
-// maps errors to them.
-const ExitFailure = exitcode.Failure
-
-// exitError carries an exit code up to Run; a nil Err exits quietly.
-type exitError = exitcode.Error
-
 // usageError marks err as a usage/IO problem (exit 2).
 func usageError(err error) error { return exitcode.UsageError(err) }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/harness"
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/probe"
 )
@@ -54,7 +55,7 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	}
 	failed, err := s.WriteTest(ctx, o.grace, g.stdout, g.Output, popts...)
 	if err == nil && failed {
-		return &exitError{Code: ExitFailure}
+		return &exitcode.Error{Code: exitcode.Failure}
 	}
 	return err
 }

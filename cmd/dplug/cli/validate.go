@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/schemas"
 	"github.com/dplug/dplug/validate"
 )
@@ -44,7 +45,7 @@ func runValidate(g *globalOptions, o *validate.Settings, args []string) error {
 		fmt.Fprintln(g.stderr, report.Summary())
 	}
 	if report.Failed(o.Strict) {
-		return &exitError{Code: ExitFailure}
+		return &exitcode.Error{Code: exitcode.Failure}
 	}
 	return nil
 }
