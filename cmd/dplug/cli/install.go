@@ -64,5 +64,5 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 	}
 	prog.Succeeded()
 	warnArch(g, p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)")
-	return printResult(g, p.Inspect(), p.FullName())
+	return g.printResult(p.Inspect(), p.FullName(), false)
 }

@@ -57,5 +57,5 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	}
 	prog.Succeeded()
 	res.WriteNotes(g.stderr)
-	return printResult(g, res, res.Name)
+	return g.printResult(res, res.Name, false)
 }

@@ -72,5 +72,5 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	}
 	prog.Succeeded()
 	warnArch(g, filepath.Join(dir, "rootfs"), src.Config, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\"")
-	return printLine(g, res, res.Dir)
+	return g.printResult(res, res.Dir, true)
 }

@@ -3,7 +3,9 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -38,6 +40,20 @@ type globalOptions struct {
 
 // outputJSON reports whether the user asked for machine-readable output.
 func (g *globalOptions) outputJSON() bool { return g.Output == "json" }
+
+// printResult prints a command's result on stdout: with --output json, v as
+// JSON, on one line when line is set (push, pull, run) or else indented
+// (install, load); text otherwise.
+func (g *globalOptions) printResult(v any, text string, line bool) error {
+	switch {
+	case !g.outputJSON():
+		_, err := fmt.Fprintln(g.stdout, text)
+		return err
+	case line:
+		return json.NewEncoder(g.stdout).Encode(v)
+	}
+	return output.JSON(g.stdout, v)
+}
 
 // NewRoot builds the dplug command tree writing to the given streams.
 func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {

@@ -47,7 +47,7 @@ func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) er
 	if err != nil {
 		return err
 	}
-	_ = printLine(g, s.Info(), s.Socket())
+	_ = g.printResult(s.Info(), s.Socket(), true)
 	if o.detach {
 		return nil
 	}

@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -29,16 +27,6 @@ func openSource(ctx context.Context, g *globalOptions, arg string, opts ...sourc
 		return nil, usageError(err)
 	}
 	return s, err
-}
-
-// printLine prints a command's one-line result on stdout: v as one line of
-// JSON with --output json, else as text (push, pull, run).
-func printLine(g *globalOptions, v any, text string) error {
-	if g.outputJSON() {
-		return json.NewEncoder(g.stdout).Encode(v)
-	}
-	_, err := fmt.Fprintln(g.stdout, text)
-	return err
 }
 
 // fetchFlags are the flags of the commands that read a plugin from a
