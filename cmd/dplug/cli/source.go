@@ -34,13 +34,14 @@ func openSource(ctx context.Context, g *globalOptions, arg string, opts ...sourc
 // --max-size and --platform.
 type fetchFlags struct {
 	registryFlags
-	maxSize  sizeFlag
+	maxSize  output.Size // 512MiB, 4GiB, 8G, 1000000
 	platform string
 }
 
 func (o *fetchFlags) add(f *pflag.FlagSet, platformUsage string) {
 	o.registryFlags.add(f)
-	addMaxSize(f, &o.maxSize)
+	f.Var(&o.maxSize, "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
+		"the compressed layer; giving it lifts that ratio check)")
 	addPlatform(f, &o.platform, platformUsage)
 }
 
@@ -51,7 +52,7 @@ func (o *fetchFlags) packOptions(f *pflag.FlagSet, g *globalOptions, prog *outpu
 	if err != nil {
 		return nil, err
 	}
-	return append(opts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
+	return append(opts, pack.WithMaxSize(int64(o.maxSize)), pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log), pack.WithProgress(prog.Update)), nil
 }
 
