@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"io"
-
-	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/build"
@@ -57,7 +54,6 @@ func newBuildCmd(g *globalOptions) *cobra.Command {
 }
 
 func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir string) error {
-	quietBuildKit(g)
 	o.ProgressOut = g.stderr
 	opts, err := o.Options()
 	if err != nil {
@@ -80,13 +76,4 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 		return err
 	}
 	return res.Write(g.stdout, out.Format() == "json" || g.outputJSON())
-}
-
-// quietBuildKit silences logrus' global logger (build, dev) unless --debug:
-// containerd's content store (used for oci-layout contexts) logs harmless
-// warnings through it.
-func quietBuildKit(g *globalOptions) {
-	if !g.Debug {
-		logrus.SetOutput(io.Discard)
-	}
 }

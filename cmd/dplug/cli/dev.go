@@ -16,7 +16,6 @@ func newDevCmd(g *globalOptions) *cobra.Command {
 		Short: "Build, run and test a plugin, again on every saved change",
 		Args:  withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			quietBuildKit(g)
 			return dev.Run(cmd.Context(), append(args, ".")[0], o, dev.Env{Root: g.Root, Out: g.stderr, Log: g.log})
 		},
 	}
