@@ -37,11 +37,3 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 	}
 	return r.Err()
 }
-
-// recordPull records parent for doctor, best effort: a pull does not need a
-// store, so a root it cannot write only costs doctor the cleanup.
-func recordPull(g *globalOptions, parent string) {
-	if err := doctor.RecordPull(g.Root, parent); err != nil {
-		g.log.Debug("not recording the pull for doctor", "err", err)
-	}
-}

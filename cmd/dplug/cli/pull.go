@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/internal/doctor"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
@@ -63,9 +64,7 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	if err != nil {
 		return err
 	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		recordPull(g, filepath.Dir(abs))
-	}
+	doctor.RecordPull(g.Root, dir, g.log)
 	res, err := to.Pull(ctx, src)
 	if err != nil {
 		return err
