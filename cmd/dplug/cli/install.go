@@ -41,7 +41,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("dplug install needs Linux, where plugins run (this is %s); 'dplug pull REF DIR' fetches a plugin dir anywhere", runtime.GOOS)
 	}
-	if err := checkSettings(settings); err != nil {
+	if err := dest.CheckSettings(settings); err != nil {
 		return err
 	}
 	s, err := openStore(g)

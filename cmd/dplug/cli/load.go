@@ -36,7 +36,7 @@ func newLoadCmd(g *globalOptions) *cobra.Command {
 }
 
 func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, settings []string) error {
-	if err := checkSettings(settings); err != nil {
+	if err := dest.CheckSettings(settings); err != nil {
 		return err
 	}
 	prog := output.NewProgress(g.stderr)
