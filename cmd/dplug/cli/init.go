@@ -22,11 +22,7 @@ func newInitCmd(g *globalOptions) *cobra.Command {
 		Short: "Create a plugin project: Go source, Dockerfile, config.json, README",
 		Args:  withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			return runInit(g, dir, o)
+			return runInit(g, append(args, ".")[0], o)
 		},
 	}
 	f := cmd.Flags()
