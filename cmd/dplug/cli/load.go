@@ -47,11 +47,8 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	}
 	var res *engine.Loaded
 	d := &dest.Engine{Name: o.alias, Host: o.host, Loaded: func(l *engine.Loaded) { res = l },
-		Options: []engine.LoadOption{engine.WithSettings(settings...), engine.WithForce(o.force)},
+		Options: []engine.LoadOption{engine.WithSettings(settings...), engine.WithForce(o.force), engine.WithDisabled(o.disable)},
 		Grant:   func(name string, privs []store.Privilege) error { return grant(g, o.grantAll, name, privs) }}
-	if o.disable {
-		d.Options = append(d.Options, engine.WithoutEnable())
-	}
 	if _, err := d.Deliver(cmd.Context(), src); err != nil {
 		return err
 	}
