@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"runtime"
 
@@ -39,11 +38,7 @@ func newRunCmd(g *globalOptions) *cobra.Command {
 func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) error {
 	// The plugin's output and dplug's own messages share stderr.
 	errw := &output.SyncWriter{W: g.stderr}
-	var w io.Writer = errw
-	if o.detach {
-		w = nil
-	}
-	s, err := start(ctx, g, &o.startOptions, arg, harness.Settings{Output: w, Detach: o.detach, Warn: errw})
+	s, err := start(ctx, g, &o.startOptions, arg, harness.Settings{Output: errw, Detach: o.detach, Warn: errw})
 	if err != nil {
 		return err
 	}
