@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,11 +19,21 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
 	_ "github.com/moby/buildkit/client/connhelper/kubepod"
 	_ "github.com/moby/buildkit/client/connhelper/ssh"
+	"github.com/sirupsen/logrus"
 
 	"github.com/dplug/dplug/build/buildkitd"
 	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/validate"
 )
+
+// quietLogrus silences logrus' global logger unless log shows debug
+// records: containerd's content store (used for oci-layout:// contexts)
+// logs harmless warnings through it, which only a debugging user wants.
+func quietLogrus(ctx context.Context, log *slog.Logger) {
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		logrus.SetOutput(io.Discard)
+	}
+}
 
 // Result describes a finished build.
 type Result struct {
@@ -50,10 +61,12 @@ func (r *Result) Write(w io.Writer, asJSON bool) error {
 // Run builds the Dockerfile in contextDir into a plugin and delivers it to
 // dest. The config file is checked first; the rootfs is staged and only
 // handed to dest after a successful solve, so a failure or a canceled ctx
-// leaves nothing behind.
+// leaves nothing behind. Unless its logger (WithLogger) shows debug
+// records, Run silences logrus' global logger for the process (quietLogrus).
 func Run(ctx context.Context, contextDir string, to dest.Dest, opts ...Option) (*Result, error) {
 	start := time.Now()
 	o := makeOptions(contextDir, opts)
+	quietLogrus(ctx, o.log)
 	plats, err := normalizePlatforms(o.platforms)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +30,35 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	testenv.StopSharedBuildkitd()
 	os.Exit(code)
+}
+
+// TestRunQuietsLogrus checks that Run silences logrus' global logger
+// unless its logger shows debug records (dplug --debug).
+func TestRunQuietsLogrus(t *testing.T) {
+	std := logrus.StandardLogger()
+	saved := std.Out
+	t.Cleanup(func() { std.SetOutput(saved) })
+	for _, tc := range []struct {
+		name  string
+		level slog.Level
+		quiet bool
+	}{
+		{"warnings only", slog.LevelWarn, true},
+		{"debug", slog.LevelDebug, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			std.SetOutput(&out)
+			log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: tc.level}))
+			_, err := build.Run(context.Background(), filepath.Join(t.TempDir(), "none"), &dest.Dir{Path: t.TempDir()}, build.WithLogger(log))
+			if ie := (*build.InputError)(nil); !errors.As(err, &ie) {
+				t.Fatalf("Run of a missing context = %v, want an *InputError", err)
+			}
+			if quiet := std.Out == io.Discard; quiet != tc.quiet {
+				t.Errorf("logrus silenced = %v, want %v", quiet, tc.quiet)
+			}
+		})
+	}
 }
 
 // project writes a build context: the given files plus a valid config.json.

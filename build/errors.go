@@ -10,6 +10,8 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/util/grpcerrors"
 	"google.golang.org/grpc/codes"
+
+	"github.com/dplug/dplug/internal/exitcode"
 )
 
 // Errors callers can branch on with errors.Is.
@@ -23,12 +25,16 @@ var (
 
 // InputError is a build input (the context dir, the Dockerfile, the
 // plugin config) that is missing or unreadable: nothing was built. The CLI
-// treats it as a usage error.
+// treats it as a usage error (ExitClass).
 type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
 
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ExitClass makes an *InputError a usage error for the CLI
+// (exitcode.Classed).
+func (e *InputError) ExitClass() int { return exitcode.Usage }
 
 // unreachable reports whether a BuildKit call failed because no daemon
 // answers at the address, and if so the cause in a few words (e.g.

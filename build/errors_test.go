@@ -9,6 +9,8 @@ import (
 
 	"github.com/moby/buildkit/util/grpcerrors"
 	"google.golang.org/grpc/codes"
+
+	"github.com/dplug/dplug/internal/exitcode"
 )
 
 func TestUnreachable(t *testing.T) {
@@ -76,6 +78,9 @@ func TestCheckAddr(t *testing.T) {
 		var ie *InputError
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("checkAddr(%q) = %v, want an InputError with %q", tc.addr, err, tc.wantErr)
+		}
+		if code, _ := exitcode.Of(err); code != exitcode.Usage {
+			t.Errorf("exit code of checkAddr(%q)'s error = %d, want %d (usage)", tc.addr, code, exitcode.Usage)
 		}
 	}
 }

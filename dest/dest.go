@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 )
 
@@ -56,6 +57,23 @@ type Step interface {
 	// Done ends the step with what the destination returned.
 	Done(result string, err error)
 }
+
+// PackProgress is a Progress that shows only bytes, as pack's progress:
+// each step's Update calls the function with a pack.Progress of its phase
+// (output.Progress.Update draws it, like a pull's); steps' names and
+// results are not shown.
+type PackProgress func(pack.Progress)
+
+var _ Step = PackProgress(nil)
+
+// Start returns f: all steps report into the same function.
+func (f PackProgress) Start(string) Step { return f }
+
+func (f PackProgress) Update(phase string, done, total int64) {
+	f(pack.Progress{Phase: phase, Complete: done, Total: total})
+}
+
+func (f PackProgress) Done(string, error) {}
 
 // Stepper is implemented by destinations that name their delivery step
 // themselves ("install into the plugin store as NAME"); for the others

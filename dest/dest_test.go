@@ -384,6 +384,32 @@ func (st *step) Done(_ string, err error) {
 	}
 }
 
+// TestPackProgress checks that the bytes of every step reach the function
+// as pack's progress, and that a real delivery reports into it.
+func TestPackProgress(t *testing.T) {
+	var got []pack.Progress
+	p := dest.PackProgress(func(u pack.Progress) { got = append(got, u) })
+	st := p.Start("pack and push r")
+	st.Update("pack", 1, 4)
+	st.Update("push", 4, 0)
+	st.Done("r@sha256:ab", nil)
+	p.Start("pack to OCI layout l").Done("", errors.New("boom"))
+	want := []pack.Progress{{Phase: "pack", Complete: 1, Total: 4}, {Phase: "push", Complete: 4}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+
+	got = nil
+	parent := t.TempDir()
+	d := dest.WithProgress(&dest.OCILayout{Path: filepath.Join(parent, "layout")}, p)
+	if _, err := d.Deliver(context.Background(), staged(t, parent, "x")); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[len(got)-1].Phase != "packing" {
+		t.Errorf("progress of an OCI layout delivery = %+v, want packing", got)
+	}
+}
+
 type named struct{ fake }
 
 func (n *named) Step() string { return "install as x" }

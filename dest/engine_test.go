@@ -63,3 +63,26 @@ func TestEngine(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckSettings(t *testing.T) {
+	for _, tc := range []struct {
+		settings []string
+		wantErr  string // "": no error
+	}{
+		{nil, ""},
+		{[]string{"DEBUG=1", "mnt.source=/x", "EMPTY="}, ""},
+		{[]string{"DEBUG=1", "DEBUG"}, `setting "DEBUG": want KEY=VALUE`},
+	} {
+		err := dest.CheckSettings(tc.settings)
+		if tc.wantErr == "" {
+			if err != nil {
+				t.Errorf("CheckSettings(%q) = %v, want nil", tc.settings, err)
+			}
+			continue
+		}
+		var ie *dest.InputError
+		if !errors.As(err, &ie) || err.Error() != tc.wantErr {
+			t.Errorf("CheckSettings(%q) = %v, want an *InputError %q", tc.settings, err, tc.wantErr)
+		}
+	}
+}

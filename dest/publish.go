@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 )
@@ -20,6 +21,10 @@ type InputError struct{ Err error }
 func (e *InputError) Error() string { return e.Err.Error() }
 
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ExitClass makes an *InputError a usage error for the CLI
+// (exitcode.Classed).
+func (e *InputError) ExitClass() int { return exitcode.Usage }
 
 // Publish is where `dplug push` sends a plugin: the registry reference
 // Ref, the OCI layout OCILayout, or both. Platform and Options are those of

@@ -3,11 +3,13 @@ package dest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
 )
@@ -89,6 +91,9 @@ func TestDirPullFrom(t *testing.T) {
 				var ie *dest.InputError
 				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want an *InputError with %q", err, tc.wantErr)
+				}
+				if code, _ := exitcode.Of(fmt.Errorf("pulling: %w", err)); code != exitcode.Usage {
+					t.Errorf("exit code of the *InputError = %d, want %d (usage)", code, exitcode.Usage)
 				}
 				return
 			}

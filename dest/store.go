@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dplug/dplug/engine"
 	"github.com/dplug/dplug/source"
@@ -124,6 +125,18 @@ func installError(err error, opts store.InstallOptions) error {
 		taken = n + ":" + t
 	}
 	return fmt.Errorf("%w: remove it first (`dplug rm %s`) or install under another name with --alias NAME", err, taken)
+}
+
+// CheckSettings checks the KEY=VALUE settings a plugin is to be delivered
+// with (Store's Install.Settings, Engine's engine.WithSettings) before any
+// work: one without "=" is an *InputError.
+func CheckSettings(settings []string) error {
+	for _, s := range settings {
+		if !strings.Contains(s, "=") {
+			return &InputError{fmt.Errorf("setting %q: want KEY=VALUE", s)}
+		}
+	}
+	return nil
 }
 
 // Engine loads the plugin into a running Docker Engine as Name (the

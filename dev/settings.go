@@ -12,6 +12,7 @@ import (
 
 	"github.com/dplug/dplug/build"
 	"github.com/dplug/dplug/engine"
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/internal/output"
 )
 
@@ -50,6 +51,10 @@ type InputError struct{ Err error }
 func (e *InputError) Error() string { return e.Err.Error() }
 
 func (e *InputError) Unwrap() error { return e.Err }
+
+// ExitClass makes an *InputError a usage error for the CLI
+// (exitcode.Classed).
+func (e *InputError) ExitClass() int { return exitcode.Usage }
 
 // Run runs the edit loop for the project in dir until ctx ends (Ctrl-C,
 // then nil) or, with Once, for one iteration (its error); the session is

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dplug/dplug/internal/exitcode"
 )
 
 func TestSettingsSession(t *testing.T) {
@@ -32,6 +34,9 @@ func TestSettingsSession(t *testing.T) {
 			case tc.inputErr != "":
 				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.inputErr) {
 					t.Fatalf("err = %v, want an *InputError with %q", err, tc.inputErr)
+				}
+				if code, _ := exitcode.Of(err); code != exitcode.Usage {
+					t.Errorf("exit code = %d, want %d (usage)", code, exitcode.Usage)
 				}
 				return
 			case tc.want == "":

@@ -36,8 +36,9 @@ func WithSettings(args ...string) LoadOption {
 // use it (default: refuse with the engine's reason).
 func WithForce(f bool) LoadOption { return func(o *loadOptions) { o.force = f } }
 
-// WithoutEnable leaves the loaded plugin disabled (default: enable it).
-func WithoutEnable() LoadOption { return func(o *loadOptions) { o.noEnable = true } }
+// WithDisabled leaves the loaded plugin disabled when d is true (default:
+// enable it).
+func WithDisabled(d bool) LoadOption { return func(o *loadOptions) { o.noEnable = d } }
 
 // WithEnableTimeout sets the engine's enable timeout in seconds (default
 // 0: the engine's own, about 12.5 s of socket dials on every version).

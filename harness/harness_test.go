@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -147,5 +148,24 @@ func TestExplainExecFormat(t *testing.T) {
 	got = explainExecFormat(execErr, root, &plugin.Config{Entrypoint: []string{"/missing"}})
 	if !errors.Is(got, execErr) || !strings.Contains(got.Error(), "\nthe architecture of the entrypoint /missing is unknown") {
 		t.Errorf("unknown entrypoint: %v", got)
+	}
+}
+
+// TestSettingsOptions checks that a detached plugin's output goes to its
+// log only: the process that started it leaves.
+func TestSettingsOptions(t *testing.T) {
+	var w bytes.Buffer
+	for _, tc := range []struct {
+		s    Settings
+		want io.Writer
+	}{
+		{Settings{Output: &w}, &w},
+		{Settings{Output: &w, Detach: true}, nil},
+		{Settings{}, nil},
+	} {
+		o := makeOptions(tc.s.Options())
+		if o.output != tc.want || o.detach != tc.s.Detach {
+			t.Errorf("options of %+v: output %v, detach %v; want %v, %v", tc.s, o.output, o.detach, tc.want, tc.s.Detach)
+		}
 	}
 }

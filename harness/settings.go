@@ -17,8 +17,8 @@ type Settings struct {
 	RunRoot string        // where runs live (run.WithRunRoot)
 	Timeout time.Duration // how long the socket may take to accept (run.WithTimeout)
 	Log     *slog.Logger  // WithLogger (nil: discarded)
-	Output  io.Writer     // WithOutput (nil: the run's log file only)
-	Detach  bool          // WithDetach
+	Output  io.Writer     // WithOutput (nil: the run's log file only), unless Detach
+	Detach  bool          // WithDetach; the plugin outlives this process, so only its log keeps its output
 	// Warn, if set, gets the line "dplug: warning: MissingWarning" when
 	// the plugin's /Plugin.Activate answer lacks a declared interface.
 	Warn io.Writer
@@ -26,8 +26,12 @@ type Settings struct {
 
 // Options are the Start options s stands for.
 func (s Settings) Options() []Option {
+	out := s.Output
+	if s.Detach {
+		out = nil
+	}
 	opts := []Option{WithRunOptions(run.WithRunRoot(s.RunRoot), run.WithTimeout(s.Timeout)),
-		WithOutput(s.Output), WithDetach(s.Detach)}
+		WithOutput(out), WithDetach(s.Detach)}
 	if s.Log != nil {
 		opts = append(opts, WithLogger(s.Log))
 	}

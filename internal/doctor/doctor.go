@@ -49,9 +49,19 @@ type Paths struct {
 // left.
 func PullsDir(root string) string { return filepath.Join(root, "pulls") }
 
-// RecordPull records parent, the dir a pull writes its temp dir into, for
-// the Check of root (pack.RecordPull under PullsDir).
-func RecordPull(root, parent string) error { return pack.RecordPull(PullsDir(root), parent) }
+// RecordPull records the parent of dir, where a pull into dir writes its
+// temp dir, for the Check of root (pack.RecordPull under PullsDir). It is
+// best effort: a pull does not need a store, so a root it cannot write
+// only costs Check the cleanup, and the error is logged at debug level.
+func RecordPull(root, dir string, log *slog.Logger) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		err = pack.RecordPull(PullsDir(root), filepath.Dir(abs))
+	}
+	if err != nil {
+		log.Debug("not recording the pull for doctor", "err", err)
+	}
+}
 
 // Check checks s, the runs and the pulls; with fix it repairs what it can
 // (a read-only store keeps its pulls' temp dirs too). The store's own error

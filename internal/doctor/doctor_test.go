@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/store"
 )
 
@@ -106,6 +108,25 @@ func TestReportWriteJSON(t *testing.T) {
 	if got := fmt.Sprint(m["Pulls"]); got != "[/p/.tmp1]" {
 		t.Errorf("JSON Pulls = %s, want [/p/.tmp1]", got)
 	}
+}
+
+// TestRecordPull checks that a recorded pull's temp dir is what Check's
+// pulls find, and that a root it cannot write is no error.
+func TestRecordPull(t *testing.T) {
+	root, parent := t.TempDir(), t.TempDir()
+	RecordPull(root, filepath.Join(parent, "plugin"), slog.New(slog.DiscardHandler))
+	tmp := filepath.Join(parent, ".plugin.dplug-pull-1")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if stale, _ := pack.RecordedStalePulls(PullsDir(root), false); len(stale) != 1 || stale[0] != tmp {
+		t.Errorf("recorded stale pulls = %v, want [%s]", stale, tmp)
+	}
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	RecordPull(file, parent, slog.New(slog.DiscardHandler)) // root is a file: logged, not fatal
 }
 
 func TestPullsDir(t *testing.T) {

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"io"
-
-	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/build"
@@ -20,11 +17,9 @@ type buildOptions struct {
 func newBuildCmd(g *globalOptions) *cobra.Command {
 	var o buildOptions
 	cmd := &cobra.Command{
-		Use:     "build [CONTEXT]",
-		Short:   "Build a plugin's rootfs from a Dockerfile with BuildKit",
-		Long:    help("build"),
-		Example: help("build.example"),
-		Args:    withUsage(cobra.MaximumNArgs(1)),
+		Use:   "build [CONTEXT]",
+		Short: "Build a plugin's rootfs from a Dockerfile with BuildKit",
+		Args:  withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBuild(cmd, g, &o, append(args, ".")[0])
 		},
@@ -59,7 +54,6 @@ func newBuildCmd(g *globalOptions) *cobra.Command {
 }
 
 func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir string) error {
-	quietBuildKit(g)
 	o.ProgressOut = g.stderr
 	opts, err := o.Options()
 	if err != nil {
@@ -79,16 +73,7 @@ func runBuild(cmd *cobra.Command, g *globalOptions, o *buildOptions, contextDir 
 	opts = append(opts, build.WithRoot(g.Root), build.WithBuildkitdOptions(daemonOpts...), build.WithLogger(g.log))
 	res, err := build.Run(cmd.Context(), contextDir, to, opts...)
 	if err != nil {
-		return usageIfInput(err)
+		return err
 	}
 	return res.Write(g.stdout, out.Format() == "json" || g.outputJSON())
-}
-
-// quietBuildKit silences logrus' global logger (build, dev) unless --debug:
-// containerd's content store (used for oci-layout contexts) logs harmless
-// warnings through it.
-func quietBuildKit(g *globalOptions) {
-	if !g.Debug {
-		logrus.SetOutput(io.Discard)
-	}
 }

@@ -7,13 +7,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/build/buildkitd"
+	"github.com/dplug/dplug/internal/exitcode"
 )
 
 func newBuildkitdCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "buildkitd",
 		Short: "Manage the buildkitd dplug starts for builds",
-		Long:  help("buildkitd"),
 		Args:  withUsage(cobra.NoArgs),
 	}
 	cmd.AddCommand(newBuildkitdStartCmd(g), newBuildkitdStatusCmd(g), newBuildkitdStopCmd(g), newBuildkitdWatchCmd(g))
@@ -85,7 +85,7 @@ func newBuildkitdStatusCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if !st.Healthy() {
-				return &exitError{Code: ExitFailure}
+				return &exitcode.Error{Code: exitcode.Failure}
 			}
 			return nil
 		},
@@ -113,7 +113,6 @@ func newSetupCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "setup",
 		Short: "Install what 'dplug build' needs: buildkitd (built from the pinned version) and check runc",
-		Long:  help("setup"),
 		Args:  withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return buildkitd.Setup(cmd.Context(), g.Root, check, g.stderr)

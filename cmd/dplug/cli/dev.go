@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,18 +12,11 @@ import (
 func newDevCmd(g *globalOptions) *cobra.Command {
 	var o dev.Settings
 	cmd := &cobra.Command{
-		Use:     "dev [DIR]",
-		Short:   "Build, run and test a plugin, again on every saved change",
-		Long:    help("dev"),
-		Example: help("dev.example"),
-		Args:    withUsage(cobra.MaximumNArgs(1)),
+		Use:   "dev [DIR]",
+		Short: "Build, run and test a plugin, again on every saved change",
+		Args:  withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			quietBuildKit(g)
-			err := dev.Run(cmd.Context(), append(args, ".")[0], o, dev.Env{Root: g.Root, Out: g.stderr, Log: g.log})
-			if ie := (*dev.InputError)(nil); errors.As(err, &ie) {
-				return usageError(err)
-			}
-			return err
+			return dev.Run(cmd.Context(), append(args, ".")[0], o, dev.Env{Root: g.Root, Out: g.stderr, Log: g.log})
 		},
 	}
 	f := cmd.Flags()

@@ -11,7 +11,6 @@ func newDoctorCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the plugin store and clean up after interrupted commands",
-		Long:  help("doctor"),
 		Args:  withUsage(cobra.NoArgs),
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd, g, fix) },
 	}
@@ -37,12 +36,4 @@ func runDoctor(cmd *cobra.Command, g *globalOptions, fix bool) error {
 		return err // the store's own, after its report
 	}
 	return r.Err()
-}
-
-// recordPull records parent for doctor, best effort: a pull does not need a
-// store, so a root it cannot write only costs doctor the cleanup.
-func recordPull(g *globalOptions, parent string) {
-	if err := doctor.RecordPull(g.Root, parent); err != nil {
-		g.log.Debug("not recording the pull for doctor", "err", err)
-	}
 }

@@ -13,7 +13,6 @@ func newExportCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "export NAME DIR",
 		Short: "Write an installed plugin as a dir 'docker plugin create' accepts",
-		Long:  help("export"),
 		Args:  withUsage(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := openSource(cmd.Context(), g, args[0], source.WithKinds(source.Installed), source.Unchecked())
@@ -21,7 +20,7 @@ func newExportCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			if _, err := (&dest.Dir{Path: args[1]}).Deliver(cmd.Context(), src); err != nil {
-				return usageIfInput(err)
+				return err
 			}
 			fmt.Fprintln(g.stdout, args[1])
 			return nil

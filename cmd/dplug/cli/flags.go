@@ -6,14 +6,13 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/dplug/dplug/build"
-	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/run"
 )
 
 // The flags several commands share, each defined here once: the registry
-// group (--insecure, --timeout), --platform, --grace and --max-size.
+// group (--insecure, --timeout), --platform and --grace (fetchFlags, in
+// source.go, adds --max-size to the registry group).
 
 // addInsecure defines --insecure; what names the registry it applies to.
 func addInsecure(f *pflag.FlagSet, insecure *bool, what string) {
@@ -67,19 +66,4 @@ func (r *registryFlags) options(f *pflag.FlagSet) ([]pack.Option, error) {
 		return nil, usageError(fmt.Errorf("--timeout %s: want a positive duration like 30s or 2m", r.timeout))
 	}
 	return []pack.Option{pack.WithInsecure(r.insecure), pack.WithTimeout(r.timeout)}, nil
-}
-
-// sizeFlag is a byte count flag: 512MiB, 4GiB, 8G, 1000000 (output.Size
-// parses and prints it).
-type sizeFlag struct{ n int64 }
-
-// addMaxSize defines --max-size, for the commands that extract layers.
-func addMaxSize(f *pflag.FlagSet, s *sizeFlag) {
-	f.Var((*output.Size)(&s.n), "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
-		"the compressed layer; giving it lifts that ratio check)")
-}
-
-// parseKV splits KEY=VALUE flags (build.ParseKV).
-func parseKV(flag string, vals []string, fromEnv bool) (map[string]string, error) {
-	return build.ParseKV(flag, vals, fromEnv)
 }

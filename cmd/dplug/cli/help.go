@@ -3,11 +3,13 @@ package cli
 import (
 	"embed"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // helpFiles holds the long help of the commands: help/NAME.txt is the Long
 // text of the command path NAME ("buildkitd-start" for dplug buildkitd
-// start), help/NAME.example.txt its Example.
+// start, "dplug" for dplug itself), help/NAME.example.txt its Example.
 //
 //go:embed help/*.txt
 var helpFiles embed.FS
@@ -21,4 +23,19 @@ func help(name string) string {
 		return ""
 	}
 	return strings.Trim(string(b), "\n")
+}
+
+// setHelp gives c and its subcommands the Long and Example of their help
+// files, where the constructor set none.
+func setHelp(c *cobra.Command) {
+	name := strings.ReplaceAll(strings.TrimPrefix(c.CommandPath(), "dplug "), " ", "-")
+	if c.Long == "" {
+		c.Long = help(name)
+	}
+	if c.Example == "" {
+		c.Example = help(name + ".example")
+	}
+	for _, sub := range c.Commands() {
+		setHelp(sub)
+	}
 }

@@ -18,17 +18,11 @@ type initOptions struct {
 func newInitCmd(g *globalOptions) *cobra.Command {
 	var o initOptions
 	cmd := &cobra.Command{
-		Use:     "init [DIR]",
-		Short:   "Create a plugin project: Go source, Dockerfile, config.json, README",
-		Long:    help("init"),
-		Example: help("init.example"),
-		Args:    withUsage(cobra.MaximumNArgs(1)),
+		Use:   "init [DIR]",
+		Short: "Create a plugin project: Go source, Dockerfile, config.json, README",
+		Args:  withUsage(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			return runInit(g, dir, o)
+			return runInit(g, append(args, ".")[0], o)
 		},
 	}
 	f := cmd.Flags()

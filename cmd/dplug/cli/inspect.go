@@ -11,11 +11,9 @@ import (
 func newInspectCmd(g *globalOptions) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:     "inspect NAME...",
-		Short:   "Show installed plugins as JSON, like docker plugin inspect",
-		Long:    help("inspect"),
-		Example: help("inspect.example"),
-		Args:    withUsage(cobra.MinimumNArgs(1)),
+		Use:   "inspect NAME...",
+		Short: "Show installed plugins as JSON, like docker plugin inspect",
+		Args:  withUsage(cobra.MinimumNArgs(1)),
 		RunE: withStore(g, func(_ *cobra.Command, s *store.Store, args []string) error {
 			views, notFound := s.Inspect(args...)
 			if errors.Is(notFound, store.ErrDamaged) {

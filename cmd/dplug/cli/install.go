@@ -22,11 +22,9 @@ type installOptions struct {
 func newInstallCmd(g *globalOptions) *cobra.Command {
 	var o installOptions
 	cmd := &cobra.Command{
-		Use:     "install SOURCE [KEY=VALUE...]",
-		Short:   "Install a plugin into the local store from a dir, an OCI layout or a registry",
-		Long:    help("install"),
-		Example: help("install.example"),
-		Args:    withUsage(cobra.MinimumNArgs(1)),
+		Use:   "install SOURCE [KEY=VALUE...]",
+		Short: "Install a plugin into the local store from a dir, an OCI layout or a registry",
+		Args:  withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInstall(cmd, g, &o, args[0], args[1:])
 		},
@@ -43,7 +41,7 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("dplug install needs Linux, where plugins run (this is %s); 'dplug pull REF DIR' fetches a plugin dir anywhere", runtime.GOOS)
 	}
-	if err := checkSettings(settings); err != nil {
+	if err := dest.CheckSettings(settings); err != nil {
 		return err
 	}
 	s, err := openStore(g)
@@ -62,9 +60,9 @@ func runInstall(cmd *cobra.Command, g *globalOptions, o *installOptions, arg str
 		Grant:   func(name string, privs []store.Privilege) error { return grant(g, o.grantAll, name, privs) },
 	}).Deliver(cmd.Context(), src)
 	if err != nil {
-		return usageIfInput(err)
+		return err
 	}
 	prog.Succeeded()
 	warnArch(g, p.Rootfs(), &p.Config, o.platform, "it is installed, but enabling or running it will fail with \"exec format error\" (dockerd too would install it and fail at enable)")
-	return printResult(g, p.Inspect(), p.FullName())
+	return g.printResult(p.Inspect(), p.FullName(), false)
 }

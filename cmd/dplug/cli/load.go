@@ -18,11 +18,9 @@ type loadOptions struct {
 func newLoadCmd(g *globalOptions) *cobra.Command {
 	var o loadOptions
 	cmd := &cobra.Command{
-		Use:     "load NAME|DIR|REF [KEY=VALUE...]",
-		Short:   "Create and enable a plugin in a running Docker Engine",
-		Long:    help("load"),
-		Example: help("load.example"),
-		Args:    withUsage(cobra.MinimumNArgs(1)),
+		Use:   "load NAME|DIR|REF [KEY=VALUE...]",
+		Short: "Create and enable a plugin in a running Docker Engine",
+		Args:  withUsage(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLoad(cmd, g, &o, args[0], args[1:])
 		},
@@ -38,7 +36,7 @@ func newLoadCmd(g *globalOptions) *cobra.Command {
 }
 
 func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, settings []string) error {
-	if err := checkSettings(settings); err != nil {
+	if err := dest.CheckSettings(settings); err != nil {
 		return err
 	}
 	prog := output.NewProgress(g.stderr)
@@ -49,15 +47,12 @@ func runLoad(cmd *cobra.Command, g *globalOptions, o *loadOptions, arg string, s
 	}
 	var res *engine.Loaded
 	d := &dest.Engine{Name: o.alias, Host: o.host, Loaded: func(l *engine.Loaded) { res = l },
-		Options: []engine.LoadOption{engine.WithSettings(settings...), engine.WithForce(o.force)},
+		Options: []engine.LoadOption{engine.WithSettings(settings...), engine.WithForce(o.force), engine.WithDisabled(o.disable)},
 		Grant:   func(name string, privs []store.Privilege) error { return grant(g, o.grantAll, name, privs) }}
-	if o.disable {
-		d.Options = append(d.Options, engine.WithoutEnable())
-	}
 	if _, err := d.Deliver(cmd.Context(), src); err != nil {
-		return usageIfInput(err)
+		return err
 	}
 	prog.Succeeded()
 	res.WriteNotes(g.stderr)
-	return printResult(g, res, res.Name)
+	return g.printResult(res, res.Name, false)
 }

@@ -20,8 +20,6 @@ func newLsCmd(g *globalOptions) *cobra.Command {
 		Use:     "ls",
 		Aliases: []string{"list"},
 		Short:   "List installed plugins",
-		Long:    help("ls"),
-		Example: help("ls.example"),
 		Args:    withUsage(cobra.NoArgs),
 		RunE: withStore(g, func(_ *cobra.Command, s *store.Store, _ []string) error {
 			keep, err := store.Filter(o.filters)

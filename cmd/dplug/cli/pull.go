@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/dest"
+	"github.com/dplug/dplug/internal/doctor"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
@@ -21,11 +22,9 @@ type pullOptions struct {
 func newPullCmd(g *globalOptions) *cobra.Command {
 	var o pullOptions
 	cmd := &cobra.Command{
-		Use:     "pull REF DIR",
-		Short:   "Download a plugin from a registry (or an OCI layout) into a plugin directory",
-		Long:    help("pull"),
-		Example: help("pull.example"),
-		Args:    withUsage(cobra.RangeArgs(1, 2)),
+		Use:   "pull REF DIR",
+		Short: "Download a plugin from a registry (or an OCI layout) into a plugin directory",
+		Args:  withUsage(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.ociLayout == "" && len(args) != 2 {
 				return usageError(errors.New("pull needs REF and DIR (or --oci-layout LAYOUT DIR)"))
@@ -59,20 +58,18 @@ func runPull(cmd *cobra.Command, g *globalOptions, o *pullOptions, args []string
 	to := &dest.Dir{Path: dir, Options: opts}
 	arg, kinds, err := to.PullFrom(args[0], o.ociLayout, pack.WithInsecure(o.insecure))
 	if err != nil {
-		return usageError(err)
+		return err // a *dest.InputError: exit 2
 	}
 	src, err := openSource(ctx, g, arg, source.WithKinds(kinds), source.WithPack(opts...))
 	if err != nil {
 		return err
 	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		recordPull(g, filepath.Dir(abs))
-	}
+	doctor.RecordPull(g.Root, dir, g.log)
 	res, err := to.Pull(ctx, src)
 	if err != nil {
 		return err
 	}
 	prog.Succeeded()
 	warnArch(g, filepath.Join(dir, "rootfs"), src.Config, o.platform, "docker plugin create would accept it and enable would fail with \"exec format error\"")
-	return printLine(g, res, res.Dir)
+	return g.printResult(res, res.Dir, true)
 }

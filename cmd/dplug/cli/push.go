@@ -24,11 +24,9 @@ type pushOptions struct {
 func newPushCmd(g *globalOptions) *cobra.Command {
 	var o pushOptions
 	cmd := &cobra.Command{
-		Use:     "push DIR|NAME [REF]",
-		Short:   "Publish a plugin to a registry (or an OCI layout); docker plugin install REF works",
-		Long:    help("push"),
-		Example: help("push.example"),
-		Args:    withUsage(cobra.RangeArgs(1, 2)),
+		Use:   "push DIR|NAME [REF]",
+		Short: "Publish a plugin to a registry (or an OCI layout); docker plugin install REF works",
+		Args:  withUsage(cobra.RangeArgs(1, 2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPush(cmd, g, &o, args[0], append(args, "")[1])
 		},
@@ -64,10 +62,10 @@ func runPush(cmd *cobra.Command, g *globalOptions, o *pushOptions, arg, ref stri
 	p := dest.Publish{Ref: ref, OCILayout: o.ociLayout, Platform: o.platform, Root: g.Root, Options: append(netOpts,
 		pack.WithPreserveTimes(o.preserveTimes), pack.WithCompressionLevel(o.level), pack.WithLogger(g.log),
 		pack.WithMountFrom(o.mountFrom...), pack.WithValidation(false))} // source.Open validated
-	res, err := p.Push(cmd.Context(), src, destProgress{prog}, func(digest string) { prog.Line("wrote %s to OCI layout %s", digest, o.ociLayout) })
+	res, err := p.Push(cmd.Context(), src, dest.PackProgress(prog.Update), func(digest string) { prog.Line("wrote %s to OCI layout %s", digest, o.ociLayout) })
 	if err != nil {
-		return usageIfInput(err)
+		return err
 	}
 	prog.Succeeded()
-	return printLine(g, res, res.String())
+	return g.printResult(res, res.String(), true)
 }

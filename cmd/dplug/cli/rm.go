@@ -14,7 +14,6 @@ func newRmCmd(g *globalOptions) *cobra.Command {
 		Use:     "rm NAME...",
 		Aliases: []string{"remove"},
 		Short:   "Remove installed plugins",
-		Long:    help("rm"),
 		Args:    withUsage(cobra.MinimumNArgs(1)),
 		RunE: withStore(g, func(cmd *cobra.Command, s *store.Store, args []string) error {
 			removed, err := harness.Remove(cmd.Context(), s, args, force, runOpts(g)...)

@@ -3,7 +3,9 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -22,14 +24,6 @@ import (
 // Without it, --version adds the VCS revision the go command stamped.
 var Version = "dev"
 
-// ExitFailure is the exit code of a command that ran and found problems
-// (invalid config, failed check, ...); package exitcode has them all and
-// maps errors to them.
-const ExitFailure = exitcode.Failure
-
-// exitError carries an exit code up to Run; a nil Err exits quietly.
-type exitError = exitcode.Error
-
 // usageError marks err as a usage/IO problem (exit 2).
 func usageError(err error) error { return exitcode.UsageError(err) }
 
@@ -47,13 +41,26 @@ type globalOptions struct {
 // outputJSON reports whether the user asked for machine-readable output.
 func (g *globalOptions) outputJSON() bool { return g.Output == "json" }
 
+// printResult prints a command's result on stdout: with --output json, v as
+// JSON, on one line when line is set (push, pull, run) or else indented
+// (install, load); text otherwise.
+func (g *globalOptions) printResult(v any, text string, line bool) error {
+	switch {
+	case !g.outputJSON():
+		_, err := fmt.Fprintln(g.stdout, text)
+		return err
+	case line:
+		return json.NewEncoder(g.stdout).Encode(v)
+	}
+	return output.JSON(g.stdout, v)
+}
+
 // NewRoot builds the dplug command tree writing to the given streams.
 func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "dplug",
 		Short:         "Build, validate, install, run and publish Docker Engine managed plugins — no Docker daemon needed",
-		Long:          help("dplug"),
 		Version:       version.String(Version),
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -81,6 +88,7 @@ func NewRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(g))
 	}
+	setHelp(root)
 	return root
 }
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"runtime"
 
@@ -24,11 +23,9 @@ type runOptions struct {
 func newRunCmd(g *globalOptions) *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
-		Use:     "run NAME|DIR",
-		Short:   "Run an installed plugin under libcontainer, with its logs in the terminal",
-		Long:    help("run"),
-		Example: help("run.example"),
-		Args:    withUsage(cobra.ExactArgs(1)),
+		Use:   "run NAME|DIR",
+		Short: "Run an installed plugin under libcontainer, with its logs in the terminal",
+		Args:  withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd.Context(), g, &o, args[0])
 		},
@@ -41,15 +38,11 @@ func newRunCmd(g *globalOptions) *cobra.Command {
 func runRun(ctx context.Context, g *globalOptions, o *runOptions, arg string) error {
 	// The plugin's output and dplug's own messages share stderr.
 	errw := &output.SyncWriter{W: g.stderr}
-	var w io.Writer = errw
-	if o.detach {
-		w = nil
-	}
-	s, err := start(ctx, g, &o.startOptions, arg, harness.Settings{Output: w, Detach: o.detach, Warn: errw})
+	s, err := start(ctx, g, &o.startOptions, arg, harness.Settings{Output: errw, Detach: o.detach, Warn: errw})
 	if err != nil {
 		return err
 	}
-	_ = printLine(g, s.Info(), s.Socket())
+	_ = g.printResult(s.Info(), s.Socket(), true)
 	if o.detach {
 		return nil
 	}

@@ -8,11 +8,9 @@ import (
 
 func newSetCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:     "set NAME KEY=VALUE...",
-		Short:   "Change a plugin's settable env, args, mount sources or device paths",
-		Long:    help("set"),
-		Example: help("set.example"),
-		Args:    withUsage(cobra.MinimumNArgs(2)),
+		Use:   "set NAME KEY=VALUE...",
+		Short: "Change a plugin's settable env, args, mount sources or device paths",
+		Args:  withUsage(cobra.MinimumNArgs(2)),
 		RunE: withStore(g, func(_ *cobra.Command, s *store.Store, args []string) error {
 			_, err := s.Set(args[0], args[1:])
 			return err

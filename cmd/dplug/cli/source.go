@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/dplug/dplug/build"
-	"github.com/dplug/dplug/dest"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/pack"
 	"github.com/dplug/dplug/source"
@@ -33,28 +29,19 @@ func openSource(ctx context.Context, g *globalOptions, arg string, opts ...sourc
 	return s, err
 }
 
-// printLine prints a command's one-line result on stdout: v as one line of
-// JSON with --output json, else as text (push, pull, run).
-func printLine(g *globalOptions, v any, text string) error {
-	if g.outputJSON() {
-		return json.NewEncoder(g.stdout).Encode(v)
-	}
-	_, err := fmt.Fprintln(g.stdout, text)
-	return err
-}
-
 // fetchFlags are the flags of the commands that read a plugin from a
 // registry or an OCI layout (install, load, pull): the registry group,
 // --max-size and --platform.
 type fetchFlags struct {
 	registryFlags
-	maxSize  sizeFlag
+	maxSize  output.Size // 512MiB, 4GiB, 8G, 1000000
 	platform string
 }
 
 func (o *fetchFlags) add(f *pflag.FlagSet, platformUsage string) {
 	o.registryFlags.add(f)
-	addMaxSize(f, &o.maxSize)
+	f.Var(&o.maxSize, "max-size", "the most a plugin's layers may expand to, like 8GiB (default 4GiB, and beyond 512MiB at most 100× "+
+		"the compressed layer; giving it lifts that ratio check)")
 	addPlatform(f, &o.platform, platformUsage)
 }
 
@@ -65,18 +52,8 @@ func (o *fetchFlags) packOptions(f *pflag.FlagSet, g *globalOptions, prog *outpu
 	if err != nil {
 		return nil, err
 	}
-	return append(opts, pack.WithMaxSize(o.maxSize.n), pack.WithPlatform(o.platform),
+	return append(opts, pack.WithMaxSize(int64(o.maxSize)), pack.WithPlatform(o.platform),
 		pack.WithLogger(g.log), pack.WithProgress(prog.Update)), nil
-}
-
-// usageIfInput makes the user's mistake a library found (a
-// *dest.InputError or *build.InputError) a usage error.
-func usageIfInput(err error) error {
-	de, be := (*dest.InputError)(nil), (*build.InputError)(nil)
-	if errors.As(err, &de) || errors.As(err, &be) {
-		return usageError(err)
-	}
-	return err
 }
 
 // open resolves arg like openSource, reading a registry or a layout with

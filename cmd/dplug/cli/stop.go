@@ -18,7 +18,6 @@ func newStopCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stop NAME|DIR",
 		Short: "Stop a plugin started with 'dplug run --detach' and remove what its run made",
-		Long:  help("stop"),
 		Args:  withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inst, err := loadRun(g, args[0], "")

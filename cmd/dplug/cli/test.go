@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dplug/dplug/harness"
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/internal/output"
 	"github.com/dplug/dplug/probe"
 )
@@ -20,11 +21,9 @@ type testOptions struct {
 func newTestCmd(g *globalOptions) *cobra.Command {
 	var o testOptions
 	cmd := &cobra.Command{
-		Use:     "test NAME|DIR",
-		Short:   "Start a plugin and probe each interface it declares the way dockerd uses it",
-		Long:    help("test"),
-		Example: help("test.example"),
-		Args:    withUsage(cobra.ExactArgs(1)),
+		Use:   "test NAME|DIR",
+		Short: "Start a plugin and probe each interface it declares the way dockerd uses it",
+		Args:  withUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTest(cmd.Context(), g, &o, args[0])
 		},
@@ -56,7 +55,7 @@ func runTest(ctx context.Context, g *globalOptions, o *testOptions, arg string) 
 	}
 	failed, err := s.WriteTest(ctx, o.grace, g.stdout, g.Output, popts...)
 	if err == nil && failed {
-		return &exitError{Code: ExitFailure}
+		return &exitcode.Error{Code: exitcode.Failure}
 	}
 	return err
 }

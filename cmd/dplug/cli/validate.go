@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dplug/dplug/internal/exitcode"
 	"github.com/dplug/dplug/schemas"
 	"github.com/dplug/dplug/validate"
 )
@@ -14,10 +15,8 @@ import (
 func newValidateCmd(g *globalOptions) *cobra.Command {
 	o := &validate.Settings{}
 	cmd := &cobra.Command{
-		Use:     "validate [FILE|DIR]...",
-		Short:   "Check plugin config.json / plugin-settings.json against dockerd's rules",
-		Long:    help("validate"),
-		Example: help("validate.example"),
+		Use:   "validate [FILE|DIR]...",
+		Short: "Check plugin config.json / plugin-settings.json against dockerd's rules",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(g, o, args)
 		},
@@ -46,7 +45,7 @@ func runValidate(g *globalOptions, o *validate.Settings, args []string) error {
 		fmt.Fprintln(g.stderr, report.Summary())
 	}
 	if report.Failed(o.Strict) {
-		return &exitError{Code: ExitFailure}
+		return &exitcode.Error{Code: exitcode.Failure}
 	}
 	return nil
 }
@@ -56,7 +55,6 @@ func newSchemaCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the embedded JSON schema for config.json",
-		Long:  help("schema"),
 		Args:  withUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			data := schemas.PluginConfig
