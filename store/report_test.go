@@ -13,7 +13,7 @@ import (
 // fixed (orphans, missing dirs, stale settings, a damaged inventory), one
 // per item.
 func TestReportCounts(t *testing.T) {
-	two := []string{"a", "b"}
+	one, two := []string{"a"}, []string{"a", "b"}
 	for _, tc := range []struct {
 		name     string
 		r        Report
@@ -29,6 +29,13 @@ func TestReportCounts(t *testing.T) {
 		{"moved aside", Report{MovedAside: []Move{{From: "a", To: "b"}}}, false, 0},
 		{"damaged", Report{Damaged: "bad json"}, false, 1},
 		{"all", Report{Orphans: two, Missing: []string{"m"}, Resynced: two, Damaged: "x"}, false, 6},
+		// One of each of two kinds: a count that subtracted one from the
+		// other would call the store clean.
+		{"removed and read-only", Report{Removed: one, Leftovers: one}, false, 0},
+		{"read-only and orphans", Report{Leftovers: one, Orphans: one}, false, 1},
+		{"orphans and missing", Report{Orphans: one, Missing: one}, false, 2},
+		{"missing and resynced", Report{Missing: one, Resynced: one}, false, 2},
+		{"resynced and moved", Report{Resynced: one, MovedAside: []Move{{From: "a", To: "b"}}}, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.r.Clean(); got != tc.clean {
