@@ -1,9 +1,11 @@
 package store
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dplug/dplug/internal/testenv"
 )
@@ -122,5 +124,32 @@ func TestDefaultRoot(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
 	if got, want := DefaultRoot(), filepath.Join("/home/u", ".local", "share", "dplug"); got != want {
 		t.Errorf("HOME=/home/u: DefaultRoot() = %q, want %q", got, want)
+	}
+}
+
+// TestLostFoundNameFree: a dir moved aside never lands on one already in
+// lost+found: base, then base-1, base-2, ... in order.
+func TestLostFoundNameFree(t *testing.T) {
+	s, _ := openStore(t)
+	lf := filepath.Join(s.dir, lostFoundDir)
+	for _, want := range []string{"x", "x-1", "x-2"} {
+		var got string
+		var err error
+		done := make(chan struct{})
+		go func() { defer close(done); got, err = s.lostFoundName("x") }()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Fatalf("lostFoundName(x) has not returned in a minute with %s taken", want)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != filepath.Join(lf, want) {
+			t.Fatalf("lostFoundName(x) = %q, want %q", got, filepath.Join(lf, want))
+		}
+		if err := os.Mkdir(got, 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
