@@ -5,7 +5,7 @@ GO        ?= go
 FUZZTIME  ?= 30s
 TESTFLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all build setup demo test unit fuzz bench docs lint mutate ci-recipe dist release-check
+.PHONY: all build setup demo test unit fuzz bench docs lint mutate mutate-summary ci-recipe dist release-check
 
 all: build
 
@@ -66,6 +66,10 @@ bench: build
 # PKGS="validate" or DIFF=main narrow it.
 mutate:
 	CI=true ./scripts/mutate.sh
+
+# The mutation table from the runs recorded so far (bench/mutation, bench/out); runs nothing.
+mutate-summary:
+	SUMMARY=1 ./scripts/mutate.sh
 
 # The README's CI recipe (scripts/ci-recipe.sh, what action.yml runs), as an
 # unprivileged user on private dockerd 20.10 and 26 (as root; part of make test).

@@ -10,6 +10,8 @@
 #   scripts/mutate.sh                      every package in PKGS
 #   PKGS="validate store" scripts/mutate.sh
 #   DIFF=origin/main scripts/mutate.sh     only mutants on lines changed since DIFF (quick)
+#   SUMMARY=1 scripts/mutate.sh            no run: the table from the runs recorded so far
+#                                          (bench/out and the committed record, bench/mutation)
 #
 # On 2 cores a package whose tests start daemons takes hours (every mutant reruns
 # them), so one package can be measured in parts, each part a file group with the
@@ -36,10 +38,12 @@ if [ -n "${PART:-}${FILES:-}${RUN:-}" ]; then
   set -- $PKGS
   [ $# = 1 ] && [ -n "${PART:-}" ] || { echo "mutate: PART, FILES and RUN need one package in PKGS and a PART name" >&2; exit 2; }
 fi
-go build -C tools/mutate -o "$PWD/bin/gremlins" github.com/go-gremlins/gremlins/cmd/gremlins
+# SUMMARY=1: run nothing, only merge the runs recorded so far into mutation.json.
+[ "${SUMMARY:-0}" = 1 ] && PKGS_RUN="" || PKGS_RUN=$PKGS
+[ -z "$PKGS_RUN" ] || go build -C tools/mutate -o "$PWD/bin/gremlins" github.com/go-gremlins/gremlins/cmd/gremlins
 args=(--workers "$WORKERS" --timeout-coefficient "${TIMEOUT_COEFFICIENT:-3}")
 [ -n "${DIFF:-}" ] && args+=(--diff "$DIFF")
-for p in $PKGS; do
+for p in $PKGS_RUN; do
   name=$p extra=()
   if [ -n "${PART:-}" ]; then
     name=$p.$PART
@@ -59,12 +63,22 @@ for p in $PKGS; do
   rm -f "$out/mutation-$name.json"
   GOFLAGS="${GOFLAGS:-}${RUN:+ -run=$RUN}" \
     bin/gremlins unleash "${args[@]}" "${extra[@]}" -o "$out/mutation-$name.json" "./$p" 2>&1 | tee "$out/mutation-$name.log" >&2 || true
-  python3 -c 'import json,sys; json.dump(dict(files=sys.argv[1], run=sys.argv[2], diff=sys.argv[3], date=sys.argv[4], seconds=int(sys.argv[5])), open(sys.argv[6], "w"))' \
-    "${FILES:-all}" "${RUN:-all}" "${DIFF:-}" "$(date -u +%F)" "$(( $(date +%s) - start ))" "$out/mutation-$name.meta"
+  python3 -c 'import json,sys; json.dump(dict(files=sys.argv[1], run=sys.argv[2], diff=sys.argv[3], date=sys.argv[4], seconds=int(sys.argv[5]), finished=int(sys.argv[6])), open(sys.argv[7], "w"))' \
+    "${FILES:-all}" "${RUN:-all}" "${DIFF:-}" "$(date -u +%F)" "$(( $(date +%s) - start ))" "$(date +%s)" "$out/mutation-$name.meta"
 done
 python3 - "$out" $PKGS <<'PY'
 import glob, json, os, re, sys
 out, pkgs = sys.argv[1], sys.argv[2:]
+# Runs are read from bench/out (this machine's) and bench/mutation (the
+# record committed to the repository: copy a finished part's .json or .log
+# and its .meta there to keep it). A file's newest run wins, by the meta's
+# "finished" time (else the file's mtime).
+dirs = [out, "bench/mutation"]
+def finished(stem):
+    try:
+        return json.load(open(stem + ".meta"))["finished"]
+    except (OSError, KeyError, ValueError):
+        return max(os.path.getmtime(f) for f in glob.glob(stem + ".*"))
 allow = set()
 if os.path.exists("bench/mutation-allow.txt"):
     for line in open("bench/mutation-allow.txt"):
@@ -74,14 +88,14 @@ if os.path.exists("bench/mutation-allow.txt"):
             allow.add((where, typ))
 # Every package measured so far, not only this run's: parts add up across runs.
 pkgs += sorted({os.path.basename(f)[len("mutation-"):].split(".")[0]
-                for f in glob.glob(f"{out}/mutation-*.json") + glob.glob(f"{out}/mutation-*.log")
+                for d in dirs for f in glob.glob(f"{d}/mutation-*.json") + glob.glob(f"{d}/mutation-*.log")
                 if not f.endswith("/mutation.json")} - set(pkgs))
 result, survivors = {}, []
 for p in pkgs:
     # A run is its .json, or only its .log when it was cut short.
-    stems = {f.rsplit(".", 1)[0] for f in glob.glob(f"{out}/mutation-{p}.json") + glob.glob(f"{out}/mutation-{p}.*.json")
-             + glob.glob(f"{out}/mutation-{p}.log") + glob.glob(f"{out}/mutation-{p}.*.log")}
-    stems = sorted(stems, key=lambda s: max(os.path.getmtime(f) for f in glob.glob(s + ".*")))
+    stems = {f.rsplit(".", 1)[0] for d in dirs for f in glob.glob(f"{d}/mutation-{p}.json") + glob.glob(f"{d}/mutation-{p}.*.json")
+             + glob.glob(f"{d}/mutation-{p}.log") + glob.glob(f"{d}/mutation-{p}.*.log")}
+    stems = sorted(stems, key=finished)
     if not stems:
         continue
     files, runs = {}, []
