@@ -326,6 +326,11 @@ func (r *rest) Read(p []byte) (int, error) {
 	return r.z.src.Read(p)
 }
 
+// Parallel reports whether the stream is being inflated on several
+// goroutines (it is a Writer's), ahead of Read: then reading it on yet
+// another goroutine gains nothing.
+func (z *Reader) Parallel() bool { return z.order != nil }
+
 // Close stops the goroutines and waits until they have left the source.
 // It does not close the source.
 func (z *Reader) Close() error {
