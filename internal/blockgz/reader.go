@@ -31,7 +31,9 @@ var errClosed = errors.New("gzip: read after close")
 //
 // It returns exactly the bytes and the error that klauspost's
 // gzip.Reader (multistream, as dockerd and containerd read layers) would
-// return for the same input: a member is inflated in parallel only when
+// return for the same input (but for the wording of some errors about
+// broken deflate data, which flate words differently in a reused
+// decompressor): a member is inflated in parallel only when
 // its header is exactly a Writer's (flags FEXTRA only, one "DP" subfield
 // whose length is within the limits above) and its deflate data, CRC-32
 // and size all check out against that length; the first member that does
