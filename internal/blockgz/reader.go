@@ -91,10 +91,11 @@ type ReaderOptions struct {
 // NewReader reads the gzip stream in r. Like gzip.NewReader, it reads the
 // first member's header and fails if it is not gzip's. If r is not a
 // *bufio.Reader it is wrapped in one (which may read past the stream's
-// end). Close must be called to stop the goroutines.
+// end); a *bufio.Reader smaller than a member header (20 bytes) is read
+// sequentially. Close must be called to stop the goroutines.
 func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
 	br, ok := r.(*bufio.Reader)
-	if !ok || br.Size() < headerLen {
+	if !ok {
 		br = bufio.NewReaderSize(r, 64<<10)
 	}
 	z := &Reader{src: br}

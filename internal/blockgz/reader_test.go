@@ -351,3 +351,34 @@ func TestReaderRandomDamage(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderDefaultsAndSmallBuffer: no worker count means GOMAXPROCS
+// workers; a bufio.Reader too small to peek at a member header is read
+// sequentially, with the same result.
+func TestReaderDefaultsAndSmallBuffer(t *testing.T) {
+	data := testData(50<<10, 6)
+	gz := small(t, data, 4<<10)
+	z, err := NewReader(bufio.NewReaderSize(bytes.NewReader(gz), 16), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.Parallel() {
+		t.Error("a 16-byte bufio.Reader read in parallel")
+	}
+	if got, err := io.ReadAll(z); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("small buffer: %d bytes, %v", len(got), err)
+	}
+	z.Close()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	z, err = NewReader(bytes.NewReader(gz), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer z.Close()
+	if !z.Parallel() {
+		t.Error("a Writer's stream not read in parallel")
+	}
+	if got, err := io.ReadAll(z); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("default workers: %d bytes, %v", len(got), err)
+	}
+}
