@@ -382,3 +382,27 @@ func TestReaderDefaultsAndSmallBuffer(t *testing.T) {
 		t.Fatalf("default workers: %d bytes, %v", len(got), err)
 	}
 }
+
+// TestReaderLongestMember: a member exactly maxMember bytes long (empty
+// stored blocks as padding) is still inflated in parallel; the length
+// limit is inclusive.
+func TestReaderLongestMember(t *testing.T) {
+	data := maxMember - headerLen - trailerLen
+	if (data-2)%5 != 0 {
+		t.Fatalf("deflate data of %d bytes cannot be padded with 5-byte stored blocks", data)
+	}
+	m := (&Writer{level: DefaultCompression}).header()
+	for range (data - 2) / 5 {
+		m = append(m, 0, 0, 0, 0xff, 0xff) // an empty stored block, not the last
+	}
+	m = append(m, 3, 0)                   // an empty fixed-Huffman block, the last
+	m = append(m, 0, 0, 0, 0, 0, 0, 0, 0) // CRC and size of nothing
+	binary.LittleEndian.PutUint32(m[16:], uint32(len(m)))
+	if len(m) != maxMember {
+		t.Fatalf("member of %d bytes; want %d", len(m), maxMember)
+	}
+	gz := append(m, small(t, []byte("after"), 8)...)
+	if !sameAsSeq(t, gz) {
+		t.Error("a member of the largest length allowed was not read in parallel")
+	}
+}
