@@ -406,3 +406,18 @@ func TestReaderLongestMember(t *testing.T) {
 		t.Error("a member of the largest length allowed was not read in parallel")
 	}
 }
+
+// TestReaderFullBlocksParallel: a Writer's members of a whole BlockSize
+// each (the common case: every member but the last) are inflated in
+// parallel, to the end.
+func TestReaderFullBlocksParallel(t *testing.T) {
+	data := testData(3*BlockSize, 12)
+	gz := compress(t, data, BestSpeed, 2, 1<<20)
+	got, err, par := readPar(t, gz, 2, 1<<16)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	if !par {
+		t.Error("members of BlockSize bytes were not read in parallel")
+	}
+}
