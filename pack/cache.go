@@ -74,7 +74,7 @@ import (
 
 // cacheFormat changes whenever the layer bytes for the same tree and
 // options would change (tar writer, compression format, block size).
-const cacheFormat = "dplug-layer-v1/blockgz-" + "1MiB"
+const cacheFormat = "dplug-layer-v2/blockgz-members-" + "1MiB"
 
 // racyWindow: a tree with an entry changed this recently is not cached.
 // It is larger than the timestamp granularity of any filesystem the

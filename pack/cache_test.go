@@ -405,3 +405,28 @@ func TestCacheTrim(t *testing.T) {
 		t.Errorf("after trimming to 3: %v; want the 3 most recently used", got)
 	}
 }
+
+// TestCacheOldFormatIgnored: an entry recorded for the layer format before
+// (blockgz blocks in one gzip member) names a blob this dplug would not
+// pack any more; it is not used, whatever it says.
+func TestCacheOldFormatIgnored(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.json")
+	e := layerEntry{Format: "dplug-layer-v1/blockgz-1MiB", Digest: "sha256:" + strings.Repeat("a", 64),
+		DiffID: "sha256:" + strings.Repeat("b", 64), Size: 10, UncSize: 20}
+	data, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := readEntry(path); ok {
+		t.Error("an entry of the old layer format was used")
+	}
+	e.Format = cacheFormat
+	data, _ = json.Marshal(e)
+	os.WriteFile(path, data, 0o600)
+	if _, ok := readEntry(path); !ok {
+		t.Error("an entry of the current format was not read (the test's entry is wrong)")
+	}
+}

@@ -10,15 +10,16 @@
 // Layers are reproducible (sorted entries, normalised times and owners) and
 // streamed: the compressed layer is spooled to an unlinked temporary file,
 // never held in memory. Compression runs on every core (internal/blockgz:
-// fixed 1 MiB blocks in one gzip member, so the bytes do not depend on the
-// core count). WithCache keeps the digests of packed layers keyed by a
+// fixed 1 MiB blocks, each its own gzip member, so the bytes do not depend
+// on the core count), and so does decompression of such a layer on pull. WithCache keeps the digests of packed layers keyed by a
 // fingerprint of the rootfs tree, so an unchanged plugin is not packed
 // again (cache.go explains why the fingerprint, which includes inode
 // change times, cannot miss a write); a tree written again with the same
 // content (new inodes, e.g. an unchanged build's export) is recognised by
 // hashing its uncompressed tar, never by its timestamps alone. Reading a
-// layer, download, digest and decompression run on a goroutine of their
-// own, ahead of the extraction.
+// layer, download and digest run on a goroutine of their own and
+// decompression on every core (dplug's layers; other gzip on one more
+// goroutine), ahead of the extraction.
 //
 // Writing:
 //

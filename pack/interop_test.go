@@ -116,6 +116,13 @@ func interopDplugPushDockerInstall(t *testing.T, e testenv.Engine, reg *testenv.
 	ctx := context.Background()
 	d := testenv.StartDockerdEngine(t, e)
 	dir := interopDir(t)
+	// A file of 3 MiB and a bit: the layer is several gzip members (one
+	// per 1 MiB block), which dockerd must read as one stream.
+	var big strings.Builder
+	for i := 0; big.Len() < 3<<20+5; i++ {
+		fmt.Fprintf(&big, "line %d of a file spanning several blocks\n", i*i%7919)
+	}
+	writeFiles(t, filepath.Join(dir, "rootfs"), map[string]string{"usr/share/big": big.String()})
 	ref := reg.Host + "/dplug/volplug-" + e.Name + ":1.0"
 	dg, err := Push(ctx, mustImage(t, dir), ref, anon)
 	if err != nil {
@@ -146,6 +153,10 @@ func interopDplugPushDockerInstall(t *testing.T, e testenv.Engine, reg *testenv.
 	}
 	d.MustDocker(t, "volume", "rm", "interop-vol")
 	d.MustDocker(t, "plugin", "disable", alias)
+	id := strings.TrimSpace(d.MustDocker(t, "plugin", "inspect", "--format", "{{.Id}}", alias))
+	if data, err := os.ReadFile(filepath.Join(d.DataRoot, "plugins", id, "rootfs", "usr/share/big")); err != nil || string(data) != big.String() {
+		t.Errorf("dockerd extracted the multi-member layer's big file: %d bytes of %d, %v", len(data), big.Len(), err)
+	}
 
 	// The layer options still give an artifact dockerd installs: stored
 	// (level 0) gzip, original times and owners.

@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/dplug/dplug/internal/blockgz"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -129,8 +130,14 @@ func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, budget *int64, f
 	br := bufio.NewReaderSize(vr, 64<<10)
 	var r io.Reader = br
 	format := "tar"
+	// zr, when set, reads br on goroutines of its own: it is closed
+	// (which waits for them) before anything else reads br or vr.
+	var zr *blockgz.Reader
 	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(br)
+		// dplug's own layers (blockgz members) are inflated on every
+		// core; any other gzip is read as one stream, and so is a blockgz
+		// stream from its first member that does not check out.
+		zr, err = blockgz.NewReader(br, blockgz.ReaderOptions{})
 		if err != nil {
 			if cerr := drainCheck(vr); cerr != nil {
 				return cerr
@@ -147,12 +154,27 @@ func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, budget *int64, f
 		}
 	}
 	defer func() { *budget -= lr.n }()
-	// Download, verify and inflate on another goroutine while fn writes
-	// files (readahead.go). It is stopped before vr or br is read here.
-	ra := newReadAhead(lr)
-	defer ra.Close()
-	if err := fn(ra); err != nil {
-		ra.Close()
+	// Download, verify and inflate on other goroutines while fn writes
+	// files (readahead.go, or zr's own). They are stopped before vr or br
+	// is read here.
+	// A parallel zr runs ahead of fn on its own goroutines already.
+	var src io.Reader = lr
+	var ra *readAhead
+	if zr == nil || !zr.Parallel() {
+		ra = newReadAhead(lr)
+		defer ra.Close()
+		src = ra
+	}
+	stop := func() {
+		if ra != nil {
+			ra.Close()
+		}
+		if zr != nil {
+			zr.Close()
+		}
+	}
+	if err := fn(src); err != nil {
+		stop()
 		if cerr := drainCheck(vr); cerr != nil {
 			return cerr // the real cause: corrupt content
 		}
@@ -160,8 +182,8 @@ func (p *Plugin) layer(ctx context.Context, desc v1.Descriptor, budget *int64, f
 	}
 	// Read to the end (tar padding, gzip trailer) so the digest covers
 	// every byte.
-	_, err = io.Copy(io.Discard, ra)
-	ra.Close()
+	_, err = io.Copy(io.Discard, src)
+	stop()
 	if err != nil {
 		if cerr := drainCheck(vr); cerr != nil {
 			return cerr

@@ -235,14 +235,16 @@ func (s *Store) fill(ctx context.Context, dir string, src Source, cfgJSON []byte
 		return fmt.Errorf("extracting rootfs: %w", err)
 	}
 	s.o.log.Debug("rootfs extracted", "entries", stats.Entries, "bytes", stats.Bytes, "took", time.Since(start))
-	if err := writeSynced(filepath.Join(dir, configFile), cfgJSON, 0o444); err != nil {
+	// The syncfs below flushes these two as well (on Linux: an fsync each
+	// would cost a journal commit each, for nothing).
+	if err := writeFile(filepath.Join(dir, configFile), cfgJSON, 0o444, !syncFSCoversFiles); err != nil {
 		return err
 	}
 	sb, err := marshalSettings(settings)
 	if err != nil {
 		return err
 	}
-	if err := writeSynced(filepath.Join(dir, settingsFile), sb, 0o600); err != nil {
+	if err := writeFile(filepath.Join(dir, settingsFile), sb, 0o600, !syncFSCoversFiles); err != nil {
 		return err
 	}
 	// One syncfs flushes the whole extracted tree instead of an fsync per
@@ -260,7 +262,8 @@ func (s *Store) fill(ctx context.Context, dir string, src Source, cfgJSON []byte
 	return nil
 }
 
-func writeSynced(path string, data []byte, perm os.FileMode) error {
+// writeFile creates path with data, flushed to disk with sync.
+func writeFile(path string, data []byte, perm os.FileMode, sync bool) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -269,9 +272,11 @@ func writeSynced(path string, data []byte, perm os.FileMode) error {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	if sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)

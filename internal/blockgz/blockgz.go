@@ -1,19 +1,29 @@
-// Package blockgz writes gzip on every core with reproducible bytes.
+// Package blockgz writes gzip on every core with reproducible bytes, and
+// reads what it writes on every core too.
 //
 // The uncompressed stream is cut into fixed-size blocks (BlockSize, by
 // offset only: how the caller splits its writes does not matter). Each
-// block is deflated on its own, primed with the last 32 KiB of the block
-// before it as a preset dictionary (what a decompressor has in its window
-// at that point, so matches across the boundary stay valid), and ended
-// with a sync flush (an empty stored block) so that it ends on a byte
-// boundary; the last block is ended with a final block instead. The
-// deflated blocks are concatenated, in order, into ONE gzip member whose
-// CRC-32 and size cover the whole stream: any gzip reader (Go's
-// compress/gzip, dockerd's, gzip(1), pigz) reads it as ordinary gzip.
+// block is deflated on its own, with no preset dictionary, into a gzip
+// member of its own (header, deflate data ended by a final block, CRC-32
+// and size of that block), and the members are concatenated in order. A
+// multi-member gzip file is ordinary gzip (RFC 1952 §2.2): Go's
+// compress/gzip, klauspost's, dockerd's (also when it runs unpigz),
+// containerd, gzip(1) and pigz read it as one stream.
 //
-// Every block's bytes depend only on its input, its dictionary, whether
-// it is the last and the level, so the output is the same whatever the
-// number of workers (GOMAXPROCS) or the order they finish in.
+// Every member header carries, in an extra field (FEXTRA, subfield
+// "DP", 4 bytes), the member's total length in bytes, like BGZF's
+// subfield "BC". Readers that do not know it skip it; NewReader uses it to
+// cut the stream into members without inflating it and inflates them on
+// every core (see Reader).
+//
+// Every member's bytes depend only on its block and the level, so the
+// output is the same whatever the number of workers (GOMAXPROCS) or the
+// order they finish in. Not priming a block with its predecessor's last
+// 32 KiB loses the matches across block boundaries, and each member adds
+// 28 bytes of header and trailer: on trees of real binaries and libraries
+// (bench/install.sh's, 104 MiB in 984 files and 80 MiB in 94) the layer is
+// 0.16% larger than with primed blocks in one member (the previous format,
+// itself within 0.02% of single-stream gzip at the same level).
 //
 // Memory is bounded: at most MaxInFlight blocks (input and output
 // buffers) exist at once, reused for the whole stream.
@@ -36,9 +46,6 @@ import (
 // block. It is part of the output format: changing it changes the bytes.
 const BlockSize = 1 << 20
 
-// dictSize is the deflate window: the dictionary each block is primed with.
-const dictSize = 32 << 10
-
 // MaxInFlight bounds the blocks alive at once (being filled, compressed or
 // written); each holds about 2 × BlockSize of buffers.
 const MaxInFlight = 16
@@ -53,6 +60,15 @@ const (
 	HuffmanOnly        = flate.HuffmanOnly
 )
 
+// The member header: gzip's 10 bytes with FEXTRA set, XLEN = 8, then one
+// subfield: SI1 SI2 = "DP", LEN = 4, the member's total length (header,
+// deflate data and trailer) as a little-endian uint32.
+const (
+	headerLen  = 20
+	trailerLen = 8
+	flagExtra  = 1 << 2
+)
+
 // Options tune a Writer without changing its output.
 type Options struct {
 	// Workers compress blocks in parallel; 0 means runtime.GOMAXPROCS(0).
@@ -64,9 +80,7 @@ type Options struct {
 
 type block struct {
 	in   []byte
-	dict []byte
-	out  bytes.Buffer
-	last bool
+	out  bytes.Buffer // the whole member
 	err  error
 	done chan struct{}
 }
@@ -75,27 +89,31 @@ type block struct {
 // not safe for concurrent use. Close must be called (also after an error)
 // to stop its goroutines.
 type Writer struct {
-	level   int
-	dst     io.Writer
-	unc     io.Writer
-	cur     *block
-	tail    []byte // the last dictSize bytes written before cur
-	free    chan *block
-	jobs    chan *block
-	order   chan *block
-	done    chan struct{} // closed when the writer goroutine ends
-	werr    error         // the writer goroutine's error, valid after done
-	mu      sync.Mutex
-	failed  error // set by the writer goroutine as soon as it fails
-	closed  bool
-	workers sync.WaitGroup
-	crc     uint32
-	size    uint32 // ISIZE: the length mod 2^32
-	written int64  // compressed bytes written to dst
+	level     int
+	blockSize int
+	dst       io.Writer
+	unc       io.Writer
+	cur       *block
+	submitted bool // a block has been handed over
+	free      chan *block
+	jobs      chan *block
+	order     chan *block
+	done      chan struct{} // closed when the writer goroutine ends
+	werr      error         // the writer goroutine's error, valid after done
+	mu        sync.Mutex
+	failed    error // set by the writer goroutine as soon as it fails
+	closed    bool
+	workers   sync.WaitGroup
+	written   int64 // compressed bytes written to dst
 }
 
-// NewWriter returns a Writer that writes one gzip member to dst at level.
+// NewWriter returns a Writer that writes gzip to dst at level.
 func NewWriter(dst io.Writer, level int, opts Options) (*Writer, error) {
+	return newWriter(dst, level, opts, BlockSize)
+}
+
+// newWriter takes the block size, which tests make small.
+func newWriter(dst io.Writer, level int, opts Options, blockSize int) (*Writer, error) {
 	if level < HuffmanOnly || level > BestCompression {
 		return nil, fmt.Errorf("gzip: invalid compression level %d", level)
 	}
@@ -105,13 +123,14 @@ func NewWriter(dst io.Writer, level int, opts Options) (*Writer, error) {
 	}
 	inflight := min(max(2*n, 4), MaxInFlight)
 	w := &Writer{
-		level: level,
-		dst:   dst,
-		unc:   opts.Uncompressed,
-		free:  make(chan *block, inflight),
-		jobs:  make(chan *block, inflight),
-		order: make(chan *block, inflight),
-		done:  make(chan struct{}),
+		level:     level,
+		blockSize: blockSize,
+		dst:       dst,
+		unc:       opts.Uncompressed,
+		free:      make(chan *block, inflight),
+		jobs:      make(chan *block, inflight),
+		order:     make(chan *block, inflight),
+		done:      make(chan struct{}),
 	}
 	for range inflight {
 		w.free <- &block{}
@@ -141,13 +160,13 @@ func (w *Writer) Write(p []byte) (int, error) {
 		if w.cur == nil {
 			w.cur = w.get()
 		}
-		room := BlockSize - len(w.cur.in)
+		room := w.blockSize - len(w.cur.in)
 		k := min(room, len(p))
 		w.cur.in = append(w.cur.in, p[:k]...)
 		n += k
 		p = p[k:]
-		if len(w.cur.in) == BlockSize {
-			w.submit(false)
+		if len(w.cur.in) == w.blockSize {
+			w.submit()
 		}
 	}
 	return n, nil
@@ -157,16 +176,18 @@ func (w *Writer) Write(p []byte) (int, error) {
 // them once Close has returned).
 func (w *Writer) Written() int64 { return w.written }
 
-// Close compresses what is left, writes the gzip trailer and stops the
-// goroutines. It returns the first error met.
+// Close compresses what is left and stops the goroutines. It returns the
+// first error met. An empty stream is one member holding nothing.
 func (w *Writer) Close() error {
 	if w.closed {
 		return w.werr
 	}
-	if w.cur == nil {
-		w.cur = w.get()
+	if w.cur != nil || !w.submitted {
+		if w.cur == nil {
+			w.cur = w.get()
+		}
+		w.submit()
 	}
-	w.submit(true)
 	w.closed = true
 	close(w.jobs)
 	close(w.order)
@@ -185,64 +206,56 @@ func (w *Writer) err() error {
 func (w *Writer) get() *block {
 	b := <-w.free
 	b.in = b.in[:0]
-	if cap(b.in) < BlockSize {
-		b.in = make([]byte, 0, BlockSize)
+	if cap(b.in) < w.blockSize {
+		b.in = make([]byte, 0, w.blockSize)
 	}
 	b.out.Reset()
 	b.err = nil
-	b.last = false
 	b.done = make(chan struct{})
 	return b
 }
 
 // submit hands the current block to the workers and to the writer (which
 // takes blocks in order).
-func (w *Writer) submit(last bool) {
+func (w *Writer) submit() {
 	b := w.cur
 	w.cur = nil
-	b.last = last
-	b.dict = append(b.dict[:0], w.tail...)
-	// The next block's dictionary: the last dictSize bytes so far.
-	if len(b.in) >= dictSize {
-		w.tail = append(w.tail[:0], b.in[len(b.in)-dictSize:]...)
-	} else {
-		w.tail = append(w.tail, b.in...)
-		if len(w.tail) > dictSize {
-			w.tail = append(w.tail[:0], w.tail[len(w.tail)-dictSize:]...)
-		}
-	}
+	w.submitted = true
 	w.order <- b
 	w.jobs <- b
 }
 
-// compress is a worker: it deflates blocks as they come.
+// compress is a worker: it turns blocks into members as they come.
 func (w *Writer) compress() {
 	defer w.workers.Done()
 	var fw *flate.Writer
 	for b := range w.jobs {
-		b.out.Grow(len(b.in) + len(b.in)/16 + 64)
+		b.out.Grow(headerLen + len(b.in) + len(b.in)/16 + 64 + trailerLen)
+		b.out.Write(w.header())
 		if fw == nil {
-			fw, b.err = flate.NewWriterDict(&b.out, w.level, b.dict)
+			fw, b.err = flate.NewWriter(&b.out, w.level)
 		} else {
-			fw.ResetDict(&b.out, b.dict)
+			fw.Reset(&b.out)
 		}
 		if b.err == nil {
 			_, b.err = fw.Write(b.in)
 		}
 		if b.err == nil {
-			if b.last {
-				b.err = fw.Close()
-			} else {
-				b.err = fw.Flush()
-			}
+			b.err = fw.Close()
+		}
+		if b.err == nil {
+			var t [trailerLen]byte
+			binary.LittleEndian.PutUint32(t[:4], crc32.ChecksumIEEE(b.in))
+			binary.LittleEndian.PutUint32(t[4:], uint32(len(b.in)))
+			b.out.Write(t[:])
+			binary.LittleEndian.PutUint32(b.out.Bytes()[16:headerLen], uint32(b.out.Len()))
 		}
 		close(b.done)
 	}
 }
 
-// write is the writer goroutine: header, blocks in order, trailer. After
-// an error it keeps draining (so the producer never blocks) but writes
-// nothing more.
+// write is the writer goroutine: members in order. After an error it
+// keeps draining (so the producer never blocks) but writes nothing more.
 func (w *Writer) write() {
 	defer close(w.done)
 	var err error
@@ -254,37 +267,18 @@ func (w *Writer) write() {
 			w.mu.Unlock()
 		}
 	}
-	if _, e := w.dst.Write(w.header()); e != nil {
-		fail(e)
-	} else {
-		w.written += 10
-	}
 	for b := range w.order {
 		<-b.done
 		if err == nil && b.err != nil {
 			fail(fmt.Errorf("gzip: compressing: %w", b.err))
 		}
-		if err == nil {
-			w.crc = crc32.Update(w.crc, crc32.IEEETable, b.in)
-			w.size += uint32(len(b.in))
-			if w.unc != nil {
-				if _, e := w.unc.Write(b.in); e != nil {
-					fail(e)
-				}
+		if err == nil && w.unc != nil {
+			if _, e := w.unc.Write(b.in); e != nil {
+				fail(e)
 			}
 		}
 		if err == nil {
 			n, e := w.dst.Write(b.out.Bytes())
-			w.written += int64(n)
-			if e != nil {
-				fail(e)
-			}
-		}
-		if err == nil && b.last {
-			var t [8]byte
-			binary.LittleEndian.PutUint32(t[:4], w.crc)
-			binary.LittleEndian.PutUint32(t[4:], w.size)
-			n, e := w.dst.Write(t[:])
 			w.written += int64(n)
 			if e != nil {
 				fail(e)
@@ -295,9 +289,10 @@ func (w *Writer) write() {
 	w.werr = err
 }
 
-// header is a gzip header like Go's (no name, mtime 0, OS unknown).
+// header is a member header like Go's (no name, mtime 0, OS unknown) plus
+// the extra field, its length left 0 for the worker to fill in.
 func (w *Writer) header() []byte {
-	h := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255}
+	h := []byte{0x1f, 0x8b, 8, flagExtra, 0, 0, 0, 0, 0, 255, 8, 0, 'D', 'P', 4, 0, 0, 0, 0, 0}
 	switch w.level {
 	case BestCompression:
 		h[8] = 2

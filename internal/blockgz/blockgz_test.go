@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -68,38 +69,32 @@ func compress(t testing.TB, data []byte, level, workers, chunk int) []byte {
 }
 
 // reference compresses data the slow, obviously deterministic way: one
-// fresh flate writer per block, one after the other.
-func reference(t testing.TB, data []byte, level int) []byte {
+// fresh flate writer per block, one member after the other.
+func reference(t testing.TB, data []byte, level, blockSize int) []byte {
 	t.Helper()
 	var out bytes.Buffer
-	out.Write((&Writer{level: level}).header())
-	var dict []byte
-	for off := 0; ; off += BlockSize {
-		end := min(off+BlockSize, len(data))
-		last := end-off < BlockSize // Close submits what is left, maybe nothing
-		fw, err := flate.NewWriterDict(&out, level, dict)
+	for off := 0; off < len(data) || off == 0; off += blockSize {
+		end := min(off+blockSize, len(data))
+		var m bytes.Buffer
+		m.Write((&Writer{level: level}).header())
+		fw, err := flate.NewWriter(&m, level)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fw.Write(data[off:end])
-		if last {
-			fw.Close()
-			break
-		}
-		fw.Flush()
-		dict = data[max(0, end-dictSize):end]
+		fw.Close()
+		var tr [8]byte
+		binary.LittleEndian.PutUint32(tr[:4], crc32.ChecksumIEEE(data[off:end]))
+		binary.LittleEndian.PutUint32(tr[4:], uint32(end-off))
+		m.Write(tr[:])
+		binary.LittleEndian.PutUint32(m.Bytes()[16:20], uint32(m.Len()))
+		out.Write(m.Bytes())
 	}
-	var tr [8]byte
-	crc := crc32.ChecksumIEEE(data)
-	tr[0], tr[1], tr[2], tr[3] = byte(crc), byte(crc>>8), byte(crc>>16), byte(crc>>24)
-	n := uint32(len(data))
-	tr[4], tr[5], tr[6], tr[7] = byte(n), byte(n>>8), byte(n>>16), byte(n>>24)
-	out.Write(tr[:])
 	return out.Bytes()
 }
 
 func TestReproducibleAndValid(t *testing.T) {
-	sizes := []int{0, 1, dictSize - 1, BlockSize - 1, BlockSize, BlockSize + 1, 3*BlockSize + 12345, 2 * BlockSize}
+	sizes := []int{0, 1, 32<<10 - 1, BlockSize - 1, BlockSize, BlockSize + 1, 3*BlockSize + 12345, 2 * BlockSize}
 	levels := []int{NoCompression, BestSpeed, 2, 3, 4, 5, DefaultCompression, 6, 7, BestCompression, HuffmanOnly}
 	if testing.Short() {
 		levels = []int{BestSpeed, DefaultCompression, BestCompression}
@@ -108,20 +103,19 @@ func TestReproducibleAndValid(t *testing.T) {
 		data := testData(size, uint64(size))
 		for _, level := range levels {
 			t.Run(strconv.Itoa(size)+"/"+strconv.Itoa(level), func(t *testing.T) {
-				want := reference(t, data, level)
+				want := reference(t, data, level, BlockSize)
 				for _, c := range []struct{ workers, chunk int }{{1, 1 << 30}, {4, 1 << 30}, {3, 4097}, {8, 100 << 10}} {
 					got := compress(t, data, level, c.workers, c.chunk)
 					if !bytes.Equal(got, want) {
 						t.Fatalf("workers=%d chunk=%d: %d bytes differ from the one-block-at-a-time reference (%d bytes)", c.workers, c.chunk, len(got), len(want))
 					}
 				}
-				// Go's gzip reader reads it back as one member (Multistream off), so
-				// does klauspost's.
+				// Go's gzip reader reads it back (members concatenated), so do
+				// klauspost's and this package's.
 				zr, err := gzip.NewReader(bytes.NewReader(want))
 				if err != nil {
 					t.Fatal(err)
 				}
-				zr.Multistream(false)
 				back, err := io.ReadAll(zr)
 				if err != nil {
 					t.Fatalf("Go's gzip reader: %v", err)
@@ -135,6 +129,11 @@ func TestReproducibleAndValid(t *testing.T) {
 				}
 				if back, err := io.ReadAll(kr); err != nil || !bytes.Equal(back, data) {
 					t.Fatalf("klauspost gzip reader: %v", err)
+				}
+				for _, workers := range []int{2} {
+					if back, err := readAll(t, want, workers, 1<<20); err != nil || !bytes.Equal(back, data) {
+						t.Fatalf("NewReader, %d workers: %v", workers, err)
+					}
 				}
 			})
 		}
@@ -160,7 +159,7 @@ func TestGOMAXPROCS(t *testing.T) {
 func TestCorruptionDetected(t *testing.T) {
 	data := testData(2*BlockSize+5, 9)
 	gz := compress(t, data, DefaultCompression, 2, 1<<20)
-	gz[len(gz)-6] ^= 1 // the CRC
+	gz[len(gz)-6] ^= 1 // the last member's CRC
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		t.Fatal(err)
