@@ -47,9 +47,10 @@ import (
 //     (path, type and mode, size, mtime, ctime, inode, link count, owner,
 //     device, link target; contents are not read: ctime changes on every
 //     write and user space cannot set it back, see package
-//     internal/treestamp, which pack's layer cache shares). A context with an entry changed within racyWindow of the walk
-//     is "racy": its timestamps could miss a write in the same clock tick,
-//     so such a build neither reuses nor is remembered;
+//     internal/treestamp, which pack's layer cache shares). A context with
+//     an entry changed within racyWindow of the walk is "racy": its
+//     timestamps could miss a write in the same clock tick, so such a
+//     build neither reuses nor is remembered;
 //   - from BuildKit, after the frontend solved the Dockerfile (through the
 //     gateway, before anything is exported): every source of the solved
 //     definition. Local sources are the directories fingerprinted above;
