@@ -19,6 +19,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/dplug/dplug/internal/atomicfile"
 	"github.com/dplug/dplug/internal/treestamp"
 )
 
@@ -373,19 +374,9 @@ func (r *reuse) record(staging string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(r.dir, ".state-")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), state)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	// Not fsynced: after a crash an empty state.json only means the next
+	// build exports again.
+	if err := atomicfile.WriteFile(state, data, 0o600, false); err != nil {
 		return err
 	}
 	r.trim()

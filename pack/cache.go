@@ -17,6 +17,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dplug/dplug/internal/atomicfile"
 	"github.com/dplug/dplug/internal/treestamp"
 )
 
@@ -234,7 +235,9 @@ func readEntry(path string) (layerEntry, bool) {
 	return e, true
 }
 
-// writeEntry stores e atomically (temp file + rename) and trims the cache.
+// writeEntry stores e atomically and trims the cache. It does not fsync:
+// a crash may lose an entry or leave it empty (readEntry then misses and
+// the tree is packed again), never one with part of a digest.
 func writeEntry(dir, path string, e layerEntry) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -243,19 +246,7 @@ func writeEntry(dir, path string, e layerEntry) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := atomicfile.WriteFile(path, data, 0o600, false); err != nil {
 		return err
 	}
 	trimCache(dir)
@@ -279,7 +270,7 @@ func trimCache(dir string) {
 		if err != nil {
 			continue
 		}
-		if strings.HasPrefix(d.Name(), ".tmp-") {
+		if strings.HasPrefix(d.Name(), atomicfile.TempPrefix) {
 			if time.Since(fi.ModTime()) > time.Hour {
 				os.Remove(filepath.Join(dir, d.Name()))
 			}
