@@ -1,0 +1,180 @@
+//go:build linux
+
+package pack
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dplug/dplug/internal/atomicfile"
+)
+
+// TestCacheTrimSweepsTemps: trimCache removes temp files a killed process
+// left more than an hour ago, keeps younger ones (a write under way), and
+// counts neither, nor other files, as entries.
+func TestCacheTrimSweepsTemps(t *testing.T) {
+	cache := t.TempDir()
+	old := cacheMaxEntries
+	cacheMaxEntries = 2
+	t.Cleanup(func() { cacheMaxEntries = old })
+	now := time.Now()
+	files := []struct {
+		name string
+		age  time.Duration
+	}{
+		{"a.json", 3 * time.Minute},
+		{"b.json", 2 * time.Minute},
+		{atomicfile.TempPrefix + "a.json-1", 2 * time.Hour},
+		{atomicfile.TempPrefix + "b.json-2", time.Minute},
+		{atomicfile.TempPrefix + "c.json-3", 30 * time.Minute},
+		{"notes.txt", 4 * time.Hour},
+	}
+	for _, f := range files {
+		p := filepath.Join(cache, f.name)
+		if err := os.WriteFile(p, []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, now.Add(-f.age), now.Add(-f.age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trimCache(cache)
+	des, _ := os.ReadDir(cache)
+	var got []string
+	for _, d := range des {
+		got = append(got, d.Name())
+	}
+	want := []string{atomicfile.TempPrefix + "b.json-2", atomicfile.TempPrefix + "c.json-3", "a.json", "b.json", "notes.txt"}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("after trimming: %q; want %q (the 2-hour-old temp gone, nothing else)", got, want)
+	}
+}
+
+// TestCacheWriteEntry: an entry is written whole, private, and read back;
+// no temp file is left.
+func TestCacheWriteEntry(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "layers")
+	e := layerEntry{Format: cacheFormat, Digest: "sha256:" + strings.Repeat("a", 64), DiffID: "sha256:" + strings.Repeat("b", 64), Size: 10, UncSize: 20}
+	p := filepath.Join(cache, "k.json")
+	if err := writeEntry(cache, p, e); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := readEntry(p); !ok || got != e {
+		t.Errorf("read back %+v, %t; want %+v", got, ok, e)
+	}
+	for _, n := range []string{cache, p} {
+		fi, err := os.Stat(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o700 && fi.IsDir() || fi.Mode().Perm() != 0o600 && !fi.IsDir() {
+			t.Errorf("%s: mode %v; want 0700 for the dir, 0600 for an entry", n, fi.Mode().Perm())
+		}
+	}
+	if des, _ := os.ReadDir(cache); len(des) != 1 {
+		t.Errorf("the cache holds %d files; want the entry alone", len(des))
+	}
+}
+
+// TestCacheReadEntryRefuses: an entry of another format, a size not above
+// zero, or bytes that are not JSON are misses.
+func TestCacheReadEntryRefuses(t *testing.T) {
+	good := layerEntry{Format: cacheFormat, Digest: "sha256:" + strings.Repeat("a", 64), DiffID: "sha256:" + strings.Repeat("b", 64), Size: 1, UncSize: 20}
+	tests := []struct {
+		name string
+		edit func(e *layerEntry) []byte
+		ok   bool
+	}{
+		{"good, one byte", func(e *layerEntry) []byte { b, _ := json.Marshal(e); return b }, true},
+		{"size 0", func(e *layerEntry) []byte { e.Size = 0; b, _ := json.Marshal(e); return b }, false},
+		{"size -1", func(e *layerEntry) []byte { e.Size = -1; b, _ := json.Marshal(e); return b }, false},
+		{"other format", func(e *layerEntry) []byte { e.Format = "dplug-layer-v0"; b, _ := json.Marshal(e); return b }, false},
+		{"empty (lost in a crash)", func(*layerEntry) []byte { return nil }, false},
+		{"cut short", func(e *layerEntry) []byte { b, _ := json.Marshal(e); return b[:len(b)/2] }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := good
+			p := filepath.Join(t.TempDir(), "k.json")
+			if err := os.WriteFile(p, tt.edit(&e), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if got, ok := readEntry(p); ok != tt.ok || ok && got != e {
+				t.Errorf("readEntry: %+v, %t; want ok %t", got, ok, tt.ok)
+			}
+		})
+	}
+}
+
+// TestCacheBadDigestEntry: an entry whose digest or diff_id does not parse
+// is dropped and the tree packed.
+func TestCacheBadDigestEntry(t *testing.T) {
+	shortRacyWindow(t)
+	dir, cache := testDir(t), t.TempDir()
+	settle(t, dir)
+	packed(t, dir, cache)
+	es := strictEntries(t, cache)
+	if len(es) != 1 {
+		t.Fatalf("cache holds %v; want one entry", es)
+	}
+	for _, field := range []string{"digest", "diffID"} {
+		packed(t, dir, cache) // the entry is there again (verified by content)
+		if _, ok := readEntry(es[0]); !ok {
+			t.Fatal("precondition: the entry is there")
+		}
+		var e map[string]any
+		data, _ := os.ReadFile(es[0])
+		json.Unmarshal(data, &e)
+		e[field] = "sha256:not-hex"
+		data, _ = json.Marshal(e)
+		if err := os.WriteFile(es[0], data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, _, img := packed(t, dir, cache)
+		if img.layer.lazy != nil {
+			t.Errorf("%s unparsable: the entry was used", field)
+		}
+		if want := truth(t, dir); got != want {
+			t.Errorf("%s unparsable: digest %s; a fresh pack gives %s", field, got, want)
+		}
+		if _, err := os.Stat(es[0]); !os.IsNotExist(err) {
+			t.Errorf("%s unparsable: the entry was kept (%v)", field, err)
+		}
+	}
+}
+
+// TestCacheUnwritable: a cache dir that cannot be created only means
+// nothing is remembered; the plugin packs.
+func TestCacheUnwritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := testDir(t)
+	got, hit, _ := packed(t, dir, filepath.Join(file, "layers"))
+	if hit {
+		t.Error("a hit from a cache that cannot exist")
+	}
+	if want := truth(t, dir); got != want {
+		t.Errorf("digest %s; a fresh pack gives %s", got, want)
+	}
+}
+
+func TestDefaultCacheDir(t *testing.T) {
+	d := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", d)
+	if got, want := DefaultCacheDir(), filepath.Join(d, "dplug", "layers"); got != want {
+		t.Errorf("with XDG_CACHE_HOME: %q; want %q", got, want)
+	}
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	if got := DefaultCacheDir(); got != "" {
+		t.Errorf("with no cache dir: %q; want \"\"", got)
+	}
+}
