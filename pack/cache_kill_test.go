@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/internal/atomicfile"
+	"github.com/dplug/dplug/internal/testenv"
 )
 
 // TestCacheTrimSweepsTemps: trimCache removes temp files a killed process
@@ -176,5 +177,81 @@ func TestDefaultCacheDir(t *testing.T) {
 	t.Setenv("HOME", "")
 	if got := DefaultCacheDir(); got != "" {
 		t.Errorf("with no cache dir: %q; want \"\"", got)
+	}
+}
+
+// TestCacheLooseKey: the loose key (what a rewrite of the same content
+// keeps) covers mtimes and owners only when they go into the layer
+// (WithPreserveTimes), and always the modes and link targets; the strict
+// key covers all of them.
+func TestCacheLooseKey(t *testing.T) {
+	tests := []struct {
+		name       string
+		root       bool
+		change     func(t *testing.T, rootfs string)
+		loose      bool // the loose key changes without WithPreserveTimes
+		preserving bool // ... and with it
+	}{
+		{"mtime", false, func(t *testing.T, rootfs string) {
+			old := time.Unix(1_000_000, 0)
+			if err := os.Chtimes(filepath.Join(rootfs, "etc/plug.conf"), old, old); err != nil {
+				t.Fatal(err)
+			}
+		}, false, true},
+		{"owner", true, func(t *testing.T, rootfs string) {
+			if err := os.Lchown(filepath.Join(rootfs, "etc/plug.conf"), 1000, 1000); err != nil {
+				t.Fatal(err)
+			}
+		}, false, true},
+		{"group", true, func(t *testing.T, rootfs string) {
+			if err := os.Lchown(filepath.Join(rootfs, "etc/plug.conf"), -1, 1000); err != nil {
+				t.Fatal(err)
+			}
+		}, false, true},
+		{"mode", false, func(t *testing.T, rootfs string) {
+			if err := os.Chmod(filepath.Join(rootfs, "etc/plug.conf"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, true, true},
+		{"symlink retargeted, same length", false, func(t *testing.T, rootfs string) {
+			p := filepath.Join(rootfs, "bin/alias")
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("hard", p); err != nil {
+				t.Fatal(err)
+			}
+		}, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.root {
+				testenv.RequireRoot(t)
+			}
+			rootfs := filepath.Join(testDir(t), "rootfs")
+			plain, preserving := makeOptions(), makeOptions()
+			preserving.preserveTimes = true
+			before := []keys{}
+			for _, o := range []*options{plain, preserving} {
+				k, err := treeKeys(rootfs, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				before = append(before, k)
+			}
+			tt.change(t, rootfs)
+			for i, o := range []*options{plain, preserving} {
+				k, err := treeKeys(rootfs, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := []bool{tt.loose, tt.preserving}[i]; (k.loose != before[i].loose) != want {
+					t.Errorf("preserve times %t: loose key changed %t; want %t", o.preserveTimes, k.loose != before[i].loose, want)
+				}
+				if k.strict == before[i].strict {
+					t.Errorf("preserve times %t: the strict key did not change", o.preserveTimes)
+				}
+			}
+		})
 	}
 }
