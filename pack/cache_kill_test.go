@@ -3,7 +3,9 @@
 package pack
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -151,19 +153,35 @@ func TestCacheBadDigestEntry(t *testing.T) {
 }
 
 // TestCacheUnwritable: a cache dir that cannot be created only means
-// nothing is remembered; the plugin packs.
+// nothing is remembered (said in the debug log); the plugin packs. A cache
+// that stores logs no such line.
 func TestCacheUnwritable(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dir := testDir(t)
-	got, hit, _ := packed(t, dir, filepath.Join(file, "layers"))
-	if hit {
-		t.Error("a hit from a cache that cannot exist")
-	}
-	if want := truth(t, dir); got != want {
-		t.Errorf("digest %s; a fresh pack gives %s", got, want)
+	for _, tt := range []struct {
+		name, cache string
+		logged      bool
+	}{
+		{"unwritable", filepath.Join(file, "layers"), true},
+		{"writable", t.TempDir(), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			log := WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			got, hit, _ := packed(t, dir, tt.cache, log)
+			if hit {
+				t.Error("a hit from an empty cache")
+			}
+			if want := truth(t, dir); got != want {
+				t.Errorf("digest %s; a fresh pack gives %s", got, want)
+			}
+			if logged := strings.Contains(logs.String(), "layer cache: not stored"); logged != tt.logged {
+				t.Errorf("logged %q; want \"not stored\" %t", logs.String(), tt.logged)
+			}
+		})
 	}
 }
 
