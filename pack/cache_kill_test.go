@@ -60,9 +60,26 @@ func TestCacheTrimSweepsTemps(t *testing.T) {
 }
 
 // TestCacheWriteEntry: an entry is written whole, private, and read back;
-// no temp file is left.
+// no temp file is left, and the cache is trimmed to cacheMaxEntries (the
+// least recently used go).
 func TestCacheWriteEntry(t *testing.T) {
+	old := cacheMaxEntries
+	cacheMaxEntries = 2
+	t.Cleanup(func() { cacheMaxEntries = old })
 	cache := filepath.Join(t.TempDir(), "layers")
+	if err := os.MkdirAll(cache, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range []string{"old.json", "older.json"} {
+		p := filepath.Join(cache, n)
+		if err := os.WriteFile(p, []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(-time.Duration(i+1) * time.Hour)
+		if err := os.Chtimes(p, when, when); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e := layerEntry{Format: cacheFormat, Digest: "sha256:" + strings.Repeat("a", 64), DiffID: "sha256:" + strings.Repeat("b", 64), Size: 10, UncSize: 20}
 	p := filepath.Join(cache, "k.json")
 	if err := writeEntry(cache, p, e); err != nil {
@@ -80,8 +97,13 @@ func TestCacheWriteEntry(t *testing.T) {
 			t.Errorf("%s: mode %v; want 0700 for the dir, 0600 for an entry", n, fi.Mode().Perm())
 		}
 	}
-	if des, _ := os.ReadDir(cache); len(des) != 1 {
-		t.Errorf("the cache holds %d files; want the entry alone", len(des))
+	var got []string
+	des, _ := os.ReadDir(cache)
+	for _, d := range des {
+		got = append(got, d.Name())
+	}
+	if want := []string{"k.json", "old.json"}; !slices.Equal(got, want) {
+		t.Errorf("the cache holds %q; want %q (trimmed to 2, no temp left)", got, want)
 	}
 }
 
