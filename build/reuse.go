@@ -3,12 +3,10 @@ package build
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,6 +18,9 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/dplug/dplug/internal/atomicfile"
+	"github.com/dplug/dplug/internal/treestamp"
 )
 
 // Reusing the rootfs of the last build (a no-op `build --push`).
@@ -46,10 +47,11 @@ import (
 //     every entry of the context directory and of each named local context
 //     (path, type and mode, size, mtime, ctime, inode, link count, owner,
 //     device, link target; contents are not read: ctime changes on every
-//     write and user space cannot set it back, see package pack's cache
-//     notes). A context with an entry changed within racyWindow of the walk
-//     is "racy": its timestamps could miss a write in the same clock tick,
-//     so such a build neither reuses nor is remembered;
+//     write and user space cannot set it back, see package
+//     internal/treestamp, which pack's layer cache shares). A context with
+//     an entry changed within racyWindow of the walk is "racy": its
+//     timestamps could miss a write in the same clock tick, so such a
+//     build neither reuses nor is remembered;
 //   - from BuildKit, after the frontend solved the Dockerfile (through the
 //     gateway, before anything is exported): every source of the solved
 //     definition. Local sources are the directories fingerprinted above;
@@ -372,19 +374,9 @@ func (r *reuse) record(staging string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(r.dir, ".state-")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), state)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	// Not fsynced: after a crash an empty state.json only means the next
+	// build exports again.
+	if err := atomicfile.WriteFile(state, data, 0o600, false); err != nil {
 		return err
 	}
 	r.trim()
@@ -460,61 +452,19 @@ func fsNow(dir string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	_, ctime, _, ok := inodeStamp(fi)
+	st, ok := treestamp.Of(fi)
 	if !ok {
-		return 0, errNoStamp
+		return 0, treestamp.ErrNoStamp
 	}
-	return ctime, nil
+	return st.Ctime, nil
 }
-
-// errNoStamp: this system does not say when an inode changed.
-var errNoStamp = errors.New("no inode change times on this system")
 
 // fingerprint hashes every entry's stamps under dir (see the notes
 // above), and returns the newest of their ctimes and mtimes.
 func fingerprint(dir string) (string, int64, error) {
-	h := sha256.New()
-	var num [8]byte
-	put := func(h hash.Hash, v uint64) {
-		binary.LittleEndian.PutUint64(num[:], v)
-		h.Write(num[:])
-	}
-	var newest int64
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		mtime, ctime, ids, ok := inodeStamp(fi)
-		if !ok {
-			return errNoStamp
-		}
-		h.Write([]byte(rel))
-		h.Write([]byte{0})
-		put(h, uint64(fi.Mode()))
-		put(h, uint64(fi.Size()))
-		put(h, uint64(mtime))
-		put(h, uint64(ctime))
-		for _, v := range ids {
-			put(h, v)
-		}
-		newest = max(newest, mtime, ctime)
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			target, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			h.Write([]byte(target))
-			h.Write([]byte{0})
-		}
-		return nil
-	})
+	fp, newest, err := treestamp.Tree(dir)
 	if err != nil {
 		return "", 0, fmt.Errorf("fingerprinting %s: %w", dir, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), newest, nil
+	return fp, newest, nil
 }

@@ -4,12 +4,10 @@ import (
 	"archive/tar"
 	"bufio"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,6 +16,9 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dplug/dplug/internal/atomicfile"
+	"github.com/dplug/dplug/internal/treestamp"
 )
 
 // The layer cache (WithCache) remembers, for a rootfs tree that has not
@@ -32,8 +33,9 @@ import (
 // The key is a hash of every entry's path, type and mode bits, size,
 // modification time, inode change time (ctime), owner, inode and link
 // count (hard links shape the tar), device number and link target, plus
-// the layer options (compression level, kept times) and the layer format.
-// Contents are not read. What makes that safe is ctime: the kernel sets it
+// the layer options (compression level, kept times) and the layer format
+// (the entries' stamps are package internal/treestamp's, which build's
+// rootfs reuse shares). Contents are not read. What makes that safe is ctime: the kernel sets it
 // to the current time on every change to a file — a write, truncate,
 // chmod, chown, xattr change (file capabilities), rename, link — and user
 // space cannot set it back (touch and utimes restore mtime, never ctime).
@@ -85,10 +87,6 @@ var racyWindow = 2 * time.Second
 // cacheMaxEntries bounds the cache directory (each entry is ~300 bytes).
 var cacheMaxEntries = 512
 
-// errNoStamp: this system does not say when an inode changed (no ctime):
-// no caching.
-var errNoStamp = errors.New("no inode change times on this system")
-
 // layerEntry is what the cache keeps for a tree.
 type layerEntry struct {
 	Format  string `json:"format"`
@@ -123,7 +121,7 @@ func packLayer(rootfs string, o *options) (*spooledLayer, error) {
 		return buildLayer(rootfs, o)
 	}
 	keys, err := treeKeys(rootfs, o)
-	if errors.Is(err, errNoStamp) {
+	if errors.Is(err, treestamp.ErrNoStamp) {
 		return buildLayer(rootfs, o)
 	}
 	if err != nil {
@@ -237,7 +235,9 @@ func readEntry(path string) (layerEntry, bool) {
 	return e, true
 }
 
-// writeEntry stores e atomically (temp file + rename) and trims the cache.
+// writeEntry stores e atomically and trims the cache. It does not fsync:
+// a crash may lose an entry or leave it empty (readEntry then misses and
+// the tree is packed again), never one with part of a digest.
 func writeEntry(dir, path string, e layerEntry) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -246,19 +246,7 @@ func writeEntry(dir, path string, e layerEntry) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := atomicfile.WriteFile(path, data, 0o600, false); err != nil {
 		return err
 	}
 	trimCache(dir)
@@ -282,7 +270,7 @@ func trimCache(dir string) {
 		if err != nil {
 			continue
 		}
-		if strings.HasPrefix(d.Name(), ".tmp-") {
+		if strings.HasPrefix(d.Name(), atomicfile.TempPrefix) {
 			if time.Since(fi.ModTime()) > time.Hour {
 				os.Remove(filepath.Join(dir, d.Name()))
 			}
@@ -321,54 +309,19 @@ func treeKeys(rootfs string, o *options) (keys, error) {
 	fmt.Fprintf(h, "%s\x00level=%d\x00preserve=%t\x00", cacheFormat, o.level, o.preserveTimes)
 	fmt.Fprintf(lh, "loose\x00%s\x00level=%d\x00preserve=%t\x00", cacheFormat, o.level, o.preserveTimes)
 	limit := time.Now().Add(-racyWindow).UnixNano()
-	var num [8]byte
-	put := func(h hash.Hash, v uint64) {
-		binary.LittleEndian.PutUint64(num[:], v)
-		h.Write(num[:])
-	}
 	racy := false
-	err := filepath.WalkDir(rootfs, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(rootfs, path)
-		mtime, ctime, ids, ok := inodeStamp(fi)
-		if !ok {
-			return errNoStamp
-		}
-		for _, h := range []hash.Hash{h, lh} {
-			h.Write([]byte(rel))
-			h.Write([]byte{0})
-			put(h, uint64(fi.Mode()))
-			put(h, uint64(fi.Size()))
-		}
-		put(h, uint64(mtime))
-		put(h, uint64(ctime))
-		for _, v := range ids {
-			put(h, v)
-		}
-		put(lh, ids[idNlink])
+	err := treestamp.Walk(rootfs, func(e treestamp.Entry) error {
+		e.Write(h)
+		treestamp.String(lh, e.Rel)
+		treestamp.Uint64(lh, uint64(e.Mode), uint64(e.Size), e.Nlink)
 		if o.preserveTimes {
-			put(lh, uint64(mtime))
-			put(lh, ids[idUID])
-			put(lh, ids[idGID])
+			treestamp.Uint64(lh, uint64(e.Mtime), e.UID, e.GID)
 		}
-		if ctime >= limit || mtime >= limit {
+		if e.Mode&fs.ModeSymlink != 0 {
+			treestamp.String(lh, e.Target)
+		}
+		if e.Newest() >= limit {
 			racy = true
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			target, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			for _, h := range []hash.Hash{h, lh} {
-				h.Write([]byte(target))
-				h.Write([]byte{0})
-			}
 		}
 		return nil
 	})

@@ -307,18 +307,27 @@ func TestCacheVerifiesRewrittenTree(t *testing.T) {
 	}
 }
 
-// TestCacheStaleEntry: if the bytes packed on demand do not match the
-// remembered digest (a change the key could not see), reading fails, says
-// to push again, and the entry is dropped.
-func TestCacheStaleEntry(t *testing.T) {
+// cachedOnce packs a settled plugin dir into a new cache (racy window
+// short) and returns the dir, the cache and its one timestamp-keyed entry.
+func cachedOnce(t *testing.T) (dir, cache, entry string) {
+	t.Helper()
 	shortRacyWindow(t)
-	dir, cache := testDir(t), t.TempDir()
+	dir, cache = testDir(t), t.TempDir()
 	settle(t, dir)
 	packed(t, dir, cache)
 	es := strictEntries(t, cache)
 	if len(es) != 1 {
 		t.Fatalf("cache holds %v; want one entry", es)
 	}
+	return dir, cache, es[0]
+}
+
+// TestCacheStaleEntry: if the bytes packed on demand do not match the
+// remembered digest (a change the key could not see), reading fails, says
+// to push again, and the entry is dropped.
+func TestCacheStaleEntry(t *testing.T) {
+	dir, cache, entry := cachedOnce(t)
+	es := []string{entry}
 	data, _ := os.ReadFile(es[0])
 	var e layerEntry
 	json.Unmarshal(data, &e)

@@ -153,7 +153,7 @@ func (m *Manager) startWatcher() error {
 		return fmt.Errorf("starting buildkitd idle watcher: %w", err)
 	}
 	go func() { _ = cmd.Wait() }() // reap it if we are still around
-	return writeFileAtomic(m.watcherPIDPath(), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"))
+	return writePID(m.watcherPIDPath(), cmd.Process.Pid)
 }
 
 func (m *Manager) watcherPIDPath() string { return filepath.Join(m.RunDir(), "watcher.pid") }

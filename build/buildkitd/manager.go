@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/dplug/dplug/internal/atomicfile"
 )
 
 // maxSocketPath keeps socket paths under the kernel's sun_path limit (108).
@@ -196,7 +198,7 @@ func (m *Manager) Ensure(ctx context.Context) (addr string, started bool, err er
 	if err != nil {
 		return "", false, err
 	}
-	if err := writeFileAtomic(m.pidPath(), []byte(strconv.Itoa(p.PID)+"\n")); err != nil {
+	if err := writePID(m.pidPath(), p.PID); err != nil {
 		_ = signal(p.PID, true)
 		return "", false, fmt.Errorf("writing buildkitd pid file: %w", err)
 	}
@@ -338,22 +340,9 @@ func terminate(ctx context.Context, pid int, grace time.Duration) error {
 	return nil
 }
 
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// writePID writes a pid file whole, fsynced: it is how a later dplug finds
+// the detached daemon (or its idle watcher) to reuse or stop it, and it is
+// written once per start, so the fsync costs nothing against the start.
+func writePID(path string, pid int) error {
+	return atomicfile.WriteFile(path, []byte(strconv.Itoa(pid)+"\n"), 0o600, true)
 }
