@@ -497,7 +497,8 @@ func TestDropCaps(t *testing.T) {
 }
 
 // TestSendQueue: a TCP connection's send queue is known (0 when idle);
-// a connection without a file descriptor reports -1.
+// a connection without a file descriptor, or whose descriptor is not a
+// socket, reports -1.
 func TestSendQueue(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -515,9 +516,34 @@ func TestSendQueue(t *testing.T) {
 	p1, p2 := net.Pipe()
 	defer p1.Close()
 	defer p2.Close()
-	if q := sendQueue(p1); q != -1 {
-		t.Errorf("sendQueue(pipe) = %d; want -1", q)
+	f, err := os.Open(os.Args[0]) // a descriptor SIOCOUTQ does not apply to
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer f.Close()
+	for name, c := range map[string]net.Conn{
+		"pipe":                  p1,
+		"no raw conn":           rawConn{Conn: p1, err: errors.New("no descriptor")},
+		"not a socket (ENOTTY)": rawConn{Conn: p1, f: f},
+	} {
+		if q := sendQueue(c); q != -1 {
+			t.Errorf("sendQueue(%s) = %d; want -1", name, q)
+		}
+	}
+}
+
+// rawConn is a net.Conn whose syscall.Conn is f's, or fails with err.
+type rawConn struct {
+	net.Conn
+	f   *os.File
+	err error
+}
+
+func (c rawConn) SyscallConn() (syscall.RawConn, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.f.SyscallConn()
 }
 
 // TestBindMountedFileNotALink: a file that appears twice in the rootfs
