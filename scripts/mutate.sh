@@ -30,6 +30,7 @@
 # they count as neither killed nor lived.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+top=$PWD
 PKGS=${PKGS:-"validate archive store pack probe run"}
 WORKERS=${WORKERS:-1}
 out=bench/out
@@ -61,8 +62,12 @@ for p in $PKGS_RUN; do
   # Its log keeps every mutant's verdict as it comes: a run cut short (^C, a
   # deadline) still counts what it measured, from the log, marked "cut short".
   rm -f "$out/mutation-$name.json"
-  GOFLAGS="${GOFLAGS:-}${RUN:+ -run=$RUN}" \
-    bin/gremlins unleash "${args[@]}" "${extra[@]}" -o "$out/mutation-$name.json" "./$p" 2>&1 | tee "$out/mutation-$name.log" >&2 || true
+  # gremlins runs `git diff` where it starts and names files relative to the
+  # package: it starts in the package dir, git names files relative to it
+  # (diff.relative), or with DIFF no changed line would ever match.
+  (cd "$p" && GOFLAGS="${GOFLAGS:-}${RUN:+ -run=$RUN}" \
+    GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=diff.relative GIT_CONFIG_VALUE_0=true \
+    "$top/bin/gremlins" unleash "${args[@]}" "${extra[@]}" -o "$top/$out/mutation-$name.json" "$top/$p") 2>&1 | tee "$out/mutation-$name.log" >&2 || true
   python3 -c 'import json,sys; json.dump(dict(files=sys.argv[1], run=sys.argv[2], diff=sys.argv[3], date=sys.argv[4], seconds=int(sys.argv[5]), finished=int(sys.argv[6])), open(sys.argv[7], "w"))' \
     "${FILES:-all}" "${RUN:-all}" "${DIFF:-}" "$(date -u +%F)" "$(( $(date +%s) - start ))" "$(date +%s)" "$out/mutation-$name.meta"
 done
@@ -113,6 +118,11 @@ for p in pkgs:
                     byfile.setdefault(r[3], []).append(dict(status=r[1], type=r[2], line=int(r[4]), column=int(r[5])))
             got = [dict(file_name=k, mutations=v) for k, v in byfile.items()]
         runs.append(m)
+        if m.get("diff"):
+            # Only the changed lines were mutated: a file's few mutants must
+            # not stand for the whole file. Listed in runs, not counted.
+            m["not_counted"] = "DIFF run (changed lines only)"
+            continue
         for f in got:
             files[f["file_name"]] = f  # the newest run of a file wins
     c = dict(killed=0, lived=0, allowed=0, timed_out=0, not_viable=0, not_covered=0)
