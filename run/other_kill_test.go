@@ -3,14 +3,23 @@
 package run
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/dplug/dplug/internal/testenv"
 )
@@ -259,5 +268,220 @@ func TestPinSocket(t *testing.T) {
 	}
 	if _, _, err := inst.PinSocket(); !errors.Is(err, ErrSocketOutside) {
 		t.Errorf("PinSocket of a symlink: %v, want ErrSocketOutside", err)
+	}
+}
+
+// killInit kills the init of a run this process started and waits for it.
+func killInit(t *testing.T, inst *Instance) {
+	t.Helper()
+	if err := inst.container.Signal(unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-inst.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the plugin still runs after SIGKILL")
+	}
+}
+
+// TestReleaseStops: with force, Release stops a running plugin and
+// removes its run; without force, a run whose plugin exited is cleaned up
+// and is no error (Stop's err != nil, release.go).
+func TestReleaseStops(t *testing.T) {
+	ctx := context.Background()
+	t.Run("force", func(t *testing.T) {
+		p := newPlugin(t, nil)
+		root := testenv.RunRoot(t)
+		inst := start(t, p, root)
+		if err := Release(ctx, p.ID, "vol", true, WithRunRoot(root)); err != nil {
+			t.Fatalf("Release --force of a running plugin: %v", err)
+		}
+		select {
+		case <-inst.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("the plugin still runs after Release --force")
+		}
+		assertClean(t, root, p.ID)
+	})
+	t.Run("exited", func(t *testing.T) {
+		p := newPlugin(t, nil)
+		root := testenv.RunRoot(t)
+		inst := start(t, p, root)
+		killInit(t, inst)
+		if err := Release(ctx, p.ID, "vol", false, WithRunRoot(root)); err != nil {
+			t.Fatalf("Release of a run whose plugin exited: %v", err)
+		}
+		assertClean(t, root, p.ID)
+	})
+}
+
+// TestDoctorReasons: every kind of leftover is reported with its own
+// reason (the cases of checkRun), entries that are no run dir are left
+// alone, healthy runs are not reported, and fixing stops an orphaned
+// plugin with SIGTERM first (cleanRun's 2 s grace).
+func TestDoctorReasons(t *testing.T) {
+	ctx := context.Background()
+	root := testenv.RunRoot(t)
+	gone := 1<<22 + 1 // a PID no process has
+	orphan := start(t, newPlugin(t, nil), root, WithStdout(io.Discard))
+	orphan.rec.Owner, orphan.rec.OwnerStart = gone, 1
+	exited := start(t, newPlugin(t, nil), root)
+	exited.rec.Owner, exited.rec.OwnerStart = gone, 1
+	killInit(t, exited)
+	detachedExited := start(t, newPlugin(t, nil), root)
+	killInit(t, detachedExited)
+	detachedExited.rec.Detached = true
+	healthy := start(t, newPlugin(t, nil), root)
+	healthyDetached := start(t, newPlugin(t, nil), root)
+	healthyDetached.rec.Detached = true
+	for _, inst := range []*Instance{orphan, exited, detachedExited, healthyDetached} {
+		if err := inst.writeRecord(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	damaged := filepath.Join(root, "0123456789ab")
+	if err := os.MkdirAll(damaged, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(damaged, stateFile), []byte(`{"id":"ffffffffffff0000"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Not run dirs: a file with a run dir's name, a dir with another name.
+	notDirs := []string{filepath.Join(root, "abcdefabcdef"), filepath.Join(root, "not a run")}
+	if err := os.WriteFile(notDirs[0], nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(notDirs[1], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, p := range notDirs {
+			os.Remove(p)
+		}
+	})
+
+	want := map[string]string{
+		orphan.Dir():         fmt.Sprintf("the dplug process that ran it in the foreground (pid %d) is gone; the plugin still runs", gone),
+		exited.Dir():         fmt.Sprintf("the dplug process that ran it (pid %d) is gone", gone),
+		detachedExited.Dir(): "the plugin exited; its run was never stopped",
+		damaged:              "run dir with a damaged record",
+	}
+	for _, fix := range []bool{false, true} {
+		got, err := Doctor(ctx, fix, WithRunRoot(root))
+		if err != nil {
+			t.Fatalf("Doctor(fix=%v): %v", fix, err)
+		}
+		reasons := map[string]string{}
+		for _, l := range got {
+			reasons[l.Dir] = l.Reason
+			if l.Fixed != fix {
+				t.Errorf("Doctor(fix=%v): %s has Fixed=%v", fix, l.Dir, l.Fixed)
+			}
+		}
+		if diff := cmp.Diff(want, reasons); diff != "" {
+			t.Errorf("Doctor(fix=%v) reasons (-want +got):\n%s", fix, diff)
+		}
+	}
+	select {
+	case <-orphan.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the orphaned plugin still runs after Doctor --fix")
+	}
+	// volplug exits 2 (or dies of the signal) on SIGTERM, 137 on SIGKILL.
+	if code := orphan.ExitCode(); code != 2 && code != 128+15 {
+		t.Errorf("the orphaned plugin's exit code %d: not stopped with SIGTERM first", code)
+	}
+	for _, d := range []string{orphan.Dir(), exited.Dir(), detachedExited.Dir(), damaged} {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("leftover %s not removed: %v", d, err)
+		}
+	}
+	for _, p := range notDirs {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("Doctor --fix touched %s, which is no run dir: %v", p, err)
+		}
+	}
+	for _, inst := range []*Instance{healthy, healthyDetached} {
+		if !inst.Running() {
+			t.Errorf("Doctor --fix stopped the healthy run %s", inst.Dir())
+		}
+		if err := inst.Stop(ctx, time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDoctorRunRoot: no run root is nothing to report; a run root that
+// cannot be read is an error.
+func TestDoctorRunRoot(t *testing.T) {
+	dir := t.TempDir()
+	if got, err := Doctor(context.Background(), true, WithRunRoot(filepath.Join(dir, "none"))); err != nil || got != nil {
+		t.Errorf("Doctor of a missing run root: %v, %v", got, err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Doctor(context.Background(), true, WithRunRoot(file)); err == nil || !strings.Contains(err.Error(), "checking runs") {
+		t.Errorf("Doctor of a run root that is a file: %v", err)
+	}
+}
+
+// TestKillCgroupThaws: a frozen cgroup (v1 freezer) is thawed so that
+// SIGKILL takes effect and the cgroup can go (freezer.state != "THAWED").
+func TestKillCgroupThaws(t *testing.T) {
+	testenv.RequireRoot(t)
+	base := "/sys/fs/cgroup/freezer"
+	if _, err := os.Stat(filepath.Join(base, "freezer.state")); err != nil {
+		if _, err := os.Stat(filepath.Join(base, "tasks")); err != nil {
+			testenv.Unavailable(t, "no cgroup v1 freezer hierarchy: %v", err)
+		}
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	parent, id := "dplug-test-"+hex.EncodeToString(b), "0123456789abcdef"
+	dir := filepath.Join(base, parent, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		testenv.Unavailable(t, "cannot make a cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+		unix.Rmdir(dir)
+		unix.Rmdir(filepath.Dir(dir))
+	})
+	cmd := exec.Command("sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(itoa(cmd.Process.Pid)), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, _ := os.ReadFile(filepath.Join(dir, "freezer.state"))
+		if strings.TrimSpace(string(st)) == "FROZEN" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cgroup never froze: %q", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	killCgroup(parent, id)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the frozen process survived")
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("cgroup %s left: %v", d, err)
+		}
 	}
 }
