@@ -485,3 +485,100 @@ func TestKillCgroupThaws(t *testing.T) {
 		}
 	}
 }
+
+// fsImmutableFL is FS_IMMUTABLE_FL of linux/fs.h (x/sys/unix lacks it).
+const fsImmutableFL = 0x10
+
+// setImmutable sets or clears the immutable attribute of path (chattr +i),
+// which makes it impossible even for root to remove.
+func setImmutable(path string, on bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	flags, err := unix.IoctlGetUint32(int(f.Fd()), unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		return err
+	}
+	if on {
+		flags |= fsImmutableFL
+	} else {
+		flags &^= fsImmutableFL
+	}
+	v := int(flags)
+	return unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, v)
+}
+
+// TestDoctorFixFails: a leftover whose run dir cannot be removed is not
+// reported fixed and makes Doctor fail (cleanRun goes on to the cleanup
+// without a record when Stop fails: its err == nil); once it can be
+// removed, the next fix removes it.
+func TestDoctorFixFails(t *testing.T) {
+	ctx := context.Background()
+	root := testenv.RunRoot(t)
+	inst := start(t, newPlugin(t, nil), root)
+	inst.rec.Owner, inst.rec.OwnerStart = 1<<22+1, 1
+	if err := inst.writeRecord(); err != nil {
+		t.Fatal(err)
+	}
+	pinned := filepath.Join(inst.Dir(), "pinned")
+	if err := os.WriteFile(pinned, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := setImmutable(pinned, true); err != nil {
+		testenv.Unavailable(t, "cannot make a file immutable in %s: %v", root, err)
+	}
+	t.Cleanup(func() { _ = setImmutable(pinned, false) })
+	got, err := Doctor(ctx, true, WithRunRoot(root))
+	if err == nil || !strings.Contains(err.Error(), "cleaning run "+inst.Dir()) || len(got) != 1 || got[0].Fixed {
+		t.Errorf("Doctor --fix of a run dir that cannot go: %+v, %v; want it not fixed and an error", got, err)
+	}
+	if err := setImmutable(pinned, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err = Doctor(ctx, true, WithRunRoot(root))
+	if err != nil || len(got) != 1 || !got[0].Fixed {
+		t.Errorf("Doctor --fix once the run dir can go: %+v, %v", got, err)
+	}
+	if _, err := os.Stat(inst.Dir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run dir left: %v", err)
+	}
+}
+
+// TestDoctorRecordLost: a run dir whose record is gone but whose container
+// runs (a start killed between the two) is fixed through the container's
+// state dir: the plugin is killed and its run dir removed. With
+// no record, Doctor does not know the run's cgroup parent: a run started
+// under another one is still killed (by libcontainer, cleanRun's
+// Load err == nil), not only by the cgroup sweep.
+func TestDoctorRecordLost(t *testing.T) {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	for _, parent := range []string{DefaultCgroupParent, "dplug-test-" + hex.EncodeToString(b)} {
+		t.Run(parent, func(t *testing.T) {
+			root := testenv.RunRoot(t)
+			p := newPlugin(t, nil)
+			inst := start(t, p, root, WithCgroupParent(parent))
+			if err := os.Remove(filepath.Join(inst.Dir(), stateFile)); err != nil {
+				t.Fatal(err)
+			}
+			// Something that is no container ID in the container dir is ignored.
+			if err := os.Mkdir(filepath.Join(inst.Dir(), containerDir, "not an id"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Doctor(context.Background(), true, WithRunRoot(root))
+			if err != nil || len(got) != 1 || !got[0].Fixed || got[0].Reason != "run dir without a record (its start was interrupted)" {
+				t.Fatalf("Doctor --fix: %+v, %v; want the run without a record, fixed", got, err)
+			}
+			select {
+			case <-inst.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatal("the plugin of the run without a record still runs after Doctor --fix")
+			}
+			if _, err := os.Stat(inst.Dir()); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("run dir left: %v", err)
+			}
+		})
+	}
+}
