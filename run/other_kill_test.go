@@ -167,7 +167,9 @@ func TestOpenSocketKinds(t *testing.T) {
 			{"l", ErrSocketOutside},
 			{"ld/s", ErrSocketOutside},
 		} {
-			f, err := open(dir, tc.rel)
+			var f *os.File
+			var err error
+			within(t, 10*time.Second, func() { f, err = open(dir, tc.rel) })
 			if tc.want == nil {
 				if err != nil {
 					t.Errorf("%s %s: %v, want the socket", name, tc.rel, err)
@@ -193,6 +195,19 @@ func TestOpenSocketKinds(t *testing.T) {
 	}
 }
 
+// within runs f and fails t if it does not return within d (a mutant
+// that makes a loop endless must not hang the test).
+func within(t *testing.T, d time.Duration, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("still running after %s", d)
+	}
+}
+
 // TestSplitPath: the components of a relative socket path, in order.
 func TestSplitPath(t *testing.T) {
 	for in, want := range map[string][]string{
@@ -206,7 +221,9 @@ func TestSplitPath(t *testing.T) {
 		"a/../s":  {"s"},
 		"x/y/z/w": {"x", "y", "z", "w"},
 	} {
-		if got := splitPath(in); !slices.Equal(got, want) {
+		var got []string
+		within(t, 10*time.Second, func() { got = splitPath(in) })
+		if !slices.Equal(got, want) {
 			t.Errorf("splitPath(%q) = %q, want %q", in, got, want)
 		}
 	}
