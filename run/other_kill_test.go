@@ -81,7 +81,7 @@ func TestLeftoverString(t *testing.T) {
 		{Leftover{Name: "vol", Dir: "/r/abc", Reason: "gone", Fixed: true}, "stopped and removed leftover run of vol: gone"},
 	} {
 		if got := tc.l.String(); got != tc.want {
-			t.Errorf("%+v.String() = %q, want %q", tc.l, got, tc.want)
+			t.Errorf("Leftover{Name: %q, Dir: %q, Fixed: %v}.String() = %q, want %q", tc.l.Name, tc.l.Dir, tc.l.Fixed, got, tc.want)
 		}
 	}
 }
@@ -166,6 +166,7 @@ func TestOpenSocketKinds(t *testing.T) {
 			{"d", errNoSocketYet},
 			{"l", ErrSocketOutside},
 			{"ld/s", ErrSocketOutside},
+			{"f/s", unix.ENOTDIR}, // neither: the error as it is
 		} {
 			var f *os.File
 			var err error
