@@ -445,15 +445,19 @@ func TestDoctorRunRoot(t *testing.T) {
 	}
 }
 
-// TestKillCgroupThaws: a frozen cgroup (v1 freezer) is thawed so that
-// SIGKILL takes effect and the cgroup can go (freezer.state != "THAWED").
+// TestKillCgroupThaws: a frozen cgroup is thawed (v1 freezer:
+// freezer.state != "THAWED") or killed frozen (v2: cgroup.kill) so that
+// the process dies and the cgroup can go.
 func TestKillCgroupThaws(t *testing.T) {
 	testenv.RequireRoot(t)
-	base := "/sys/fs/cgroup/freezer"
-	if _, err := os.Stat(filepath.Join(base, "freezer.state")); err != nil {
-		if _, err := os.Stat(filepath.Join(base, "tasks")); err != nil {
-			testenv.Unavailable(t, "no cgroup v1 freezer hierarchy: %v", err)
-		}
+	// v1: the freezer hierarchy; v2: the unified root.
+	base, stateName, freeze, frozen := "/sys/fs/cgroup/freezer", "freezer.state", "FROZEN", "FROZEN"
+	thaw := func(dir string) { _ = os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0) }
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		base, stateName, freeze, frozen = "/sys/fs/cgroup", "cgroup.freeze", "1", "1"
+		thaw = func(dir string) { _ = os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("0"), 0) }
+	} else if _, err := os.Stat(filepath.Join(base, "tasks")); err != nil {
+		testenv.Unavailable(t, "neither cgroup v2 nor a v1 freezer hierarchy: %v", err)
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -463,7 +467,7 @@ func TestKillCgroupThaws(t *testing.T) {
 		testenv.Unavailable(t, "cannot make a cgroup: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+		thaw(dir)
 		unix.Rmdir(dir)
 		unix.Rmdir(filepath.Dir(dir))
 	})
@@ -477,13 +481,13 @@ func TestKillCgroupThaws(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(itoa(cmd.Process.Pid)), 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("FROZEN"), 0); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, stateName), []byte(freeze), 0); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, _ := os.ReadFile(filepath.Join(dir, "freezer.state"))
-		if strings.TrimSpace(string(st)) == "FROZEN" {
+		st, _ := os.ReadFile(filepath.Join(dir, stateName))
+		if strings.TrimSpace(string(st)) == frozen {
 			break
 		}
 		if time.Now().After(deadline) {
