@@ -157,6 +157,7 @@ func TestRefProblemMoreCases(t *testing.T) {
 		{"me/plug:Bad!", "it is not a valid image reference"},
 		// The registry host may be upper case; the rest is what is wrong.
 		{"Registry.Example.com/me/plug!", "it is not a valid image reference"},
+		{"REGISTRY.EXAMPLE.COM/me/plug!", "it is not a valid image reference"},
 		{"localhost/Me/plug", "repository names must be lowercase"},
 		// A well-formed digest is not the problem.
 		{"me/plug!@sha256:" + strings.Repeat("a", 64), "it is not a valid image reference"},
