@@ -3,6 +3,7 @@ package pack
 import (
 	"context"
 	"net"
+	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -11,8 +12,8 @@ import (
 )
 
 // TestTransportKeepAlive: registry connections send TCP keep-alive probes
-// after 30 s of silence (not Go's 15 s default), so a connection idle in
-// the pool is checked as net/http's own default transport does.
+// after 30 s of silence (not Go's 15 s default) and stay in the pool as
+// long as with net/http's own default transport.
 func TestTransportKeepAlive(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -26,7 +27,12 @@ func TestTransportKeepAlive(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := newTransport(time.Second).DialContext(ctx, "tcp", ln.Addr().String())
+	tr := newTransport(time.Second)
+	// Pooled connections are dropped after net/http's default idle time.
+	if def := http.DefaultTransport.(*http.Transport); tr.IdleConnTimeout != def.IdleConnTimeout || tr.MaxIdleConns != def.MaxIdleConns {
+		t.Errorf("idle connections: %d for %v; want net/http's %d for %v", tr.MaxIdleConns, tr.IdleConnTimeout, def.MaxIdleConns, def.IdleConnTimeout)
+	}
+	c, err := tr.DialContext(ctx, "tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
