@@ -436,3 +436,42 @@ func TestIdleConnSending(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryWaits: a failed request is retried after the backoff's first
+// step (0.5 s, plus jitter), not at once: a registry that is overloaded
+// gets a pause.
+func TestRetryWaits(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	var gets []time.Time
+	host := newRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/") {
+				mu.Lock()
+				gets = append(gets, time.Now())
+				first := len(gets) == 1
+				mu.Unlock()
+				if first {
+					http.Error(w, "busy", http.StatusServiceUnavailable)
+					return
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	if _, err := Push(ctx, mustImage(t, testDir(t)), host+"/retry/p:1", anon); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fetch(ctx, host+"/retry/p:1", anon); err != nil {
+		t.Fatalf("Fetch with one 503: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(gets) < 2 {
+		t.Fatalf("%d manifest requests; want a retry after the 503", len(gets))
+	}
+	if gap := gets[1].Sub(gets[0]); gap < 500*time.Millisecond {
+		t.Errorf("retried after %v; want at least 0.5 s", gap)
+	}
+}
