@@ -475,3 +475,12 @@ func TestRetryWaits(t *testing.T) {
 		t.Errorf("retried after %v; want at least 0.5 s", gap)
 	}
 }
+
+// TestDefaultTimeout: without DPLUG_TIMEOUT the timeout is the 30 s the
+// CLI documents (docs/cli: "--timeout ... (default 30s)").
+func TestDefaultTimeout(t *testing.T) {
+	t.Setenv(TimeoutEnv, "")
+	if d, err := TimeoutFromEnv(); d != 30*time.Second || err != nil {
+		t.Errorf("TimeoutFromEnv() = %v, %v; want 30s, nil", d, err)
+	}
+}
