@@ -376,3 +376,118 @@ func TestStartErrorNamesThePlugin(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckEntrypoint: the entrypoint must be an executable file in the
+// rootfs, found as runc finds it: an absolute path as is, a relative one
+// with a slash from the config's workdir (or /), a bare name on the PATH
+// of the settings' env (or the default PATH). Covers checkEntrypoint's
+// relative and PATH branches, which no Start test takes; kills the
+// `cwd == ""` -> `!=` mutant (a set workdir ignored).
+func TestCheckEntrypoint(t *testing.T) {
+	rootfs := t.TempDir()
+	for name, mode := range map[string]os.FileMode{
+		"work/sub/prog": 0o755, "sub/other": 0o755, "usr/bin/onpath": 0o755, "opt/bin/custom": 0o755,
+		"bin/noexec": 0o644, "bin/dir/x": 0o755,
+	} {
+		f := filepath.Join(rootfs, name)
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("#!/bin/sh\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/work/sub/prog", filepath.Join(rootfs, "link")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		entry   []string
+		workdir string
+		env     []string
+		ok      bool
+	}{
+		{[]string{"/work/sub/prog"}, "", nil, true},
+		{[]string{"/link"}, "", nil, true}, // resolved inside the rootfs
+		{[]string{"sub/prog"}, "/work", nil, true},
+		{[]string{"./sub/prog"}, "/work", nil, true},
+		{[]string{"sub/prog"}, "", nil, false}, // from /, not /work
+		{[]string{"sub/other"}, "", nil, true},
+		{[]string{"sub/other"}, "/work", nil, false},
+		{[]string{"onpath"}, "", nil, true},
+		{[]string{"onpath", "arg"}, "/work", []string{"A=b"}, true},
+		{[]string{"custom"}, "", nil, false},
+		{[]string{"custom"}, "", []string{"PATH=/sbin:/opt/bin"}, true},
+		{[]string{"onpath"}, "", []string{"PATH=/opt/bin"}, false}, // the settings' PATH replaces the default
+		{[]string{"/bin/noexec"}, "", nil, false},
+		{[]string{"noexec"}, "", nil, false},
+		{[]string{"/bin/dir"}, "", nil, false},
+		{[]string{"/nope"}, "", nil, false},
+		{[]string{""}, "", nil, false},
+		{nil, "", nil, false},
+	}
+	for _, tt := range tests {
+		p := Plugin{Config: plugin.Config{Entrypoint: tt.entry, WorkDir: tt.workdir}, Settings: plugin.Settings{Env: tt.env}}
+		err := checkEntrypoint(rootfs, p)
+		if (err == nil) != tt.ok || err != nil && !errors.Is(err, ErrNoEntrypoint) {
+			t.Errorf("entrypoint %q, workdir %q, env %q: %v, want ok: %v", tt.entry, tt.workdir, tt.env, err, tt.ok)
+		}
+	}
+	// The settings' args replace nothing of the entrypoint but come after
+	// it: with no entrypoint, args[0] is the program.
+	p := Plugin{Settings: plugin.Settings{Args: []string{"/work/sub/prog"}}}
+	if err := checkEntrypoint(rootfs, p); err != nil {
+		t.Errorf("no entrypoint, args %q: %v", p.Settings.Args, err)
+	}
+}
+
+// TestCheckSocketAndDial: a running plugin's socket checks out and can be
+// dialled, and CheckSocket keeps no descriptor; once the plugin's socket
+// is replaced by a symlink, both refuse it. Covers CheckSocket and Dial
+// (kills CheckSocket's `err == nil` -> `!=`: a leaked descriptor per call,
+// and a nil release called on failure).
+func TestCheckSocketAndDial(t *testing.T) {
+	p := newPlugin(t, nil)
+	root := testenv.RunRoot(t)
+	inst := start(t, p, root)
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	before := fds()
+	for range 20 {
+		if err := inst.CheckSocket(); err != nil {
+			t.Fatalf("CheckSocket of a running plugin: %v", err)
+		}
+	}
+	if after := fds(); after > before+5 {
+		t.Errorf("20 CheckSocket calls left %d more descriptors open", after-before)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := inst.Dial(ctx)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	c.Close()
+
+	if err := os.Remove(inst.Socket()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/run/elsewhere.sock", inst.Socket()); err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.CheckSocket(); err == nil {
+		t.Error("CheckSocket of a symlink: no error")
+	}
+	if c, err := inst.Dial(ctx); err == nil {
+		c.Close()
+		t.Error("Dial of a symlink: no error")
+	}
+	if err := inst.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, root, p.ID)
+}
