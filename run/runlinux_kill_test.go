@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -485,6 +486,35 @@ func TestCheckSocketAndDial(t *testing.T) {
 	if c, err := inst.Dial(ctx); err == nil {
 		c.Close()
 		t.Error("Dial of a symlink: no error")
+	}
+	if err := inst.Stop(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, root, p.ID)
+}
+
+// TestPropagatedMountIsShared: a mount the plugin makes below its
+// propagated mount appears on the host, below PropagatedMount(), and Stop
+// removes it with the run. Kills run_linux.go:564 (makeShared's `err !=
+// nil` -> `==` after MkdirAll: the dir is made but never bind-mounted
+// shared, so the plugin's mounts stay in its own namespace).
+func TestPropagatedMountIsShared(t *testing.T) {
+	cfg := testplugin.ModeConfig("mount") // mounts a tmpfs at /mnt/t
+	cfg.Linux.Capabilities = []string{"CAP_SYS_ADMIN"}
+	cfg.PropagatedMount = "/mnt"
+	p := newPlugin(t, &cfg)
+	root := testenv.RunRoot(t)
+	inst := start(t, p, root)
+	if !slices.ContainsFunc(inst.LastLines(20), func(l string) bool { return strings.HasPrefix(l, "mount: ok") }) {
+		t.Fatalf("the plugin could not mount; its output: %q", inst.LastLines(20))
+	}
+	want := filepath.Join(inst.PropagatedMount(), "t")
+	mps, err := mountsUnder(inst.PropagatedMount())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(mps, want) {
+		t.Errorf("the plugin's mount at /mnt/t is not on the host at %s; mounts there: %q", want, mps)
 	}
 	if err := inst.Stop(context.Background(), time.Second); err != nil {
 		t.Fatal(err)
