@@ -65,7 +65,12 @@ for p in $PKGS_RUN; do
   # gremlins runs `git diff` where it starts and names files relative to the
   # package: it starts in the package dir, git names files relative to it
   # (diff.relative), or with DIFF no changed line would ever match.
-  (cd "$p" && GOFLAGS="${GOFLAGS:-}${RUN:+ -run=$RUN}" \
+  # run's mutants can unmount what they should not (mountsUnder's mp == dir
+  # -> != unmounts every mount but the run dir's): its runs get a private
+  # mount namespace, so a mutant cannot touch the machine's mounts.
+  ns=()
+  [ "$p" = run ] && ns=(unshare -m --propagation private)
+  (cd "$p" && "${ns[@]}" env GOFLAGS="${GOFLAGS:-}${RUN:+ -run=$RUN}" \
     GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=diff.relative GIT_CONFIG_VALUE_0=true \
     "$top/bin/gremlins" unleash "${args[@]}" "${extra[@]}" -o "$top/$out/mutation-$name.json" "$top/$p") 2>&1 | tee "$out/mutation-$name.log" >&2 || true
   python3 -c 'import json,sys; json.dump(dict(files=sys.argv[1], run=sys.argv[2], diff=sys.argv[3], date=sys.argv[4], seconds=int(sys.argv[5]), finished=int(sys.argv[6])), open(sys.argv[7], "w"))' \
