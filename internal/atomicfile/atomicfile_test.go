@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -61,7 +60,7 @@ func TestWriteFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if runtime.GOOS != "windows" && fi.Mode().Perm() != tt.perm {
+			if fi.Mode().Perm() != tt.perm {
 				t.Errorf("mode %v; want %v", fi.Mode().Perm(), tt.perm)
 			}
 			if names := entries(t, dir); len(names) != 1 {
