@@ -235,16 +235,14 @@ func (s *Store) fill(ctx context.Context, dir string, src Source, cfgJSON []byte
 		return fmt.Errorf("extracting rootfs: %w", err)
 	}
 	s.o.log.Debug("rootfs extracted", "entries", stats.Entries, "bytes", stats.Bytes, "took", time.Since(start))
-	// The syncfs below flushes these two as well (on Linux: an fsync each
-	// would cost a journal commit each, for nothing).
-	if err := writeFile(filepath.Join(dir, configFile), cfgJSON, 0o444, !syncFSCoversFiles); err != nil {
+	if err := writeNew(filepath.Join(dir, configFile), cfgJSON, 0o444); err != nil {
 		return err
 	}
 	sb, err := marshalSettings(settings)
 	if err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(dir, settingsFile), sb, 0o600, !syncFSCoversFiles); err != nil {
+	if err := writeNew(filepath.Join(dir, settingsFile), sb, 0o600); err != nil {
 		return err
 	}
 	// One syncfs flushes the whole extracted tree instead of an fsync per
@@ -262,8 +260,12 @@ func (s *Store) fill(ctx context.Context, dir string, src Source, cfgJSON []byte
 	return nil
 }
 
-// writeFile creates path with data, flushed to disk with sync.
-func writeFile(path string, data []byte, perm os.FileMode, sync bool) error {
+// writeNew creates path (which must not exist) with data, for a plugin
+// dir that fill's syncFS flushes next: it fsyncs the file only where
+// syncFS does not cover it (on Linux an fsync each would cost a journal
+// commit each, for nothing). Not Store.writeFile, which replaces a file
+// of a live store whole.
+func writeNew(path string, data []byte, perm os.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -272,7 +274,7 @@ func writeFile(path string, data []byte, perm os.FileMode, sync bool) error {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if sync {
+	if !syncFSCoversFiles {
 		if err := f.Sync(); err != nil {
 			f.Close()
 			return fmt.Errorf("writing %s: %w", path, err)
