@@ -31,6 +31,7 @@ import (
 	// Without it the cgroup manager cannot apply device rules.
 	_ "github.com/opencontainers/cgroups/devices"
 
+	"github.com/dplug/dplug/internal/atomicfile"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -427,11 +428,8 @@ func (i *Instance) writeRecord() error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(i.dir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(i.dir, stateFile))
+	// Replaced whole (a reader never sees part of it); not fsynced, as before.
+	return atomicfile.WriteFile(filepath.Join(i.dir, stateFile), append(data, '\n'), 0o600, false)
 }
 
 // waitReady polls until the socket accepts a connection, the plugin exits,

@@ -3,7 +3,7 @@
 //
 // It serves the files a crash may lose but that must never be read half
 // written: pack's layer cache entries, build's reuse state, the managed
-// buildkitd's pid files. Package store keeps its own writer for the
+// buildkitd's pid files, run's state records. Package store keeps its own writer for the
 // inventory (a temp under the store's tmp/, a fault hook before the
 // rename, the directory fsynced after it).
 package atomicfile

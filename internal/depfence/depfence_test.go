@@ -53,7 +53,7 @@ var fences = []fence{
 	{"internal/output", "", heavy, "presentation only: templates, JSON, sizes, the progress line, the log line"},
 	{"internal/exitcode", "", []string{module + "/"}, "the exit codes and their classes: a leaf any library may import"},
 	{"internal/treestamp", "", []string{module + "/"}, "tree fingerprints by inode stamps: a leaf shared by pack and build (which may not import pack)"},
-	{"internal/atomicfile", "", []string{module + "/"}, "whole-file replacement: a leaf shared by pack, build and build/buildkitd"},
+	{"internal/atomicfile", "", []string{module + "/"}, "whole-file replacement: a leaf shared by pack, build, build/buildkitd and run"},
 	{"internal/doctor", "", []string{buildkit, dockerd}, "doctor checks store, runs and pulls: no BuildKit or engine code"},
 	{"probe", "", join(heavy, module+"/run"), "probe is plain client code over a socket: it never starts a plugin"},
 	{"scaffold", "", join(heavy, ggcr), "templates only"},
