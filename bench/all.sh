@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 out=bench/out
 mkdir -p "$out"
-go build -trimpath -o bin/dplug ./cmd/dplug || exit 1
+go build -trimpath $(scripts/gotags) -o bin/dplug ./cmd/dplug || exit 1
 export DPLUG=$PWD/bin/dplug
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then export RUNS=1; fi
 benches=${BENCHES:-validate push install build run dev}

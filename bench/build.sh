@@ -31,7 +31,7 @@ export PATH=$PWD/bin:$PATH
 command -v buildkitd >/dev/null || { echo "bench: buildkitd missing: go build -o bin/buildkitd github.com/moby/buildkit/cmd/buildkitd" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/dplug-bbench-XXXXXX)
-go build -trimpath -o "$work/dplug" ./cmd/dplug
+go build -trimpath $(scripts/gotags) -o "$work/dplug" ./cmd/dplug
 dplug() { DPLUG_BUILDKITD_IDLE=0 XDG_CACHE_HOME="$work/cache" "$work/dplug" --root "$work/dplug-root" "$@"; }
 . scripts/lib.sh
 cleanup() { set +e; dplug buildkitd stop >/dev/null 2>&1; lib_teardown; }

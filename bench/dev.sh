@@ -41,7 +41,7 @@ else
 fi
 
 work=$(mktemp -d /tmp/dplug-dbench-XXXXXX)
-go build -trimpath -o "$work/dplug" ./cmd/dplug
+go build -trimpath $(scripts/gotags) -o "$work/dplug" ./cmd/dplug
 dplug() { DPLUG_BUILDKITD_IDLE=0 "$work/dplug" --root "$work/dplug-root" "$@"; }
 . scripts/lib.sh
 dev_pid="" log=$work/dev.log

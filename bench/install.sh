@@ -27,7 +27,7 @@ for b in /usr/bin/docker-registry /usr/sbin/dockerd /usr/bin/docker /usr/bin/tim
   [ -x "$b" ] || { echo "bench: $b missing: apt-get install -y docker-registry docker.io time" >&2; exit 2; }
 done
 if [ -z "${DPLUG:-}" ]; then
-  go build -trimpath -o bin/dplug ./cmd/dplug
+  go build -trimpath $(scripts/gotags) -o bin/dplug ./cmd/dplug
   DPLUG=$PWD/bin/dplug
 fi
 dplug=$DPLUG

@@ -32,7 +32,7 @@ done
 
 # DPLUG=path uses an already built binary.
 if [ -z "${DPLUG:-}" ]; then
-  go build -trimpath -o bin/dplug ./cmd/dplug
+  go build -trimpath $(scripts/gotags) -o bin/dplug ./cmd/dplug
   DPLUG=$PWD/bin/dplug
 fi
 dplug=$DPLUG

@@ -27,7 +27,7 @@ work=$(mktemp -d /tmp/dplug-rbench-XXXXXX)
 cleanup() { set +e; [ -x "$work/dplug" ] && "$work/dplug" --root "$work/r" stop "$work/plugin" >/dev/null 2>&1; lib_teardown; }
 trap cleanup EXIT
 
-go build -trimpath -o "$work/dplug" ./cmd/dplug
+go build -trimpath $(scripts/gotags) -o "$work/dplug" ./cmd/dplug
 dir=$work/plugin
 mkdir -p "$dir/rootfs"
 CGO_ENABLED=0 go build -trimpath -ldflags=-s\ -w -o "$dir/rootfs/example-volume" ./examples/volume

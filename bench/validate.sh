@@ -9,7 +9,7 @@ out=bench/out
 mkdir -p "$out"
 command -v hyperfine >/dev/null || { echo "bench: hyperfine missing: apt-get install -y hyperfine" >&2; exit 2; }
 
-go build -trimpath -o bin/dplug ./cmd/dplug
+go build -trimpath $(scripts/gotags) -o bin/dplug ./cmd/dplug
 if [ ! -x "$out/node/node_modules/.bin/ajv" ]; then
   echo "bench: installing ajv-cli@5.0.0 into $out/node" >&2
   npm install --silent --no-audit --no-fund --prefix "$out/node" ajv-cli@5.0.0 >/dev/null

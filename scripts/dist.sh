@@ -7,7 +7,9 @@
 # host's gcc, arm64 with aarch64-linux-gnu-gcc
 # (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross). darwin and
 # windows binaries are pure Go (no plugin runs there: install/run/test say
-# they need Linux). VERSION defaults to `git describe`.
+# they need Linux). Linux binaries also link libdeflate (faster install) where
+# its static library is installed for that arch (scripts/gotags: Debian's
+# libdeflate-dev, libdeflate-dev:arm64). VERSION defaults to `git describe`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
@@ -23,6 +25,8 @@ build() { # GOOS GOARCH CGO CC
     command -v "$cc" >/dev/null || { echo "dist: $os/$arch needs the C compiler $cc (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)" >&2; return 1; }
     flags="$flags -linkmode external -extldflags -static"
     tags="netgo,osusergo"
+    # libdeflate, linked statically, when this machine has it for that arch.
+    [ -n "$(GOARCH=$arch scripts/gotags)" ] && tags="$tags,libdeflate"
   fi
   echo "dist: $os/$arch" >&2
   mkdir -p "$out/$name"

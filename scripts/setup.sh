@@ -17,7 +17,7 @@ need_root() {
 }
 
 apt_pkgs=(runc docker-registry docker.io busybox-static ca-certificates iproute2 time curl python3 hyperfine qemu-user-static
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross zip file)
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross zip file libdeflate-dev)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -102,5 +102,5 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 echo "setup: building dplug" >&2
-go build -trimpath -o bin/dplug ./cmd/dplug
+go build -trimpath $(scripts/gotags) -o bin/dplug ./cmd/dplug
 echo "setup: ok (runc $(runc --version | head -1 | awk '{print $3}'), buildkitd $want, dockerd $(/usr/sbin/dockerd --version | awk '{print $3}' | tr -d ,) and $("$engine26_dir/usr/sbin/dockerd" --version | awk '{print $3}' | tr -d ,), $(bin/dplug --version))" >&2

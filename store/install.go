@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dplug/dplug/archive"
+	"github.com/dplug/dplug/internal/blockgz"
 	"github.com/dplug/dplug/plugin"
 )
 
@@ -234,7 +235,7 @@ func (s *Store) fill(ctx context.Context, dir string, src Source, cfgJSON []byte
 	if err != nil {
 		return fmt.Errorf("extracting rootfs: %w", err)
 	}
-	s.o.log.Debug("rootfs extracted", "entries", stats.Entries, "bytes", stats.Bytes, "took", time.Since(start))
+	s.o.log.Debug("rootfs extracted", "entries", stats.Entries, "bytes", stats.Bytes, "took", time.Since(start), "inflate", blockgz.Decoder)
 	if err := writeNew(filepath.Join(dir, configFile), cfgJSON, 0o444); err != nil {
 		return err
 	}

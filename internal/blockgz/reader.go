@@ -2,7 +2,6 @@ package blockgz
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -11,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -43,6 +41,16 @@ var errClosed = errors.New("gzip: read after close")
 // or succeeds on it as it would have on the whole stream. The length is
 // only a hint where to cut: nothing is emitted that has not been
 // inflated, checked and found to end exactly there.
+//
+// One exception, in a build with libdeflate (-tags libdeflate, see
+// decoder): libdeflate accepts a few deflate encodings that RFC 1951 calls
+// invalid and Go and zlib refuse (a dynamic block header that declares 287
+// or 288 literal/length codes or 31 or 32 distance codes, for one). A
+// member so encoded whose CRC-32 and size still check out is read, where
+// the sequential reader would fail. What it yields is then the content its
+// CRC and the layer's digests vouch for, the same as a valid encoding of
+// it would yield: the difference decides whether an out-of-spec encoding
+// is read, never what a layer contains.
 //
 // Memory is bounded: a few members per worker (each at most maxMember
 // compressed and BlockSize inflated) are in flight, whatever lengths the
@@ -213,14 +221,14 @@ func (z *Reader) get() *member {
 // inflate is a worker: it inflates members and checks them.
 func (z *Reader) inflate() {
 	defer z.workers.Done()
-	var br bytes.Reader
-	var fr io.ReadCloser
+	var d decoder
 	for m := range z.work {
 		if !z.fallback.Load() {
-			if fr == nil {
-				fr = flate.NewReader(&br)
+			if d == nil {
+				d = newDecoder()
+				defer d.free()
 			}
-			m.ok = inflateMember(m, &br, fr)
+			m.ok = inflateMember(m, d)
 		}
 		close(m.done)
 	}
@@ -229,26 +237,15 @@ func (z *Reader) inflate() {
 // inflateMember inflates m.raw's deflate data into m.out and reports
 // whether it ends exactly where the trailer starts and matches the
 // trailer's CRC-32 and size.
-func inflateMember(m *member, br *bytes.Reader, fr io.ReadCloser) bool {
+func inflateMember(m *member, d decoder) bool {
 	n := len(m.raw)
 	crc := binary.LittleEndian.Uint32(m.raw[n-8:])
 	size := int(binary.LittleEndian.Uint32(m.raw[n-4:])) // ≤ maxMemberData (split)
-	br.Reset(m.raw[headerLen : n-trailerLen])
-	if err := fr.(flate.Resetter).Reset(br, nil); err != nil {
-		return false
-	}
 	if cap(m.out) < size {
 		m.out = make([]byte, size)
 	}
 	m.out = m.out[:size]
-	if _, err := io.ReadFull(fr, m.out); err != nil {
-		return false
-	}
-	var one [1]byte
-	if k, err := fr.Read(one[:]); k != 0 || err != io.EOF {
-		return false // more data than the trailer says, or broken
-	}
-	return br.Len() == 0 && crc32.ChecksumIEEE(m.out) == crc
+	return d.decode(m.out, m.raw[headerLen:n-trailerLen]) && crc32.ChecksumIEEE(m.out) == crc
 }
 
 // Read reads the uncompressed stream.

@@ -1,0 +1,9 @@
+//go:build !(cgo && libdeflate)
+
+package blockgz
+
+// Decoder names the implementation that inflates a Writer's members in
+// parallel, for --debug and dplug version.
+const Decoder = "go (klauspost/compress/flate)"
+
+func newDecoder() decoder { return &goDecoder{} }
