@@ -136,14 +136,7 @@ func TestPlatformOf(t *testing.T) {
 // packed one checked from its directory.
 func TestCheckImageReadsLayers(t *testing.T) {
 	packed := mustImage(t, elfPluginDir(t, 62)) // x86-64
-	lay := filepath.Join(t.TempDir(), "layout")
-	if err := WriteLayout(lay, packed); err != nil {
-		t.Fatal(err)
-	}
-	p, err := ReadLayout(lay)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := viaLayout(t, packed)
 	fromLayout, err := p.Image()
 	if err != nil {
 		t.Fatal(err)

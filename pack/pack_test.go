@@ -110,6 +110,21 @@ func bearerAuth(onToken func(scopes []string)) func(http.Handler) http.Handler {
 	}
 }
 
+// viaLayout writes img as an OCI layout in a temporary directory and
+// reads it back: a plugin that was not packed here.
+func viaLayout(t *testing.T, img v1.Image) (p *Plugin, lay string) {
+	t.Helper()
+	lay = filepath.Join(t.TempDir(), "layout")
+	if err := WriteLayout(lay, img); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ReadLayout(lay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, lay
+}
+
 func mustImage(t *testing.T, dir string, opts ...Option) v1.Image {
 	t.Helper()
 	img, err := Image(context.Background(), dir, opts...)
@@ -606,14 +621,7 @@ func TestLayoutRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	dir := testDir(t)
 	img := mustImage(t, dir)
-	lay := filepath.Join(t.TempDir(), "layout")
-	if err := WriteLayout(lay, img); err != nil {
-		t.Fatal(err)
-	}
-	p, err := ReadLayout(lay)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, lay := viaLayout(t, img)
 	if want, _ := img.Digest(); p.Digest() != want.String() {
 		t.Errorf("layout digest %s; want %s", p.Digest(), want)
 	}
