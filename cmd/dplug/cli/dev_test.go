@@ -69,7 +69,7 @@ func TestDevStoreLoop(t *testing.T) {
 	root := shortRoot(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var errOut lockedBuffer
+	var errOut testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, []string{"--root", root, "dev", "--debounce", "50ms", "--builder", bk.Addr, "-t", "dplugtest/devloop:dev", dir},
@@ -99,7 +99,7 @@ func TestDevStoreLoop(t *testing.T) {
 
 // waitOutput waits until the running command's output has a line starting
 // with prefix and then that line's end, failing if it exits first.
-func waitOutput(t *testing.T, b *lockedBuffer, done <-chan int, prefix string) {
+func waitOutput(t *testing.T, b *testenv.Buffer, done <-chan int, prefix string) {
 	t.Helper()
 	deadline := time.After(3 * time.Minute)
 	tick := time.NewTicker(50 * time.Millisecond)
