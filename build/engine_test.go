@@ -3,9 +3,7 @@ package build_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,24 +22,7 @@ import (
 func TestBuildWithEngineBuildKit(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, e testenv.Engine) {
 		d := testenv.StartDockerdEngine(t, e)
-		dir := t.TempDir()
-		bin, err := os.ReadFile(testplugin.Binary(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := json.Marshal(testplugin.Config())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, body := range map[string][]byte{
-			"volplug":     bin,
-			"config.json": cfg,
-			"Dockerfile":  []byte("FROM scratch\nCOPY volplug /volplug\n"),
-		} {
-			if err := os.WriteFile(filepath.Join(dir, name), body, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}
+		dir := testplugin.BuildContext(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		var log bytes.Buffer

@@ -47,6 +47,16 @@ func startT(t *testing.T, p run.Plugin, opts ...Option) *Session {
 	return s
 }
 
+// startDying starts volplug in its dieonremove mode and asks it to remove
+// a volume, on which it exits (code 4, "dying on Remove").
+func startDying(t *testing.T, ctx context.Context) *Session {
+	t.Helper()
+	s := startT(t, volplug(t, "dieonremove"))
+	var resp struct{ Err string }
+	_, _ = probe.NewClient(s.Socket()).CallJSON(ctx, "VolumeDriver.Remove", map[string]string{"Name": "x"}, &resp)
+	return s
+}
+
 func TestStartTest(t *testing.T) {
 	p := volplug(t, "")
 	var out testenv.Buffer
@@ -89,11 +99,9 @@ func TestWait(t *testing.T) {
 		}
 	})
 	t.Run("exited", func(t *testing.T) {
-		s := startT(t, volplug(t, "dieonremove"))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		var resp struct{ Err string }
-		_, _ = probe.NewClient(s.Socket()).CallJSON(ctx, "VolumeDriver.Remove", map[string]string{"Name": "x"}, &resp)
+		s := startDying(t, ctx)
 		var ee *ExitError
 		if err := s.Wait(ctx); !errors.As(err, &ee) || ee.Code != 4 || !strings.Contains(strings.Join(ee.Log, "\n"), "dying on Remove") {
 			t.Errorf("Wait = %v, want an *ExitError with code 4 and the last output", err)
@@ -139,11 +147,9 @@ func TestServe(t *testing.T) {
 		}
 	})
 	t.Run("exited", func(t *testing.T) {
-		s := startT(t, volplug(t, "dieonremove"))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		var resp struct{ Err string }
-		_, _ = probe.NewClient(s.Socket()).CallJSON(ctx, "VolumeDriver.Remove", map[string]string{"Name": "x"}, &resp)
+		s := startDying(t, ctx)
 		var w bytes.Buffer
 		var ee *ExitError
 		if err := s.Serve(ctx, time.Second, &w); !errors.As(err, &ee) || strings.Contains(w.String(), "stopping") {

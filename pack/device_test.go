@@ -33,18 +33,10 @@ func TestDeviceNodesRoundTrip(t *testing.T) {
 	if err := unix.Mkfifo(filepath.Join(rootfs, "dev/fifo"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	img := mustImage(t, dir)
-	lay := filepath.Join(t.TempDir(), "layout")
-	if err := WriteLayout(lay, img); err != nil {
-		t.Fatal(err)
-	}
-	p, err := ReadLayout(lay)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := viaLayout(t, mustImage(t, dir))
 	// The layer holds them, as dockerd's would.
 	types := map[string]byte{}
-	err = p.Layers(ctx, func(r io.Reader) error {
+	err := p.Layers(ctx, func(r io.Reader) error {
 		tr := tar.NewReader(r)
 		for {
 			hdr, err := tr.Next()

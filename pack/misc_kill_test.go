@@ -6,7 +6,6 @@ package pack
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,33 +27,6 @@ import (
 
 	"github.com/dplug/dplug/entrypoint"
 )
-
-// elfPluginDir is testDir with the entrypoint /bin/plug an ELF64 header
-// for machine m (see elf64).
-func elfPluginDir(t *testing.T, m uint16) string {
-	t.Helper()
-	dir := testDir(t)
-	cfg := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(data, &c); err != nil {
-		t.Fatal(err)
-	}
-	c["Entrypoint"] = []string{"/bin/plug"}
-	if data, err = json.Marshal(c); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "rootfs", "bin", "plug"), []byte(elf64(m)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // TestWriteLayoutPlatformForms: os/arch and os/arch/variant are recorded
 // (LayoutPlatform reads them back); no arch or a fourth part is refused.
@@ -164,14 +136,7 @@ func TestPlatformOf(t *testing.T) {
 // packed one checked from its directory.
 func TestCheckImageReadsLayers(t *testing.T) {
 	packed := mustImage(t, elfPluginDir(t, 62)) // x86-64
-	lay := filepath.Join(t.TempDir(), "layout")
-	if err := WriteLayout(lay, packed); err != nil {
-		t.Fatal(err)
-	}
-	p, err := ReadLayout(lay)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := viaLayout(t, packed)
 	fromLayout, err := p.Image()
 	if err != nil {
 		t.Fatal(err)

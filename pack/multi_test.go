@@ -2,7 +2,6 @@ package pack
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,8 +9,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 func TestPlatformTag(t *testing.T) {
@@ -99,41 +96,28 @@ func elf64(m uint16) string {
 	return string(h)
 }
 
+// elfPluginDir is testDir with its entrypoint, /bin/plug, made an ELF64
+// header for machine m (see elf64).
+func elfPluginDir(t *testing.T, m uint16) string {
+	t.Helper()
+	dir := testDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "rootfs", "bin", "plug"), []byte(elf64(m)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestPushPlatformsRefusesWrongArch(t *testing.T) {
 	ctx := context.Background()
 	host := newRegistry(t, nil)
-	plugin := func(bin string) v1.Image {
-		dir := testDir(t)
-		cfg := filepath.Join(dir, "config.json")
-		data, err := os.ReadFile(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c map[string]any
-		if err := json.Unmarshal(data, &c); err != nil {
-			t.Fatal(err)
-		}
-		c["Entrypoint"] = []string{"/bin/plug"}
-		data, _ = json.Marshal(c)
-		if err := os.WriteFile(cfg, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Join(dir, "rootfs", "bin"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "rootfs", "bin", "plug"), []byte(bin), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return mustImage(t, dir)
-	}
-	amd, arm := plugin(elf64(62)), plugin(elf64(183))
+	amd, arm := mustImage(t, elfPluginDir(t, 62)), mustImage(t, elfPluginDir(t, 183))
 	tests := []struct {
 		name   string
 		images []PlatformImage
 		want   string // "" = pushed
 	}{
 		{"right", []PlatformImage{{"linux/amd64", amd}, {"linux/arm64", arm}}, ""},
-		{"same layers", []PlatformImage{{"linux/amd64", amd}, {"linux/arm64", plugin(elf64(62))}},
+		{"same layers", []PlatformImage{{"linux/amd64", amd}, {"linux/arm64", mustImage(t, elfPluginDir(t, 62))}},
 			"the plugins for linux/amd64 and linux/arm64 have the same layers"},
 		{"swapped", []PlatformImage{{"linux/amd64", arm}, {"linux/arm64", amd}},
 			"the plugin for linux/amd64 cannot run there: the entrypoint /bin/plug is arm64, not linux/amd64"},

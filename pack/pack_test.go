@@ -86,6 +86,45 @@ func newRegistry(t testing.TB, mw func(http.Handler) http.Handler) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
+// bearerAuth is newRegistry's middleware for a registry behind bearer
+// tokens: a request without "Bearer t0k3n" is answered 401 with a realm
+// of /token on the same host, which hands out that token and passes the
+// scopes asked for to onToken (called from the server's goroutines, so it
+// locks what it writes).
+func bearerAuth(onToken func(scopes []string)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				onToken(r.URL.Query()["scope"])
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"token":"t0k3n"}`)
+				return
+			}
+			if r.Header.Get("Authorization") != "Bearer t0k3n" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="http://`+r.Host+`/token",service="test"`)
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`, http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// viaLayout writes img as an OCI layout in a temporary directory and
+// reads it back: a plugin that was not packed here.
+func viaLayout(t *testing.T, img v1.Image) (p *Plugin, lay string) {
+	t.Helper()
+	lay = filepath.Join(t.TempDir(), "layout")
+	if err := WriteLayout(lay, img); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ReadLayout(lay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, lay
+}
+
 func mustImage(t *testing.T, dir string, opts ...Option) v1.Image {
 	t.Helper()
 	img, err := Image(context.Background(), dir, opts...)
@@ -552,28 +591,13 @@ func TestPullWrongDigest(t *testing.T) {
 
 func TestPushRequestsPluginScope(t *testing.T) {
 	ctx := context.Background()
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	var mu sync.Mutex
 	var scopes []string
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/token" {
-			mu.Lock()
-			scopes = append(scopes, r.URL.Query()["scope"]...)
-			mu.Unlock()
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"token":"t0k3n"}`)
-			return
-		}
-		if r.Header.Get("Authorization") != "Bearer t0k3n" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="test"`)
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`, http.StatusUnauthorized)
-			return
-		}
-		reg.ServeHTTP(w, r)
+	host := newRegistry(t, bearerAuth(func(s []string) {
+		mu.Lock()
+		scopes = append(scopes, s...)
+		mu.Unlock()
 	}))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
 	ref := host + "/org/plug:1"
 	if _, err := Push(ctx, mustImage(t, testDir(t)), ref, anon); err != nil {
 		t.Fatal(err)
@@ -597,14 +621,7 @@ func TestLayoutRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	dir := testDir(t)
 	img := mustImage(t, dir)
-	lay := filepath.Join(t.TempDir(), "layout")
-	if err := WriteLayout(lay, img); err != nil {
-		t.Fatal(err)
-	}
-	p, err := ReadLayout(lay)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, lay := viaLayout(t, img)
 	if want, _ := img.Digest(); p.Digest() != want.String() {
 		t.Errorf("layout digest %s; want %s", p.Digest(), want)
 	}

@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +20,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -189,56 +186,46 @@ type mountRegistry struct {
 
 func newMountRegistry(t *testing.T) *mountRegistry {
 	m := &mountRegistry{have: map[string]bool{}, mounts: map[string]string{}}
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/token" {
-			m.mu.Lock()
-			m.scopes = append(m.scopes, r.URL.Query()["scope"]...)
-			m.mu.Unlock()
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"token":"t0k3n"}`)
-			return
-		}
-		if r.Header.Get("Authorization") != "Bearer t0k3n" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="test"`)
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`, http.StatusUnauthorized)
-			return
-		}
-		repo, rest, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/"), "/blobs/")
-		if !ok {
-			reg.ServeHTTP(w, r)
-			return
-		}
+	onToken := func(scopes []string) {
 		m.mu.Lock()
-		defer m.mu.Unlock()
-		q := r.URL.Query()
-		switch {
-		case r.Method == http.MethodPost && q.Get("mount") != "":
-			d := q.Get("mount")
-			m.mounts[d] = q.Get("from")
-			if m.have[q.Get("from")+"@"+d] {
-				m.have[repo+"@"+d] = true
-				w.Header().Set("Location", "/v2/"+repo+"/blobs/"+d)
-				w.Header().Set("Docker-Content-Digest", d)
-				w.WriteHeader(http.StatusCreated)
+		m.scopes = append(m.scopes, scopes...)
+		m.mu.Unlock()
+	}
+	m.host = newRegistry(t, func(reg http.Handler) http.Handler {
+		return bearerAuth(onToken)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			repo, rest, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/v2/"), "/blobs/")
+			if !ok {
+				reg.ServeHTTP(w, r)
 				return
 			}
-		case strings.HasPrefix(rest, "uploads/"):
-			if r.Method == http.MethodPatch || r.Method == http.MethodPut {
-				m.uploads++
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			q := r.URL.Query()
+			switch {
+			case r.Method == http.MethodPost && q.Get("mount") != "":
+				d := q.Get("mount")
+				m.mounts[d] = q.Get("from")
+				if m.have[q.Get("from")+"@"+d] {
+					m.have[repo+"@"+d] = true
+					w.Header().Set("Location", "/v2/"+repo+"/blobs/"+d)
+					w.Header().Set("Docker-Content-Digest", d)
+					w.WriteHeader(http.StatusCreated)
+					return
+				}
+			case strings.HasPrefix(rest, "uploads/"):
+				if r.Method == http.MethodPatch || r.Method == http.MethodPut {
+					m.uploads++
+				}
+				if d := q.Get("digest"); r.Method == http.MethodPut && d != "" {
+					m.have[repo+"@"+d] = true
+				}
+			case !m.have[repo+"@"+rest]:
+				http.Error(w, `{"errors":[{"code":"BLOB_UNKNOWN"}]}`, http.StatusNotFound)
+				return
 			}
-			if d := q.Get("digest"); r.Method == http.MethodPut && d != "" {
-				m.have[repo+"@"+d] = true
-			}
-		case !m.have[repo+"@"+rest]:
-			http.Error(w, `{"errors":[{"code":"BLOB_UNKNOWN"}]}`, http.StatusNotFound)
-			return
-		}
-		reg.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	m.host = strings.TrimPrefix(srv.URL, "http://")
+			reg.ServeHTTP(w, r)
+		}))
+	})
 	return m
 }
 

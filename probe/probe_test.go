@@ -67,6 +67,18 @@ func verdicts(r *Report) map[string]Status {
 	return out
 }
 
+// checkReport fails t unless r's verdicts (see verdicts) are want and
+// failed of its checks failed.
+func checkReport(t *testing.T, r *Report, want map[string]Status, failed int) {
+	t.Helper()
+	if diff := cmp.Diff(want, verdicts(r)); diff != "" {
+		t.Errorf("verdicts (-want +got):\n%s\nreport: %+v", diff, r.Checks)
+	}
+	if r.Failed() != failed {
+		t.Errorf("Failed() = %d, want %d (skipped and warnings are not failures)", r.Failed(), failed)
+	}
+}
+
 // fake is a plugin server: handle answers one method's decoded request
 // (the body is JSON; a body that is not JSON gets 400 and {"Err"} unless
 // malformedOK). Unknown methods get 404.
@@ -247,12 +259,7 @@ func TestVolumeProbes(t *testing.T) {
 			d := &volumeDriver{vols: map[string]bool{}, bug: tt.bug, needOpt: tt.needOpt}
 			sock := serve(t, &fake{malformedOK: tt.malformedOK, handle: d.handle}, tt.long)
 			r := Run(context.Background(), sock, []string{plugin.TypeVolume}, tt.opts...)
-			if d := cmp.Diff(tt.want, verdicts(r)); d != "" {
-				t.Errorf("verdicts (-want +got):\n%s\nreport: %+v", d, r.Checks)
-			}
-			if r.Failed() != tt.failed {
-				t.Errorf("Failed() = %d, want %d (skipped and warnings are not failures)", r.Failed(), tt.failed)
-			}
+			checkReport(t, r, tt.want, tt.failed)
 			if len(r.Checks) != 13 {
 				t.Errorf("%d checks ran, want 13", len(r.Checks))
 			}
@@ -390,12 +397,7 @@ func TestIPAMProbes(t *testing.T) {
 			d := &ipamDriver{bug: tt.bug}
 			sock := serve(t, &fake{handle: d.handle}, false)
 			r := Run(context.Background(), sock, []string{plugin.TypeIPAM}, tt.opts...)
-			if diff := cmp.Diff(tt.want, verdicts(r)); diff != "" {
-				t.Errorf("verdicts (-want +got):\n%s\nreport: %+v", diff, r.Checks)
-			}
-			if r.Failed() != tt.failed {
-				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
-			}
+			checkReport(t, r, tt.want, tt.failed)
 		})
 	}
 	// The requests carry what the flags give, the way dockerd sends them.
@@ -471,12 +473,7 @@ func TestNetworkProbes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := Run(context.Background(), serve(t, answers(tt.answers, tt.malformedOK), false), []string{plugin.TypeNetwork})
-			if d := cmp.Diff(tt.want, verdicts(r)); d != "" {
-				t.Errorf("verdicts (-want +got):\n%s\n%+v", d, r.Checks)
-			}
-			if r.Failed() != tt.failed {
-				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
-			}
+			checkReport(t, r, tt.want, tt.failed)
 		})
 	}
 }
@@ -563,9 +560,7 @@ func TestAuthzProbes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &authzPolicy{allow: tt.allow, status: tt.status, bodies: map[string][]byte{}}
 			r := Run(context.Background(), serve(t, &fake{handle: a.handle}, false), []string{plugin.TypeAuthz})
-			if d := cmp.Diff(tt.want, verdicts(r)); d != "" {
-				t.Errorf("verdicts (-want +got):\n%s\n%+v", d, r.Checks)
-			}
+			checkReport(t, r, tt.want, tt.failed)
 			dec := map[string]string{}
 			for _, c := range r.Checks {
 				if c.Decision != "" {
@@ -574,9 +569,6 @@ func TestAuthzProbes(t *testing.T) {
 			}
 			if d := cmp.Diff(tt.decisions, dec); d != "" {
 				t.Errorf("decisions (-want +got):\n%s", d)
-			}
-			if r.Failed() != tt.failed {
-				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
 			}
 			if tt.status != 0 {
 				return
@@ -760,12 +752,7 @@ func TestLogDriverProbes(t *testing.T) {
 				opts = append(opts, WithRootfs(root))
 			}
 			r := Run(context.Background(), serve(t, &fake{handle: d.handle}, false), []string{plugin.TypeLog}, opts...)
-			if diff := cmp.Diff(tt.want, verdicts(r)); diff != "" {
-				t.Errorf("verdicts (-want +got):\n%s\n%+v", diff, r.Checks)
-			}
-			if r.Failed() != tt.failed {
-				t.Errorf("Failed() = %d, want %d", r.Failed(), tt.failed)
-			}
+			checkReport(t, r, tt.want, tt.failed)
 			d.done.Wait()
 			if tt.noRoot {
 				return

@@ -6,33 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/dplug/dplug/internal/testenv"
 )
-
-// readOnlyView bind-mounts root read-only at a new path (as root, a plain
-// chmod would not stop writes) and unmounts it at the end of the test.
-func readOnlyView(t *testing.T, root string) string {
-	t.Helper()
-	testenv.RequireRoot(t)
-	ro := t.TempDir()
-	if err := unix.Mount(root, ro, "", unix.MS_BIND, ""); err != nil {
-		testenv.Unavailable(t, "bind mount: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(ro, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", ro, err)
-		}
-	})
-	if err := unix.Mount("", ro, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
-		t.Fatalf("remounting %s read-only: %v", ro, err)
-	}
-	if err := os.WriteFile(filepath.Join(ro, "probe"), nil, 0o600); !errors.Is(err, unix.EROFS) {
-		t.Fatalf("the read-only view is writable: %v", err)
-	}
-	return ro
-}
 
 // TestReadOnlyStore: ls, inspect and doctor (without fix) work on a store
 // mounted read-only; changes fail with ErrReadOnly and nothing is written.
@@ -47,7 +22,7 @@ func TestReadOnlyStore(t *testing.T) {
 	if err := os.Chmod(filepath.Join(root, "plugins"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ro := readOnlyView(t, root)
+	ro := testenv.ReadOnlyView(t, root)
 
 	rs, err := Open(ro)
 	if err != nil {

@@ -4,5 +4,6 @@
 // it skips, under CI=true it fails instead, so CI never passes by skipping.
 // It also holds the small helpers such tests share: a short run root that
 // must end empty (RunRoot), a buffer safe to read while a plugin or a
-// command writes it (Buffer), a seed, a free port, a silent server.
+// command writes it (Buffer), a read-only view of a tree (ReadOnlyView),
+// a seed, a free port, a silent server.
 package testenv

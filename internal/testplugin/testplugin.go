@@ -152,6 +152,33 @@ func Dir(t testing.TB, cfg *plugin.Config) string {
 	return writeDir(t, cfg, "volplug", Binary(t))
 }
 
+// BuildContext writes a plugin project for volplug under a new t.TempDir
+// and returns it: the static binary, config.json (Config()) and a
+// Dockerfile that copies the binary into an empty image, for tests that
+// build with BuildKit or a Docker Engine.
+func BuildContext(t testing.TB) string {
+	t.Helper()
+	bin, err := os.ReadFile(Binary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := json.Marshal(Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, body := range map[string][]byte{
+		"volplug":     bin,
+		"config.json": cfg,
+		"Dockerfile":  []byte("FROM scratch\nCOPY volplug /volplug\n"),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // RegSocket is the socket name regplug listens on inside the plugin.
 const RegSocket = "regplug.sock"
 

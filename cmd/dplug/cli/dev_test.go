@@ -1,17 +1,15 @@
 package cli_test
 
 import (
-	"io"
-	"time"
-
 	"context"
-	"encoding/json"
-	"github.com/dplug/dplug/cmd/dplug/cli"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/dplug/dplug/cmd/dplug/cli"
 	"github.com/dplug/dplug/internal/testenv"
 	"github.com/dplug/dplug/internal/testplugin"
 )
@@ -24,17 +22,7 @@ func TestDevDockerOnce(t *testing.T) {
 	d := testenv.StartDockerdEngine(t, testenv.Engine26)
 	t.Setenv("DOCKER_HOST", d.Host)
 	t.Setenv("DPLUG_ROOT", t.TempDir())
-	dir := t.TempDir()
-	bin, err := os.ReadFile(testplugin.Binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := json.Marshal(testplugin.Config())
-	for name, body := range map[string][]byte{"volplug": bin, "config.json": cfg, "Dockerfile": []byte("FROM scratch\nCOPY volplug /volplug\n")} {
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testplugin.BuildContext(t)
 	code, _, errOut := dplug(t, "dev", "--docker", "--once", "--builder", "docker", "-t", "dplugtest/dev", dir)
 	if code != 0 {
 		t.Fatalf("dev: exit %d\n%s\n%s", code, errOut, d.Log())
@@ -57,17 +45,7 @@ func TestDevStoreOnceLogs(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "runc", "apt-get install runc")
 	bk := testenv.SharedBuildkitd(t)
-	dir := t.TempDir()
-	bin, err := os.ReadFile(testplugin.Binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := json.Marshal(testplugin.Config())
-	for name, body := range map[string][]byte{"volplug": bin, "config.json": cfg, "Dockerfile": []byte("FROM scratch\nCOPY volplug /volplug\n")} {
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testplugin.BuildContext(t)
 	code, out, errOut := rundplug(t, context.Background(), shortRoot(t), "dev", "--once", "--builder", bk.Addr, "-t", "dplugtest/devlogs:dev", dir)
 	if code != 0 {
 		t.Fatalf("dev: exit %d\n%s\n%s", code, out, errOut)
@@ -87,21 +65,11 @@ func TestDevStoreLoop(t *testing.T) {
 	testenv.RequireRoot(t)
 	testenv.RequireBinary(t, "runc", "apt-get install runc")
 	bk := testenv.SharedBuildkitd(t)
-	dir := t.TempDir()
-	bin, err := os.ReadFile(testplugin.Binary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := json.Marshal(testplugin.Config())
-	for name, body := range map[string][]byte{"volplug": bin, "config.json": cfg, "Dockerfile": []byte("FROM scratch\nCOPY volplug /volplug\n")} {
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testplugin.BuildContext(t)
 	root := shortRoot(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var errOut lockedBuffer
+	var errOut testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, []string{"--root", root, "dev", "--debounce", "50ms", "--builder", bk.Addr, "-t", "dplugtest/devloop:dev", dir},
@@ -131,7 +99,7 @@ func TestDevStoreLoop(t *testing.T) {
 
 // waitOutput waits until the running command's output has a line starting
 // with prefix and then that line's end, failing if it exits first.
-func waitOutput(t *testing.T, b *lockedBuffer, done <-chan int, prefix string) {
+func waitOutput(t *testing.T, b *testenv.Buffer, done <-chan int, prefix string) {
 	t.Helper()
 	deadline := time.After(3 * time.Minute)
 	tick := time.NewTicker(50 * time.Millisecond)

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,30 +55,12 @@ func TestLogsFollow(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer a test can read while dplug writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // foregroundRun runs `dplug run ARGS` in-process until ctx ends, and
 // returns once it has said the plugin is ready (failing t if it never
 // does); wait returns its exit code, stdout and stderr.
 func foregroundRun(t *testing.T, ctx context.Context, root string, args ...string) (wait func() (int, string, string)) {
 	t.Helper()
-	var out, errb lockedBuffer
+	var out, errb testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.Run(ctx, append([]string{"--root", root, "run"}, args...), strings.NewReader(""), &out, &errb)

@@ -1,13 +1,10 @@
 package cli_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/dplug/dplug/internal/testenv"
 )
@@ -18,21 +15,7 @@ func TestReadOnlyStoreCommands(t *testing.T) {
 	testenv.RequireRoot(t)
 	root := t.TempDir()
 	mustStore(t, root, "install", smallPluginDir(t, 2, nil), "--alias", "me/ro", "--grant-all-permissions")
-	ro := t.TempDir()
-	if err := unix.Mount(root, ro, "", unix.MS_BIND, ""); err != nil {
-		testenv.Unavailable(t, "bind mount: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := unix.Unmount(ro, unix.MNT_DETACH); err != nil {
-			t.Errorf("unmounting %s: %v", ro, err)
-		}
-	})
-	if err := unix.Mount("", ro, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
-		t.Fatalf("remounting read-only: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(ro, "probe"), nil, 0o600); !errors.Is(err, unix.EROFS) {
-		t.Fatalf("the read-only view is writable: %v", err)
-	}
+	ro := testenv.ReadOnlyView(t, root)
 	if out := mustStore(t, ro, "ls", "-q", "--no-trunc"); len(strings.TrimSpace(out)) != 64 {
 		t.Errorf("ls on a read-only store: %q", out)
 	}
