@@ -222,11 +222,15 @@ func (z *Reader) get() *member {
 func (z *Reader) inflate() {
 	defer z.workers.Done()
 	var d decoder
+	defer func() {
+		if d != nil {
+			d.free()
+		}
+	}()
 	for m := range z.work {
 		if !z.fallback.Load() {
 			if d == nil {
 				d = newDecoder()
-				defer d.free()
 			}
 			m.ok = inflateMember(m, d)
 		}
