@@ -4,6 +4,7 @@ package validate
 // tests left uncovered in `make mutate` (issue 13).
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -100,5 +101,44 @@ func TestFilesUnlistableDirs(t *testing.T) {
 	}
 	if r != nil && len(r.Diagnostics) != 0 {
 		t.Errorf("Files(sub) diagnostics = %v; want none, the error says it", r.Diagnostics)
+	}
+}
+
+// TestParseJSONEdgeBytes: the scanner decodes what encoding/json decodes at
+// the edges of its byte classes: numbers starting with 9, \u escapes with
+// 9, a, f, A and F, DEL and an invalid UTF-8 byte in a string. Kills
+// scan.go's boundary and negation mutants on lines 112, 261, 284 to 289.
+func TestParseJSONEdgeBytes(t *testing.T) {
+	for _, doc := range []string{
+		`9`, `90`, `-9`,
+		`"\u0039\u00aF\u00Af\u00fA\u00Fa"`, `"\u0a0A\u0f0F"`, `"\u0000\u0009\u000a\u000f"`,
+		"\"del \x7f\"", "\"bad \x80 byte\"", "\"two \xc3\xa9 bytes\"",
+	} {
+		var want any
+		if err := json.Unmarshal([]byte(doc), &want); err != nil {
+			t.Fatalf("encoding/json refuses %q: %v", doc, err)
+		}
+		n, serr := parseJSON([]byte(doc), 0)
+		if serr != nil {
+			t.Errorf("parseJSON(%q): %v; encoding/json decodes it as %q", doc, serr, want)
+			continue
+		}
+		got := n.str
+		if s, ok := want.(string); ok {
+			if n.kind != kString || got != s {
+				t.Errorf("parseJSON(%q) = kind %d %q, want the string %q", doc, n.kind, got, s)
+			}
+		} else if n.kind != kNumber || got != doc {
+			t.Errorf("parseJSON(%q) = kind %d %q, want the number %s", doc, n.kind, got, doc)
+		}
+	}
+}
+
+// TestHexEscapeErrorOffset: a bad digit in a \u escape is reported at its
+// own offset and quoted. Kills scan.go:291's `at+i` -> `at-i` (twice).
+func TestHexEscapeErrorOffset(t *testing.T) {
+	_, serr := parseJSON([]byte(`"\u00G0"`), 0)
+	if serr == nil || serr.off != 5 || !strings.Contains(serr.msg, "'G'") {
+		t.Errorf(`parseJSON("\u00G0") error = %v; want one at offset 5 quoting 'G'`, serr)
 	}
 }
