@@ -257,12 +257,15 @@ func TestLoadedRunWithoutContainer(t *testing.T) {
 // whether asked through the Instance that started it (Wait gives its exit
 // code) or through Load (the container is stopped, not destroyed). Kills
 // run_linux.go:838 (`st == libcontainer.Running`, `st == Created`, `st ==
-// Paused` each -> `!=`) and :844 (Wait's `i.done != nil` -> `==`, which
-// loses the exit code).
+// Paused` each -> `!=`), :844 (Wait's `i.done != nil` -> `==`, which
+// loses the exit code) and :818 (ExitCode's -1 while it runs -> 1).
 func TestKilledPluginLoadsStopped(t *testing.T) {
 	p := newPlugin(t, nil)
 	root := testenv.RunRoot(t)
 	inst := start(t, p, root)
+	if code := inst.ExitCode(); code != -1 || !inst.Running() {
+		t.Errorf("a running plugin: ExitCode() = %d, Running() = %v; want -1, true", code, inst.Running())
+	}
 	if err := unix.Kill(inst.Pid(), unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -520,4 +523,42 @@ func TestPropagatedMountIsShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertClean(t, root, p.ID)
+}
+
+// TestMountsUnderDeepestFirst: mountsUnder lists dir's own mount and every
+// mount below it, deepest first whatever order they were made in, and none
+// beside it. Kills run_linux.go:620 (`len(b) - len(a)` -> `+`: every
+// comparison says "after", and the list stays in mount order).
+func TestMountsUnderDeepestFirst(t *testing.T) {
+	testenv.RequireRoot(t)
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "run")
+	// In mount order, each made inside the mount before it.
+	below := []string{dir, filepath.Join(dir, "a"), filepath.Join(dir, "a", "b"), filepath.Join(dir, "c")}
+	beside := filepath.Join(base, "run2")
+	for _, mp := range append(below, beside) {
+		if err := os.Mkdir(mp, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Mount("tmpfs", mp, "tmpfs", 0, "size=64k"); err != nil {
+			testenv.Unavailable(t, "cannot mount a tmpfs: %v", err)
+		}
+		t.Cleanup(func() { _ = unix.Unmount(mp, unix.MNT_DETACH) })
+	}
+	got, err := mountsUnder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSortedFunc(got, func(a, b string) int { return len(b) - len(a) }) {
+		t.Errorf("mountsUnder(%s) = %q: not deepest first", dir, got)
+	}
+	want := slices.Clone(below)
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("mountsUnder(%s) lists %q, want %q", dir, got, want)
+	}
 }
