@@ -258,13 +258,28 @@ func TestLoadedRunWithoutContainer(t *testing.T) {
 // code) or through Load (the container is stopped, not destroyed). Kills
 // run_linux.go:838 (`st == libcontainer.Running`, `st == Created`, `st ==
 // Paused` each -> `!=`), :844 (Wait's `i.done != nil` -> `==`, which
-// loses the exit code) and :818 (ExitCode's -1 while it runs -> 1).
+// loses the exit code), :818 (ExitCode's -1 while it runs -> 1) and
+// :847 and :853 (Wait's -1 when its context ends -> 1).
 func TestKilledPluginLoadsStopped(t *testing.T) {
 	p := newPlugin(t, nil)
 	root := testenv.RunRoot(t)
 	inst := start(t, p, root)
 	if code := inst.ExitCode(); code != -1 || !inst.Running() {
 		t.Errorf("a running plugin: ExitCode() = %d, Running() = %v; want -1, true", code, inst.Running())
+	}
+	// Wait gives up when its context ends while the plugin runs, by the
+	// Instance that started it or by a loaded one.
+	short, cancelShort := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancelShort()
+	if code, err := inst.Wait(short); code != -1 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait of a running plugin until a deadline = %d, %v; want -1, %v", code, err, context.DeadlineExceeded)
+	}
+	running, err := Load(p.ID, WithRunRoot(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := running.Wait(short); code != -1 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait of the loaded run of a running plugin until a deadline = %d, %v; want -1, %v", code, err, context.DeadlineExceeded)
 	}
 	if err := unix.Kill(inst.Pid(), unix.SIGKILL); err != nil {
 		t.Fatal(err)
