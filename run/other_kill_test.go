@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -603,4 +604,69 @@ func TestDoctorRecordLost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// killPIDZeroChild is set in the environment of the child process that
+// TestKillCgroupSkipsPIDZero starts.
+const killPIDZeroChild = "DPLUG_TEST_KILLCGROUP_PID0_CHILD"
+
+// TestKillCgroupSkipsPIDZero: on cgroup v2, cgroup.procs lists a process
+// outside the reader's PID namespace as 0, and killCgroup must not pass
+// that on to kill(2), where PID 0 means the caller's own process group.
+// The test binary re-runs itself as a child in a mount namespace of its
+// own and process group of its own, with a tmpfs over /sys/fs/cgroup whose
+// cgroup.procs lists only 0 (this also works on a cgroup v1 machine, where
+// 0 never appears); the child must live through killCgroup. Kills
+// doctor_linux.go:155 (`n > 0` -> `n >= 0`: the child kills its own
+// process group and dies of SIGKILL).
+func TestKillCgroupSkipsPIDZero(t *testing.T) {
+	testenv.RequireRoot(t)
+	if os.Getenv(killPIDZeroChild) != "" {
+		killPIDZero()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestKillCgroupSkipsPIDZero$", "-test.count=1")
+	cmd.Env = append(os.Environ(), killPIDZeroChild+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Setpgid: true}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			t.Fatalf("killCgroup of a cgroup listing PID 0 killed its own process group (kill(0, SIGKILL)); child output:\n%s", out)
+		}
+	}
+	if err != nil {
+		t.Fatalf("child: %v; output:\n%s", err, out)
+	}
+}
+
+// killPIDZero is TestKillCgroupSkipsPIDZero's child: it fakes a cgroup
+// whose cgroup.procs lists PID 0 and calls killCgroup on it, in its own
+// mount namespace. It exits 0 if killCgroup returns.
+func killPIDZero() {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		os.Exit(2)
+	}
+	// Nothing mounted here may reach the parent's namespace.
+	if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+		fail(err)
+	}
+	if err := unix.Mount("tmpfs", "/sys/fs/cgroup", "tmpfs", 0, "size=1m"); err != nil {
+		fail(err)
+	}
+	parent, id := "dplug-test", "0123456789abcdef"
+	dir := filepath.Join("/sys/fs/cgroup", parent, id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fail(err)
+	}
+	for name, data := range map[string]string{"cgroup.procs": "0\n", "cgroup.kill": ""} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			fail(err)
+		}
+	}
+	killCgroup(parent, id)
+	os.Exit(0)
 }

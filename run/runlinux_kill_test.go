@@ -6,17 +6,23 @@ package run
 // mutate, PART=runlinux): each names the mutant it kills.
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -257,12 +263,30 @@ func TestLoadedRunWithoutContainer(t *testing.T) {
 // whether asked through the Instance that started it (Wait gives its exit
 // code) or through Load (the container is stopped, not destroyed). Kills
 // run_linux.go:838 (`st == libcontainer.Running`, `st == Created`, `st ==
-// Paused` each -> `!=`) and :844 (Wait's `i.done != nil` -> `==`, which
-// loses the exit code).
+// Paused` each -> `!=`), :844 (Wait's `i.done != nil` -> `==`, which
+// loses the exit code), :818 (ExitCode's -1 while it runs -> 1) and
+// :847 and :853 (Wait's -1 when its context ends -> 1).
 func TestKilledPluginLoadsStopped(t *testing.T) {
 	p := newPlugin(t, nil)
 	root := testenv.RunRoot(t)
 	inst := start(t, p, root)
+	if code := inst.ExitCode(); code != -1 || !inst.Running() {
+		t.Errorf("a running plugin: ExitCode() = %d, Running() = %v; want -1, true", code, inst.Running())
+	}
+	// Wait gives up when its context ends while the plugin runs, by the
+	// Instance that started it or by a loaded one.
+	short, cancelShort := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancelShort()
+	if code, err := inst.Wait(short); code != -1 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait of a running plugin until a deadline = %d, %v; want -1, %v", code, err, context.DeadlineExceeded)
+	}
+	running, err := Load(p.ID, WithRunRoot(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := running.Wait(short); code != -1 || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait of the loaded run of a running plugin until a deadline = %d, %v; want -1, %v", code, err, context.DeadlineExceeded)
+	}
 	if err := unix.Kill(inst.Pid(), unix.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -518,6 +542,192 @@ func TestPropagatedMountIsShared(t *testing.T) {
 	}
 	if err := inst.Stop(context.Background(), time.Second); err != nil {
 		t.Fatal(err)
+	}
+	assertClean(t, root, p.ID)
+}
+
+// TestMountsUnderDeepestFirst: mountsUnder lists dir's own mount and every
+// mount below it, deepest first whatever order they were made in, and none
+// beside it. Kills run_linux.go:620 (`len(b) - len(a)` -> `+`: every
+// comparison says "after", and the list stays in mount order).
+func TestMountsUnderDeepestFirst(t *testing.T) {
+	testenv.RequireRoot(t)
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "run")
+	// In mount order, each made inside the mount before it.
+	below := []string{dir, filepath.Join(dir, "a"), filepath.Join(dir, "a", "b"), filepath.Join(dir, "c")}
+	beside := filepath.Join(base, "run2")
+	for _, mp := range append(below, beside) {
+		if err := os.Mkdir(mp, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Mount("tmpfs", mp, "tmpfs", 0, "size=64k"); err != nil {
+			testenv.Unavailable(t, "cannot mount a tmpfs: %v", err)
+		}
+		t.Cleanup(func() { _ = unix.Unmount(mp, unix.MNT_DETACH) })
+	}
+	got, err := mountsUnder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSortedFunc(got, func(a, b string) int { return len(b) - len(a) }) {
+		t.Errorf("mountsUnder(%s) = %q: not deepest first", dir, got)
+	}
+	want := slices.Clone(below)
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("mountsUnder(%s) lists %q, want %q", dir, got, want)
+	}
+}
+
+// tracerPID is set in the environment of the child process that
+// holdExit starts to trace a plugin.
+const tracerPID = "DPLUG_TEST_TRACER_PID"
+
+// holdExit makes a child process (this test binary again, as
+// TestStopWaitsForTheKill's tracer) the tracer of process pid, which holds
+// up its exit: ptrace(2) hands a tracee's exit to its tracer first and to
+// its parent (this process, which a tracer of its own would not hold up)
+// only once the tracer lets go, when release is called.
+func holdExit(t *testing.T, pid int) (release func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStopWaitsForTheKill$", "-test.count=1")
+	cmd.Env = append(os.Environ(), tracerPID+"="+strconv.Itoa(pid))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { stdin.Close(); cmd.Wait() }) }
+	t.Cleanup(release)
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "seized\n" {
+		release()
+		t.Fatalf("the tracer did not seize process %d: %q", pid, line)
+	}
+	return release
+}
+
+// TestStopWaitsForTheKill: Stop returns only once the plugin it killed has
+// exited, however long that takes after the SIGKILL: when Stop returns, the
+// plugin's exit code is known. Here a tracer holds up the exit until 2 s
+// after Stop began. Kills run_linux.go:898 (10*time.Second ->
+// 10/time.Second = 0: Stop destroys the container and returns before the
+// exit is seen).
+func TestStopWaitsForTheKill(t *testing.T) {
+	if pid := os.Getenv(tracerPID); pid != "" {
+		traceUntilEOF(pid)
+		return
+	}
+	p := newPlugin(t, nil)
+	root := testenv.RunRoot(t)
+	inst := start(t, p, root)
+	t.Cleanup(func() { inst.Stop(context.Background(), 0) })
+	release := holdExit(t, inst.Pid())
+	time.AfterFunc(2*time.Second, release)
+	if err := inst.Stop(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if code := inst.ExitCode(); code != 128+9 {
+		t.Errorf("ExitCode() right after Stop = %d, want %d: Stop returned before the plugin's exit was seen", code, 128+9)
+	}
+	assertClean(t, root, p.ID)
+}
+
+// traceUntilEOF is holdExit's tracer: it seizes process pid, says
+// "seized" on stdout and holds it until stdin ends; its exit detaches the
+// tracee.
+func traceUntilEOF(pid string) {
+	n, err := strconv.Atoi(pid)
+	if err == nil {
+		runtime.LockOSThread()
+		err = unix.PtraceSeize(n)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tracer:", err)
+		os.Exit(2)
+	}
+	fmt.Println("seized")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
+
+// procStatus is the value of field name in /proc/PID/status ("" if none).
+func procStatus(t *testing.T, pid int, name string) string {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, name+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// waitState polls until process pid's state (in /proc/PID/status) starts
+// with one of the letters in states.
+func waitState(t *testing.T, pid int, states string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := procStatus(t, pid, "State")
+		if st != "" && strings.ContainsRune(states, rune(st[0])) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d is in state %q, not one of %q", pid, st, states)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestStopWithoutGraceSendsNoSIGTERM: Stop with no grace period goes
+// straight to SIGKILL. The plugin is stopped where it stands (SIGSTOP), so
+// that it takes no signal off its queue but the SIGKILL, and a tracer
+// keeps it a zombie, whose pending signals can still be read: SIGTERM must
+// not be among them. Kills run_linux.go:886 (`grace > 0` -> `>= 0`: a
+// SIGTERM, with no time to act on it, before the SIGKILL).
+func TestStopWithoutGraceSendsNoSIGTERM(t *testing.T) {
+	p := newPlugin(t, nil)
+	root := testenv.RunRoot(t)
+	inst := start(t, p, root)
+	t.Cleanup(func() { inst.Stop(context.Background(), 0) })
+	pid := inst.Pid()
+	release := holdExit(t, pid)
+	if err := unix.Kill(pid, unix.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, pid, "tT")
+	stopped := make(chan error, 1)
+	go func() { stopped <- inst.Stop(context.Background(), 0) }()
+	waitState(t, pid, "Z")
+	pending := procStatus(t, pid, "ShdPnd") + " " + procStatus(t, pid, "SigPnd")
+	release()
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	for _, hex := range strings.Fields(pending) {
+		mask, err := strconv.ParseUint(hex, 16, 64)
+		if err != nil {
+			t.Fatalf("pending signals %q: %v", pending, err)
+		}
+		if mask&(1<<(unix.SIGTERM-1)) != 0 {
+			t.Errorf("Stop(ctx, 0) sent SIGTERM (pending signals of the killed plugin: %s)", pending)
+		}
 	}
 	assertClean(t, root, p.ID)
 }

@@ -68,9 +68,18 @@ for p in $PKGS_RUN; do
   # run's mutants can unmount what they should not (mountsUnder's mp == dir
   # -> != unmounts every mount but the run dir's): its runs get a private
   # mount namespace, so a mutant cannot touch the machine's mounts.
-  ns=()
-  [ "$p" = run ] && ns=(unshare -m --propagation private)
-  (cd "$p" && "${ns[@]}" env GOFLAGS="${GOFLAGS:-}${RUN:+ -run=$RUN}" \
+  # All mutants share that namespace, though: once that mutant has
+  # unmounted /proc and the rest there, every later mutant's tests fail
+  # (no /proc), and so it counts as killed. So each test binary also runs in a
+  # namespace of its own (go test -exec), and a mutant spoils only its own.
+  ns=() goexec=
+  if [ "$p" = run ]; then
+    ns=(unshare -m --propagation private)
+    printf '#!/bin/sh\nexec unshare -m --propagation private "$@"\n' >bin/nsexec
+    chmod +x bin/nsexec
+    goexec=" -exec=$top/bin/nsexec"
+  fi
+  (cd "$p" && "${ns[@]}" env GOFLAGS="${GOFLAGS:-}$goexec${RUN:+ -run=$RUN}" \
     GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=diff.relative GIT_CONFIG_VALUE_0=true \
     "$top/bin/gremlins" unleash "${args[@]}" "${extra[@]}" -o "$top/$out/mutation-$name.json" "$top/$p") 2>&1 | tee "$out/mutation-$name.log" >&2 || true
   python3 -c 'import json,sys; json.dump(dict(files=sys.argv[1], run=sys.argv[2], diff=sys.argv[3], date=sys.argv[4], seconds=int(sys.argv[5]), finished=int(sys.argv[6])), open(sys.argv[7], "w"))' \
