@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 
@@ -106,5 +110,86 @@ func TestPickPlatformVariant(t *testing.T) {
 		case tc.want != 0 && (err != nil || got.Digest != idx.Manifests[tc.want-1].Digest):
 			t.Errorf("pickPlatform(%s) = %v, %v; want %s", tc.platform, got.Platform, err, idx.Manifests[tc.want-1].Platform)
 		}
+	}
+}
+
+// TestPickPlatformWithoutPlatforms: an index whose one entry names no
+// platform is taken as the plugin whatever the platform asked for, unless
+// that entry is itself an index; two such entries, or one that names
+// another platform, are not; "" asks for the host's platform.
+func TestPickPlatformWithoutPlatforms(t *testing.T) {
+	desc := func(n int, mt types.MediaType, p string) v1.Descriptor {
+		d := v1.Descriptor{MediaType: mt, Size: 1, Digest: v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%064d", n)}}
+		if p != "" {
+			pl, err := v1.ParsePlatform(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Platform = pl
+		}
+		return d
+	}
+	host := runtime.GOOS + "/" + runtime.GOARCH
+	other := "linux/s390x"
+	if runtime.GOARCH == "s390x" {
+		other = "linux/ppc64le"
+	}
+	for _, tc := range []struct {
+		name      string
+		manifests []v1.Descriptor
+		platform  string
+		want      int // 0: ErrNotFound
+	}{
+		{"one without platform", []v1.Descriptor{desc(1, types.DockerManifestSchema2, "")}, "linux/arm64", 1},
+		{"one OCI manifest without platform", []v1.Descriptor{desc(1, types.OCIManifestSchema1, "")}, "", 1},
+		{"one index without platform", []v1.Descriptor{desc(1, types.OCIImageIndex, "")}, "linux/arm64", 0},
+		{"two without platform", []v1.Descriptor{desc(1, types.DockerManifestSchema2, ""), desc(2, types.DockerManifestSchema2, "")}, "linux/arm64", 0},
+		{"one of another platform", []v1.Descriptor{desc(1, types.DockerManifestSchema2, other)}, host, 0},
+		{"host by default", []v1.Descriptor{desc(1, types.DockerManifestSchema2, other), desc(2, types.DockerManifestSchema2, host)}, "", 2},
+		{"platformless skipped", []v1.Descriptor{desc(1, types.DockerManifestSchema2, ""), desc(2, types.DockerManifestSchema2, host)}, host, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idx := &v1.IndexManifest{Manifests: tc.manifests}
+			got, err := pickPlatform("r/p:1", idx, tc.platform)
+			switch {
+			case tc.want == 0 && !errors.Is(err, ErrNotFound):
+				t.Errorf("pickPlatform(%q) = %v, %v; want ErrNotFound", tc.platform, got.Digest, err)
+			case tc.want != 0 && (err != nil || got.Digest != tc.manifests[tc.want-1].Digest):
+				t.Errorf("pickPlatform(%q) = %v, %v; want entry %d", tc.platform, got.Digest, err, tc.want)
+			}
+		})
+	}
+	if _, err := pickPlatform("r/p:1", &v1.IndexManifest{}, "linux/amd64/v8/x"); err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("pickPlatform(a malformed platform) = %v; want a parse error", err)
+	}
+}
+
+// TestBlobRefused: a registry that refuses a layer it listed (403) gets
+// ErrUnauthorized, with the login hint for its host and the layer named.
+func TestBlobRefused(t *testing.T) {
+	ctx := context.Background()
+	var refuse atomic.Bool
+	host := newRegistry(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if refuse.Load() && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
+				http.Error(w, `{"errors":[{"code":"DENIED","message":"no"}]}`, http.StatusForbidden)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	ref := host + "/team/plug:1.0"
+	if _, err := Push(ctx, mustImage(t, testDir(t)), ref, anon); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Fetch(ctx, ref, anon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuse.Store(true)
+	err = p.Layers(ctx, func(io.Reader) error { return nil })
+	layer := p.Manifest().Layers[0].Digest.String()
+	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "docker login "+host) || !strings.Contains(err.Error(), layer) {
+		t.Errorf("Layers with the blob refused: %v; want ErrUnauthorized naming %s and the layer %s", err, host, layer)
 	}
 }

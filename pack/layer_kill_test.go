@@ -2,10 +2,15 @@ package pack
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // TestCompressionLevels: every gzip level from 0 (none) to 9 packs, and
@@ -67,5 +72,86 @@ func TestPackingProgress(t *testing.T) {
 	// One report when packing starts, one per 100ms after, and the last.
 	if most := int(elapsed/(100*time.Millisecond)) + 2; len(got) > most {
 		t.Errorf("%d progress reports in %v for 200 files; want at most %d (one per 100ms)", len(got), elapsed, most)
+	}
+}
+
+// TestSpooledLayerUncompressed: a spooled layer read directly (pack's
+// images go through Compressed) gives its tar, a cached layer whose
+// packing fails gives that error, and spooled bytes that are not gzip are
+// refused with an error naming the spool.
+func TestSpooledLayerUncompressed(t *testing.T) {
+	dir := testDir(t)
+	l, err := buildLayer(filepath.Join(dir, "rootfs"), makeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rc, err := l.Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, n, err := v1.SHA256(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h != l.diffID || n != l.uncSize {
+		t.Errorf("Uncompressed() hashes to %s (%d bytes); want the diff_id %s (%d bytes)", h, n, l.diffID, l.uncSize)
+	}
+
+	boom := errors.New("boom")
+	lazy := &spooledLayer{lazy: func() (*spooledLayer, error) { return nil, boom }}
+	if rc, err := lazy.Uncompressed(); rc != nil || !errors.Is(err, boom) {
+		t.Errorf("Uncompressed() of a layer that fails to pack = %v, %v; want nil, boom", rc, err)
+	}
+
+	f, err := os.CreateTemp(t.TempDir(), "spool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("not gzip at all"); err != nil {
+		t.Fatal(err)
+	}
+	bad := &spooledLayer{f: f, size: 15}
+	defer bad.Close()
+	if rc, err := bad.Uncompressed(); rc != nil || err == nil || !strings.Contains(err.Error(), "reading spooled layer") {
+		t.Errorf("Uncompressed() of a spool that is not gzip = %v, %v; want an error reading the spooled layer", rc, err)
+	}
+}
+
+// TestSpooledLayerClose: Close closes the spool of a packed layer, and of
+// a cached layer the spool its packing made; a cached layer never read has
+// none, and closing twice is fine.
+func TestSpooledLayerClose(t *testing.T) {
+	rootfs := filepath.Join(testDir(t), "rootfs")
+	l, err := buildLayer(rootfs, makeOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.f.Stat(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("after Close the spool answers Stat with %v; want it closed", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+
+	lazy := &spooledLayer{lazy: func() (*spooledLayer, error) { return buildLayer(rootfs, makeOptions()) }}
+	rc, err := lazy.Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	if err := lazy.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lazy.packed.f.Stat(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("after Close the packed spool answers Stat with %v; want it closed", err)
+	}
+
+	never := &spooledLayer{lazy: func() (*spooledLayer, error) { t.Error("Close packed the layer"); return nil, nil }}
+	if err := never.Close(); err != nil {
+		t.Errorf("Close of a cached layer never read: %v", err)
 	}
 }
