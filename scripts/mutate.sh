@@ -9,6 +9,7 @@
 #
 #   scripts/mutate.sh                      every package in PKGS
 #   PKGS="validate store" scripts/mutate.sh
+#   PKGS=internal/blockgz ...             a package under internal/ is named by its last element (blockgz)
 #   DIFF=origin/main scripts/mutate.sh     only mutants on lines changed since DIFF (quick)
 #   SUMMARY=1 scripts/mutate.sh            no run: the table from the runs recorded so far
 #                                          (bench/out and the committed record, bench/mutation)
@@ -45,9 +46,9 @@ fi
 args=(--workers "$WORKERS" --timeout-coefficient "${TIMEOUT_COEFFICIENT:-3}")
 [ -n "${DIFF:-}" ] && args+=(--diff "$DIFF")
 for p in $PKGS_RUN; do
-  name=$p extra=()
+  name=${p##*/} extra=()
   if [ -n "${PART:-}" ]; then
-    name=$p.$PART
+    name=${p##*/}.$PART
     if [ -n "${FILES:-}" ]; then
       for f in "$p"/*.go; do
         b=$(basename "$f")
