@@ -3,7 +3,7 @@
 package blockgz
 
 // Decoder names the implementation that inflates a Writer's members in
-// parallel, for --debug and dplug version.
+// parallel (dplug --debug install logs it).
 const Decoder = "go (klauspost/compress/flate)"
 
 func newDecoder() decoder { return &goDecoder{} }

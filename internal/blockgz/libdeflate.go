@@ -13,7 +13,7 @@ import "C"
 import "unsafe"
 
 // Decoder names the implementation that inflates a Writer's members in
-// parallel, for --debug and dplug version.
+// parallel (dplug --debug install logs it).
 var Decoder = "libdeflate " + C.GoString(C.version())
 
 // libDecoder is libdeflate's whole-buffer decompressor (Debian's
