@@ -31,13 +31,15 @@ test: build
 	# internal/blockgz once more without libdeflate: the pure Go decoder.
 	$(GO) test $(TESTFLAGS) -tags= ./internal/blockgz/
 
-# Bounded fuzzing of the parsers that take untrusted input.
+# Bounded fuzzing of the parsers that take untrusted input (scripts/fuzz.sh: a
+# run that Go 1.26's coordinator ends with "context deadline exceeded" and no
+# failing input, golang/go#75804, is a warning, not a failure).
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzBytes$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./validate/
-	$(GO) test -run='^$$' -fuzz='^FuzzExtract$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./archive/
-	$(GO) test -run='^$$' -fuzz='^FuzzInventory$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./store/
-	$(GO) test -run='^$$' -fuzz='^FuzzCheckTar$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./entrypoint/
-	$(GO) test -run='^$$' -fuzz='^FuzzDecoders$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=100x ./internal/blockgz/
+	./scripts/fuzz.sh validate FuzzBytes $(FUZZTIME)
+	./scripts/fuzz.sh archive FuzzExtract $(FUZZTIME)
+	./scripts/fuzz.sh store FuzzInventory $(FUZZTIME)
+	./scripts/fuzz.sh entrypoint FuzzCheckTar $(FUZZTIME)
+	./scripts/fuzz.sh internal/blockgz FuzzDecoders $(FUZZTIME)
 
 # Static checks (about a minute with a warm build cache): go.mod tidy, go vet,
 # staticcheck (pinned in tools/lint/go.mod, a module of its own so it stays out
