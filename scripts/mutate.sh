@@ -48,7 +48,7 @@ args=(--workers "$WORKERS" --timeout-coefficient "${TIMEOUT_COEFFICIENT:-3}")
 for p in $PKGS_RUN; do
   name=${p##*/} extra=()
   if [ -n "${PART:-}" ]; then
-    name=${p##*/}.$PART
+    name=$name.$PART
     if [ -n "${FILES:-}" ]; then
       for f in "$p"/*.go; do
         b=$(basename "$f")

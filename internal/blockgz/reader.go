@@ -221,17 +221,10 @@ func (z *Reader) get() *member {
 // inflate is a worker: it inflates members and checks them.
 func (z *Reader) inflate() {
 	defer z.workers.Done()
-	var d decoder
-	defer func() {
-		if d != nil {
-			d.free()
-		}
-	}()
+	d := newDecoder()
+	defer d.free()
 	for m := range z.work {
 		if !z.fallback.Load() {
-			if d == nil {
-				d = newDecoder()
-			}
 			m.ok = inflateMember(m, d)
 		}
 		close(m.done)
